@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module,
+# then restores NuGet packages. Says what it does; does nothing when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[deps] %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else say "not root and no sudo: install packages by hand if any are missing"; fi
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  say "the .NET SDK 10 is missing: install it from https://dotnet.microsoft.com/download (dotnet-sdk-10.0), then run make again"
+  exit 1
+fi
+
+have_ffmpeg() {
+  command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || return 1
+  case "$(uname -s)" in
+    Darwin) return 0 ;;
+    *) ldconfig -p 2>/dev/null | grep -qE 'libavformat\.so\.(59|60|61)' ;;
+  esac
+}
+have_nginx_rtmp() {
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
+  ls /usr/lib/nginx/modules/ngx_rtmp_module.so /usr/lib64/nginx/modules/ngx_rtmp_module.so 2>/dev/null | grep -q . || [ "$(uname -s)" = Darwin ]
+}
+
+missing=()
+have_ffmpeg || missing+=(ffmpeg)
+have_nginx_rtmp || missing+=(nginx-rtmp)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "missing: ${missing[*]}"
+  if command -v apt-get >/dev/null 2>&1; then
+    pkgs=()
+    for m in "${missing[@]}"; do
+      case $m in
+        ffmpeg) pkgs+=(ffmpeg libavformat59 libavcodec59 libavutil57) ;;
+        nginx-rtmp) pkgs+=(nginx-light libnginx-mod-rtmp) ;;
+      esac
+    done
+    # libavformat59 is Debian 12's name; later releases ship 60/61: fall back to the plain ffmpeg package.
+    say "apt-get install ${pkgs[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
+      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp >/dev/null
+  elif command -v dnf >/dev/null 2>&1; then
+    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp (needs RPM Fusion for FFmpeg)"
+    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp
+  elif command -v brew >/dev/null 2>&1; then
+    say "brew install ffmpeg nginx (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
+    brew install ffmpeg nginx
+  else
+    say "no apt-get, dnf or brew here: install FFmpeg (libavformat 59/60/61 and the ffmpeg CLI) and nginx with its RTMP module by hand"
+    exit 1
+  fi
+  # apt-get may have started nginx as a system service: the tests start their own on loopback ports.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then $SUDO systemctl stop nginx || true; fi
+  say "installed"
+else
+  say "FFmpeg and nginx-rtmp present"
+fi
+
+say "restoring NuGet packages"
+dotnet restore CatEvening.sln --verbosity quiet
