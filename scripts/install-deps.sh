@@ -37,7 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     for m in "${missing[@]}"; do
       case $m in
         ffmpeg) pkgs+=(ffmpeg libavformat59 libavcodec59 libavutil57) ;;
-        nginx-rtmp) pkgs+=(nginx-light libnginx-mod-rtmp) ;;
+        nginx-rtmp) pkgs+=(nginx libnginx-mod-rtmp) ;;
       esac
     done
     # libavformat59 is Debian 12's name; later releases ship 60/61: fall back to the plain ffmpeg package.
