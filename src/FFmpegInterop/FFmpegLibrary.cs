@@ -11,8 +11,8 @@ namespace CatEvening.FFmpegInterop;
 /// </summary>
 /// <remarks>
 /// The search order is newest release first; <c>CATEVENING_FFMPEG_DIR</c>, when set, is searched before the system
-/// paths. When nothing loads, <see cref="EnsureLoaded"/> throws an <see cref="FFmpegException"/> that lists every path
-/// tried and the command that installs FFmpeg.
+/// paths. When nothing loads, <see cref="EnsureLoaded"/> throws a <see cref="DllNotFoundException"/> that lists every
+/// path tried and the command that installs FFmpeg.
 /// </remarks>
 public static class FFmpegLibrary
 {
@@ -38,7 +38,8 @@ public static class FFmpegLibrary
     /// <summary>
     /// Loads libavutil, libavcodec and libavformat of one supported release, once per process.
     /// </summary>
-    /// <exception cref="FFmpegException">No supported release loads, or the one that loads has unexpected versions.</exception>
+    /// <exception cref="DllNotFoundException">No supported release loads; the message lists every path tried and the install command.</exception>
+    /// <exception cref="FFmpegException">The release that loads has mixed versions or an unexpected struct layout.</exception>
     public static void EnsureLoaded()
     {
         if (Volatile.Read(ref s_loaded) != null) return;
@@ -59,7 +60,7 @@ public static class FFmpegLibrary
                 Volatile.Write(ref s_loaded, release);
                 return;
             }
-            throw new FFmpegException(NotFoundMessage(tried));
+            throw new DllNotFoundException(NotFoundMessage(tried));
         }
     }
 

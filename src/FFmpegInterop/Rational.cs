@@ -27,6 +27,10 @@ public readonly record struct Rational(int Numerator, int Denominator)
         return (long)(dividend >= 0 ? (dividend + half) / divisor : -((-dividend + half) / divisor));
     }
 
+    /// <summary>Converts a count of units of this time base into units of <paramref name="to"/>, rounding to nearest (as <c>av_rescale_q</c>).</summary>
+    public long Rescale(long units, Rational to) =>
+        DivideRounded((Int128)units * Numerator * to.Denominator, (Int128)Denominator * to.Numerator);
+
     internal AVRational ToNative() => new(Numerator, Denominator);
 
     /// <inheritdoc />

@@ -1,0 +1,129 @@
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiReader.Bitstream;
+
+namespace CatEvening.SeiInjector.Pipeline;
+
+/// <summary>
+/// Demuxes any input FFmpeg opens, copies every stream to the output (no re-encoding; timestamps, codec configuration
+/// and every non-video byte untouched) and splices the SEI NAL that <see cref="IFrameSeiSource"/> gives for each video
+/// packet into that packet. Each packet is written as soon as it is read.
+/// </summary>
+public sealed class InjectionPipeline
+{
+    private readonly PipelineOptions _options;
+    private readonly IFrameSeiSource _seiSource;
+
+    /// <summary>Creates a pipeline; nothing is opened until <see cref="Run"/>.</summary>
+    public InjectionPipeline(PipelineOptions options, IFrameSeiSource seiSource)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(seiSource);
+        _options = options;
+        _seiSource = seiSource;
+    }
+
+    /// <summary>Raised once the output header is written, i.e. when the pipeline is live.</summary>
+    public event Action<VideoStreamDescription>? Started;
+
+    /// <summary>
+    /// Runs until the input ends or <paramref name="cancellation"/> fires; on cancellation the output is still closed
+    /// properly (trailer written).
+    /// </summary>
+    /// <exception cref="FFmpegException">The input or output fails or stalls longer than the I/O timeout.</exception>
+    /// <exception cref="InjectionException">The input has no H.264/H.265 video, or a packet cannot take the SEI.</exception>
+    public PipelineReport Run(CancellationToken cancellation = default)
+    {
+        using var input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout);
+        using var output = MediaOutput.Create(_options.OutputUrl, _options.OutputFormat, _options.IoTimeout);
+        var video = DescribeVideo(input);
+        foreach (var stream in input.Streams) output.AddCopyOf(stream);
+        output.WriteHeader();
+        _seiSource.Start(video);
+        Started?.Invoke(video);
+
+        using var stop = cancellation.Register(input.Cancel);
+        using var packet = new Packet();
+        using var spliced = new Packet();
+        long packets = 0, frames = 0, carriers = 0, seiBytes = 0;
+        var cancelled = false;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = input.Read(packet);
+            }
+            catch (FFmpegException e) when (e.WasInterrupted && cancellation.IsCancellationRequested)
+            {
+                cancelled = true;
+                break;
+            }
+            if (result == ReadResult.EndOfStream) break;
+            if (result == ReadResult.TryAgain)
+            {
+                Thread.Sleep(1);
+                continue;
+            }
+
+            var toWrite = packet;
+            var streamIndex = packet.StreamIndex;
+            if (streamIndex == video.StreamIndex)
+            {
+                var frame = new VideoFrame(
+                    packet.Pts == Packet.NoTimestamp ? null : packet.Pts,
+                    packet.Dts == Packet.NoTimestamp ? null : packet.Dts,
+                    packet.IsKeyframe, frames, video.TimeBase);
+                var sei = _seiSource.SeiFor(frame);
+                if (!sei.IsEmpty)
+                {
+                    Splice(packet, sei.Span, spliced, video, frame);
+                    toWrite = spliced;
+                    carriers++;
+                    seiBytes += sei.Length;
+                }
+                WritePacket(output, input, toWrite, streamIndex);
+                if (!sei.IsEmpty) _seiSource.Delivered(frame, sei.Span);
+                frames++;
+            }
+            else
+            {
+                WritePacket(output, input, toWrite, streamIndex);
+            }
+            packet.Unref();
+            spliced.Unref();
+            packets++;
+        }
+        output.WriteTrailer();
+        return new PipelineReport(packets, frames, carriers, seiBytes, cancelled);
+    }
+
+    private static void WritePacket(MediaOutput output, MediaInput input, Packet packet, int streamIndex)
+    {
+        packet.RescaleTimestamps(input.Streams[streamIndex].TimeBase, output.Streams[streamIndex].TimeBase);
+        packet.Position = -1;
+        output.Write(packet);
+    }
+
+    private static void Splice(Packet source, ReadOnlySpan<byte> sei, Packet destination, VideoStreamDescription video, in VideoFrame frame)
+    {
+        destination.Allocate(source.Data.Length + sei.Length, source);
+        var status = AccessUnitSplicer.TrySplice(video.Codec, video.Framing, source.Data, sei, destination.Data, out var written);
+        if (status != SpliceStatus.Done || written != destination.Data.Length)
+            throw new InjectionException($"video packet {frame.FrameIndex} (pts {frame.Pts?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}) cannot take the SEI: {status}");
+    }
+
+    private static VideoStreamDescription DescribeVideo(MediaInput input)
+    {
+        var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc)
+            ?? throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (streams: {string.Join(", ", input.Streams)})");
+        var codec = stream.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
+        var framing = NalFraming.AnnexB;
+        if (!stream.Extradata.IsEmpty)
+        {
+            if (!CodecConfiguration.TryParse(codec, stream.Extradata, out var configuration, out var error))
+                throw new InjectionException($"the {stream.CodecName} configuration (extradata) of stream {stream.Index} in {input.Url} is malformed: {error}");
+            framing = configuration.Framing;
+        }
+        return new VideoStreamDescription(stream.Index, codec, framing, stream.TimeBase);
+    }
+}
