@@ -36,7 +36,7 @@ public sealed class CueBook
     private long _nextSequence;
     private Timeline? _timeline;
     private long _frames, _carrierFrames, _messagesSent, _heartbeatsSent;
-    private long? _lastPts, _lastCarrierPts, _lastHeartbeatTime;
+    private long? _lastPts, _lastCarrierPts, _lastHeartbeatTime, _previousHeartbeatTime;
 
     /// <summary>Creates an empty book.</summary>
     /// <param name="options">Stream id, carousel repeats and heartbeat cadence.</param>
@@ -241,6 +241,7 @@ public sealed class CueBook
             {
                 _messages.Add(new HeartbeatMessage(_options.StreamId, _nextSequence++, now.UnixMicros, now.UnixMicros,
                     CarrierPts90kHz(frame), now.UncertaintyMicros, _clock.TimeServer));
+                _previousHeartbeatTime = _lastHeartbeatTime;
                 _lastHeartbeatTime = HeartbeatClock(frame, now);
                 _heartbeatsSent++;
             }
@@ -268,6 +269,30 @@ public sealed class CueBook
                 cue.Transmissions++;
                 if (first && cue.State == CueState.Pending) cue.State = CueState.Active;
                 _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, now, cue.Snapshot(), carrier, null));
+            }
+            _messages.Clear();
+            _collected.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Pipeline side: the packet could not carry what the last <see cref="Collect"/> returned (it went out untouched).
+    /// First deliveries and repeats become due again on the next packet; a heartbeat is simply skipped (its sequence
+    /// number stays unused).
+    /// </summary>
+    public void Defer(in VideoFrame frame)
+    {
+        lock (_gate)
+        {
+            foreach (var (t, first) in _collected)
+            {
+                if (first) t.Delivered = false;
+                else if (t.RepeatsLeft < _options.Repeat) t.RepeatsLeft++;
+            }
+            if (_messages.Count > 0 && _messages[^1] is HeartbeatMessage)
+            {
+                _lastHeartbeatTime = _previousHeartbeatTime;
+                _heartbeatsSent--;
             }
             _messages.Clear();
             _collected.Clear();

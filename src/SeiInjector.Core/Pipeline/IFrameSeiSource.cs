@@ -17,4 +17,10 @@ public interface IFrameSeiSource
 
     /// <summary>Called after the packet carrying <paramref name="sei"/> was handed to the muxer.</summary>
     void Delivered(in VideoFrame frame, ReadOnlySpan<byte> sei);
+
+    /// <summary>
+    /// The packet had no place for the SEI (no coded slice, or bytes the splicer cannot walk) and went out untouched;
+    /// what was due on it is due again on the next packet. <paramref name="reason"/> names the fault and its offset.
+    /// </summary>
+    void NotCarried(in VideoFrame frame, string reason);
 }

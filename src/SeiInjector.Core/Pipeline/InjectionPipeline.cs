@@ -30,7 +30,7 @@ public sealed class InjectionPipeline
     /// properly (trailer written).
     /// </summary>
     /// <exception cref="FFmpegException">The input or output fails or stalls longer than the I/O timeout.</exception>
-    /// <exception cref="InjectionException">The input has no H.264/H.265 video, or a packet cannot take the SEI.</exception>
+    /// <exception cref="InjectionException">The input has no H.264/H.265 video, or its codec configuration is malformed.</exception>
     public PipelineReport Run(CancellationToken cancellation = default)
     {
         using var input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout);
@@ -74,15 +74,20 @@ public sealed class InjectionPipeline
                     packet.Dts == Packet.NoTimestamp ? null : packet.Dts,
                     packet.IsKeyframe, frames, video.TimeBase);
                 var sei = _seiSource.SeiFor(frame);
+                var carried = false;
                 if (!sei.IsEmpty)
                 {
-                    Splice(packet, sei.Span, spliced, video, frame);
-                    toWrite = spliced;
+                    carried = TrySplice(packet, sei.Span, spliced, video, out var splice);
+                    if (carried) toWrite = spliced;
+                    else _seiSource.NotCarried(frame, splice.ToString());
+                }
+                WritePacket(output, input, toWrite, streamIndex);
+                if (carried)
+                {
+                    _seiSource.Delivered(frame, sei.Span);
                     carriers++;
                     seiBytes += sei.Length;
                 }
-                WritePacket(output, input, toWrite, streamIndex);
-                if (!sei.IsEmpty) _seiSource.Delivered(frame, sei.Span);
                 frames++;
             }
             else
@@ -104,12 +109,15 @@ public sealed class InjectionPipeline
         output.Write(packet);
     }
 
-    private static void Splice(Packet source, ReadOnlySpan<byte> sei, Packet destination, VideoStreamDescription video, in VideoFrame frame)
+    // Writes the access unit with the SEI NAL inserted into `destination`; false (destination left empty) when the
+    // access unit has no place for it (no coded slice, or bytes the splicer cannot walk): the packet then goes out as is.
+    private static bool TrySplice(Packet source, ReadOnlySpan<byte> sei, Packet destination, VideoStreamDescription video, out SpliceResult result)
     {
         destination.Allocate(source.Data.Length + sei.Length, source);
-        var status = AccessUnitSplicer.TrySplice(video.Codec, video.Framing, source.Data, sei, destination.Data, out var written);
-        if (status != SpliceStatus.Done || written != destination.Data.Length)
-            throw new InjectionException($"video packet {frame.FrameIndex} (pts {frame.Pts?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}) cannot take the SEI: {status}");
+        result = AccessUnitSplicer.Splice(source.Data, video.Codec, video.Framing, sei, destination.Data);
+        if (result.IsSpliced) return true;
+        destination.Unref();
+        return false;
     }
 
     private static VideoStreamDescription DescribeVideo(MediaInput input)
@@ -117,13 +125,10 @@ public sealed class InjectionPipeline
         var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc)
             ?? throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (streams: {string.Join(", ", input.Streams)})");
         var codec = stream.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
-        var framing = NalFraming.AnnexB;
-        if (!stream.Extradata.IsEmpty)
-        {
-            if (!CodecConfiguration.TryParse(codec, stream.Extradata, out var configuration, out var error))
-                throw new InjectionException($"the {stream.CodecName} configuration (extradata) of stream {stream.Index} in {input.Url} is malformed: {error}");
-            framing = configuration.Framing;
-        }
+        NalFraming framing;
+        if (CodecConfiguration.TryParse(codec, stream.Extradata, out var configuration, out var error, out var offset) != ReadStatus.Success)
+            throw new InjectionException($"the {stream.CodecName} configuration (extradata) of stream {stream.Index} in {input.Url} is malformed: {BitstreamException.Describe(error, offset)}");
+        framing = configuration!.Framing;
         return new VideoStreamDescription(stream.Index, codec, framing, stream.TimeBase);
     }
 }
