@@ -116,7 +116,7 @@ internal static class RunCommand
             var snapshot = book.Snapshot();
             Console.Error.WriteLine(
                 $"sei-inject: {(report.Cancelled ? "stopped" : "done")}: {report.Packets} packets, {report.VideoFrames} video frames, " +
-                $"{report.CarrierFrames} carried SEI ({report.SeiBytes} bytes); cues delivered {snapshot.Active + snapshot.Expired}, " +
+                $"{report.CarrierFrames} carried SEI ({report.SeiBytes} bytes); cues delivered {snapshot.Delivered}, " +
                 $"pending {snapshot.Pending}, cancelled {snapshot.Cancelled}; {snapshot.HeartbeatsSent} heartbeats");
             return report.Cancelled ? ExitCodes.Interrupted : ExitCodes.Ok;
         }

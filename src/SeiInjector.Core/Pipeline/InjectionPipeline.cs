@@ -35,7 +35,7 @@ public sealed class InjectionPipeline
     {
         using var input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout);
         using var output = MediaOutput.Create(_options.OutputUrl, _options.OutputFormat, _options.IoTimeout);
-        var video = DescribeVideo(input);
+        var video = VideoStreamDescription.Find(input);
         foreach (var stream in input.Streams) output.AddCopyOf(stream);
         output.WriteHeader();
         _seiSource.Start(video);
@@ -118,17 +118,5 @@ public sealed class InjectionPipeline
         if (result.IsSpliced) return true;
         destination.Unref();
         return false;
-    }
-
-    private static VideoStreamDescription DescribeVideo(MediaInput input)
-    {
-        var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc)
-            ?? throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (streams: {string.Join(", ", input.Streams)})");
-        var codec = stream.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
-        NalFraming framing;
-        if (CodecConfiguration.TryParse(codec, stream.Extradata, out var configuration, out var error, out var offset) != ReadStatus.Success)
-            throw new InjectionException($"the {stream.CodecName} configuration (extradata) of stream {stream.Index} in {input.Url} is malformed: {BitstreamException.Describe(error, offset)}");
-        framing = configuration!.Framing;
-        return new VideoStreamDescription(stream.Index, codec, framing, stream.TimeBase);
     }
 }

@@ -1,3 +1,4 @@
+using NUnit.Framework;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Pipeline;
