@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace CatEvening.SeiInjector.Live;
+
+/// <summary>Where a cue stands according to the audit log.</summary>
+public enum AuditCueState
+{
+    /// <summary>Accepted, not sent yet.</summary>
+    Pending,
+
+    /// <summary>Sent, its window may still be open (it is repeated by the carousel).</summary>
+    Active,
+
+    /// <summary>Sent and its window ended.</summary>
+    Ended,
+
+    /// <summary>Withdrawn before or while it was active.</summary>
+    Cancelled,
+
+    /// <summary>Its window closed before it could be sent.</summary>
+    Expired,
+}
+
+/// <summary>One cue as the audit log tells it.</summary>
+/// <param name="Cue">The cue as accepted.</param>
+/// <param name="State">Its state after the last record.</param>
+/// <param name="FirstDelivery">The carrier of its first transmission, or null when never sent.</param>
+/// <param name="Repeats">How many carousel repeats were logged.</param>
+public sealed record AuditCueRecord(AuditCue Cue, AuditCueState State, AuditCarrier? FirstDelivery, int Repeats)
+{
+    /// <summary>True when the cue was sent at least once (whatever happened later).</summary>
+    public bool WasDelivered => FirstDelivery is not null;
+
+    /// <summary>
+    /// The window left at <paramref name="now"/> for a cue that is <see cref="AuditCueState.Active"/>: its duration
+    /// counted from the wall clock of its first transmission. Zero when none is left or the cue is not active.
+    /// </summary>
+    public TimeSpan RemainingWindow(DateTimeOffset now)
+    {
+        if (State != AuditCueState.Active || FirstDelivery is not { } first) return TimeSpan.Zero;
+        var left = first.WallClock + Cue.Duration - now;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+}
+
+/// <summary>
+/// What an audit log holds: every cue and its last state, the last record and sequence numbers, and the link and
+/// run events, read back so a restarted injector forgets nothing it accepted.
+/// </summary>
+public sealed class AuditReplay
+{
+    private readonly Dictionary<string, AuditCueRecord> _cues;
+    private readonly List<string> _order;
+
+    private AuditReplay(Dictionary<string, AuditCueRecord> cues, List<string> order, long lastRecordNumber,
+        long lastSequenceNumber, int records, int starts, int stops, int tornTailBytes)
+    {
+        _cues = cues;
+        _order = order;
+        LastRecordNumber = lastRecordNumber;
+        LastSequenceNumber = lastSequenceNumber;
+        RecordCount = records;
+        StartCount = starts;
+        StopCount = stops;
+        TornTailBytes = tornTailBytes;
+    }
+
+    /// <summary>An empty log.</summary>
+    public static AuditReplay Empty { get; } = new([], [], 0, -1, 0, 0, 0, 0);
+
+    /// <summary>Every cue ever accepted, in order of acceptance.</summary>
+    public IEnumerable<AuditCueRecord> Cues => _order.Select(id => _cues[id]);
+
+    /// <summary>The cue with this id, or null.</summary>
+    public AuditCueRecord? Find(string id) => _cues.GetValueOrDefault(id);
+
+    /// <summary>Number of the last complete record (0 when none).</summary>
+    public long LastRecordNumber { get; }
+
+    /// <summary>The highest message sequence number that may have been used (reserved or seen), or -1.</summary>
+    public long LastSequenceNumber { get; }
+
+    /// <summary>The sequence number a restarted injector continues from.</summary>
+    public long NextSequenceNumber => LastSequenceNumber + 1;
+
+    /// <summary>Complete records read.</summary>
+    public int RecordCount { get; }
+
+    /// <summary>How many runs started on this log.</summary>
+    public int StartCount { get; }
+
+    /// <summary>How many runs stopped cleanly.</summary>
+    public int StopCount { get; }
+
+    /// <summary>Bytes after the last newline: a line torn by a crash, cut off when the log is reopened.</summary>
+    public int TornTailBytes { get; }
+
+    /// <summary>True when the last run did not stop cleanly (it crashed or was killed).</summary>
+    public bool LastRunCrashed => StartCount > StopCount;
+
+    /// <summary>Reads the audit log at <paramref name="path"/> without opening it for writing.</summary>
+    /// <exception cref="AuditLogException">A complete line is not a valid audit record.</exception>
+    public static AuditReplay Load(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var content = new byte[stream.Length];
+        stream.ReadExactly(content);
+        return Parse(content, path);
+    }
+
+    /// <summary>Parses the bytes of an audit log; <paramref name="name"/> is used in error messages.</summary>
+    /// <exception cref="AuditLogException">A complete line is not a valid audit record.</exception>
+    public static AuditReplay Parse(ReadOnlySpan<byte> content, string name)
+    {
+        var cues = new Dictionary<string, AuditCueRecord>(StringComparer.Ordinal);
+        var order = new List<string>();
+        long lastRecord = 0, lastSeq = -1;
+        int records = 0, starts = 0, stops = 0, line = 0, offset = 0;
+        while (offset < content.Length)
+        {
+            var newline = content[offset..].IndexOf((byte)'\n');
+            if (newline < 0) break;
+            line++;
+            var text = content.Slice(offset, newline);
+            if (!text.Trim("\r\t "u8).IsEmpty)
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(text.ToArray());
+                    var r = doc.RootElement;
+                    lastRecord = Math.Max(lastRecord, r.GetProperty("n").GetInt64());
+                    records++;
+                    var kind = r.GetProperty("event").GetString();
+                    switch (kind)
+                    {
+                        case "started": starts++; break;
+                        case "stopped": stops++; break;
+                        case "seq_reserved": lastSeq = Math.Max(lastSeq, r.GetProperty("through").GetInt64()); break;
+                        case "accepted":
+                        {
+                            var cue = ReadCue(r);
+                            lastSeq = Math.Max(lastSeq, cue.SequenceNumber);
+                            if (!cues.ContainsKey(cue.Id)) order.Add(cue.Id);
+                            cues[cue.Id] = new AuditCueRecord(cue, AuditCueState.Pending, null, 0);
+                            break;
+                        }
+                        case "delivered":
+                        case "repeated":
+                        {
+                            var c = Known(cues, r);
+                            var carrier = ReadCarrier(r);
+                            lastSeq = Math.Max(lastSeq, r.GetProperty("seq").GetInt64());
+                            cues[c.Cue.Id] = c with
+                            {
+                                State = c.State is AuditCueState.Pending or AuditCueState.Active ? AuditCueState.Active : c.State,
+                                FirstDelivery = c.FirstDelivery ?? carrier,
+                                Repeats = kind == "repeated" ? c.Repeats + 1 : c.Repeats,
+                            };
+                            break;
+                        }
+                        case "ended":
+                        {
+                            var c = Known(cues, r);
+                            cues[c.Cue.Id] = c with { State = AuditCueState.Ended };
+                            break;
+                        }
+                        case "cancelled":
+                        {
+                            var c = Known(cues, r);
+                            if (r.TryGetProperty("cancel_seq", out var cs)) lastSeq = Math.Max(lastSeq, cs.GetInt64());
+                            cues[c.Cue.Id] = c with { State = AuditCueState.Cancelled };
+                            break;
+                        }
+                        case "expired":
+                        {
+                            var c = Known(cues, r);
+                            cues[c.Cue.Id] = c with { State = AuditCueState.Expired };
+                            break;
+                        }
+                        case "input" or "output" or "unauthorized":
+                            break;
+                        default:
+                            throw new AuditLogException($"{name}: line {line} (byte {offset}): unknown event '{kind}'");
+                    }
+                }
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                {
+                    throw new AuditLogException($"{name}: line {line} (byte {offset}) is not a valid audit record: {e.Message}", e);
+                }
+            }
+            offset += newline + 1;
+        }
+        return new AuditReplay(cues, order, lastRecord, lastSeq, records, starts, stops, content.Length - offset);
+    }
+
+    private static AuditCueRecord Known(Dictionary<string, AuditCueRecord> cues, JsonElement r)
+    {
+        var id = r.GetProperty("id").GetString()!;
+        return cues.TryGetValue(id, out var c) ? c : throw new FormatException($"cue '{id}' was never accepted");
+    }
+
+    private static AuditCue ReadCue(JsonElement r) => new(
+        r.GetProperty("id").GetString()!,
+        r.GetProperty("kind").GetString()!,
+        r.GetProperty("seq").GetInt64(),
+        r.GetProperty("source").GetString()!,
+        r.TryGetProperty("at", out var at) ? at.GetString() : null,
+        r.TryGetProperty("target_wall", out var tw) ? ParseTime(tw) : null,
+        TimeSpan.FromSeconds(r.GetProperty("duration").GetDouble()),
+        TimeSpan.FromSeconds(r.GetProperty("spread").GetDouble()),
+        r.GetProperty("data").GetBytesFromBase64());
+
+    private static AuditCarrier ReadCarrier(JsonElement r) => new(
+        r.GetProperty("pts").ValueKind == JsonValueKind.Null ? null : r.GetProperty("pts").GetInt64(),
+        r.TryGetProperty("pts_time", out var t) ? t.GetDouble() : null,
+        r.GetProperty("frame").GetInt64(),
+        ParseTime(r.GetProperty("wall")),
+        r.GetProperty("sei_sha256").GetString()!);
+
+    private static DateTimeOffset ParseTime(JsonElement e) =>
+        DateTimeOffset.Parse(e.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+}

@@ -1,0 +1,174 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+
+namespace CatEvening.SeiInjector.Live;
+
+/// <summary>
+/// Reads the body of <c>POST /v1/cues</c> into a <see cref="CueOrder"/>, with the fields of a schedule entry:
+/// <code>{ "id": "red-1", "kind": "interaction-start", "at": "5s", "duration": "30s", "spread": "2s", "data": { ... } }</code>
+/// <c>id</c> is required; <c>kind</c> defaults to <c>interaction-start</c>; <c>at</c> absent means the next frame, a
+/// duration (<c>500ms</c>, <c>2s</c>, <c>1m</c>, <c>1h</c>) a stream time from the first video frame, anything else an
+/// ISO 8601 wall clock with its offset; <c>duration</c> and <c>spread</c> default to 0. Each error names the field.
+/// Only the shape is checked here; the cue book judges the content (known kind, unique id, app data size).
+/// </summary>
+public static class CueOrderJson
+{
+    /// <summary>The kind of a cue whose request names none.</summary>
+    public const string DefaultKind = "interaction-start";
+
+    /// <summary>Largest request body read, in bytes.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>Parses a request body; on failure <paramref name="error"/> says which field or byte is wrong.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> body, out CueOrder? order, out string error)
+    {
+        order = null;
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            error = $"malformed JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}";
+            return false;
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = $"the body must be a JSON object, not {root.ValueKind.ToString().ToLowerInvariant()}";
+                return false;
+            }
+            string? id = null, kindText = null, atText = null;
+            TimeSpan duration = TimeSpan.Zero, spread = TimeSpan.Zero;
+            byte[] data = [];
+            foreach (var p in root.EnumerateObject())
+            {
+                switch (p.Name)
+                {
+                    case "id":
+                        if (!TryString(p, out id, out error)) return false;
+                        break;
+                    case "kind":
+                        if (!TryString(p, out kindText, out error)) return false;
+                        break;
+                    case "at":
+                        if (p.Value.ValueKind != JsonValueKind.Null && !TryString(p, out atText, out error)) return false;
+                        break;
+                    case "duration":
+                        if (!TryDuration(p, out duration, out error)) return false;
+                        break;
+                    case "spread":
+                        if (!TryDuration(p, out spread, out error)) return false;
+                        break;
+                    case "data":
+                        data = Compact(p.Value);
+                        break;
+                    default:
+                        error = $"unknown field '{p.Name}' (known: id, kind, at, duration, spread, data)";
+                        return false;
+                }
+            }
+            if (string.IsNullOrEmpty(id))
+            {
+                error = "field 'id' is required";
+                return false;
+            }
+            CueTarget at = new CueTarget.Now();
+            if (atText is not null)
+            {
+                if (TryParseDuration(atText, out var offset)) at = new CueTarget.StreamTime(offset);
+                else if (DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var wall) && HasOffset(atText))
+                    at = new CueTarget.WallClock(wall);
+                else
+                {
+                    error = $"field 'at': '{atText}' is neither a duration (500ms, 2s, 1m) nor a wall clock with its offset (2026-11-11T20:30:00+08:00)";
+                    return false;
+                }
+            }
+            order = new CueOrder(id, kindText ?? DefaultKind, at, atText, duration, spread, data);
+            error = "";
+            return true;
+        }
+    }
+
+    /// <summary>Writes a cue order as the request body the <c>cue</c> client verb sends.</summary>
+    public static byte[] Write(string id, string? kind, string? at, string? duration, string? spread, string? dataJson)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", id);
+            if (kind is not null) w.WriteString("kind", kind);
+            if (at is not null) w.WriteString("at", at);
+            if (duration is not null) w.WriteString("duration", duration);
+            if (spread is not null) w.WriteString("spread", spread);
+            if (dataJson is not null)
+            {
+                w.WritePropertyName("data");
+                w.WriteRawValue(dataJson);
+            }
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Parses <c>500ms</c>, <c>2s</c>, <c>1.5s</c>, <c>1m</c>, <c>1h</c> (non-negative).</summary>
+    public static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        value = default;
+        var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
+            : text.EndsWith('s') ? (text[..^1], 1.0)
+            : text.EndsWith('m') ? (text[..^1], 60.0)
+            : text.EndsWith('h') ? (text[..^1], 3600.0)
+            : (null, 0);
+        if (number is null || number.Length == 0 || !char.IsAsciiDigit(number[0])) return false;
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)) return false;
+        var seconds = n * scale;
+        if (seconds > TimeSpan.MaxValue.TotalSeconds / 2) return false;
+        value = TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+
+    private static bool HasOffset(string text) =>
+        text.EndsWith('Z') || text.EndsWith('z') || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
+
+    private static bool TryString(JsonProperty p, out string? value, out string error)
+    {
+        if (p.Value.ValueKind != JsonValueKind.String)
+        {
+            value = null;
+            error = $"field '{p.Name}' must be a string, not {p.Value.ValueKind.ToString().ToLowerInvariant()}";
+            return false;
+        }
+        value = p.Value.GetString();
+        error = "";
+        return true;
+    }
+
+    private static bool TryDuration(JsonProperty p, out TimeSpan value, out string error)
+    {
+        value = default;
+        if (!TryString(p, out var text, out error)) return false;
+        if (TryParseDuration(text!, out value)) return true;
+        error = $"field '{p.Name}': '{text}' is not a duration (500ms, 2s, 1m)";
+        return false;
+    }
+
+    private static byte[] Compact(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var w = new Utf8JsonWriter(buffer)) value.WriteTo(w);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return end > 0 ? message[..end] : message;
+    }
+}

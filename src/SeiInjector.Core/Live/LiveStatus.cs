@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace CatEvening.SeiInjector.Live;
+
+/// <summary>What the running injector tells the control API and the metrics endpoint.</summary>
+public interface IInjectorControl
+{
+    /// <summary>Adds a cue, as the schedule would. Never throws for a bad order: the result says what is wrong.</summary>
+    ControlResult Fire(CueOrder order);
+
+    /// <summary>Cancels a pending cue or ends an active one (with a signed cancel message).</summary>
+    ControlResult Cancel(string cueId);
+
+    /// <summary>The state of the run right now.</summary>
+    LiveStatus Status();
+}
+
+/// <summary>When a cue fired through the control API is due.</summary>
+public abstract record CueTarget
+{
+    private CueTarget() { }
+
+    /// <summary>On the next video frame.</summary>
+    public sealed record Now : CueTarget;
+
+    /// <summary>At this stream time, counted from the first video frame (as <c>at: 5s</c> in the schedule).</summary>
+    public sealed record StreamTime(TimeSpan Offset) : CueTarget;
+
+    /// <summary>At the frame that passes the injector at this wall clock.</summary>
+    public sealed record WallClock(DateTimeOffset Time) : CueTarget;
+}
+
+/// <summary>A cue as the control API received it (the fields of a schedule entry).</summary>
+/// <param name="Id">Cue id, 1-64 UTF-8 bytes.</param>
+/// <param name="Kind">Cue kind as written (<c>interaction-start</c>, <c>interaction-end</c>, <c>cancel</c>, <c>custom</c>).</param>
+/// <param name="At">When it is due.</param>
+/// <param name="AtText">The target as written in the request, for the audit log; null for "now".</param>
+/// <param name="Duration">How long the interaction stays open.</param>
+/// <param name="Spread">Peak-shaving spread.</param>
+/// <param name="AppData">The request's <c>data</c> value as compact UTF-8 JSON, or empty.</param>
+public sealed record CueOrder(string Id, string Kind, CueTarget At, string? AtText, TimeSpan Duration, TimeSpan Spread, ReadOnlyMemory<byte> AppData);
+
+/// <summary>Outcome of a control request.</summary>
+/// <param name="Outcome">What happened.</param>
+/// <param name="Message">A sentence for the operator (the reason when refused).</param>
+/// <param name="SequenceNumber">Sequence number assigned or used, when there is one.</param>
+public sealed record ControlResult(ControlOutcome Outcome, string Message, long? SequenceNumber = null);
+
+/// <summary>What a control request did.</summary>
+public enum ControlOutcome
+{
+    /// <summary>Done.</summary>
+    Accepted,
+
+    /// <summary>The request is wrong (unknown kind, duplicate id, app data too large...): HTTP 400.</summary>
+    Rejected,
+
+    /// <summary>No such cue: HTTP 404.</summary>
+    NotFound,
+
+    /// <summary>The cue exists but is past cancelling (already ended, expired or cancelled): HTTP 409.</summary>
+    Conflict,
+}
+
+/// <summary>Cue counts by state.</summary>
+/// <param name="Pending">Accepted, not sent yet.</param>
+/// <param name="Active">Sent, window still open.</param>
+/// <param name="Delivered">Sent at least once since the start (active or ended).</param>
+/// <param name="Expired">Window closed before it could be sent.</param>
+/// <param name="Cancelled">Withdrawn.</param>
+public readonly record struct CueCounts(int Pending, int Active, int Delivered, int Expired, int Cancelled);
+
+/// <summary>The run at one moment.</summary>
+/// <param name="Input">Input link state.</param>
+/// <param name="Output">Output link state.</param>
+/// <param name="InputReconnects">Times the input was reopened after a drop.</param>
+/// <param name="OutputReconnects">Times the output was reopened after a drop.</param>
+/// <param name="LastPts">PTS of the last video packet (its stream's time base), or null.</param>
+/// <param name="LastPtsTime">The same in seconds, or null.</param>
+/// <param name="Frames">Video packets passed.</param>
+/// <param name="Packets">Packets of every stream passed.</param>
+/// <param name="BytesWritten">Bytes of packet data written (SEI included).</param>
+/// <param name="SeiFrames">Video packets that carried a CatEvening SEI.</param>
+/// <param name="Cues">Cue counts by state.</param>
+/// <param name="Latency">Added latency per packet.</param>
+public sealed record LiveStatus(
+    LinkState Input, LinkState Output, int InputReconnects, int OutputReconnects, long? LastPts, double? LastPtsTime,
+    long Frames, long Packets, long BytesWritten, long SeiFrames, CueCounts Cues, AddedLatencySnapshot Latency)
+{
+    /// <summary>The status as the JSON object <c>GET /v1/status</c> returns (latencies in milliseconds).</summary>
+    public byte[] ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("input", Input.ToWireName());
+            w.WriteString("output", Output.ToWireName());
+            w.WriteNumber("input_reconnects", InputReconnects);
+            w.WriteNumber("output_reconnects", OutputReconnects);
+            if (LastPts is { } pts) w.WriteNumber("last_pts", pts);
+            else w.WriteNull("last_pts");
+            if (LastPtsTime is { } t) w.WriteNumber("last_pts_time", t);
+            else w.WriteNull("last_pts_time");
+            w.WriteNumber("frames", Frames);
+            w.WriteNumber("packets", Packets);
+            w.WriteNumber("bytes", BytesWritten);
+            w.WriteNumber("sei_frames", SeiFrames);
+            w.WriteStartObject("cues");
+            w.WriteNumber("pending", Cues.Pending);
+            w.WriteNumber("active", Cues.Active);
+            w.WriteNumber("delivered", Cues.Delivered);
+            w.WriteNumber("expired", Cues.Expired);
+            w.WriteNumber("cancelled", Cues.Cancelled);
+            w.WriteEndObject();
+            w.WriteStartObject("added_latency");
+            w.WriteNumber("packets", Latency.Count);
+            w.WriteNumber("window", Latency.WindowCount);
+            w.WriteNumber("p50_ms", Latency.P50.TotalMilliseconds);
+            w.WriteNumber("p99_ms", Latency.P99.TotalMilliseconds);
+            w.WriteNumber("max_ms", Latency.Max.TotalMilliseconds);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using CatEvening.SeiInjector.Live;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Live;
+
+public class AddedLatencyTests
+{
+    private static long Micros(double us) => (long)(us * Stopwatch.Frequency / 1_000_000);
+
+    [Test]
+    public void Percentiles_AreNearestRankOverTheSamples()
+    {
+        var latency = new AddedLatency();
+        for (var i = 1; i <= 100; i++) latency.Record(Micros(i * 10));
+        var s = latency.Snapshot();
+        Assert.Multiple(() =>
+        {
+            Assert.That(s.Count, Is.EqualTo(100));
+            Assert.That(s.P50.TotalMicroseconds, Is.EqualTo(500).Within(0.01));
+            Assert.That(s.P99.TotalMicroseconds, Is.EqualTo(990).Within(0.01));
+            Assert.That(s.Max.TotalMicroseconds, Is.EqualTo(1000).Within(0.01));
+        });
+    }
+
+    [Test]
+    public void Histogram_IsCumulative_WithEverySampleInPlusInf()
+    {
+        var latency = new AddedLatency();
+        latency.Record(Micros(40));
+        latency.Record(Micros(100));
+        latency.Record(Micros(700));
+        latency.Record(Micros(2_000_000));
+        var buckets = latency.Snapshot().CumulativeBuckets;
+        var bounds = AddedLatency.BucketBounds;
+        Assert.Multiple(() =>
+        {
+            Assert.That(buckets[bounds.ToList().IndexOf(0.00005)], Is.EqualTo(1));
+            Assert.That(buckets[bounds.ToList().IndexOf(0.0001)], Is.EqualTo(2), "a sample equal to a bound is in that bucket");
+            Assert.That(buckets[bounds.ToList().IndexOf(0.001)], Is.EqualTo(3));
+            Assert.That(buckets[bounds.Count - 1], Is.EqualTo(3));
+            Assert.That(buckets[bounds.Count], Is.EqualTo(4));
+            Assert.That(buckets, Is.Ordered);
+        });
+    }
+
+    [Test]
+    public void Percentiles_FollowTheRecentWindowOnly()
+    {
+        var latency = new AddedLatency();
+        for (var i = 0; i < AddedLatency.WindowSize; i++) latency.Record(Micros(5000));
+        for (var i = 0; i < AddedLatency.WindowSize; i++) latency.Record(Micros(10));
+        var s = latency.Snapshot();
+        Assert.Multiple(() =>
+        {
+            Assert.That(s.P99.TotalMicroseconds, Is.EqualTo(10).Within(0.01));
+            Assert.That(s.Count, Is.EqualTo(2L * AddedLatency.WindowSize));
+            Assert.That(s.WindowCount, Is.EqualTo(AddedLatency.WindowSize));
+        });
+    }
+
+    [Test]
+    public void Empty_ReportsZeros()
+    {
+        var s = new AddedLatency().Snapshot();
+        Assert.That((s.Count, s.P50, s.P99), Is.EqualTo((0L, TimeSpan.Zero, TimeSpan.Zero)));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text;
+using CatEvening.SeiInjector.Live;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Live;
+
+public class CueOrderJsonTests
+{
+    private static (CueOrder? Order, string Error) Parse(string json)
+    {
+        var ok = CueOrderJson.TryParse(Encoding.UTF8.GetBytes(json), out var order, out var error);
+        Assert.That(ok, Is.EqualTo(order is not null));
+        return (order, error);
+    }
+
+    [Test]
+    public void FullOrder_KeepsEveryField()
+    {
+        var (order, _) = Parse("""{"id":"red-1","kind":"custom","at":"1.5s","duration":"30s","spread":"500ms","data":{ "prize" : "coupon-50" }}""");
+        Assert.Multiple(() =>
+        {
+            Assert.That(order!.Id, Is.EqualTo("red-1"));
+            Assert.That(order.Kind, Is.EqualTo("custom"));
+            Assert.That(order.At, Is.EqualTo(new CueTarget.StreamTime(TimeSpan.FromMilliseconds(1500))));
+            Assert.That(order.AtText, Is.EqualTo("1.5s"));
+            Assert.That(order.Duration, Is.EqualTo(TimeSpan.FromSeconds(30)));
+            Assert.That(order.Spread, Is.EqualTo(TimeSpan.FromMilliseconds(500)));
+            Assert.That(Encoding.UTF8.GetString(order.AppData.Span), Is.EqualTo("""{"prize":"coupon-50"}"""), "data is kept as compact JSON");
+        });
+    }
+
+    [Test]
+    public void MinimalOrder_FiresAnInteractionStartNow()
+    {
+        var (order, _) = Parse("""{"id":"x"}""");
+        Assert.Multiple(() =>
+        {
+            Assert.That(order!.Kind, Is.EqualTo("interaction-start"));
+            Assert.That(order.At, Is.EqualTo(new CueTarget.Now()));
+            Assert.That(order.Duration, Is.EqualTo(TimeSpan.Zero));
+            Assert.That(order.AppData.Length, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void WallClockTarget_KeepsItsOffset()
+    {
+        var (order, _) = Parse("""{"id":"x","at":"2026-11-11T20:30:00+08:00"}""");
+        Assert.That(order!.At, Is.EqualTo(new CueTarget.WallClock(new DateTimeOffset(2026, 11, 11, 12, 30, 0, TimeSpan.Zero))));
+    }
+
+    [TestCase("{\"id\":\"x\",", "malformed JSON at line 1, byte")]
+    [TestCase("[1,2]", "must be a JSON object, not array")]
+    [TestCase("{\"kind\":\"custom\"}", "field 'id' is required")]
+    [TestCase("{\"id\":5}", "field 'id' must be a string, not number")]
+    [TestCase("{\"id\":\"x\",\"colour\":\"red\"}", "unknown field 'colour'")]
+    [TestCase("{\"id\":\"x\",\"duration\":\"30 seconds\"}", "field 'duration': '30 seconds' is not a duration")]
+    [TestCase("{\"id\":\"x\",\"spread\":\"-2s\"}", "field 'spread': '-2s' is not a duration")]
+    [TestCase("{\"id\":\"x\",\"at\":\"2026-11-11T20:30:00\"}", "field 'at': '2026-11-11T20:30:00' is neither a duration")]
+    [TestCase("{\"id\":\"x\",\"at\":\"tomorrow\"}", "field 'at': 'tomorrow' is neither")]
+    public void BadOrder_IsRefusedNamingTheFault(string json, string expected)
+    {
+        var (_, error) = Parse(json);
+        Assert.That(error, Does.Contain(expected));
+    }
+
+    [Test]
+    public void Write_ThenParse_RoundTrips()
+    {
+        var body = CueOrderJson.Write("id-1", "interaction-end", "2s", "10s", "1s", """{"a":[1,2]}""");
+        Assert.That(CueOrderJson.TryParse(body, out var order, out _), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(order!.Kind, Is.EqualTo("interaction-end"));
+            Assert.That(order.At, Is.EqualTo(new CueTarget.StreamTime(TimeSpan.FromSeconds(2))));
+            Assert.That(Encoding.UTF8.GetString(order.AppData.Span), Is.EqualTo("""{"a":[1,2]}"""));
+        });
+    }
+
+    [TestCase("500ms", 0.5)]
+    [TestCase("2s", 2)]
+    [TestCase("1m", 60)]
+    [TestCase("1h", 3600)]
+    [TestCase("0s", 0)]
+    public void Duration_Parses(string text, double seconds)
+    {
+        Assert.That(CueOrderJson.TryParseDuration(text, out var d), Is.True);
+        Assert.That(d.TotalSeconds, Is.EqualTo(seconds));
+    }
+
+    [TestCase("")]
+    [TestCase("s")]
+    [TestCase("5")]
+    [TestCase("5x")]
+    [TestCase(".5s")]
+    [TestCase("1e9999s")]
+    public void Duration_RefusesGarbage(string text) => Assert.That(CueOrderJson.TryParseDuration(text, out _), Is.False);
+}
