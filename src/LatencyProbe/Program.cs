@@ -10,6 +10,7 @@ internal static class Program
         var root = new RootCommand("latency-probe: clock sync and studio-to-screen latency instruments for CatEvening shows.")
         {
             DeviceCommand.Create(),
+            TimecodeCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
