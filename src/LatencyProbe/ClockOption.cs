@@ -19,10 +19,13 @@ internal static class ClockOption
         public void Dispose() => owner?.Dispose();
     }
 
-    public static Task<Source> OpenAsync(string? endpoint, CancellationToken cancellationToken)
+    /// <summary>The host clock when <paramref name="endpoint"/> is null, else a clock synced to that service (16 exchanges first, then one a second).</summary>
+    public static async Task<Source> OpenAsync(string? endpoint, CancellationToken cancellationToken)
     {
-        _ = endpoint;
-        _ = cancellationToken;
-        return Task.FromResult(new Source(HostClock.Instance, null));
+        if (endpoint is null) return new Source(HostClock.Instance, null);
+        var synced = await SyncedClock.StartAsync(Endpoint.Resolve(endpoint), 16, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        var estimate = synced.Client.Clock.GetEstimate(HostClock.Instance.Now().UnixMicroseconds);
+        Console.Error.WriteLine($"clock: synced to {endpoint}: offset {estimate.OffsetMicros / 1000.0:0.000} ms ± {estimate.UncertaintyMicros / 1000.0:0.000} ms");
+        return new Source(synced, synced);
     }
 }

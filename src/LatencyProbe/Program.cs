@@ -11,6 +11,7 @@ internal static class Program
         {
             DeviceCommand.Create(),
             TimecodeCommand.Create(),
+            ClockCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
