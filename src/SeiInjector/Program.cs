@@ -6,7 +6,36 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("sei-inject: splices signed CatEvening SEI messages (cues and heartbeats) into a live H.264/H.265 stream without re-encoding.");
-        return root.Parse(args).Invoke();
+        var root = new RootCommand(
+            "sei-inject: splices signed CatEvening SEI messages (cues from a run-of-show schedule, and wall-clock " +
+            "heartbeats) into a live H.264/H.265 stream with stream copy: video frames, audio and timestamps are untouched.\n" +
+            "Exit codes: 0 done, 1 stream failed, 2 bad command line, 3 bad file, 4 FFmpeg missing, 5 not verified (inspect), 130 interrupted.")
+        {
+            RunCommand.Create(),
+            KeygenCommand.Create(),
+            InspectCommand.Create(),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"sei-inject: {error.Message}");
+            var verb = parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ";
+            Console.Error.WriteLine($"See: sei-inject {verb}--help");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"sei-inject: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (DllNotFoundException e)
+        {
+            Console.Error.WriteLine($"sei-inject: {e.Message}");
+            return ExitCodes.FFmpegMissing;
+        }
     }
 }

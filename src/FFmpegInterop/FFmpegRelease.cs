@@ -1,0 +1,41 @@
+using System.Collections.ObjectModel;
+
+namespace CatEvening.FFmpegInterop;
+
+/// <summary>One supported FFmpeg release: the major versions of its libraries and the struct layout they share.</summary>
+public sealed class FFmpegRelease
+{
+    private FFmpegRelease(string name, int avFormat, int avCodec, int avUtil, StructLayouts layout)
+    {
+        Name = name;
+        AvFormatMajor = avFormat;
+        AvCodecMajor = avCodec;
+        AvUtilMajor = avUtil;
+        Layout = layout;
+    }
+
+    /// <summary>Every supported release, newest first: the order in which they are tried.</summary>
+    public static ReadOnlyCollection<FFmpegRelease> Supported { get; } = new(
+    [
+        new("7.x", 61, 61, 59, StructLayouts.Major61),
+        new("6.x", 60, 60, 58, StructLayouts.Major60),
+        new("5.1", 59, 59, 57, StructLayouts.Major59),
+    ]);
+
+    /// <summary>FFmpeg release name, e.g. <c>5.1</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>libavformat major version.</summary>
+    public int AvFormatMajor { get; }
+
+    /// <summary>libavcodec major version.</summary>
+    public int AvCodecMajor { get; }
+
+    /// <summary>libavutil major version.</summary>
+    public int AvUtilMajor { get; }
+
+    internal StructLayouts Layout { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"FFmpeg {Name} (libavformat {AvFormatMajor}, libavcodec {AvCodecMajor}, libavutil {AvUtilMajor})";
+}

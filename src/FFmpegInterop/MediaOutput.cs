@@ -1,0 +1,182 @@
+using System.Runtime.InteropServices;
+using CatEvening.FFmpegInterop.Native;
+
+namespace CatEvening.FFmpegInterop;
+
+/// <summary>
+/// An open muxer writing to any URL FFmpeg writes (file, <c>pipe:1</c>, rtmp://, srt://, …) with stream copy. Owns the
+/// <c>AVFormatContext</c> (<c>avformat_free_context</c>), its <c>AVIOContext</c> (<c>avio_closep</c>) and its interrupt
+/// callback.
+/// </summary>
+/// <remarks>
+/// Packets go out through <c>av_write_frame</c>, never the interleaving queue: a packet is in the muxer (and, for
+/// non-seekable outputs such as pipes and network URLs, flushed) as soon as it is written.
+/// </remarks>
+public sealed class MediaOutput : IDisposable
+{
+    private const int NoFileFlag = 0x0001;   // AVFMT_NOFILE: the muxer opens its own I/O
+    private const int AvioFlagWrite = 2;     // AVIO_FLAG_WRITE
+
+    private readonly OutputContextHandle _context;
+    private readonly InterruptGuard _interrupt;
+    private readonly List<MediaStream> _streams = [];
+    private bool _headerWritten;
+
+    private MediaOutput(OutputContextHandle context, InterruptGuard interrupt, string url)
+    {
+        _context = context;
+        _interrupt = interrupt;
+        Url = url;
+        var format = Marshal.ReadIntPtr(context.DangerousGetHandle() + StructLayouts.FormatOutputFormat);
+        FormatName = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(format + StructLayouts.FormatName)) ?? "";
+    }
+
+    /// <summary>The URL written to.</summary>
+    public string Url { get; }
+
+    /// <summary>The muxer's short name, e.g. <c>flv</c>.</summary>
+    public string FormatName { get; }
+
+    /// <summary>The output streams, in index order.</summary>
+    public IReadOnlyList<MediaStream> Streams => _streams;
+
+    /// <summary>Creates a muxer for <paramref name="url"/>; nothing is opened or written until <see cref="WriteHeader"/>.</summary>
+    /// <param name="url">Destination.</param>
+    /// <param name="formatName">Muxer short name, or null to choose it from the URL or extension.</param>
+    /// <param name="ioTimeout">Longest any single blocking write may take before it fails.</param>
+    /// <exception cref="FFmpegException">No muxer matches the name or the URL.</exception>
+    public static MediaOutput Create(string url, string? formatName, TimeSpan ioTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        FFmpegLibrary.EnsureLoaded();
+        var interrupt = new InterruptGuard(ioTimeout);
+        var handle = new OutputContextHandle(interrupt);
+        try
+        {
+            var result = AvFormat.avformat_alloc_output_context2(out var context, 0, formatName, url);
+            if (result < 0 || context == 0)
+            {
+                var what = formatName != null
+                    ? $"output format '{formatName}' is not known to this FFmpeg"
+                    : $"no output format matches '{url}': give one with --output-format";
+                throw new FFmpegException(what, result, result < 0 ? AvError.Describe(result) : "unknown format");
+            }
+            handle.Adopt(context);
+            interrupt.Install(context);
+            return new MediaOutput(handle, interrupt, url);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Adds an output stream that copies <paramref name="input"/>: codec parameters (extradata included), the codec tag
+    /// when this muxer accepts it, and the time base as a hint to the muxer.
+    /// </summary>
+    public MediaStream AddCopyOf(MediaStream input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (_headerWritten) throw new InvalidOperationException("streams must be added before the header is written");
+        var context = _context.DangerousGetHandle();
+        var native = AvFormat.avformat_new_stream(context, 0);
+        if (native == 0) throw new FFmpegException("avformat_new_stream", 0, "out of memory");
+        var output = new MediaStream(_context, native);
+        AvError.Check(AvCodec.avcodec_parameters_copy(output.CodecParameters, input.CodecParameters), $"copying the parameters of stream {input}");
+        output.CodecTag = CompatibleTag(input);
+        output.TimeBase = input.TimeBase;
+        _streams.Add(output);
+        return output;
+    }
+
+    // As ffmpeg's stream copy does: keep the input's codec tag unless this muxer maps that tag to another codec.
+    private uint CompatibleTag(MediaStream input)
+    {
+        var format = Marshal.ReadIntPtr(_context.DangerousGetHandle() + StructLayouts.FormatOutputFormat);
+        var tags = Marshal.ReadIntPtr(format + StructLayouts.OutputFormatCodecTags);
+        if (tags == 0) return input.CodecTag;
+        if (AvFormat.av_codec_get_id(tags, input.CodecTag) == input.CodecId) return input.CodecTag;
+        return AvFormat.av_codec_get_tag2(tags, input.CodecId, out _) == 0 ? input.CodecTag : 0;
+    }
+
+    /// <summary>Opens the destination (unless the muxer does its own I/O) and writes the container header.</summary>
+    /// <exception cref="FFmpegException">The destination cannot be opened or the muxer rejects a stream.</exception>
+    public unsafe void WriteHeader()
+    {
+        if (_headerWritten) throw new InvalidOperationException("the header was already written");
+        var context = _context.DangerousGetHandle();
+        var format = Marshal.ReadIntPtr(context + StructLayouts.FormatOutputFormat);
+        if ((Marshal.ReadInt32(format + StructLayouts.OutputFormatFlags) & NoFileFlag) == 0)
+        {
+            var io = (nint)0;
+            _interrupt.Arm();
+            var opened = AvFormat.avio_open2(ref io, Url, AvioFlagWrite, _interrupt.Native, 0);
+            if (opened < 0) MediaInput.ThrowIo(opened, $"opening output {Url}", _interrupt);
+            Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, io);
+        }
+        _interrupt.Arm();
+        var result = AvFormat.avformat_write_header(context, 0);
+        if (result < 0) MediaInput.ThrowIo(result, $"writing the {FormatName} header to {Url}", _interrupt);
+        _headerWritten = true;
+    }
+
+    /// <summary>
+    /// Writes one packet, whose timestamps must already be in the output stream's time base. The packet stays owned by
+    /// the caller (unref it after).
+    /// </summary>
+    /// <exception cref="FFmpegException">The muxer rejects the packet or the destination fails or stalls.</exception>
+    public void Write(Packet packet)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        if (!_headerWritten) throw new InvalidOperationException("write the header first");
+        _interrupt.Arm();
+        var result = AvFormat.av_write_frame(_context.DangerousGetHandle(), packet.Pointer);
+        if (result < 0) MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt);
+    }
+
+    /// <summary>Writes the trailer (index, duration) and flushes.</summary>
+    public void WriteTrailer()
+    {
+        if (!_headerWritten) throw new InvalidOperationException("write the header first");
+        _interrupt.Arm();
+        var result = AvFormat.av_write_trailer(_context.DangerousGetHandle());
+        if (result < 0) MediaInput.ThrowIo(result, $"finishing {Url}", _interrupt);
+    }
+
+    /// <summary>Makes the current and every later blocking call on this output stop; safe from any thread.</summary>
+    public void Cancel() => _interrupt.Cancel();
+
+    /// <summary>Closes the destination and frees the muxer (without a trailer: call <see cref="WriteTrailer"/> first).</summary>
+    public void Dispose() => _context.Dispose();
+
+    /// <summary>Owns the muxer context, its AVIOContext and, last, the interrupt callback they may call while closing.</summary>
+    private sealed class OutputContextHandle(InterruptGuard interrupt) : SafeHandle(0, ownsHandle: true)
+    {
+        public override bool IsInvalid => false;
+
+        public void Adopt(nint context) => SetHandle(context);
+
+        protected override bool ReleaseHandle()
+        {
+            var context = handle;
+            if (context != 0)
+            {
+                var format = Marshal.ReadIntPtr(context + StructLayouts.FormatOutputFormat);
+                if ((Marshal.ReadInt32(format + StructLayouts.OutputFormatFlags) & NoFileFlag) == 0)
+                {
+                    var io = Marshal.ReadIntPtr(context + StructLayouts.FormatIoContext);
+                    if (io != 0)
+                    {
+                        AvFormat.avio_closep(ref io);
+                        Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, 0);
+                    }
+                }
+                AvFormat.avformat_free_context(context);
+            }
+            interrupt.Dispose();
+            return true;
+        }
+    }
+}

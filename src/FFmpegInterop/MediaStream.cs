@@ -1,0 +1,107 @@
+using System.Runtime.InteropServices;
+using CatEvening.FFmpegInterop.Native;
+
+namespace CatEvening.FFmpegInterop;
+
+/// <summary>The kind of a stream (<c>AVMediaType</c>).</summary>
+public enum MediaType
+{
+    /// <summary>AVMEDIA_TYPE_UNKNOWN.</summary>
+    Unknown = -1,
+    /// <summary>AVMEDIA_TYPE_VIDEO.</summary>
+    Video = 0,
+    /// <summary>AVMEDIA_TYPE_AUDIO.</summary>
+    Audio = 1,
+    /// <summary>AVMEDIA_TYPE_DATA.</summary>
+    Data = 2,
+    /// <summary>AVMEDIA_TYPE_SUBTITLE.</summary>
+    Subtitle = 3,
+    /// <summary>AVMEDIA_TYPE_ATTACHMENT.</summary>
+    Attachment = 4,
+}
+
+/// <summary>FFmpeg codec ids this project looks at (<c>AVCodecID</c>; stable since FFmpeg 4).</summary>
+public static class CodecIds
+{
+    /// <summary>AV_CODEC_ID_H264.</summary>
+    public const int H264 = 27;
+
+    /// <summary>AV_CODEC_ID_HEVC.</summary>
+    public const int Hevc = 173;
+}
+
+/// <summary>
+/// One stream of an open input or output: a view over the native <c>AVStream</c>, valid while its context is open.
+/// </summary>
+public sealed class MediaStream
+{
+    private readonly SafeHandle _owner;
+    private readonly nint _stream;
+
+    internal MediaStream(SafeHandle owner, nint stream)
+    {
+        _owner = owner;
+        _stream = stream;
+    }
+
+    internal nint CodecParameters
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_owner.IsClosed, this);
+            return Marshal.ReadIntPtr(_stream + FFmpegLibrary.Layout.StreamCodecParameters);
+        }
+    }
+
+    /// <summary>Index of the stream in its context.</summary>
+    public int Index => Marshal.ReadInt32(_stream + FFmpegLibrary.Layout.StreamIndex);
+
+    /// <summary>Video, audio, …</summary>
+    public MediaType MediaType => (MediaType)Marshal.ReadInt32(CodecParameters + StructLayouts.ParametersCodecType);
+
+    /// <summary>FFmpeg's codec id (see <see cref="CodecIds"/>).</summary>
+    public int CodecId => Marshal.ReadInt32(CodecParameters + StructLayouts.ParametersCodecId);
+
+    /// <summary>FFmpeg's short codec name, e.g. <c>h264</c>.</summary>
+    public string CodecName => Marshal.PtrToStringUTF8(AvCodec.avcodec_get_name(CodecId)) ?? "unknown";
+
+    /// <summary>Time base of the stream's timestamps (set by the demuxer; for an output, by the muxer's header).</summary>
+    public unsafe Rational TimeBase
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_owner.IsClosed, this);
+            var r = *(AVRational*)(_stream + FFmpegLibrary.Layout.StreamTimeBase);
+            return new Rational(r.Num, r.Den);
+        }
+        internal set
+        {
+            ObjectDisposedException.ThrowIf(_owner.IsClosed, this);
+            *(AVRational*)(_stream + FFmpegLibrary.Layout.StreamTimeBase) = value.ToNative();
+        }
+    }
+
+    /// <summary>
+    /// The codec's out-of-band configuration (avcC, hvcC or Annex B parameter sets), empty when there is none. A view
+    /// over FFmpeg's buffer, valid while the context is open.
+    /// </summary>
+    public unsafe ReadOnlySpan<byte> Extradata
+    {
+        get
+        {
+            var par = CodecParameters;
+            var data = *(byte**)(par + StructLayouts.ParametersExtradata);
+            var size = *(int*)(par + StructLayouts.ParametersExtradataSize);
+            return data == null || size <= 0 ? [] : new ReadOnlySpan<byte>(data, size);
+        }
+    }
+
+    internal uint CodecTag
+    {
+        get => (uint)Marshal.ReadInt32(CodecParameters + StructLayouts.ParametersCodecTag);
+        set => Marshal.WriteInt32(CodecParameters + StructLayouts.ParametersCodecTag, (int)value);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"#{Index} {MediaType} {CodecName} tb={TimeBase}";
+}

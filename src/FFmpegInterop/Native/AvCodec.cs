@@ -1,0 +1,63 @@
+using System.Runtime.InteropServices;
+
+namespace CatEvening.FFmpegInterop.Native;
+
+/// <summary>The libavcodec functions CatEvening calls (packets and codec parameters).</summary>
+internal static unsafe partial class AvCodec
+{
+    internal const string Library = "avcodec";
+
+    /// <summary>Packed version (major &lt;&lt; 16 | minor &lt;&lt; 8 | micro). Nothing to free.</summary>
+    [LibraryImport(Library)]
+    internal static partial uint avcodec_version();
+
+    /// <summary>Allocates an empty packet; freed by <see cref="av_packet_free"/>.</summary>
+    [LibraryImport(Library)]
+    internal static partial nint av_packet_alloc();
+
+    /// <summary>Unrefs and frees a packet, setting the pointer to null.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_packet_free(ref nint packet);
+
+    /// <summary>Drops the packet's buffer reference and resets its fields; the packet itself stays allocated.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_packet_unref(nint packet);
+
+    /// <summary>Gives an unreferenced packet a new refcounted, padded buffer of <paramref name="size"/> bytes.</summary>
+    [LibraryImport(Library)]
+    internal static partial int av_new_packet(nint packet, int size);
+
+    /// <summary>Copies timestamps, flags, stream index and side data (not the payload) from <paramref name="source"/>.</summary>
+    [LibraryImport(Library)]
+    internal static partial int av_packet_copy_props(nint destination, nint source);
+
+    /// <summary>Moves the reference of <paramref name="source"/> into <paramref name="destination"/> and resets the source.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_packet_move_ref(nint destination, nint source);
+
+    /// <summary>Converts pts, dts and duration between time bases (AV_NOPTS_VALUE stays unset).</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_packet_rescale_ts(nint packet, AVRational source, AVRational destination);
+
+    /// <summary>Deep-copies codec parameters (extradata included) into parameters owned by the destination stream.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_parameters_copy(nint destination, nint source);
+
+    /// <summary>Static codec name; owned by FFmpeg.</summary>
+    [LibraryImport(Library)]
+    internal static partial nint avcodec_get_name(int codecId);
+}
+
+/// <summary><c>AVRational</c>: a time base or a rate.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct AVRational
+{
+    public int Num;
+    public int Den;
+
+    public AVRational(int num, int den)
+    {
+        Num = num;
+        Den = den;
+    }
+}

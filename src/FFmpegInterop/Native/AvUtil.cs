@@ -1,0 +1,33 @@
+using System.Runtime.InteropServices;
+
+namespace CatEvening.FFmpegInterop.Native;
+
+/// <summary>The libavutil functions CatEvening calls.</summary>
+internal static unsafe partial class AvUtil
+{
+    internal const string Library = "avutil";
+
+    /// <summary>Packed version (major &lt;&lt; 16 | minor &lt;&lt; 8 | micro). Nothing to free.</summary>
+    [LibraryImport(Library)]
+    internal static partial uint avutil_version();
+
+    /// <summary>Writes the text for an error code into a caller buffer; negative when the code is unknown.</summary>
+    [LibraryImport(Library)]
+    internal static partial int av_strerror(int errorCode, byte* buffer, nuint bufferSize);
+
+    /// <summary>Sets FFmpeg's global log level.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_log_set_level(int level);
+
+    /// <summary>Sets an AVOption by name on an object whose first field is an AVClass pointer.</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int av_opt_set_int(nint target, string name, long value, int searchFlags);
+
+    /// <summary>Reads an AVOption by name; FFmpeg finds the field through its own offset table.</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int av_opt_get_int(nint target, string name, int searchFlags, out long value);
+
+    /// <summary>Sets an AVOption from a string (e.g. a format option such as <c>movflags</c>).</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int av_opt_set(nint target, string name, string value, int searchFlags);
+}

@@ -1,0 +1,67 @@
+namespace CatEvening.SeiInjector.Cues;
+
+/// <summary>Settings of a <see cref="CueBook"/>.</summary>
+public sealed record CueBookOptions
+{
+    /// <summary>Stream id every message carries (1-64 UTF-8 bytes); readers reject other streams.</summary>
+    public required string StreamId { get; init; }
+
+    /// <summary>Frames after the first delivery that carry a cue again, besides the keyframes in its window (default 3).</summary>
+    public int Repeat { get; init; } = 3;
+
+    /// <summary>Heartbeat cadence (default one per second).</summary>
+    public HeartbeatPolicy Heartbeat { get; init; } = HeartbeatPolicy.Every(TimeSpan.FromSeconds(1));
+
+    /// <summary>Sequence number of the first message; a restarted injector continues above the last one it logged.</summary>
+    public long FirstSequence { get; init; }
+}
+
+/// <summary>Why the book refused a request.</summary>
+public enum CueRejection
+{
+    /// <summary>The id is empty or longer than 64 UTF-8 bytes.</summary>
+    InvalidId,
+    /// <summary>Another cue already has this id.</summary>
+    DuplicateId,
+    /// <summary>The kind is not a cue kind (heartbeats are not cues).</summary>
+    InvalidKind,
+    /// <summary>The app data is longer than 1024 bytes.</summary>
+    AppDataTooLarge,
+    /// <summary>Duration or spread is negative or too long.</summary>
+    InvalidTiming,
+    /// <summary>No cue has this id.</summary>
+    UnknownId,
+    /// <summary>The cue already ended, expired or was cancelled.</summary>
+    AlreadyEnded,
+}
+
+/// <summary>The book refused to add or cancel a cue; <see cref="Reason"/> says why and the message names the cue.</summary>
+public sealed class CueRejectedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public CueRejectedException(CueRejection reason, string message)
+        : base(message) => Reason = reason;
+
+    /// <summary>Why.</summary>
+    public CueRejection Reason { get; }
+}
+
+/// <summary>Counts and positions for status pages and metrics.</summary>
+/// <param name="Pending">Cues waiting for their frame.</param>
+/// <param name="Active">Cues delivered and still in their window.</param>
+/// <param name="Delivered">Cues sent at least once (active, ended, or cancelled after delivery).</param>
+/// <param name="Ended">Cues delivered whose window ended.</param>
+/// <param name="Expired">Cues whose window closed before they could be sent.</param>
+/// <param name="Cancelled">Cues cancelled.</param>
+/// <param name="Frames">Video frames seen.</param>
+/// <param name="CarrierFrames">Frames that carried at least one message.</param>
+/// <param name="MessagesSent">Messages carried, repeats and heartbeats included.</param>
+/// <param name="HeartbeatsSent">Heartbeats carried.</param>
+/// <param name="LastPts">PTS of the last video frame (video time base), null before the first or without timestamps.</param>
+/// <param name="LastCarrierPts">PTS of the last carrier frame.</param>
+/// <param name="LastPtsSeconds">LastPts in seconds.</param>
+/// <param name="NextSequence">The sequence number the next message will take.</param>
+public sealed record CueBookSnapshot(
+    int Pending, int Active, int Delivered, int Ended, int Expired, int Cancelled,
+    long Frames, long CarrierFrames, long MessagesSent, long HeartbeatsSent,
+    long? LastPts, long? LastCarrierPts, double? LastPtsSeconds, long NextSequence);

@@ -1,0 +1,26 @@
+namespace CatEvening.SeiInjector.Pipeline;
+
+/// <summary>
+/// Decides, per video packet in decode order, which SEI NAL (if any) rides on it. The pipeline splices what it returns
+/// into the access unit right away; nothing is buffered.
+/// </summary>
+public interface IFrameSeiSource
+{
+    /// <summary>Called once, before the first packet, with the video stream's codec and NAL framing.</summary>
+    void Start(VideoStreamDescription video);
+
+    /// <summary>
+    /// The complete SEI NAL unit for this frame, framed as the stream is (Annex B start code or length prefix), or empty
+    /// when nothing rides on it. The memory stays valid until the next call.
+    /// </summary>
+    ReadOnlyMemory<byte> SeiFor(in VideoFrame frame);
+
+    /// <summary>Called after the packet carrying <paramref name="sei"/> was handed to the muxer.</summary>
+    void Delivered(in VideoFrame frame, ReadOnlySpan<byte> sei);
+
+    /// <summary>
+    /// The packet had no place for the SEI (no coded slice, or bytes the splicer cannot walk) and went out untouched;
+    /// what was due on it is due again on the next packet. <paramref name="reason"/> names the fault and its offset.
+    /// </summary>
+    void NotCarried(in VideoFrame frame, string reason);
+}

@@ -1,0 +1,20 @@
+namespace CatEvening.SeiInjector.Pipeline;
+
+/// <summary>Where the pipeline reads from and writes to.</summary>
+public sealed record PipelineOptions
+{
+    /// <summary>Input URL: a path, <c>pipe:0</c>, rtmp://, srt://, …</summary>
+    public required string InputUrl { get; init; }
+
+    /// <summary>Output URL: a path, <c>pipe:1</c>, rtmp://, srt://, …</summary>
+    public required string OutputUrl { get; init; }
+
+    /// <summary>Demuxer short name, or null to probe.</summary>
+    public string? InputFormat { get; init; }
+
+    /// <summary>Muxer short name, or null to choose it from the output URL or extension.</summary>
+    public string? OutputFormat { get; init; }
+
+    /// <summary>Longest any single blocking read or write may stall before the run fails (a dead network peer).</summary>
+    public TimeSpan IoTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,151 @@
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiReader.Bitstream;
+using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
+
+namespace CatEvening.SeiInjector.Pipeline;
+
+/// <summary>One occurrence of a CatEvening message in a stream, as <c>sei-inject inspect</c> reports it.</summary>
+/// <param name="FrameIndex">Carrier index among the video packets, decode order, from 0.</param>
+/// <param name="Pts">Carrier PTS (video time base), null when the packet has none.</param>
+/// <param name="PtsTime">Carrier PTS in seconds: ffprobe's <c>pts_time</c> of that frame.</param>
+/// <param name="TargetTime">Cues: the signed target, carrier PTS + offset, in seconds; null for heartbeats.</param>
+/// <param name="FireTime">Cues: PTS (seconds) of the first frame presented at or after the target, where a reader
+/// fires; the target itself when no frame reaches it. Null for heartbeats.</param>
+/// <param name="Kind">Message kind wire name; null when the body could not be read.</param>
+/// <param name="Message">The parsed message, null when the body could not be read.</param>
+/// <param name="KeyId">Key id from the envelope, -1 when the envelope is too short.</param>
+/// <param name="Verified">The signature verified with the given public key (false without a key).</param>
+/// <param name="Error">Why <paramref name="Verified"/> is false.</param>
+/// <param name="First">First occurrence of this stream's sequence number in the stream.</param>
+public sealed record InspectedMessage(
+    long FrameIndex, long? Pts, double? PtsTime, double? TargetTime, double? FireTime, string? Kind,
+    CatEveningMessage? Message, int KeyId, bool Verified, string? Error, bool First);
+
+/// <summary>
+/// Reads a stream (any URL FFmpeg opens) and reports every CatEvening message in its video, with where it fires and
+/// whether its signature verifies. Foreign user_data_unregistered messages (x264's version string, …) are skipped.
+/// </summary>
+public sealed class StreamInspector
+{
+    private static readonly Rational Clock90kHz = new(1, 90_000);
+
+    private readonly KeyRing? _keys;
+
+    /// <summary>Creates an inspector; with no key, messages are parsed but reported as not verified.</summary>
+    public StreamInspector(VerificationKey? publicKey)
+    {
+        if (publicKey != null) _keys = new KeyRing(publicKey);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="url"/> to its end and calls <paramref name="report"/> for each message occurrence, in
+    /// decode order. A cue is reported once the frame it fires on is known (a few packets later at most: B-frames).
+    /// </summary>
+    /// <exception cref="FFmpegException">The input cannot be read.</exception>
+    /// <exception cref="InjectionException">The input has no H.264/H.265 video.</exception>
+    public void Inspect(string url, string? inputFormat, TimeSpan ioTimeout, Action<InspectedMessage> report, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        using var input = MediaInput.Open(url, inputFormat, ioTimeout);
+        using var stop = cancellation.Register(input.Cancel);
+        var video = VideoStreamDescription.Find(input);
+        // Recorded streams are inspected long after they were signed: only the signature and the replay rules count.
+        var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(36_500) });
+        var seen = new HashSet<(string Stream, long Sequence)>();
+        var presented = new SortedSet<long>();
+        var waiting = new Queue<(InspectedMessage Message, long? Target)>();
+        using var packet = new Packet();
+        var scratch = new byte[64 * 1024];
+        long frameIndex = 0;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = input.Read(packet);
+            }
+            catch (FFmpegException e) when (e.WasInterrupted && cancellation.IsCancellationRequested)
+            {
+                break;
+            }
+            if (result == ReadResult.EndOfStream) break;
+            if (result == ReadResult.TryAgain)
+            {
+                Thread.Sleep(1);
+                continue;
+            }
+            if (packet.StreamIndex != video.StreamIndex)
+            {
+                packet.Unref();
+                continue;
+            }
+            long? pts = packet.Pts == Packet.NoTimestamp ? null : packet.Pts;
+            long? dts = packet.Dts == Packet.NoTimestamp ? null : packet.Dts;
+            if (pts is { } p) presented.Add(p);
+            var data = packet.Data;
+            if (scratch.Length < data.Length) scratch = new byte[data.Length * 2];
+            var reader = new UserDataUnregisteredReader(data, video.Codec, video.Framing, scratch);
+            while (reader.Read(out var unregistered) == ReadStatus.Success)
+            {
+                if (!CatEveningSei.HasCatEveningUuid(unregistered.Payload)) continue;
+                var (message, keyId, verified, error) = Check(unregistered.Payload, verifier);
+                var first = message != null && seen.Add((message.StreamId, message.SequenceNumber));
+                long? target = message is CueMessage cue && pts is { } carrier ? carrier + Clock90kHz.Rescale(cue.TargetOffsetTicks, video.TimeBase) : null;
+                var occurrence = new InspectedMessage(frameIndex, pts, pts is { } c ? video.TimeBase.ToSeconds(c) : null,
+                    target is { } t ? video.TimeBase.ToSeconds(t) : null, null, message?.Kind.ToWireName(), message, keyId, verified, error, first);
+                waiting.Enqueue((occurrence, target));
+            }
+            packet.Unref();
+            frameIndex++;
+            Flush(waiting, presented, video.TimeBase, dts ?? pts, report, final: false);
+        }
+        Flush(waiting, presented, video.TimeBase, null, report, final: true);
+    }
+
+    // A cue's fire frame is the smallest PTS ≥ target; it is settled once the decode position passes it, because every
+    // later frame has PTS ≥ its DTS ≥ the current DTS.
+    private static void Flush(Queue<(InspectedMessage Message, long? Target)> waiting, SortedSet<long> presented, Rational timeBase,
+        long? decodePosition, Action<InspectedMessage> report, bool final)
+    {
+        while (waiting.Count > 0)
+        {
+            var (message, target) = waiting.Peek();
+            if (target is { } t)
+            {
+                var view = presented.GetViewBetween(t, long.MaxValue);
+                long? fire = view.Count > 0 ? view.Min : null;
+                var settled = final || (fire is { } f && decodePosition is { } d && d >= f);
+                if (!settled) return;
+                message = message with { FireTime = timeBase.ToSeconds(fire ?? t) };
+            }
+            waiting.Dequeue();
+            report(message);
+        }
+    }
+
+    private static (CatEveningMessage? Message, int KeyId, bool Verified, string? Error) Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier)
+    {
+        var keyId = payload.Length >= CatEveningSei.BodyOffset ? (payload[CatEveningSei.KeyIdOffset] << 8) | payload[CatEveningSei.KeyIdOffset + 1] : -1;
+        if (verifier != null)
+        {
+            var result = verifier.Verify(payload, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond);
+            var ok = result.Status is VerificationStatus.Accepted or VerificationStatus.Repeat;
+            return (result.Message ?? Parse(payload, out _), keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}");
+        }
+        var message = Parse(payload, out var error);
+        return (message, keyId, false, error ?? "not checked: no public key given");
+    }
+
+    private static CatEveningMessage? Parse(ReadOnlySpan<byte> payload, out string? error)
+    {
+        error = null;
+        if (payload.Length < CatEveningSei.MinPayloadLength)
+        {
+            error = $"payload of {payload.Length} bytes is shorter than an envelope ({CatEveningSei.MinPayloadLength})";
+            return null;
+        }
+        var body = payload[CatEveningSei.BodyOffset..^CatEveningSei.SignatureLength].ToArray();
+        return MessageBody.TryRead(body, out var message, out error) ? message : null;
+    }
+}

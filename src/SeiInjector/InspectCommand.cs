@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiReader.Messages;
+
+namespace CatEvening.SeiInjector.Cli;
+
+/// <summary><c>sei-inject inspect</c>: lists the CatEvening messages of a stream and checks their signatures.</summary>
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var url = new Argument<string>("URL") { Description = "Stream to read: a file, pipe:0, rtmp://…, srt://… (anything FFmpeg opens)." };
+        var publicKey = new Option<string?>("--public-key") { Description = "Public key (PEM) to verify signatures with; without it messages are listed but not verified." };
+        var json = new Option<bool>("--json") { Description = "One JSON object per message occurrence (pts_time, fire_time, kind, id, seq, verified, error, first, …)." };
+        var inputFormat = new Option<string?>("--input-format") { Description = "Input format (FFmpeg demuxer name), needed for pipes." };
+        var command = new Command("inspect", "List every CatEvening message in a stream's video, where it fires, and whether its signature verifies.")
+        {
+            url, publicKey, json, inputFormat,
+        };
+        command.SetAction(parsed =>
+        {
+            using var key = parsed.GetValue(publicKey) is { } path ? KeyFiles.ReadPublic(path) : null;
+            var asJson = parsed.GetValue(json);
+            var failed = 0;
+            var count = 0;
+            using var stdout = Console.OpenStandardOutput();
+            using var writer = new Utf8JsonWriter(stdout);
+            var inspector = new StreamInspector(key);
+            try
+            {
+                inspector.Inspect(parsed.GetValue(url)!, parsed.GetValue(inputFormat), TimeSpan.FromSeconds(10), m =>
+                {
+                    count++;
+                    if (key != null && !m.Verified) failed++;
+                    if (asJson) WriteJson(writer, stdout, m);
+                    else Console.Out.WriteLine(Describe(m));
+                });
+            }
+            catch (Exception e) when (e is FFmpegException or InjectionException)
+            {
+                throw new CliException(ExitCodes.StreamFailed, e.Message);
+            }
+            if (!asJson)
+                Console.Error.WriteLine(key == null
+                    ? $"sei-inject: {count} message occurrence(s), not verified (no --public-key)"
+                    : $"sei-inject: {count} message occurrence(s), {count - failed} verified, {failed} not verified");
+            return failed > 0 ? ExitCodes.NotVerified : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void WriteJson(Utf8JsonWriter w, Stream stdout, InspectedMessage m)
+    {
+        w.Reset(stdout);
+        w.WriteStartObject();
+        WriteNumberOrNull(w, "pts_time", m.PtsTime);
+        WriteNumberOrNull(w, "fire_time", m.FireTime);
+        WriteNumberOrNull(w, "target_time", m.TargetTime);
+        if (m.Kind is { } kind) w.WriteString("kind", kind);
+        else w.WriteNull("kind");
+        if (m.Message is CueMessage cue) w.WriteString("id", cue.CueId);
+        else w.WriteNull("id");
+        if (m.Message is { } message)
+        {
+            w.WriteNumber("seq", message.SequenceNumber);
+            w.WriteString("stream", message.StreamId);
+        }
+        else
+        {
+            w.WriteNull("seq");
+            w.WriteNull("stream");
+        }
+        w.WriteBoolean("verified", m.Verified);
+        if (m.Error is { } error) w.WriteString("error", error);
+        else w.WriteNull("error");
+        w.WriteBoolean("first", m.First);
+        w.WriteNumber("frame", m.FrameIndex);
+        if (m.Pts is { } pts) w.WriteNumber("pts", pts);
+        else w.WriteNull("pts");
+        w.WriteNumber("key_id", m.KeyId);
+        switch (m.Message)
+        {
+            case CueMessage c:
+                w.WriteNumber("window", c.WindowTicks / 90_000.0);
+                w.WriteNumber("spread", c.SpreadMicros / 1_000_000.0);
+                WriteAppData(w, c.AppData.Span);
+                break;
+            case HeartbeatMessage h:
+                w.WriteString("wall_clock", DateTimeOffset.UnixEpoch.AddTicks(h.InjectionWallClockMicros * TimeSpan.TicksPerMicrosecond).ToString("O", CultureInfo.InvariantCulture));
+                w.WriteNumber("carrier_pts_90k", h.CarrierPts);
+                w.WriteNumber("clock_uncertainty_us", h.ClockUncertaintyMicros);
+                break;
+        }
+        w.WriteEndObject();
+        w.Flush();
+        stdout.WriteByte((byte)'\n');
+        stdout.Flush();
+    }
+
+    // App data is the schedule's JSON: embedded as JSON when it parses, otherwise as base64.
+    private static void WriteAppData(Utf8JsonWriter w, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            w.WriteNull("data");
+            return;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(data.ToArray());
+            w.WritePropertyName("data");
+            doc.RootElement.WriteTo(w);
+        }
+        catch (JsonException)
+        {
+            w.WriteBase64String("data_base64", data);
+        }
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is { } v) w.WriteNumber(name, Math.Round(v, 6));
+        else w.WriteNull(name);
+    }
+
+    private static string Describe(InspectedMessage m)
+    {
+        var at = m.PtsTime is { } p ? p.ToString("0.000", CultureInfo.InvariantCulture) + "s" : "no-pts";
+        var what = m.Message switch
+        {
+            CueMessage c => $"{m.Kind,-17} {c.CueId} seq {c.SequenceNumber} fires {m.FireTime?.ToString("0.000", CultureInfo.InvariantCulture) ?? "?"}s",
+            HeartbeatMessage h => $"{m.Kind,-17} seq {h.SequenceNumber} wall {DateTimeOffset.UnixEpoch.AddTicks(h.InjectionWallClockMicros * TimeSpan.TicksPerMicrosecond):HH:mm:ss.ffffff}",
+            _ => "unreadable message",
+        };
+        var status = m.Verified ? "verified" : $"NOT verified ({m.Error})";
+        return $"frame {m.FrameIndex,6} pts {at,10}  {what}  {status}{(m.First ? "" : " (repeat)")}";
+    }
+}

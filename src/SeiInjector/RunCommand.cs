@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiInjector.Schedule;
+using CatEvening.SeiReader.Security;
+
+namespace CatEvening.SeiInjector.Cli;
+
+/// <summary><c>sei-inject run</c>: the live pipeline.</summary>
+internal static class RunCommand
+{
+    private const string DefaultStreamId = "catevening";
+
+    public static Command Create()
+    {
+        var input = new Option<string>("--input", "-i")
+        {
+            Description = "Input URL: a file, pipe:0, rtmp://…, srt://…, udp://… (anything FFmpeg opens).",
+            Required = true,
+        };
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "Output URL: a file, pipe:1, rtmp://…, srt://… The format follows the URL or extension unless --output-format is given.",
+            Required = true,
+        };
+        var inputFormat = new Option<string?>("--input-format") { Description = "Input format (FFmpeg demuxer name, e.g. flv, mpegts, h264): needed for pipes." };
+        var outputFormat = new Option<string?>("--output-format") { Description = "Output format (FFmpeg muxer name, e.g. flv, mpegts, mp4, matroska)." };
+        var key = new Option<string>("--key") { Description = "Private signing key (PEM, from sei-inject keygen); must not be readable by group or others.", Required = true };
+        var schedule = new Option<string?>("--schedule") { Description = "Run-of-show schedule file (YAML or JSON): stream id and cues." };
+        var heartbeat = new Option<HeartbeatPolicy>("--heartbeat")
+        {
+            Description = "Heartbeat cadence: 'frame' (every video frame), a duration of media time such as 500ms, 1s, 2s, or 'off'.",
+            DefaultValueFactory = _ => HeartbeatPolicy.Every(TimeSpan.FromSeconds(1)),
+            CustomParser = ParseHeartbeat,
+        };
+        var repeat = new Option<int>("--repeat")
+        {
+            Description = "Frames after a cue's first delivery that carry it again (it also rides on every keyframe until its window ends).",
+            DefaultValueFactory = _ => 3,
+        };
+        repeat.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 1000) r.AddError("--repeat must be between 0 and 1000");
+        });
+        var streamId = new Option<string?>("--stream-id") { Description = $"Stream id carried by every message (default: the schedule's 'stream', else '{DefaultStreamId}')." };
+        var ioTimeout = new Option<TimeSpan>("--io-timeout")
+        {
+            Description = "Fail when the input or output makes no progress for this long (a dead network peer).",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
+            CustomParser = r => ParseDuration(r, "--io-timeout"),
+        };
+
+        var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
+        {
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout,
+        };
+        command.SetAction(parsed =>
+        {
+            using var signingKey = KeyFiles.ReadPrivate(parsed.GetValue(key)!);
+            ShowSchedule? show = null;
+            if (parsed.GetValue(schedule) is { } schedulePath)
+            {
+                try
+                {
+                    show = ShowSchedule.Load(schedulePath);
+                }
+                catch (ScheduleException e)
+                {
+                    throw new CliException(ExitCodes.BadFile, $"--schedule {e.Message}");
+                }
+            }
+            var book = new CueBook(new CueBookOptions
+            {
+                StreamId = parsed.GetValue(streamId) ?? show?.StreamId ?? DefaultStreamId,
+                Repeat = parsed.GetValue(repeat),
+                Heartbeat = parsed.GetValue(heartbeat),
+            });
+            foreach (var cue in show?.Cues ?? [])
+            {
+                try
+                {
+                    book.Add(cue);
+                }
+                catch (CueRejectedException e)
+                {
+                    throw new CliException(ExitCodes.BadFile, $"--schedule {parsed.GetValue(schedule)}: {e.Message}");
+                }
+            }
+            var options = new PipelineOptions
+            {
+                InputUrl = parsed.GetValue(input)!,
+                OutputUrl = parsed.GetValue(output)!,
+                InputFormat = parsed.GetValue(inputFormat),
+                OutputFormat = parsed.GetValue(outputFormat),
+                IoTimeout = parsed.GetValue(ioTimeout),
+            };
+            return Run(options, book, new MessageSigner(signingKey));
+        });
+        return command;
+    }
+
+    private static int Run(PipelineOptions options, CueBook book, MessageSigner signer)
+    {
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        var pipeline = new InjectionPipeline(options, new CueSeiSource(book, signer));
+        pipeline.Started += video => Console.Error.WriteLine(
+            $"sei-inject: {options.InputUrl} -> {options.OutputUrl}: {video.Codec} ({video.Framing}), stream '{book.Options.StreamId}', " +
+            $"heartbeat {book.Options.Heartbeat}, {book.Snapshot().Pending} cue(s) scheduled");
+        try
+        {
+            var report = pipeline.Run(stop.Token);
+            var snapshot = book.Snapshot();
+            Console.Error.WriteLine(
+                $"sei-inject: {(report.Cancelled ? "stopped" : "done")}: {report.Packets} packets, {report.VideoFrames} video frames, " +
+                $"{report.CarrierFrames} carried SEI ({report.SeiBytes} bytes); cues delivered {snapshot.Delivered}, " +
+                $"pending {snapshot.Pending}, cancelled {snapshot.Cancelled}; {snapshot.HeartbeatsSent} heartbeats");
+            return report.Cancelled ? ExitCodes.Interrupted : ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is FFmpegException or InjectionException)
+        {
+            throw new CliException(ExitCodes.StreamFailed, e.Message);
+        }
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    private static HeartbeatPolicy ParseHeartbeat(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (text == "frame") return HeartbeatPolicy.OnEveryFrame;
+        if (text == "off") return HeartbeatPolicy.Off;
+        if (DurationText.TryParse(text, out var interval) && interval > TimeSpan.Zero) return HeartbeatPolicy.Every(interval);
+        result.AddError($"--heartbeat '{text}' is not 'frame', 'off' or a positive duration such as 500ms, 1s, 2s");
+        return HeartbeatPolicy.Off;
+    }
+
+    internal static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result, string option)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (DurationText.TryParse(text, out var value) && value > TimeSpan.Zero) return value;
+        result.AddError($"{option} '{text}' is not a positive duration such as 500ms, 2s, 1m");
+        return TimeSpan.Zero;
+    }
+}

@@ -1,0 +1,197 @@
+using System;
+using System.Buffers.Binary;
+
+namespace CatEvening.SeiReader.Bitstream
+{
+    /// <summary>
+    /// Walks the NAL units of a buffer in either framing, without copying or allocating. Each
+    /// <see cref="Read"/> yields the next <see cref="NalUnit"/> (offsets into the buffer plus the parsed header).
+    /// Never throws on bad bytes: a <see cref="ReadStatus.Malformed"/> result leaves <see cref="Error"/> and
+    /// <see cref="ErrorOffset"/> set, and every later call returns the same result.
+    /// </summary>
+    /// <remarks>
+    /// Annex B: 3- and 4-byte start codes, leading and trailing zero bytes (not part of any NAL unit). A NAL unit
+    /// ends at the next start code, or at the end of the buffer when <c>isFinalBlock</c> is true (a demuxed packet
+    /// is always complete). Length-prefixed: every length is checked against the bytes left before it is used.
+    /// </remarks>
+    public ref struct NalUnitReader
+    {
+        private readonly ReadOnlySpan<byte> _data;
+        private readonly VideoCodec _codec;
+        private readonly int _lengthSize;
+        private readonly bool _isFinalBlock;
+        private int _next;
+        private int _nextFramed;
+        private bool _started;
+        private bool _done;
+
+        /// <summary>Creates a reader over <paramref name="data"/>.</summary>
+        /// <param name="data">NAL units in <paramref name="framing"/>.</param>
+        /// <param name="codec">Codec whose NAL unit header syntax applies.</param>
+        /// <param name="framing">Annex B or length-prefixed.</param>
+        /// <param name="isFinalBlock">
+        /// True when no bytes follow <paramref name="data"/> (a whole packet or file); false for a chunk of a longer
+        /// stream, where the last NAL unit is reported as <see cref="ReadStatus.NeedMoreData"/> instead.
+        /// </param>
+        public NalUnitReader(ReadOnlySpan<byte> data, VideoCodec codec, NalFraming framing, bool isFinalBlock = true)
+        {
+            _data = data;
+            _codec = codec;
+            _lengthSize = framing.LengthSize;
+            _isFinalBlock = isFinalBlock;
+            _next = 0;
+            _nextFramed = 0;
+            _started = false;
+            _done = false;
+            Error = BitstreamError.None;
+            ErrorOffset = 0;
+            BytesNeeded = 0;
+        }
+
+        /// <summary>
+        /// Offset in the buffer where the first NAL unit not yet returned begins (its start code or length prefix):
+        /// after <see cref="ReadStatus.NeedMoreData"/>, resume from here with more bytes.
+        /// </summary>
+        public readonly int BytesConsumed => _done ? _data.Length : _nextFramed;
+
+        /// <summary>
+        /// After <see cref="ReadStatus.NeedMoreData"/>: the least number of bytes to add (exact for length prefixes;
+        /// 1 for Annex B, whose NAL units end only at the next start code).
+        /// </summary>
+        public int BytesNeeded { get; private set; }
+
+        /// <summary>
+        /// After <see cref="ReadStatus.NeedMoreData"/> on Annex B: offset of the header of the NAL unit whose end is not
+        /// known yet, or -1. Its header may already tell where an access unit ends.
+        /// </summary>
+        internal readonly int PendingNalOffset => _started && !_done && _lengthSize == 0 ? _next : -1;
+
+        /// <summary>What was wrong, after <see cref="ReadStatus.Malformed"/>.</summary>
+        public BitstreamError Error { get; private set; }
+
+        /// <summary>Offset in the buffer of the fault, after <see cref="ReadStatus.Malformed"/>.</summary>
+        public int ErrorOffset { get; private set; }
+
+        /// <summary>Reads the next NAL unit.</summary>
+        /// <returns>
+        /// <see cref="ReadStatus.Success"/> with <paramref name="nal"/> set; <see cref="ReadStatus.EndOfData"/>;
+        /// <see cref="ReadStatus.NeedMoreData"/> (only when not the final block); <see cref="ReadStatus.Malformed"/>.
+        /// </returns>
+        public ReadStatus Read(out NalUnit nal)
+        {
+            nal = default;
+            if (Error != BitstreamError.None) return ReadStatus.Malformed;
+            if (_done) return ReadStatus.EndOfData;
+            return _lengthSize == 0 ? ReadAnnexB(out nal) : ReadLengthPrefixed(out nal);
+        }
+
+        /// <summary>The error, if any, as one sentence naming the offset.</summary>
+        public readonly string DescribeError() => BitstreamException.Describe(Error, ErrorOffset);
+
+        private ReadStatus ReadAnnexB(out NalUnit nal)
+        {
+            nal = default;
+            if (!_started)
+            {
+                int first = AnnexB.IndexOfStartCode(_data);
+                int garbage = IndexOfNonZero(first < 0 ? _data : _data.Slice(0, first));
+                if (garbage >= 0) return Fail(BitstreamError.MissingStartCode, garbage);
+                if (first < 0)
+                {
+                    if (!_isFinalBlock) return NeedMore(1);
+                    _done = true;
+                    return ReadStatus.EndOfData;
+                }
+                _started = true;
+                _next = first + AnnexB.ShortStartCodeLength;
+            }
+
+            int start = _next;
+            int found = AnnexB.IndexOfStartCode(_data.Slice(start));
+            int end;
+            if (found < 0)
+            {
+                if (!_isFinalBlock) return NeedMore(1);
+                end = _data.Length;
+            }
+            else
+            {
+                end = start + found;
+            }
+
+            int nalEnd = end;
+            while (nalEnd > start && _data[nalEnd - 1] == 0) nalEnd--;
+            if (nalEnd == start) return Fail(BitstreamError.EmptyNalUnit, start);
+            if (NalHeader.TryRead(_codec, _data.Slice(start, nalEnd - start), out NalHeader header, out BitstreamError error) != ReadStatus.Success)
+                return Fail(error, start);
+
+            nal = new NalUnit(_nextFramed, start, nalEnd - start, header);
+            if (found < 0)
+            {
+                _done = true;
+            }
+            else
+            {
+                // A zero byte just before 00 00 01 is the zero_byte of a 4-byte start code: it frames the next NAL unit.
+                _nextFramed = end > nalEnd ? end - 1 : end;
+                _next = end + AnnexB.ShortStartCodeLength;
+            }
+            return ReadStatus.Success;
+        }
+
+        private ReadStatus ReadLengthPrefixed(out NalUnit nal)
+        {
+            nal = default;
+            int pos = _next;
+            int left = _data.Length - pos;
+            if (left == 0)
+            {
+                _done = true;
+                return ReadStatus.EndOfData;
+            }
+            if (left < _lengthSize)
+                return _isFinalBlock ? Fail(BitstreamError.TruncatedLengthPrefix, pos) : NeedMore(_lengthSize - left);
+
+            ReadOnlySpan<byte> prefix = _data.Slice(pos, _lengthSize);
+            long length = _lengthSize switch
+            {
+                1 => prefix[0],
+                2 => BinaryPrimitives.ReadUInt16BigEndian(prefix),
+                _ => BinaryPrimitives.ReadUInt32BigEndian(prefix),
+            };
+            if (length == 0) return Fail(BitstreamError.EmptyNalUnit, pos);
+            long available = left - _lengthSize;
+            if (length > available)
+                return _isFinalBlock ? Fail(BitstreamError.LengthPastEnd, pos) : NeedMore((int)Math.Min(int.MaxValue, length - available));
+
+            int start = pos + _lengthSize;
+            int n = (int)length;
+            if (NalHeader.TryRead(_codec, _data.Slice(start, n), out NalHeader header, out BitstreamError error) != ReadStatus.Success)
+                return Fail(error, start);
+            nal = new NalUnit(pos, start, n, header);
+            _next = start + n;
+            _nextFramed = _next;
+            return ReadStatus.Success;
+        }
+
+        private ReadStatus Fail(BitstreamError error, int offset)
+        {
+            Error = error;
+            ErrorOffset = offset;
+            return ReadStatus.Malformed;
+        }
+
+        private ReadStatus NeedMore(int bytes)
+        {
+            BytesNeeded = bytes;
+            return ReadStatus.NeedMoreData;
+        }
+
+        private static int IndexOfNonZero(ReadOnlySpan<byte> data)
+        {
+            for (int i = 0; i < data.Length; i++)
+                if (data[i] != 0) return i;
+            return -1;
+        }
+    }
+}

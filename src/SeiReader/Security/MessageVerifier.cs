@@ -1,0 +1,109 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using CatEvening.SeiReader.Messages;
+
+namespace CatEvening.SeiReader.Security;
+
+/// <summary>
+/// Checks CatEvening payloads in this order, stopping at the first failure (docs/sei-format.md, "Verifying"):
+/// UUID (else <see cref="VerificationStatus.NotCatEvening"/>), format version, envelope length, key id, signature,
+/// body, stream id, age, sequence number. Never throws on bad bytes. Thread-safe (one lock per verifier).
+/// </summary>
+public sealed class MessageVerifier
+{
+    private readonly KeyRing _keys;
+    private readonly VerifierOptions _options;
+    private readonly long _maxAgeMicros;
+    private readonly PayloadCache _cache;
+    private readonly Dictionary<string, SequenceWindow> _windows = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _streams;
+    private readonly object _gate = new();
+    private int _ringVersion;
+
+    /// <summary>Creates a verifier trusting the keys of <paramref name="keys"/> (and later changes to it).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public MessageVerifier(KeyRing keys, VerifierOptions? options = null)
+    {
+        _keys = keys ?? throw new ArgumentNullException(nameof(keys));
+        _options = options ?? new VerifierOptions();
+        _options.Validate();
+        _streams = new HashSet<string>(_options.StreamIds, StringComparer.Ordinal);
+        _maxAgeMicros = _options.MaxAge.Ticks / 10;
+        _cache = new PayloadCache(_options.CacheSize);
+        _ringVersion = keys.Version;
+    }
+
+    /// <summary>The options this verifier was made with (stream ids are copied at construction).</summary>
+    public VerifierOptions Options => _options;
+
+    /// <summary>Verifies one user_data_unregistered payload (UUID first, as the SEI carries it).</summary>
+    /// <param name="payload">The payload bytes; not kept (a copy is cached).</param>
+    /// <param name="nowMicros">The verifier's idea of UTC now, microseconds since the Unix epoch (a
+    /// <c>ServerClock</c>-corrected clock is best), for the age check.</param>
+    public VerificationResult Verify(ReadOnlySpan<byte> payload, long nowMicros)
+    {
+        if (!CatEveningSei.HasCatEveningUuid(payload)) return new VerificationResult(VerificationStatus.NotCatEvening, RejectionReason.None, null, -1, false, null);
+        if (payload.Length <= CatEveningSei.VersionOffset)
+            return Reject(RejectionReason.MalformedEnvelope, -1, $"payload of {payload.Length} bytes ends before the format version at offset {CatEveningSei.VersionOffset}");
+        var version = payload[CatEveningSei.VersionOffset];
+        if (version != CatEveningSei.FormatVersion)
+            return Reject(RejectionReason.UnknownFormatVersion, -1, $"format version {version} at offset {CatEveningSei.VersionOffset}; this reader knows {CatEveningSei.FormatVersion}");
+        var keyId = payload.Length >= CatEveningSei.BodyOffset ? BinaryPrimitives.ReadUInt16BigEndian(payload.Slice(CatEveningSei.KeyIdOffset)) : -1;
+        if (payload.Length < CatEveningSei.MinPayloadLength || payload.Length > CatEveningSei.MaxPayloadLength)
+            return Reject(RejectionReason.MalformedEnvelope, keyId,
+                $"payload of {payload.Length} bytes; a version-1 envelope has {CatEveningSei.MinPayloadLength} to {CatEveningSei.MaxPayloadLength}");
+
+        lock (_gate)
+        {
+            var ringVersion = _keys.Version;
+            if (ringVersion != _ringVersion)
+            {
+                _cache.Clear();
+                _ringVersion = ringVersion;
+            }
+            var entry = _cache.Find(payload);
+            var fromCache = entry is not null;
+            if (entry is null)
+            {
+                if (!_keys.TryGet((ushort)keyId, out var key))
+                    return Reject(RejectionReason.UnknownKeyId, keyId, $"key id {keyId} at offset {CatEveningSei.KeyIdOffset} is not in the key ring");
+                var signedLength = payload.Length - CatEveningSei.SignatureLength;
+                var valid = key.Verify(payload.Slice(0, signedLength), payload.Slice(signedLength));
+                CatEveningMessage? parsed = null;
+                string? error = null;
+                if (valid)
+                {
+                    var body = payload.Slice(CatEveningSei.BodyOffset, signedLength - CatEveningSei.BodyOffset).ToArray();
+                    MessageBody.TryRead(body, out parsed, out error);
+                }
+                entry = _cache.Add(payload, valid, parsed, error);
+            }
+
+            if (!entry.SignatureValid)
+                return Reject(RejectionReason.BadSignature, keyId, $"the signature at offset {payload.Length - CatEveningSei.SignatureLength} does not verify with key id {keyId}", fromCache);
+            if (entry.Message is not { } message)
+                return Reject(RejectionReason.MalformedBody, keyId, $"{entry.ParseError} (body starts at payload offset {CatEveningSei.BodyOffset})", fromCache);
+            if (entry.Accepted) return new VerificationResult(VerificationStatus.Repeat, RejectionReason.None, message, keyId, true, null);
+
+            if (_streams.Count > 0 && !_streams.Contains(message.StreamId))
+                return Reject(RejectionReason.OtherStream, keyId, $"stream id '{message.StreamId}' is not one this verifier accepts", fromCache, message);
+            var age = nowMicros - message.IssuedAtMicros;
+            if (age > _maxAgeMicros)
+                return Reject(RejectionReason.IssuedTooLongAgo, keyId, $"issued {age / 1000} ms ago, more than the maximum age of {_maxAgeMicros / 1000} ms", fromCache, message);
+
+            if (!_windows.TryGetValue(message.StreamId, out var window))
+            {
+                window = new SequenceWindow(_options.ReplayWindow);
+                _windows.Add(message.StreamId, window);
+            }
+            var (status, reason, detail) = window.Admit(message);
+            if (status == VerificationStatus.Rejected) return Reject(reason, keyId, detail, fromCache, message);
+            entry.Accepted = true;
+            return new VerificationResult(status, RejectionReason.None, message, keyId, fromCache, null);
+        }
+    }
+
+    private static VerificationResult Reject(RejectionReason reason, int keyId, string? detail, bool fromCache = false, CatEveningMessage? message = null) =>
+        new(VerificationStatus.Rejected, reason, message, keyId, fromCache, detail);
+}

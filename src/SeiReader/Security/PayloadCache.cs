@@ -1,0 +1,73 @@
+using System;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using CatEvening.SeiReader.Messages;
+
+namespace CatEvening.SeiReader.Security;
+
+/// <summary>
+/// Remembers what verifying exact payload bytes gave (signature valid or not, the parsed message or the parse
+/// error), so that identical bytes seen again (carousel, redundant paths, re-fed packets) cost a hash and a
+/// compare instead of an ECDSA verification. Direct-mapped: the slot is picked from the signature bytes, which are
+/// uniformly random for genuine signatures, mixed with a per-instance secret so that forgeries cannot aim at a slot.
+/// Lookups allocate nothing.
+/// </summary>
+internal sealed class PayloadCache
+{
+    private readonly Entry?[] _slots;
+    private readonly int _shift;
+    private readonly ulong _seed;
+
+    internal PayloadCache(int size)
+    {
+        var bits = 0;
+        while (1 << bits < size) bits++;
+        _slots = new Entry?[1 << bits];
+        _shift = 64 - bits;
+        var seed = new byte[8];
+        using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(seed);
+        _seed = BinaryPrimitives.ReadUInt64LittleEndian(seed) | 1;
+    }
+
+    internal Entry? Find(ReadOnlySpan<byte> payload)
+    {
+        var e = _slots[Slot(payload)];
+        return e is not null && payload.SequenceEqual(e.Bytes) ? e : null;
+    }
+
+    internal Entry Add(ReadOnlySpan<byte> payload, bool signatureValid, CatEveningMessage? message, string? parseError)
+    {
+        var e = new Entry(payload.ToArray(), signatureValid, message, parseError);
+        _slots[Slot(payload)] = e;
+        return e;
+    }
+
+    internal void Clear() => Array.Clear(_slots, 0, _slots.Length);
+
+    private int Slot(ReadOnlySpan<byte> payload)
+    {
+        if (_shift == 64) return 0;
+        var sig = payload.Slice(payload.Length - CatEveningSei.SignatureLength);
+        var h = BinaryPrimitives.ReadUInt64LittleEndian(sig) ^ BinaryPrimitives.ReadUInt64LittleEndian(sig.Slice(32));
+        return (int)(((h ^ _seed) * 0x9E3779B97F4A7C15UL) >> _shift);
+    }
+
+    internal sealed class Entry
+    {
+        internal Entry(byte[] bytes, bool signatureValid, CatEveningMessage? message, string? parseError)
+        {
+            Bytes = bytes;
+            SignatureValid = signatureValid;
+            Message = message;
+            ParseError = parseError;
+        }
+
+        internal byte[] Bytes { get; }
+        internal bool SignatureValid { get; }
+        internal CatEveningMessage? Message { get; }
+        internal string? ParseError { get; }
+
+        /// <summary>Set once these bytes were accepted: later copies are repeats.</summary>
+        internal bool Accepted { get; set; }
+    }
+}

@@ -1,0 +1,90 @@
+using CatEvening.SeiReader.Messages;
+
+namespace CatEvening.SeiReader.Security;
+
+/// <summary>Why the verifier refused a CatEvening payload. Each reason has its own code; the values are stable.</summary>
+public enum RejectionReason
+{
+    /// <summary>Not rejected.</summary>
+    None = 0,
+
+    /// <summary>The signature does not verify with the key named by the key id (forged or altered bytes).</summary>
+    BadSignature = 1,
+
+    /// <summary>The key id is not in the key ring (a key that was never trusted or has been retired).</summary>
+    UnknownKeyId = 2,
+
+    /// <summary>The message belongs to a stream this verifier does not accept.</summary>
+    OtherStream = 3,
+
+    /// <summary>A sequence number already accepted, with different content: a replay or a reused number.</summary>
+    ReplayedSequence = 4,
+
+    /// <summary>The sequence number is older than the replay window, so the verifier cannot tell whether it was seen.</summary>
+    SequenceTooFarBehind = 5,
+
+    /// <summary>Issued-at is older than <see cref="VerifierOptions.MaxAge"/> by the verifier's clock.</summary>
+    IssuedTooLongAgo = 6,
+
+    /// <summary>The format version byte is not one this reader knows (only 1).</summary>
+    UnknownFormatVersion = 7,
+
+    /// <summary>The signed body is not a valid message (bad MessagePack, missing fields, out-of-range values).</summary>
+    MalformedBody = 8,
+
+    /// <summary>The payload is shorter or longer than any CatEvening envelope of its version.</summary>
+    MalformedEnvelope = 9,
+}
+
+/// <summary>What the verifier made of one payload.</summary>
+public enum VerificationStatus
+{
+    /// <summary>The payload does not start with the CatEvening UUID: someone else's user data (x264's, say). Skip it.</summary>
+    NotCatEvening = 0,
+
+    /// <summary>A new, authentic message: act on it.</summary>
+    Accepted = 1,
+
+    /// <summary>An authentic message already accepted: the same bytes again (redundant path, re-fed packet) or a carousel
+    /// repeat (same sequence number and content, new carrier). Report it once: ignore it.</summary>
+    Repeat = 2,
+
+    /// <summary>Refused; <see cref="VerificationResult.Reason"/> says why.</summary>
+    Rejected = 3,
+}
+
+/// <summary>The outcome of <see cref="MessageVerifier.Verify"/>.</summary>
+public readonly struct VerificationResult
+{
+    internal VerificationResult(VerificationStatus status, RejectionReason reason, CatEveningMessage? message, int keyId, bool fromCache, string? detail)
+    {
+        Status = status;
+        Reason = reason;
+        Message = message;
+        KeyId = keyId;
+        FromCache = fromCache;
+        Detail = detail;
+    }
+
+    /// <summary>Accepted, repeat, rejected, or not a CatEvening payload.</summary>
+    public VerificationStatus Status { get; }
+
+    /// <summary>Why it was rejected; <see cref="RejectionReason.None"/> unless <see cref="Status"/> is <see cref="VerificationStatus.Rejected"/>.</summary>
+    public RejectionReason Reason { get; }
+
+    /// <summary>The decoded message when the signature verified and the body parsed (also on context rejections such
+    /// as other stream, too old or replayed); null otherwise.</summary>
+    public CatEveningMessage? Message { get; }
+
+    /// <summary>The key id read from the envelope, or -1 when the payload is too short to hold one.</summary>
+    public int KeyId { get; }
+
+    /// <summary>True when these exact bytes were verified before and the cached signature result was used.</summary>
+    public bool FromCache { get; }
+
+    /// <summary>For rejections, a human-readable explanation naming the offset or field at fault.</summary>
+    public string? Detail { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => Status == VerificationStatus.Rejected ? $"Rejected({Reason}): {Detail}" : $"{Status} {Message}";
+}

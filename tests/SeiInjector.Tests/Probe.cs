@@ -1,0 +1,42 @@
+using System.Globalization;
+using CatEvening.Tests.Shared;
+
+namespace CatEvening.SeiInjector.Tests;
+
+/// <summary>What ffprobe says about a file: the oracle for placement and side data.</summary>
+internal static class Probe
+{
+    internal const string UnregisteredSei = "H.26[45] User Data Unregistered SEI message";
+
+    /// <summary>Video packets in decode order: pts_time and dts_time as ffprobe prints them ("N/A" when absent).</summary>
+    public static List<(string Pts, string Dts)> VideoPackets(string path)
+    {
+        var r = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,dts_time", "-of", "csv=p=0", path)
+            .EnsureSuccess($"ffprobe packets of {path}");
+        return r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Trim().Split(','))
+            .Select(f => (f[0], f.Length > 1 ? f[1] : "N/A"))
+            .ToList();
+    }
+
+    /// <summary>Decoded video frames in presentation order: pts_time and how many user_data_unregistered side data entries each has.</summary>
+    public static List<(string Pts, int Unregistered)> VideoFrames(string path)
+    {
+        var r = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_frames", "-show_entries", "frame=pts_time:frame_side_data=side_data_type", path)
+            .EnsureSuccess($"ffprobe frames of {path}");
+        var frames = new List<(string, int)>();
+        string? pts = null;
+        var count = 0;
+        foreach (var raw in r.StdOut.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line == "[FRAME]") { pts = null; count = 0; }
+            else if (line.StartsWith("pts_time=", StringComparison.Ordinal)) pts = line["pts_time=".Length..];
+            else if (line == "side_data_type=" + UnregisteredSei) count++;
+            else if (line == "[/FRAME]") frames.Add((pts ?? "N/A", count));
+        }
+        return frames;
+    }
+
+    public static double Seconds(string ffprobeTime) => double.Parse(ffprobeTime, CultureInfo.InvariantCulture);
+}
