@@ -14,6 +14,8 @@ internal static class Program
             RunCommand.Create(),
             KeygenCommand.Create(),
             InspectCommand.Create(),
+            LiveCommands.CreateCue(),
+            LiveCommands.CreateStatus(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
