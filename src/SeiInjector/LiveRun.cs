@@ -5,6 +5,8 @@ using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Live;
 using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiReader.Bitstream;
+using CatEvening.SeiReader.Messages;
 using CatEvening.SeiReader.Security;
 
 namespace CatEvening.SeiInjector.Cli;
@@ -121,6 +123,7 @@ internal static class LiveRun
                 throw new CliException(ExitCodes.Usage, $"cannot listen: {e.Message}");
             }
 
+            WarmUp(signer, bookOptions.StreamId);
             var runner = new ReconnectingRunner(options with { Monitor = monitor }, new CueSeiSource(book, signer), session);
             runner.Started += (video, number) =>
             {
@@ -160,6 +163,27 @@ internal static class LiveRun
         {
             context.Cancel = true;
             stop.Cancel();
+        }
+    }
+
+    // Runs the per-frame path once (cue and heartbeat signing, SEI writing, splicing) on a throwaway book before going
+    // live, so the first frames on air do not pay for just-in-time compilation and the crypto library's set-up.
+    private static void WarmUp(MessageSigner signer, string streamId)
+    {
+        var book = new CueBook(new CueBookOptions { StreamId = streamId, Heartbeat = HeartbeatPolicy.OnEveryFrame, Repeat = 1 });
+        book.Add(new CueRequest("warm-up", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromSeconds(1), TimeSpan.Zero, "{}"u8.ToArray()));
+        var source = new CueSeiSource(book, signer);
+        var timeBase = new Rational(1, 1000);
+        source.Start(new VideoStreamDescription(0, VideoCodec.H264, NalFraming.LengthPrefixed4, timeBase));
+        // One IDR access unit: a 4-byte length prefix and a slice NAL header (nal_unit_type 5).
+        byte[] accessUnit = [0, 0, 0, 4, 0x65, 0x88, 0x84, 0x00];
+        var spliced = new byte[4096];
+        for (var i = 0; i < 3; i++)
+        {
+            var frame = new VideoFrame(i * 40, i * 40, i == 0, i, timeBase);
+            var sei = source.SeiFor(frame);
+            AccessUnitSplicer.Splice(accessUnit, VideoCodec.H264, NalFraming.LengthPrefixed4, sei.Span, spliced);
+            source.Delivered(frame, sei.Span);
         }
     }
 }

@@ -288,7 +288,10 @@ public sealed class CueBook
                 if (t.Cue is not { } cue) continue;
                 cue.Transmissions++;
                 if (first && cue.State == CueState.Pending) cue.State = CueState.Active;
-                _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, now, cue.Snapshot(), carrier, null));
+                // The journal states the target on the carrier's own clock (the PTS written), whatever shift reconnections added.
+                var snapshot = cue.Snapshot();
+                if (snapshot.TargetPts is { } target && _timeline is { Shift: not 0 } timeline) snapshot = snapshot with { TargetPts = target - timeline.Shift };
+                _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, now, snapshot, carrier, null));
             }
             _messages.Clear();
             _collected.Clear();

@@ -315,10 +315,11 @@ public sealed class AuditLog : ICueJournal, IDisposable
 /// <summary>The frame that carried a cue, as the audit log tells it.</summary>
 /// <param name="Pts">Carrier PTS in its stream's time base, or null when the packet had none.</param>
 /// <param name="PtsTime">Carrier PTS in seconds (as ffprobe's <c>pts_time</c>), or null.</param>
+/// <param name="TargetTime">The cue's target presentation time in seconds on the same clock, or null before it is known.</param>
 /// <param name="FrameIndex">Index of the carrier among the video packets, in decode order, from 0.</param>
 /// <param name="WallClock">When the carrier passed the injector.</param>
 /// <param name="SeiSha256">Lower-case hex SHA-256 of the whole SEI NAL the frame carried.</param>
-public readonly record struct AuditCarrier(long? Pts, double? PtsTime, long FrameIndex, DateTimeOffset WallClock, string SeiSha256);
+public readonly record struct AuditCarrier(long? Pts, double? PtsTime, double? TargetTime, long FrameIndex, DateTimeOffset WallClock, string SeiSha256);
 
 /// <summary>Which side of the injector a link is on.</summary>
 public enum LinkSide

@@ -229,6 +229,7 @@ public sealed class AuditReplay
     private static AuditCarrier ReadCarrier(JsonElement r) => new(
         r.GetProperty("pts").ValueKind == JsonValueKind.Null ? null : r.GetProperty("pts").GetInt64(),
         r.TryGetProperty("pts_time", out var t) ? t.GetDouble() : null,
+        r.TryGetProperty("target_time", out var target) ? target.GetDouble() : null,
         r.GetProperty("frame").GetInt64(),
         ParseTime(r.GetProperty("wall")),
         r.GetProperty("sei_sha256").GetString()!);

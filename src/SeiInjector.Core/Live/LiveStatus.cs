@@ -93,7 +93,7 @@ public sealed record LiveStatus(
     public byte[] ToJson()
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = HttpEndpoint.JsonEncoder }))
         {
             w.WriteStartObject();
             w.WriteString("input", Input.ToWireName());
