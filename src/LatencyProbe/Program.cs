@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CatEvening.LatencyProbe.Reporting;
 
 namespace CatEvening.LatencyProbe.Cli;
 
@@ -6,7 +7,19 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("latency-probe: clock sync and studio-to-screen latency instruments for CatEvening shows.");
+        var root = new RootCommand("latency-probe: clock sync and studio-to-screen latency instruments for CatEvening shows.")
+        {
+            DeviceCommand.Create(),
+            TimecodeCommand.Create(),
+            ClockCommand.Create(),
+        };
         return root.Parse(args).Invoke();
+    }
+
+    /// <summary>Prints the final one-line summary on standard error; exit code 0 with samples, 1 without.</summary>
+    public static int Finish(LatencyReport report)
+    {
+        Console.Error.WriteLine(LiveConsoleView.FormatLine(report.Instrument, report.Summary, report.Counters));
+        return report.Samples.Count > 0 ? 0 : 1;
     }
 }

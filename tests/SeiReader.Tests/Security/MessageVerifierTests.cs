@@ -55,17 +55,6 @@ public class MessageVerifierTests
     }
 
     [Test]
-    public void Sign_CueWith32BytesOfAppData_PayloadLeavesRoomForA200ByteSeiNal()
-    {
-        var cue = new CueMessage(MessageKind.InteractionStart, "cat-evening-main", 4_000_000_000, TestKeys.Now, -2_700_000,
-            "lottery-2026-11-28-a", 60 * 90000, 10_000_000, new byte[32]);
-        var payload = _signer.Sign(cue);
-        // H.265 SEI NAL: 2-byte NAL header, payloadType 5 (1 byte), payloadSize (1 byte below 255), payload,
-        // rbsp trailing byte (5 bytes), and 6 bytes left for emulation prevention.
-        Assert.That(payload, Has.Length.LessThanOrEqualTo(200 - 2 - 1 - 1 - 1 - 6), $"payload {payload.Length} bytes");
-    }
-
-    [Test]
     public void Verify_FreshCueAndHeartbeat_AreAccepted()
     {
         var v = Verifier();

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace CatEvening.ClockSync;
+
+/// <summary>
+/// The clock service: answers <see cref="ClockPacket"/> requests over UDP with the server's receive and send
+/// times, and HTTP <c>GET</c> on the same port number (TCP) with the current UTC time in ISO 8601
+/// (<c>2026-11-28T18:00:00.123Z</c>), the form DASH players' <c>urn:mpeg:dash:utc:http-iso:2014</c> UTCTiming expects.
+/// </summary>
+public sealed class ClockServer : IDisposable
+{
+    private readonly IClockSource _clock;
+    private readonly Socket _udp;
+    private readonly HttpListener? _http;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _udpLoop;
+    private readonly Task? _httpLoop;
+    private long _answered;
+    private long _refused;
+
+    /// <summary>Starts serving on <paramref name="listen"/> (port 0 picks a free port for both UDP and HTTP).</summary>
+    /// <param name="listen">Address and port; 0.0.0.0 or :: for every interface.</param>
+    /// <param name="clock">The time the server tells; <see cref="HostClock.Instance"/> in production.</param>
+    /// <param name="http">Whether to serve the HTTP ISO time as well.</param>
+    /// <exception cref="SocketException">The UDP port cannot be bound.</exception>
+    /// <exception cref="HttpListenerException">The HTTP port cannot be bound.</exception>
+    public ClockServer(IPEndPoint listen, IClockSource clock, bool http = true)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        ArgumentNullException.ThrowIfNull(clock);
+        _clock = clock;
+        _udp = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _udp.Bind(listen);
+        LocalEndPoint = (IPEndPoint)_udp.LocalEndPoint!;
+        if (http)
+        {
+            _http = new HttpListener();
+            var host = listen.Address.Equals(IPAddress.Any) || listen.Address.Equals(IPAddress.IPv6Any) ? "+"
+                : listen.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{listen.Address}]" : listen.Address.ToString();
+            _http.Prefixes.Add($"http://{host}:{LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture)}/");
+            try
+            {
+                _http.Start();
+            }
+            catch
+            {
+                _udp.Dispose();
+                throw;
+            }
+            _httpLoop = Task.Run(ServeHttpAsync);
+        }
+        _udpLoop = Task.Run(ServeUdpAsync);
+    }
+
+    /// <summary>The UDP address and port actually bound (the HTTP endpoint has the same port number).</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Requests answered so far.</summary>
+    public long Answered => Interlocked.Read(ref _answered);
+
+    /// <summary>Datagrams refused as malformed so far.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>The body the HTTP endpoint answers at <paramref name="unixMicroseconds"/>: ISO 8601 UTC with milliseconds.</summary>
+    public static string IsoTime(long unixMicroseconds) =>
+        DateTimeOffset.UnixEpoch.AddTicks(unixMicroseconds * 10).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _udp.Dispose();
+        _http?.Close();
+        try
+        {
+            Task.WaitAll(_httpLoop is null ? [_udpLoop] : [_udpLoop, _httpLoop], TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+            // The loops end with the closed sockets' errors: nothing to report.
+        }
+        _stop.Dispose();
+    }
+
+    private async Task ServeUdpAsync()
+    {
+        var buffer = new byte[1500];
+        var reply = new byte[ClockPacket.Size];
+        var any = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!_stop.IsCancellationRequested)
+        {
+            SocketReceiveFromResult r;
+            try
+            {
+                r = await _udp.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stop.IsCancellationRequested) return;
+                continue;
+            }
+            var t1 = _clock.Now().UnixMicroseconds;
+            if (!ClockPacket.TryRead(buffer.AsSpan(0, r.ReceivedBytes), out var request, out _) || request.Type != ClockPacketType.Request)
+            {
+                Interlocked.Increment(ref _refused);
+                continue;
+            }
+            var t2 = _clock.Now().UnixMicroseconds;
+            new ClockPacket(ClockPacketType.Response, request.Sequence, request.T0, t1, t2).Write(reply);
+            try
+            {
+                _udp.SendTo(reply, r.RemoteEndPoint);
+                Interlocked.Increment(ref _answered);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The client is unreachable or the server is stopping: UDP allows the loss.
+            }
+        }
+    }
+
+    private async Task ServeHttpAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _http!.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+            using var response = context.Response;
+            var body = Encoding.ASCII.GetBytes(IsoTime(_clock.Now().UnixMicroseconds));
+            response.ContentType = "text/plain; charset=us-ascii";
+            response.Headers["Cache-Control"] = "no-store";
+            // Browser players fetch UTCTiming from other origins.
+            response.Headers["Access-Control-Allow-Origin"] = "*";
+            response.ContentLength64 = body.Length;
+            try
+            {
+                await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
+            }
+            catch (HttpListenerException)
+            {
+                // The client hung up.
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using CatEvening.LatencyProbe.Instruments;
+
+namespace CatEvening.LatencyProbe.Cli;
+
+/// <summary>The options every instrument takes: limits and report outputs.</summary>
+internal sealed class CommonOptions
+{
+    private readonly Option<string?> _duration = new("--duration", "-d")
+    {
+        Description = "Stop after this long: 90s, 5m, 1h, 500ms, or hh:mm:ss.",
+        Validators =
+        {
+            r =>
+            {
+                var text = r.GetValueOrDefault<string?>();
+                if (text != null && !RunLimits.TryParseDuration(text, out _)) r.AddError($"--duration '{text}' is not a duration such as 90s, 5m or 00:05:00");
+            },
+        },
+    };
+
+    private readonly Option<int?> _count = new("--count", "-n")
+    {
+        Description = "Stop after this many samples.",
+        Validators = { r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--count must be at least 1"); } },
+    };
+
+    private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report to FILE, or to standard output with -." };
+    private readonly Option<string?> _csv = new("--csv") { Description = "Write the raw samples as CSV to FILE." };
+    private readonly Option<string?> _png = new("--png") { Description = "Write a PNG plot (timeline and histogram) to FILE." };
+    private readonly Option<string?> _metrics = new("--metrics") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics while running." };
+    private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No live console view." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _duration, _count, _json, _csv, _png, _metrics, _quiet }) command.Options.Add(option);
+    }
+
+    public RunLimits Limits(ParseResult result)
+    {
+        TimeSpan? duration = null;
+        if (result.GetValue(_duration) is { } text && RunLimits.TryParseDuration(text, out var d)) duration = d;
+        return new RunLimits(duration, result.GetValue(_count));
+    }
+
+    public ReportOutputs Outputs(ParseResult result) => new(
+        result.GetValue(_json), result.GetValue(_csv), result.GetValue(_png), result.GetValue(_metrics), !result.GetValue(_quiet));
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using CatEvening.ClockSync;
+using CatEvening.LatencyProbe.Instruments;
+using CatEvening.LatencyProbe.Reporting;
+using CatEvening.LatencyProbe.Timecode;
+
+namespace CatEvening.LatencyProbe.Cli;
+
+/// <summary><c>latency-probe timecode render|read</c>: the visual timecode.</summary>
+internal static class TimecodeCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("timecode", "Visual timecode: render a test video showing its own creation time, read it back after any chain.")
+        {
+            CreateRender(),
+            CreateRead(),
+        };
+        return command;
+    }
+
+    private static Command CreateRender()
+    {
+        var output = new Option<string>("--output", "-o") { Description = "Where the video goes: FILE, rtmp://, srt://, udp://, tcp://.", Required = true };
+        var size = new Option<string>("--size") { Description = "Picture size WIDTHxHEIGHT.", DefaultValueFactory = _ => "1280x720" };
+        var fps = new Option<int>("--fps") { Description = "Frames per second.", DefaultValueFactory = _ => 25 };
+        var bitrate = new Option<string>("--bitrate") { Description = "Video bit rate (FFmpeg notation).", DefaultValueFactory = _ => "2M" };
+        var format = new Option<string?>("--format") { Description = "Container format (default: by URL scheme or file extension)." };
+        var clock = ClockOption.Create();
+        var duration = new Option<string?>("--duration", "-d") { Description = "Stop after this long: 90s, 5m, 1h." };
+        var count = new Option<long?>("--count", "-n") { Description = "Stop after this many frames." };
+        var command = new Command("render", "Encode the timecode video in real time with FFmpeg (libx264).") { output, size, fps, bitrate, format, clock, duration, count };
+        command.SetAction(async (result, cancel) =>
+        {
+            var sizeText = result.GetValue(size)!;
+            var parts = sizeText.Split('x');
+            if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h))
+            {
+                Console.Error.WriteLine($"--size '{sizeText}' is not WIDTHxHEIGHT");
+                return 2;
+            }
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            if (result.GetValue(duration) is { } d)
+            {
+                if (!RunLimits.TryParseDuration(d, out var span))
+                {
+                    Console.Error.WriteLine($"--duration '{d}' is not a duration such as 90s, 5m or 00:05:00");
+                    return 2;
+                }
+                stop.CancelAfter(span);
+            }
+            var options = new TimecodeRenderOptions
+            {
+                Output = result.GetValue(output)!,
+                Width = w,
+                Height = h,
+                FrameRate = result.GetValue(fps),
+                Bitrate = result.GetValue(bitrate)!,
+                Format = result.GetValue(format),
+            };
+            using var source = await ClockOption.OpenAsync(result.GetValue(clock), stop.Token).ConfigureAwait(false);
+            var renderer = new TimecodeRenderer(options);
+            await renderer.RenderAsync(source.Clock, result.GetValue(count), realTime: true, stop.Token).ConfigureAwait(false);
+            Console.Error.WriteLine($"timecode: {renderer.FramesWritten} frames to {options.Output}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateRead()
+    {
+        var input = new Argument<string>("URL") { Description = "The stream or file to read (anything FFmpeg opens)." };
+        var realTime = new Option<bool>("--realtime") { Description = "Read a file at its own frame rate (FFmpeg -re)." };
+        var clock = ClockOption.Create();
+        var common = new CommonOptions();
+        var command = new Command("read", "Decode the frames and read the timecode of each: latency = arrival time − creation time.") { input, realTime, clock };
+        common.AddTo(command);
+        command.SetAction(async (result, cancel) =>
+        {
+            var recorder = new LatencyRecorder("timecode", DateTimeOffset.UtcNow);
+            var reader = new TimecodeReader(new TimecodeReadOptions { Input = result.GetValue(input)!, RealTime = result.GetValue(realTime) });
+            using var source = await ClockOption.OpenAsync(result.GetValue(clock), cancel).ConfigureAwait(false);
+            var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result),
+                token => reader.ReadAsync(source.Clock, recorder, token), cancel).ConfigureAwait(false);
+            return Program.Finish(report);
+        });
+        return command;
+    }
+}

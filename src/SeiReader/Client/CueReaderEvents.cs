@@ -1,0 +1,129 @@
+using System;
+using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
+
+namespace CatEvening.SeiReader.Client;
+
+/// <summary>A new, verified cue was found in a packet.</summary>
+public sealed class CueReceivedEventArgs : EventArgs
+{
+    internal CueReceivedEventArgs(CueMessage cue, long? carrierPts, long? targetPts, TimeBase timeBase, int keyId)
+    {
+        Cue = cue;
+        CarrierPts = carrierPts;
+        TargetPts = targetPts;
+        TimeBase = timeBase;
+        KeyId = keyId;
+    }
+
+    /// <summary>The cue.</summary>
+    public CueMessage Cue { get; }
+
+    /// <summary>PTS of the packet that carried it, in <see cref="TimeBase"/> (null when the packet had neither PTS nor DTS).</summary>
+    public long? CarrierPts { get; }
+
+    /// <summary>When to act: the presentation time of the target frame, <see cref="CarrierPts"/> + the cue's offset,
+    /// in <see cref="TimeBase"/> and wrapped like the stream's timestamps. Earlier than the carrier on a repeat that a
+    /// late joiner sees first. Hand it to <see cref="InteractionScheduler"/>; never act at parse time.</summary>
+    public long? TargetPts { get; }
+
+    /// <summary>Time base of <see cref="CarrierPts"/> and <see cref="TargetPts"/>.</summary>
+    public TimeBase TimeBase { get; }
+
+    /// <summary>The key id that signed it.</summary>
+    public int KeyId { get; }
+}
+
+/// <summary>A new, verified heartbeat was found in a packet.</summary>
+public sealed class HeartbeatReceivedEventArgs : EventArgs
+{
+    internal HeartbeatReceivedEventArgs(HeartbeatMessage heartbeat, long? carrierPts, TimeBase timeBase, int keyId)
+    {
+        Heartbeat = heartbeat;
+        CarrierPts = carrierPts;
+        TimeBase = timeBase;
+        KeyId = keyId;
+    }
+
+    /// <summary>The heartbeat.</summary>
+    public HeartbeatMessage Heartbeat { get; }
+
+    /// <summary>When to act (e.g. measure delay): the presentation time of the carrier frame, in <see cref="TimeBase"/>.</summary>
+    public long? CarrierPts { get; }
+
+    /// <summary>Time base of <see cref="CarrierPts"/>.</summary>
+    public TimeBase TimeBase { get; }
+
+    /// <summary>The key id that signed it.</summary>
+    public int KeyId { get; }
+
+    /// <summary>How far downstream rebasing moved the timestamps: the carrier PTS seen here (in 90 kHz) minus the PTS
+    /// the injector saw, wrap-safe over 33 bits; null without a carrier PTS.</summary>
+    public long? RebaseTicks => CarrierPts is { } pts
+        ? WrappingTimestamps.Difference(WrappingTimestamps.Wrap(TimeBase.Rescale(pts, TimeBase, TimeBase.Mpeg90kHz), 33), Heartbeat.CarrierPts, 33)
+        : null;
+}
+
+/// <summary>A CatEvening payload was refused.</summary>
+public sealed class MessageRejectedEventArgs : EventArgs
+{
+    internal MessageRejectedEventArgs(RejectionReason reason, string? detail, CatEveningMessage? message, long? carrierPts, TimeBase timeBase, int keyId)
+    {
+        Reason = reason;
+        Detail = detail;
+        Message = message;
+        CarrierPts = carrierPts;
+        TimeBase = timeBase;
+        KeyId = keyId;
+    }
+
+    /// <summary>Why.</summary>
+    public RejectionReason Reason { get; }
+
+    /// <summary>Explanation naming the offset or field at fault.</summary>
+    public string? Detail { get; }
+
+    /// <summary>The decoded message when the signature verified (context rejections: other stream, too old, replayed).</summary>
+    public CatEveningMessage? Message { get; }
+
+    /// <summary>PTS of the packet that carried it, in <see cref="TimeBase"/>.</summary>
+    public long? CarrierPts { get; }
+
+    /// <summary>Time base of <see cref="CarrierPts"/>.</summary>
+    public TimeBase TimeBase { get; }
+
+    /// <summary>The key id in the envelope, or -1 when the payload was too short to hold one.</summary>
+    public int KeyId { get; }
+}
+
+/// <summary>Counters of a <see cref="CueReader"/>: enough to notice a path that strips or thins SEI.</summary>
+public readonly struct CueReaderStatistics
+{
+    internal CueReaderStatistics(long packets, long payloads, long accepted, long repeats, long rejected, long malformedSei)
+    {
+        Packets = packets;
+        CatEveningPayloads = payloads;
+        Accepted = accepted;
+        Repeats = repeats;
+        Rejected = rejected;
+        MalformedSei = malformedSei;
+    }
+
+    /// <summary>Packets fed.</summary>
+    public long Packets { get; }
+
+    /// <summary>user_data_unregistered payloads with the CatEvening UUID.</summary>
+    public long CatEveningPayloads { get; }
+
+    /// <summary>New messages reported.</summary>
+    public long Accepted { get; }
+
+    /// <summary>Repeats (carousel, redundant paths) recognised and not reported again.</summary>
+    public long Repeats { get; }
+
+    /// <summary>Payloads refused (reported once per distinct bytes).</summary>
+    public long Rejected { get; }
+
+    /// <summary>Packets whose NAL or SEI syntax was broken (the rest of the packet was skipped).</summary>
+    public long MalformedSei { get; }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using CatEvening.ClockSync;
+using CatEvening.LatencyProbe.Reporting;
+using CatEvening.LatencyProbe.Timecode;
+using CatEvening.Tests.Shared;
+
+namespace CatEvening.LatencyProbe.Tests.Timecode;
+
+[TestFixture]
+public sealed class TimecodeTests
+{
+    private static readonly long T0 = new DateTimeOffset(2026, 11, 28, 18, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    /// <summary>A clock that moves on by one frame period each time it is read.</summary>
+    private sealed class SteppingClock(long startMs, long stepMs) : IClockSource
+    {
+        private long _calls;
+
+        public ClockReading Now() => new((startMs + (Interlocked.Increment(ref _calls) - 1) * stepMs) * 1000, 0);
+    }
+
+    [TestCase(0L)]
+    [TestCase(1L)]
+    [TestCase(1795888800123L)]
+    [TestCase(TimecodeFrame.MaxMilliseconds)]
+    public void Code_RoundTrips(long ms)
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(TimecodeFrame.TryDecode(TimecodeFrame.Encode(ms), out var back), Is.True);
+            Assert.That(back, Is.EqualTo(ms));
+        });
+    }
+
+    [Test]
+    public void Code_WithAnyOneBitFlipped_FailsItsChecksum()
+    {
+        var code = TimecodeFrame.Encode(1795888800123L);
+        for (var bit = 0; bit < 64; bit++)
+            Assert.That(TimecodeFrame.TryDecode(code ^ (1UL << bit), out _), Is.False, $"bit {bit}");
+    }
+
+    [TestCase(1280, 720, 1280, 720)]
+    [TestCase(1920, 1080, 640, 360)]
+    [TestCase(640, 360, 320, 180)]
+    public void Frame_DrawnAtOneSize_ReadsAtAnother(int w, int h, int rw, int rh)
+    {
+        var image = new byte[w * h];
+        TimecodeFrame.Draw(image, w, h, 1795888800123L);
+        var scaled = new byte[rw * rh];
+        for (var y = 0; y < rh; y++)
+            for (var x = 0; x < rw; x++)
+                scaled[(y * rw) + x] = image[(y * h / rh * w) + (x * w / rw)];
+        Assert.Multiple(() =>
+        {
+            Assert.That(TimecodeFrame.TryRead(scaled, rw, rh, out var ms), Is.EqualTo(TimecodeReadFailure.None));
+            Assert.That(ms, Is.EqualTo(1795888800123L));
+        });
+    }
+
+    [Test]
+    public void BlendOfTwoFrames_IsRefused_NeverMisread()
+    {
+        const int w = 640, h = 360;
+        var a = new byte[w * h];
+        var b = new byte[w * h];
+        var mix = new byte[w * h];
+        var random = new Random(3);
+        for (var i = 0; i < 200; i++)
+        {
+            var t = T0 + random.Next(0, 1_000_000);
+            TimecodeFrame.Draw(a, w, h, t);
+            TimecodeFrame.Draw(b, w, h, t + 40);
+            var weight = random.NextDouble();
+            for (var p = 0; p < mix.Length; p++) mix[p] = (byte)((a[p] * weight) + (b[p] * (1 - weight)));
+            var failure = TimecodeFrame.TryRead(mix, w, h, out var ms);
+            if (failure == TimecodeReadFailure.None) Assert.That(ms, Is.EqualTo(t).Or.EqualTo(t + 40), $"weight {weight}");
+        }
+    }
+
+    [Test]
+    public async Task ReadBack_Through500kbpsEncodeScaledTo360p_DecodesEveryFrameExactly()
+    {
+        const int frames = 100;
+        var dir = Directory.CreateTempSubdirectory("timecode-");
+        try
+        {
+            var master = Path.Combine(dir.FullName, "master.mkv");
+            var renderer = new TimecodeRenderer(new TimecodeRenderOptions { Output = master, Bitrate = "8M" });
+            await renderer.RenderAsync(new SteppingClock(T0, 40), frames, realTime: false, CancellationToken.None);
+
+            var chain = Path.Combine(dir.FullName, "chain-360p-500k.mp4");
+            FFmpegCli.Ffmpeg("-v", "error", "-y", "-i", master, "-vf", "scale=640:360", "-c:v", "libx264", "-preset", "veryfast",
+                "-b:v", "500k", "-maxrate", "500k", "-bufsize", "500k", chain).EnsureSuccess("500 kb/s 360p encode");
+            var probe = FFmpegCli.Ffprobe("-v", "error", "-count_frames", "-select_streams", "v:0",
+                "-show_entries", "stream=nb_read_frames,width,height,bit_rate", "-of", "csv=p=0", chain).EnsureSuccess("ffprobe").StdOut.Trim().Split(',');
+            Assert.That(probe[0..2], Is.EqualTo(new[] { "640", "360" }));
+            Assert.That(int.Parse(probe[3], CultureInfo.InvariantCulture), Is.EqualTo(frames), "ffprobe's frame count");
+            Assert.That(int.Parse(probe[2], CultureInfo.InvariantCulture), Is.LessThan(650_000), "the encode kept to about 500 kb/s");
+
+            var reader = new TimecodeReader(new TimecodeReadOptions { Input = chain });
+            var seen = new List<TimecodeObservation>();
+            reader.FrameRead += seen.Add;
+            var recorder = new LatencyRecorder("timecode", DateTimeOffset.UtcNow);
+            await reader.ReadAsync(new SteppingClock(T0 + 200, 40), recorder, CancellationToken.None);
+
+            var keep = Environment.GetEnvironmentVariable("CATEVENING_KEEP_TIMECODE");
+            if (!string.IsNullOrEmpty(keep)) File.Copy(chain, keep, overwrite: true);
+            Assert.Multiple(() =>
+            {
+                Assert.That(seen, Has.Count.EqualTo(frames));
+                Assert.That(seen.Where(o => o.Failure != TimecodeReadFailure.None), Is.Empty);
+                Assert.That(seen.Select(o => o.CodeMilliseconds - (T0 + (40 * o.Index))), Is.All.EqualTo(0), "error against the time stamped into each frame");
+                Assert.That(recorder.Summarize().P50Milliseconds, Is.EqualTo(199.5), "latency = arrival − code − half the code's millisecond step");
+            });
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
