@@ -114,6 +114,9 @@ public sealed class MediaInput : IDisposable
         };
     }
 
+    /// <summary>Makes the current and every later blocking call on this input stop; safe from any thread.</summary>
+    public void Cancel() => _interrupt.Cancel();
+
     internal static ReadResult ThrowIo(int result, string operation, InterruptGuard interrupt)
     {
         if (result == AvError.Exit && interrupt.TimedOut)
