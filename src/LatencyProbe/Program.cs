@@ -12,6 +12,7 @@ internal static class Program
             DeviceCommand.Create(),
             TimecodeCommand.Create(),
             ClockCommand.Create(),
+            SeiCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

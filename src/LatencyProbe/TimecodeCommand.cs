@@ -59,10 +59,18 @@ internal static class TimecodeCommand
                 Format = result.GetValue(format),
             };
             using var source = await ClockOption.OpenAsync(result.GetValue(clock), stop.Token).ConfigureAwait(false);
-            var renderer = new TimecodeRenderer(options);
-            await renderer.RenderAsync(source.Clock, result.GetValue(count), realTime: true, stop.Token).ConfigureAwait(false);
-            Console.Error.WriteLine($"timecode: {renderer.FramesWritten} frames to {options.Output}");
-            return 0;
+            try
+            {
+                var renderer = new TimecodeRenderer(options);
+                await renderer.RenderAsync(source.Clock, result.GetValue(count), realTime: true, stop.Token).ConfigureAwait(false);
+                Console.Error.WriteLine($"timecode: {renderer.FramesWritten} frames to {options.Output}");
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                Console.Error.WriteLine($"timecode: {e.Message}");
+                return 3;
+            }
         });
         return command;
     }
@@ -80,9 +88,17 @@ internal static class TimecodeCommand
             var recorder = new LatencyRecorder("timecode", DateTimeOffset.UtcNow);
             var reader = new TimecodeReader(new TimecodeReadOptions { Input = result.GetValue(input)!, RealTime = result.GetValue(realTime) });
             using var source = await ClockOption.OpenAsync(result.GetValue(clock), cancel).ConfigureAwait(false);
-            var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result),
-                token => reader.ReadAsync(source.Clock, recorder, token), cancel).ConfigureAwait(false);
-            return Program.Finish(report);
+            try
+            {
+                var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result),
+                    token => reader.ReadAsync(source.Clock, recorder, token), cancel).ConfigureAwait(false);
+                return Program.Finish(report);
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine($"timecode: {e.Message}");
+                return 3;
+            }
         });
         return command;
     }

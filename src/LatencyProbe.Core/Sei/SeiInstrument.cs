@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using CatEvening.ClockSync;
+using CatEvening.FFmpegInterop;
+using CatEvening.LatencyProbe.Reporting;
+using CatEvening.SeiReader.Bitstream;
+using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
+
+namespace CatEvening.LatencyProbe.Sei;
+
+/// <summary>Settings of <c>latency-probe sei</c>.</summary>
+public sealed record SeiProbeOptions
+{
+    /// <summary>What to pull: rtmp://, http(s):// (HTTP-FLV, HLS), srt://, udp://, or a file.</summary>
+    public required string Input { get; init; }
+
+    /// <summary>FFmpeg demuxer name when it cannot be probed (pipes); null to probe.</summary>
+    public string? InputFormat { get; init; }
+
+    /// <summary>Pace a file by its timestamps, as a live viewer would receive it.</summary>
+    public bool RealTime { get; init; }
+
+    /// <summary>Fail when the input makes no progress for this long.</summary>
+    public TimeSpan IoTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>One verified heartbeat and the latency it gave.</summary>
+/// <param name="Heartbeat">The heartbeat, signature verified.</param>
+/// <param name="Received">The (synced) clock when its packet arrived.</param>
+/// <param name="LatencyMilliseconds">Received − the heartbeat's injection wall clock.</param>
+/// <param name="UncertaintyMilliseconds">The reading clock's uncertainty plus the injector's.</param>
+public readonly record struct HeartbeatObservation(HeartbeatMessage Heartbeat, ClockReading Received, double LatencyMilliseconds, double UncertaintyMilliseconds);
+
+/// <summary>
+/// Pulls a stream as a viewer would (FFmpeg demuxer, no decoding), finds CatEvening heartbeats in the video's
+/// SEI, verifies their signatures and records, per new heartbeat, latency = receive time − the wall clock at
+/// which the injector passed its carrier frame. The receive time is when the demuxer hands over the packet: a
+/// player shows the frame later, by its decode and jitter buffer.
+/// </summary>
+/// <remarks>
+/// <para>Opening a live input, FFmpeg probes the streams for up to 5 s and hands the packets it read meanwhile
+/// over in one burst: their heartbeats would look up to 5 s late. So on a live input, heartbeats are not
+/// measured until a read has had to wait for the network (the backlog is drained); they are counted as
+/// <c>backlog_heartbeats</c>. Files are not live and are measured from the start.</para>
+/// <para>Counters: <c>heartbeats</c>, <c>backlog_heartbeats</c>, <c>cues</c> (other verified messages),
+/// <c>repeats</c> (carousel copies), <c>rejected_&lt;reason&gt;</c> per <see cref="RejectionReason"/>, <c>malformed_sei</c>.</para>
+/// </remarks>
+public sealed class SeiInstrument
+{
+    /// <summary>A read at least this long waited for the network: the demuxer's probe backlog is drained.</summary>
+    private static readonly TimeSpan BacklogReadTime = TimeSpan.FromMilliseconds(2);
+
+    private readonly SeiProbeOptions _options;
+    private readonly MessageVerifier _verifier;
+    private readonly IClockSource _clock;
+    private readonly LatencyRecorder _recorder;
+    private readonly TextWriter _log;
+    private bool _caughtUp;
+
+    /// <summary>Creates the instrument; heartbeats are verified against <paramref name="keys"/>.</summary>
+    public SeiInstrument(SeiProbeOptions options, KeyRing keys, IClockSource clock, LatencyRecorder recorder, TextWriter log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(recorder);
+        ArgumentNullException.ThrowIfNull(log);
+        _options = options;
+        // Latency measurement wants every heartbeat it can verify, however late: age is what it measures.
+        _verifier = new MessageVerifier(keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(1) });
+        _clock = clock;
+        _recorder = recorder;
+        _log = log;
+        recorder.SetProperty("input", options.Input);
+    }
+
+    /// <summary>Raised for every new verified heartbeat, on the reading thread.</summary>
+    public event Action<HeartbeatObservation>? HeartbeatRead;
+
+    /// <summary>Reads until the stream ends or <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="FFmpegException">The input cannot be opened or read (timeouts included).</exception>
+    /// <exception cref="InvalidOperationException">The input has no H.264 or H.265 video stream.</exception>
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => Run(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken cancellationToken)
+    {
+        using var input = MediaInput.Open(_options.Input, _options.InputFormat, _options.IoTimeout);
+        using var registration = cancellationToken.Register(input.Cancel);
+        var video = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc)
+            ?? throw new InvalidOperationException($"{_options.Input} has no H.264 or H.265 video stream ({string.Join(", ", input.Streams)})");
+        var codec = video.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
+        if (CodecConfiguration.TryParse(codec, video.Extradata, out var configuration, out var error, out var offset) != ReadStatus.Success)
+            throw new InvalidOperationException($"{_options.Input}: codec configuration is malformed: {BitstreamException.Describe(error, offset)}");
+        var framing = configuration!.Framing;
+        _recorder.SetProperty("video", $"{codec} {framing}");
+        _log.WriteLine($"sei: reading {_options.Input} ({input.FormatName}, {codec}, {framing})");
+        using var packet = new Packet();
+        var scratch = Array.Empty<byte>();
+        var pace = Stopwatch.StartNew();
+        long? firstDts = null;
+        _caughtUp = _options.RealTime || File.Exists(_options.Input);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            ReadResult result;
+            var before = Stopwatch.GetTimestamp();
+            try
+            {
+                result = input.Read(packet);
+                // Draining the probe buffer takes microseconds per packet; a read that waited was served by the network.
+                if (!_caughtUp && Stopwatch.GetElapsedTime(before) >= BacklogReadTime) _caughtUp = true;
+            }
+            catch (FFmpegException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            if (result == ReadResult.EndOfStream) return;
+            if (result == ReadResult.TryAgain)
+            {
+                Thread.Sleep(5);
+                continue;
+            }
+            try
+            {
+                if (packet.StreamIndex != video.Index) continue;
+                if (_options.RealTime) Pace(packet, video.TimeBase, pace, ref firstDts, cancellationToken);
+                var received = _clock.Now();
+                var data = packet.Data;
+                if (scratch.Length < data.Length) scratch = new byte[Math.Max(data.Length, scratch.Length * 2)];
+                ReadHeartbeats(data, codec, framing, scratch, received);
+            }
+            finally
+            {
+                packet.Unref();
+            }
+        }
+    }
+
+    private void ReadHeartbeats(ReadOnlySpan<byte> accessUnit, VideoCodec codec, NalFraming framing, byte[] scratch, ClockReading received)
+    {
+        var reader = new UserDataUnregisteredReader(accessUnit, codec, framing, scratch);
+        while (true)
+        {
+            var status = reader.Read(out var payload);
+            if (status == ReadStatus.EndOfData) return;
+            if (status == ReadStatus.Malformed)
+            {
+                _recorder.Increment("malformed_sei");
+                continue;
+            }
+            if (status != ReadStatus.Success) return;
+            var verdict = _verifier.Verify(payload.Payload, received.UnixMicroseconds);
+            switch (verdict.Status)
+            {
+                case VerificationStatus.Accepted when verdict.Message is HeartbeatMessage && !_caughtUp:
+                    _recorder.Increment("backlog_heartbeats");
+                    break;
+                case VerificationStatus.Accepted when verdict.Message is HeartbeatMessage heartbeat:
+                    var latency = (received.UnixMicroseconds - heartbeat.InjectionWallClockMicros) / 1000.0;
+                    var uncertainty = (received.UncertaintyMicroseconds + heartbeat.ClockUncertaintyMicros) / 1000.0;
+                    _recorder.Increment("heartbeats");
+                    _recorder.Add(new LatencySample(received.UnixMicroseconds, latency, uncertainty));
+                    HeartbeatRead?.Invoke(new HeartbeatObservation(heartbeat, received, latency, uncertainty));
+                    break;
+                case VerificationStatus.Accepted:
+                    _recorder.Increment("cues");
+                    break;
+                case VerificationStatus.Repeat:
+                    _recorder.Increment("repeats");
+                    break;
+                case VerificationStatus.Rejected:
+                    _recorder.Increment("rejected_" + ToSnakeCase(verdict.Reason.ToString()));
+                    break;
+                case VerificationStatus.NotCatEvening:
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Holds a file's packet back until its decode time, counted from the first packet, has come.</summary>
+    private static void Pace(Packet packet, Rational timeBase, Stopwatch since, ref long? firstDts, CancellationToken cancellationToken)
+    {
+        var dts = packet.Dts != Packet.NoTimestamp ? packet.Dts : packet.Pts;
+        if (dts == Packet.NoTimestamp) return;
+        firstDts ??= dts;
+        var due = TimeSpan.FromMicroseconds(timeBase.ToMicroseconds(dts - firstDts.Value));
+        var wait = due - since.Elapsed;
+        if (wait > TimeSpan.Zero) cancellationToken.WaitHandle.WaitOne(wait);
+    }
+
+    private static string ToSnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using CatEvening.FFmpegInterop;
+using CatEvening.LatencyProbe.Instruments;
+using CatEvening.LatencyProbe.Reporting;
+using CatEvening.LatencyProbe.Sei;
+using CatEvening.SeiReader.Security;
+
+namespace CatEvening.LatencyProbe.Cli;
+
+/// <summary><c>latency-probe sei URL</c>: continuous latency from the stream's own heartbeats.</summary>
+internal static class SeiCommand
+{
+    public static Command Create()
+    {
+        var url = new Argument<string>("URL") { Description = "The stream as viewers get it: rtmp://, http(s):// (HTTP-FLV, HLS), srt://, or a file." };
+        var publicKey = new Option<string>("--public-key") { Description = "Public key (PEM, from sei-inject keygen) the heartbeats must be signed with.", Required = true };
+        var inputFormat = new Option<string?>("--input-format") { Description = "FFmpeg demuxer name, for pipes." };
+        var realTime = new Option<bool>("--realtime") { Description = "Read a file at its own pace, as a live viewer would receive it." };
+        var clock = ClockOption.Create();
+        var common = new CommonOptions();
+        var command = new Command("sei", "Latency per verified heartbeat: synced receive time − the wall clock at which the injector passed the frame.")
+        {
+            url, publicKey, inputFormat, realTime, clock,
+        };
+        common.AddTo(command);
+        command.SetAction(async (result, cancel) =>
+        {
+            var keyPath = result.GetValue(publicKey)!;
+            var keys = new KeyRing();
+            try
+            {
+                keys.AddPem(await File.ReadAllTextAsync(keyPath, cancel).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                Console.Error.WriteLine($"--public-key {keyPath}: {e.Message}");
+                return 2;
+            }
+            using var source = await ClockOption.OpenAsync(result.GetValue(clock), cancel).ConfigureAwait(false);
+            var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
+            var options = new SeiProbeOptions { Input = result.GetValue(url)!, InputFormat = result.GetValue(inputFormat), RealTime = result.GetValue(realTime) };
+            var instrument = new SeiInstrument(options, keys, source.Clock, recorder, Console.Error);
+            try
+            {
+                var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result), instrument.RunAsync, cancel).ConfigureAwait(false);
+                return Program.Finish(report);
+            }
+            catch (Exception e) when (e is FFmpegException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"sei: {e.Message}");
+                return 3;
+            }
+        });
+        return command;
+    }
+}
