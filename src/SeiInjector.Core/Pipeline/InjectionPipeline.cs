@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiReader.Bitstream;
 
@@ -72,6 +73,7 @@ public sealed class InjectionPipeline
                 Thread.Sleep(1);
                 continue;
             }
+            var readAt = Stopwatch.GetTimestamp();
 
             var toWrite = packet;
             var streamIndex = packet.StreamIndex;
@@ -89,7 +91,9 @@ public sealed class InjectionPipeline
                     if (carried) toWrite = spliced;
                     else _seiSource.NotCarried(frame, splice.ToString());
                 }
+                var size = toWrite.Data.Length;
                 WritePacket(output, input, toWrite, streamIndex);
+                _options.Monitor?.Written(readAt, size);
                 if (carried)
                 {
                     _seiSource.Delivered(frame, sei.Span);
@@ -100,7 +104,9 @@ public sealed class InjectionPipeline
             }
             else
             {
+                var size = toWrite.Data.Length;
                 WritePacket(output, input, toWrite, streamIndex);
+                _options.Monitor?.Written(readAt, size);
             }
             packet.Unref();
             spliced.Unref();
