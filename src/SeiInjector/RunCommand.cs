@@ -52,9 +52,11 @@ internal static class RunCommand
             CustomParser = r => ParseDuration(r, "--io-timeout"),
         };
 
+        var clock = new Option<string?>("--clock") { Description = "Stamp heartbeats with the clock of a CatEvening clock service (latency-probe clock serve) at HOST:PORT, and its uncertainty." };
+
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, clock,
         };
         command.SetAction(parsed =>
         {
@@ -71,12 +73,13 @@ internal static class RunCommand
                     throw new CliException(ExitCodes.BadFile, $"--schedule {e.Message}");
                 }
             }
+            using var syncedClock = parsed.GetValue(clock) is { } clockEndpoint ? SyncedWallClock.Start(clockEndpoint) : null;
             var book = new CueBook(new CueBookOptions
             {
                 StreamId = parsed.GetValue(streamId) ?? show?.StreamId ?? DefaultStreamId,
                 Repeat = parsed.GetValue(repeat),
                 Heartbeat = parsed.GetValue(heartbeat),
-            });
+            }, clock: syncedClock);
             foreach (var cue in show?.Cues ?? [])
             {
                 try
