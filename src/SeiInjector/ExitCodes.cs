@@ -3,7 +3,7 @@ namespace CatEvening.SeiInjector.Cli;
 /// <summary>Process exit codes of <c>sei-inject</c>; README.md, section "sei-inject", lists them for operators.</summary>
 internal static class ExitCodes
 {
-    /// <summary>Done: the input ended and the output was closed properly (or keygen/inspect succeeded).</summary>
+    /// <summary>Done: the input ended, or run was stopped by SIGINT/SIGTERM, and the output was closed properly (trailer written, audit log flushed); or keygen/inspect/cue/status succeeded.</summary>
     public const int Ok = 0;
 
     /// <summary>The stream failed: input or output error, I/O timeout, or a packet that cannot take the SEI.</summary>
@@ -20,7 +20,4 @@ internal static class ExitCodes
 
     /// <summary>inspect: at least one CatEvening message failed verification.</summary>
     public const int NotVerified = 5;
-
-    /// <summary>run: stopped by SIGINT/SIGTERM; the output was still closed properly.</summary>
-    public const int Interrupted = 130;
 }

@@ -9,11 +9,13 @@ internal static class Program
         var root = new RootCommand(
             "sei-inject: splices signed CatEvening SEI messages (cues from a run-of-show schedule, and wall-clock " +
             "heartbeats) into a live H.264/H.265 stream with stream copy: video frames, audio and timestamps are untouched.\n" +
-            "Exit codes: 0 done, 1 stream failed, 2 bad command line, 3 bad file, 4 FFmpeg missing, 5 not verified (inspect), 130 interrupted.")
+            "Exit codes: 0 done (also after SIGINT/SIGTERM: output closed, audit log flushed), 1 stream failed, 2 bad command line or request refused, 3 bad file, 4 FFmpeg missing, 5 not verified (inspect).")
         {
             RunCommand.Create(),
             KeygenCommand.Create(),
             InspectCommand.Create(),
+            LiveCommands.CreateCue(),
+            LiveCommands.CreateStatus(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

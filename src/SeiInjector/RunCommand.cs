@@ -58,6 +58,7 @@ internal static class RunCommand
         {
             input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, clock,
         };
+        LiveRun.AddTo(command);
         command.SetAction(parsed =>
         {
             using var signingKey = KeyFiles.ReadPrivate(parsed.GetValue(key)!);
@@ -74,23 +75,12 @@ internal static class RunCommand
                 }
             }
             using var syncedClock = parsed.GetValue(clock) is { } clockEndpoint ? SyncedWallClock.Start(clockEndpoint) : null;
-            var book = new CueBook(new CueBookOptions
+            var bookOptions = new CueBookOptions
             {
                 StreamId = parsed.GetValue(streamId) ?? show?.StreamId ?? DefaultStreamId,
                 Repeat = parsed.GetValue(repeat),
                 Heartbeat = parsed.GetValue(heartbeat),
-            }, clock: syncedClock);
-            foreach (var cue in show?.Cues ?? [])
-            {
-                try
-                {
-                    book.Add(cue);
-                }
-                catch (CueRejectedException e)
-                {
-                    throw new CliException(ExitCodes.BadFile, $"--schedule {parsed.GetValue(schedule)}: {e.Message}");
-                }
-            }
+            };
             var options = new PipelineOptions
             {
                 InputUrl = parsed.GetValue(input)!,
@@ -99,40 +89,9 @@ internal static class RunCommand
                 OutputFormat = parsed.GetValue(outputFormat),
                 IoTimeout = parsed.GetValue(ioTimeout),
             };
-            return Run(options, book, new MessageSigner(signingKey));
+            return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock);
         });
         return command;
-    }
-
-    private static int Run(PipelineOptions options, CueBook book, MessageSigner signer)
-    {
-        using var stop = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        var pipeline = new InjectionPipeline(options, new CueSeiSource(book, signer));
-        pipeline.Started += video => Console.Error.WriteLine(
-            $"sei-inject: {options.InputUrl} -> {options.OutputUrl}: {video.Codec} ({video.Framing}), stream '{book.Options.StreamId}', " +
-            $"heartbeat {book.Options.Heartbeat}, {book.Snapshot().Pending} cue(s) scheduled");
-        try
-        {
-            var report = pipeline.Run(stop.Token);
-            var snapshot = book.Snapshot();
-            Console.Error.WriteLine(
-                $"sei-inject: {(report.Cancelled ? "stopped" : "done")}: {report.Packets} packets, {report.VideoFrames} video frames, " +
-                $"{report.CarrierFrames} carried SEI ({report.SeiBytes} bytes); cues delivered {snapshot.Delivered}, " +
-                $"pending {snapshot.Pending}, cancelled {snapshot.Cancelled}; {snapshot.HeartbeatsSent} heartbeats");
-            return report.Cancelled ? ExitCodes.Interrupted : ExitCodes.Ok;
-        }
-        catch (Exception e) when (e is FFmpegException or InjectionException)
-        {
-            throw new CliException(ExitCodes.StreamFailed, e.Message);
-        }
-
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
     }
 
     private static HeartbeatPolicy ParseHeartbeat(System.CommandLine.Parsing.ArgumentResult result)

@@ -294,7 +294,7 @@ public sealed class UdpDelayRelay : IDisposable
     /// <summary>Half-width of the uniform jitter around <see cref="Delay"/>.</summary>
     public TimeSpan Jitter => TimeSpan.FromTicks(Interlocked.Read(ref _jitterTicks));
 
-    /// <summary>Datagrams relayed so far, both directions.</summary>
+    /// <summary>Datagrams relayed so far (handed to the socket), both directions.</summary>
     public long DatagramCount => Interlocked.Read(ref _datagrams);
 
     /// <summary>Changes the delay and jitter for datagrams received from now on.</summary>
@@ -377,10 +377,11 @@ public sealed class UdpDelayRelay : IDisposable
 
     private void Send(Socket socket, byte[] datagram, EndPoint to)
     {
+        // Counted before sending, so a receiver that got the datagram never sees a count without it.
+        Interlocked.Increment(ref _datagrams);
         try
         {
             socket.SendTo(datagram, to);
-            Interlocked.Increment(ref _datagrams);
         }
         catch (Exception e) when (e is ObjectDisposedException or SocketException)
         {

@@ -35,6 +35,9 @@ public sealed class CueBook
 
     private long _nextSequence;
     private Timeline? _timeline;
+    private bool _discontinuity;
+    private long? _lastMediaTime;
+    private long _lastFrameWallMicros;
     private long _frames, _carrierFrames, _messagesSent, _heartbeatsSent;
     private long? _lastPts, _lastCarrierPts, _lastHeartbeatTime, _previousHeartbeatTime;
 
@@ -187,6 +190,16 @@ public sealed class CueBook
     }
 
     /// <summary>
+    /// The input or output was opened again after a drop: the next frame's timestamps may start afresh. Media time
+    /// keeps running at wall-clock speed across the gap, so a cue whose target passed during the outage goes out on the
+    /// first frame after it (or expires if its window closed meanwhile), and the carousel keeps its windows.
+    /// </summary>
+    public void MarkDiscontinuity()
+    {
+        lock (_gate) _discontinuity = true;
+    }
+
+    /// <summary>
     /// Pipeline side: the messages that ride on this video packet (new cues whose target ≤ its PTS, carousel repeats,
     /// a heartbeat when due), unsigned, in sequence order. Empty when nothing is due.
     /// </summary>
@@ -200,7 +213,14 @@ public sealed class CueBook
             _timeline ??= StartTimeline(frame, now);
             _frames++;
             if (frame.Pts is { } pts) _lastPts = pts;
+            if (_discontinuity && _lastMediaTime is { } last && (frame.Pts ?? frame.Dts) is { } raw)
+            {
+                _timeline.Shift = last + _timeline.DurationUnits(TimeSpan.FromTicks((now.UnixMicros - _lastFrameWallMicros) * TimeSpan.TicksPerMicrosecond)) - raw;
+                _discontinuity = false;
+            }
             var time = _timeline.MediaTime(frame, now);
+            _lastMediaTime = time;
+            _lastFrameWallMicros = now.UnixMicros;
 
             ExpireEnded(time, now.UnixMicros);
             for (var i = 0; i < _live.Count; i++)
@@ -268,7 +288,10 @@ public sealed class CueBook
                 if (t.Cue is not { } cue) continue;
                 cue.Transmissions++;
                 if (first && cue.State == CueState.Pending) cue.State = CueState.Active;
-                _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, now, cue.Snapshot(), carrier, null));
+                // The journal states the target on the carrier's own clock (the PTS written), whatever shift reconnections added.
+                var snapshot = cue.Snapshot();
+                if (snapshot.TargetPts is { } target && _timeline is { Shift: not 0 } timeline) snapshot = snapshot with { TargetPts = target - timeline.Shift };
+                _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, now, snapshot, carrier, null));
             }
             _messages.Clear();
             _collected.Clear();
@@ -329,7 +352,7 @@ public sealed class CueBook
         var tb = _timeline!.TimeBase;
         long offsetTicks = 0;
         if (t.Target is { } target && frame.Pts is { } pts && _timeline.HasTimestamps)
-            offsetTicks = Rescale(target - pts, tb);
+            offsetTicks = Rescale(target - (pts + _timeline.Shift), tb);
         return new CueMessage(t.Kind, _options.StreamId, t.Sequence, now.UnixMicros, offsetTicks, t.CueIdOnWire,
             (long)Math.Round(t.Duration.TotalSeconds * Ticks90kHz), (long)t.Spread.TotalMicroseconds, t.AppData.Span);
     }
@@ -439,8 +462,11 @@ public sealed class CueBook
         /// <summary>Media time of the first video frame.</summary>
         public long Origin { get; }
 
+        /// <summary>Added to frame timestamps after a discontinuity, so media time runs on across reconnections.</summary>
+        public long Shift { get; set; }
+
         public long MediaTime(in VideoFrame frame, WallClockReading now) =>
-            HasTimestamps ? frame.Pts ?? frame.Dts ?? Origin : now.UnixMicros;
+            HasTimestamps ? (frame.Pts ?? frame.Dts) is { } raw ? raw + Shift : Origin : now.UnixMicros;
 
         public long? TargetOf(CueTime at)
         {

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiReader.Messages;
 using Microsoft.Win32.SafeHandles;
 
 namespace CatEvening.SeiInjector.Live;
@@ -11,16 +12,17 @@ namespace CatEvening.SeiInjector.Live;
 /// prove which cue went out on which frame, and after a crash the injector can pick up where it stopped.
 /// <para>
 /// Durability: every line reaches the operating system with one <c>pwrite</c> before the call returns, so it
-/// survives the injector being killed (<c>kill -9</c>) at any moment. Acceptances are also forced to the disk
-/// (<c>fsync</c>) before the call returns, because the control API answers only after that; the other events are
-/// forced to disk by a background flusher within milliseconds, so the pipeline thread never waits for the disk.
+/// survives the injector being killed (<c>kill -9</c>) at any moment, and the pipeline thread never waits for the disk.
+/// A background flusher forces lines to the disk (<c>fsync</c>) within milliseconds; run start, stop, sequence
+/// reservations and restorations are forced before the call returns, and the control API calls
+/// <see cref="FlushToDisk"/> before it confirms an accepted cue.
 /// </para>
 /// <para>
 /// Opening an existing log replays it (<see cref="Replay"/>) and cuts off a torn last line left by a crash, so the
 /// next line starts clean. Record numbers (<c>n</c>) continue above the last one in the file.
 /// </para>
 /// </summary>
-public sealed class AuditLog : IDisposable
+public sealed class AuditLog : ICueJournal, IDisposable
 {
     private readonly SafeFileHandle _file;
     private readonly object _gate = new();
@@ -105,15 +107,19 @@ public sealed class AuditLog : IDisposable
     }
 
     /// <summary>The injector started (or restarted after a crash) on this log.</summary>
-    public void Started(string streamId, string input, string output, long nextSequenceNumber, int cuesRestored) =>
+    public void Started(string streamId, string input, string output, long firstSequenceNumber, int cuesRestored) =>
         Append("started", w =>
         {
             w.WriteString("stream", streamId);
             w.WriteString("input", input);
             w.WriteString("output", output);
-            w.WriteNumber("next_seq", nextSequenceNumber);
+            w.WriteNumber("first_seq", firstSequenceNumber);
             w.WriteNumber("cues_restored", cuesRestored);
         }, toDisk: true);
+
+    /// <summary>The run's first video frame passed the injector: the origin of targets such as <c>at: 5s</c>.</summary>
+    public void TimelineStarted(DateTimeOffset firstFrameWallClock) =>
+        Append("timeline", w => w.WriteString("first_frame_wall", Iso(firstFrameWallClock)), toDisk: false);
 
     /// <summary>
     /// Message sequence numbers up to <paramref name="through"/> may be used from now on. Written before they are used,
@@ -122,38 +128,65 @@ public sealed class AuditLog : IDisposable
     public void SequenceReserved(long through) =>
         Append("seq_reserved", w => w.WriteNumber("through", through), toDisk: true);
 
-    /// <summary>A cue was accepted (from the schedule or the control API). Forced to disk before returning.</summary>
-    public void Accepted(AuditCue cue) => Append("accepted", w => WriteCue(w, cue), toDisk: true);
-
-    /// <summary>A cue went out for the first time, on the given frame.</summary>
-    public void Delivered(string cueId, long sequenceNumber, AuditCarrier carrier) =>
-        Append("delivered", w => WriteDelivery(w, cueId, sequenceNumber, carrier), toDisk: false);
-
-    /// <summary>An active cue went out again (carousel), on the given frame.</summary>
-    public void Repeated(string cueId, long sequenceNumber, AuditCarrier carrier) =>
-        Append("repeated", w => WriteDelivery(w, cueId, sequenceNumber, carrier), toDisk: false);
-
-    /// <summary>A cue was cancelled: a pending one will never go out; an active one ends with a signed cancel message.</summary>
-    public void Cancelled(string cueId, bool wasActive, long? cancelSequenceNumber) =>
-        Append("cancelled", w =>
+    /// <summary>A cue left active or pending by a crashed run was put back into the book, to go out again.</summary>
+    public void Restored(string cueId, long sequenceNumber, AuditCueState state, TimeSpan remainingWindow) =>
+        Append("restored", w =>
         {
             w.WriteString("id", cueId);
-            w.WriteBoolean("was_active", wasActive);
-            if (cancelSequenceNumber is { } s) w.WriteNumber("cancel_seq", s);
+            w.WriteNumber("seq", sequenceNumber);
+            w.WriteString("was", state.ToString().ToLowerInvariant());
+            w.WriteNumber("remaining", remainingWindow.TotalSeconds);
         }, toDisk: true);
 
-    /// <summary>An active cue's window ended after it was delivered.</summary>
-    public void Ended(string cueId) => Append("ended", w => w.WriteString("id", cueId), toDisk: false);
-
-    /// <summary>A cue could not go out before its window closed (for instance during an outage).</summary>
-    public void Expired(string cueId, string reason) =>
-        Append("expired", w =>
+    /// <summary>
+    /// A cue changed state in the book. Called under the book's lock: one <c>pwrite</c>, no waiting for the disk
+    /// (callers that must answer only once an acceptance is durable call <see cref="FlushToDisk"/> afterwards).
+    /// </summary>
+    public void Record(CueJournalEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var cue = entry.Cue;
+        var wall = DateTimeOffset.UnixEpoch.AddTicks(entry.WallClockMicros * TimeSpan.TicksPerMicrosecond);
+        switch (entry.Event)
         {
-            w.WriteString("id", cueId);
-            w.WriteString("reason", reason);
-        }, toDisk: true);
+            case CueEvent.Accepted:
+                Append("accepted", w => WriteCue(w, cue), toDisk: false);
+                break;
+            case CueEvent.Delivered or CueEvent.Repeated when entry.Carrier is { } carrier:
+                Append(entry.Event == CueEvent.Delivered ? "delivered" : "repeated", w => WriteDelivery(w, cue, carrier, wall), toDisk: false);
+                break;
+            case CueEvent.Cancelled:
+                Append("cancelled", w =>
+                {
+                    w.WriteString("id", cue.Id);
+                    w.WriteBoolean("was_active", cue.Transmissions > 0);
+                    if (entry.Detail is not null) w.WriteString("detail", entry.Detail);
+                }, toDisk: false);
+                break;
+            case CueEvent.Ended or CueEvent.Expired:
+                Append(entry.Event == CueEvent.Ended ? "ended" : "expired", w =>
+                {
+                    w.WriteString("id", cue.Id);
+                    if (entry.Detail is not null) w.WriteString("reason", entry.Detail);
+                }, toDisk: false);
+                break;
+            default:
+                throw new ArgumentException($"journal entry {entry.Event} for cue '{cue.Id}' has no carrier frame", nameof(entry));
+        }
+    }
 
-    /// <summary>The input or output link changed state.</summary>
+    /// <summary>The input or output changed state, as the pipeline reports it.</summary>
+    public void Record(StreamStateEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        Append("stream", w =>
+        {
+            w.WriteString("state", entry.Event.ToString());
+            w.WriteString("detail", entry.Detail);
+        }, toDisk: false);
+    }
+
+    /// <summary>The input or output link changed state (drops and reconnections).</summary>
     public void LinkState(LinkSide side, LinkState state, string? detail) =>
         Append(side == LinkSide.Input ? "input" : "output", w =>
         {
@@ -203,9 +236,6 @@ public sealed class AuditLog : IDisposable
         _file.Dispose();
     }
 
-    /// <summary>Lower-case hex SHA-256 of the SEI bytes a frame carried, as written in the log.</summary>
-    public static string HashSei(ReadOnlySpan<byte> sei) => Convert.ToHexStringLower(SHA256.HashData(sei));
-
     private void Append(string kind, Action<Utf8JsonWriter> body, bool toDisk)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -217,7 +247,7 @@ public sealed class AuditLog : IDisposable
             {
                 w.WriteStartObject();
                 w.WriteNumber("n", n);
-                w.WriteString("time", _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+                w.WriteString("time", Iso(_clock.GetUtcNow()));
                 w.WriteString("event", kind);
                 body(w);
                 w.WriteEndObject();
@@ -245,54 +275,51 @@ public sealed class AuditLog : IDisposable
         }
     }
 
-    private static void WriteCue(Utf8JsonWriter w, AuditCue cue)
+    private static void WriteCue(Utf8JsonWriter w, CueSnapshot cue)
+    {
+        var r = cue.Request;
+        w.WriteString("id", r.Id);
+        w.WriteString("kind", r.Kind.ToWireName());
+        w.WriteNumber("seq", cue.Sequence);
+        if (r.At.AfterFirstFrame is { } offset) w.WriteNumber("at_offset", offset.TotalSeconds);
+        if (r.At.WallClock is { } wall) w.WriteString("at_wall", Iso(wall));
+        w.WriteNumber("duration", r.Duration.TotalSeconds);
+        w.WriteNumber("spread", r.Spread.TotalSeconds);
+        if (r.TargetCueId is not null) w.WriteString("closes", r.TargetCueId);
+        w.WriteBase64String("data", r.AppData.Span);
+    }
+
+    private static void WriteDelivery(Utf8JsonWriter w, CueSnapshot cue, CarrierFrame carrier, DateTimeOffset wall)
     {
         w.WriteString("id", cue.Id);
-        w.WriteString("kind", cue.Kind);
-        w.WriteNumber("seq", cue.SequenceNumber);
-        w.WriteString("source", cue.Source);
-        if (cue.At is not null) w.WriteString("at", cue.At);
-        if (cue.TargetWallClock is { } wall)
-            w.WriteString("target_wall", wall.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
-        w.WriteNumber("duration", cue.Duration.TotalSeconds);
-        w.WriteNumber("spread", cue.Spread.TotalSeconds);
-        w.WriteBase64String("data", cue.AppData.Span);
-    }
-
-    private static void WriteDelivery(Utf8JsonWriter w, string cueId, long sequenceNumber, AuditCarrier carrier)
-    {
-        w.WriteString("id", cueId);
-        w.WriteNumber("seq", sequenceNumber);
-        if (carrier.Pts is { } pts) w.WriteNumber("pts", pts);
-        else w.WriteNull("pts");
-        if (carrier.PtsTime is { } t) w.WriteNumber("pts_time", t);
+        w.WriteNumber("seq", cue.Sequence);
+        if (carrier.Pts is { } pts)
+        {
+            w.WriteNumber("pts", pts);
+            w.WriteNumber("pts_time", carrier.TimeBase.ToSeconds(pts));
+        }
+        else
+        {
+            w.WriteNull("pts");
+        }
+        if (cue.TargetPts is { } target && cue.TimeBase is { } tb) w.WriteNumber("target_time", tb.ToSeconds(target));
         w.WriteNumber("frame", carrier.FrameIndex);
-        w.WriteString("wall", carrier.WallClock.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+        w.WriteString("wall", Iso(wall));
         w.WriteString("sei_sha256", carrier.SeiSha256);
     }
+
+    internal static string Iso(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 }
 
-/// <summary>A cue as the audit log records its acceptance.</summary>
-/// <param name="Id">Cue id.</param>
-/// <param name="Kind">Wire name of the kind (<c>interaction-start</c>, ...).</param>
-/// <param name="SequenceNumber">Message sequence number assigned to the cue.</param>
-/// <param name="Source"><c>schedule</c>, <c>api</c> or <c>restored</c>.</param>
-/// <param name="At">The target as requested (<c>5s</c>, a wall clock), or null for "now".</param>
-/// <param name="TargetWallClock">The wall clock the target corresponds to, when known.</param>
-/// <param name="Duration">How long the interaction stays open.</param>
-/// <param name="Spread">Peak-shaving spread.</param>
-/// <param name="AppData">Application data bytes (JSON as sent), at most 1 KiB.</param>
-public sealed record AuditCue(
-    string Id, string Kind, long SequenceNumber, string Source, string? At, DateTimeOffset? TargetWallClock,
-    TimeSpan Duration, TimeSpan Spread, ReadOnlyMemory<byte> AppData);
-
-/// <summary>The frame that carried a message.</summary>
+/// <summary>The frame that carried a cue, as the audit log tells it.</summary>
 /// <param name="Pts">Carrier PTS in its stream's time base, or null when the packet had none.</param>
 /// <param name="PtsTime">Carrier PTS in seconds (as ffprobe's <c>pts_time</c>), or null.</param>
+/// <param name="TargetTime">The cue's target presentation time in seconds on the same clock, or null before it is known.</param>
 /// <param name="FrameIndex">Index of the carrier among the video packets, in decode order, from 0.</param>
 /// <param name="WallClock">When the carrier passed the injector.</param>
-/// <param name="SeiSha256">Lower-case hex SHA-256 of the whole SEI NAL the frame carried (<see cref="AuditLog.HashSei"/>).</param>
-public readonly record struct AuditCarrier(long? Pts, double? PtsTime, long FrameIndex, DateTimeOffset WallClock, string SeiSha256);
+/// <param name="SeiSha256">Lower-case hex SHA-256 of the whole SEI NAL the frame carried.</param>
+public readonly record struct AuditCarrier(long? Pts, double? PtsTime, double? TargetTime, long FrameIndex, DateTimeOffset WallClock, string SeiSha256);
 
 /// <summary>Which side of the injector a link is on.</summary>
 public enum LinkSide

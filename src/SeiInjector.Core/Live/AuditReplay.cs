@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiReader.Messages;
 
 namespace CatEvening.SeiInjector.Live;
 
@@ -23,12 +25,16 @@ public enum AuditCueState
 }
 
 /// <summary>One cue as the audit log tells it.</summary>
-/// <param name="Cue">The cue as accepted.</param>
+/// <param name="Request">The cue as accepted.</param>
+/// <param name="Sequence">Its message sequence number.</param>
 /// <param name="State">Its state after the last record.</param>
 /// <param name="FirstDelivery">The carrier of its first transmission, or null when never sent.</param>
 /// <param name="Repeats">How many carousel repeats were logged.</param>
-public sealed record AuditCueRecord(AuditCue Cue, AuditCueState State, AuditCarrier? FirstDelivery, int Repeats)
+public sealed record AuditCueRecord(CueRequest Request, long Sequence, AuditCueState State, AuditCarrier? FirstDelivery, int Repeats)
 {
+    /// <summary>The cue id.</summary>
+    public string Id => Request.Id;
+
     /// <summary>True when the cue was sent at least once (whatever happened later).</summary>
     public bool WasDelivered => FirstDelivery is not null;
 
@@ -39,25 +45,30 @@ public sealed record AuditCueRecord(AuditCue Cue, AuditCueState State, AuditCarr
     public TimeSpan RemainingWindow(DateTimeOffset now)
     {
         if (State != AuditCueState.Active || FirstDelivery is not { } first) return TimeSpan.Zero;
-        var left = first.WallClock + Cue.Duration - now;
+        var left = first.WallClock + Request.Duration - now;
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 }
 
 /// <summary>
-/// What an audit log holds: every cue and its last state, the last record and sequence numbers, and the link and
-/// run events, read back so a restarted injector forgets nothing it accepted.
+/// What an audit log holds: every cue and its last state, the last record and sequence numbers, and the run events,
+/// read back so a restarted injector forgets nothing it accepted (see <see cref="AuditRestore"/>).
 /// </summary>
 public sealed class AuditReplay
 {
     private readonly Dictionary<string, AuditCueRecord> _cues;
     private readonly List<string> _order;
+    private readonly Dictionary<string, int> _runOfCue;
+    private readonly Dictionary<int, DateTimeOffset> _firstFrameOfRun;
 
-    private AuditReplay(Dictionary<string, AuditCueRecord> cues, List<string> order, long lastRecordNumber,
+    private AuditReplay(Dictionary<string, AuditCueRecord> cues, List<string> order, Dictionary<string, int> runOfCue,
+        Dictionary<int, DateTimeOffset> firstFrameOfRun, long lastRecordNumber,
         long lastSequenceNumber, int records, int starts, int stops, int tornTailBytes)
     {
         _cues = cues;
         _order = order;
+        _runOfCue = runOfCue;
+        _firstFrameOfRun = firstFrameOfRun;
         LastRecordNumber = lastRecordNumber;
         LastSequenceNumber = lastSequenceNumber;
         RecordCount = records;
@@ -66,14 +77,18 @@ public sealed class AuditReplay
         TornTailBytes = tornTailBytes;
     }
 
-    /// <summary>An empty log.</summary>
-    public static AuditReplay Empty { get; } = new([], [], 0, -1, 0, 0, 0, 0);
-
     /// <summary>Every cue ever accepted, in order of acceptance.</summary>
     public IEnumerable<AuditCueRecord> Cues => _order.Select(id => _cues[id]);
 
     /// <summary>The cue with this id, or null.</summary>
     public AuditCueRecord? Find(string id) => _cues.GetValueOrDefault(id);
+
+    /// <summary>
+    /// Wall clock at the first video frame of the run that accepted the cue (its timeline's origin, which targets such
+    /// as <c>at: 5s</c> count from), or null when that run never got a frame.
+    /// </summary>
+    public DateTimeOffset? FirstFrameOf(string id) =>
+        _runOfCue.TryGetValue(id, out var run) && _firstFrameOfRun.TryGetValue(run, out var wall) ? wall : null;
 
     /// <summary>Number of the last complete record (0 when none).</summary>
     public long LastRecordNumber { get; }
@@ -115,6 +130,8 @@ public sealed class AuditReplay
     {
         var cues = new Dictionary<string, AuditCueRecord>(StringComparer.Ordinal);
         var order = new List<string>();
+        var runOfCue = new Dictionary<string, int>(StringComparer.Ordinal);
+        var firstFrameOfRun = new Dictionary<int, DateTimeOffset>();
         long lastRecord = 0, lastSeq = -1;
         int records = 0, starts = 0, stops = 0, line = 0, offset = 0;
         while (offset < content.Length)
@@ -136,13 +153,15 @@ public sealed class AuditReplay
                     {
                         case "started": starts++; break;
                         case "stopped": stops++; break;
+                        case "timeline": firstFrameOfRun.TryAdd(starts, ParseTime(r.GetProperty("first_frame_wall"))); break;
                         case "seq_reserved": lastSeq = Math.Max(lastSeq, r.GetProperty("through").GetInt64()); break;
                         case "accepted":
                         {
-                            var cue = ReadCue(r);
-                            lastSeq = Math.Max(lastSeq, cue.SequenceNumber);
-                            if (!cues.ContainsKey(cue.Id)) order.Add(cue.Id);
-                            cues[cue.Id] = new AuditCueRecord(cue, AuditCueState.Pending, null, 0);
+                            var (request, seq) = ReadCue(r);
+                            lastSeq = Math.Max(lastSeq, seq);
+                            if (!cues.ContainsKey(request.Id)) order.Add(request.Id);
+                            runOfCue[request.Id] = starts;
+                            cues[request.Id] = new AuditCueRecord(request, seq, AuditCueState.Pending, null, 0);
                             break;
                         }
                         case "delivered":
@@ -150,8 +169,7 @@ public sealed class AuditReplay
                         {
                             var c = Known(cues, r);
                             var carrier = ReadCarrier(r);
-                            lastSeq = Math.Max(lastSeq, r.GetProperty("seq").GetInt64());
-                            cues[c.Cue.Id] = c with
+                            cues[c.Id] = c with
                             {
                                 State = c.State is AuditCueState.Pending or AuditCueState.Active ? AuditCueState.Active : c.State,
                                 FirstDelivery = c.FirstDelivery ?? carrier,
@@ -159,39 +177,29 @@ public sealed class AuditReplay
                             };
                             break;
                         }
-                        case "ended":
-                        {
-                            var c = Known(cues, r);
-                            cues[c.Cue.Id] = c with { State = AuditCueState.Ended };
-                            break;
-                        }
-                        case "cancelled":
-                        {
-                            var c = Known(cues, r);
-                            if (r.TryGetProperty("cancel_seq", out var cs)) lastSeq = Math.Max(lastSeq, cs.GetInt64());
-                            cues[c.Cue.Id] = c with { State = AuditCueState.Cancelled };
-                            break;
-                        }
-                        case "expired":
-                        {
-                            var c = Known(cues, r);
-                            cues[c.Cue.Id] = c with { State = AuditCueState.Expired };
-                            break;
-                        }
-                        case "input" or "output" or "unauthorized":
-                            break;
+                        case "ended": Set(cues, r, AuditCueState.Ended); break;
+                        case "cancelled": Set(cues, r, AuditCueState.Cancelled); break;
+                        case "expired": Set(cues, r, AuditCueState.Expired); break;
+                        case "restored": Known(cues, r); break;
+                        case "input" or "output" or "stream" or "unauthorized": break;
                         default:
                             throw new AuditLogException($"{name}: line {line} (byte {offset}): unknown event '{kind}'");
                     }
                 }
-                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
                 {
                     throw new AuditLogException($"{name}: line {line} (byte {offset}) is not a valid audit record: {e.Message}", e);
                 }
             }
             offset += newline + 1;
         }
-        return new AuditReplay(cues, order, lastRecord, lastSeq, records, starts, stops, content.Length - offset);
+        return new AuditReplay(cues, order, runOfCue, firstFrameOfRun, lastRecord, lastSeq, records, starts, stops, content.Length - offset);
+    }
+
+    private static void Set(Dictionary<string, AuditCueRecord> cues, JsonElement r, AuditCueState state)
+    {
+        var c = Known(cues, r);
+        cues[c.Id] = c with { State = state };
     }
 
     private static AuditCueRecord Known(Dictionary<string, AuditCueRecord> cues, JsonElement r)
@@ -200,20 +208,28 @@ public sealed class AuditReplay
         return cues.TryGetValue(id, out var c) ? c : throw new FormatException($"cue '{id}' was never accepted");
     }
 
-    private static AuditCue ReadCue(JsonElement r) => new(
-        r.GetProperty("id").GetString()!,
-        r.GetProperty("kind").GetString()!,
-        r.GetProperty("seq").GetInt64(),
-        r.GetProperty("source").GetString()!,
-        r.TryGetProperty("at", out var at) ? at.GetString() : null,
-        r.TryGetProperty("target_wall", out var tw) ? ParseTime(tw) : null,
-        TimeSpan.FromSeconds(r.GetProperty("duration").GetDouble()),
-        TimeSpan.FromSeconds(r.GetProperty("spread").GetDouble()),
-        r.GetProperty("data").GetBytesFromBase64());
+    private static (CueRequest Request, long Sequence) ReadCue(JsonElement r)
+    {
+        var kindText = r.GetProperty("kind").GetString();
+        if (!MessageKinds.TryParseWireName(kindText, out var kind)) throw new FormatException($"unknown kind '{kindText}'");
+        var at = r.TryGetProperty("at_offset", out var offset) ? CueTime.FromFirstFrame(TimeSpan.FromSeconds(offset.GetDouble()))
+            : r.TryGetProperty("at_wall", out var wall) ? CueTime.At(ParseTime(wall))
+            : CueTime.Immediately;
+        var request = new CueRequest(
+            r.GetProperty("id").GetString()!,
+            kind,
+            at,
+            TimeSpan.FromSeconds(r.GetProperty("duration").GetDouble()),
+            TimeSpan.FromSeconds(r.GetProperty("spread").GetDouble()),
+            r.GetProperty("data").GetBytesFromBase64(),
+            r.TryGetProperty("closes", out var closes) ? closes.GetString() : null);
+        return (request, r.GetProperty("seq").GetInt64());
+    }
 
     private static AuditCarrier ReadCarrier(JsonElement r) => new(
         r.GetProperty("pts").ValueKind == JsonValueKind.Null ? null : r.GetProperty("pts").GetInt64(),
         r.TryGetProperty("pts_time", out var t) ? t.GetDouble() : null,
+        r.TryGetProperty("target_time", out var target) ? target.GetDouble() : null,
         r.GetProperty("frame").GetInt64(),
         ParseTime(r.GetProperty("wall")),
         r.GetProperty("sei_sha256").GetString()!);

@@ -146,7 +146,7 @@ public sealed class ControlServer : IDisposable
             return;
         }
         var buffer = new ArrayBufferWriter<byte>(128);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = HttpEndpoint.JsonEncoder }))
         {
             w.WriteStartObject();
             w.WriteString("id", id);

@@ -1,12 +1,14 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using CatEvening.SeiInjector.Schedule;
 
 namespace CatEvening.SeiInjector.Live;
 
 /// <summary>
 /// Reads the body of <c>POST /v1/cues</c> into a <see cref="CueOrder"/>, with the fields of a schedule entry:
 /// <code>{ "id": "red-1", "kind": "interaction-start", "at": "5s", "duration": "30s", "spread": "2s", "data": { ... } }</code>
+/// (and <c>closes</c>, the cue an interaction-end or cancel closes).
 /// <c>id</c> is required; <c>kind</c> defaults to <c>interaction-start</c>; <c>at</c> absent means the next frame, a
 /// duration (<c>500ms</c>, <c>2s</c>, <c>1m</c>, <c>1h</c>) a stream time from the first video frame, anything else an
 /// ISO 8601 wall clock with its offset; <c>duration</c> and <c>spread</c> default to 0. Each error names the field.
@@ -42,7 +44,7 @@ public static class CueOrderJson
                 error = $"the body must be a JSON object, not {root.ValueKind.ToString().ToLowerInvariant()}";
                 return false;
             }
-            string? id = null, kindText = null, atText = null;
+            string? id = null, kindText = null, atText = null, closes = null;
             TimeSpan duration = TimeSpan.Zero, spread = TimeSpan.Zero;
             byte[] data = [];
             foreach (var p in root.EnumerateObject())
@@ -64,11 +66,14 @@ public static class CueOrderJson
                     case "spread":
                         if (!TryDuration(p, out spread, out error)) return false;
                         break;
+                    case "closes":
+                        if (!TryString(p, out closes, out error)) return false;
+                        break;
                     case "data":
                         data = Compact(p.Value);
                         break;
                     default:
-                        error = $"unknown field '{p.Name}' (known: id, kind, at, duration, spread, data)";
+                        error = $"unknown field '{p.Name}' (known: id, kind, at, duration, spread, data, closes)";
                         return false;
                 }
             }
@@ -80,7 +85,7 @@ public static class CueOrderJson
             CueTarget at = new CueTarget.Now();
             if (atText is not null)
             {
-                if (TryParseDuration(atText, out var offset)) at = new CueTarget.StreamTime(offset);
+                if (DurationText.TryParse(atText, out var offset)) at = new CueTarget.StreamTime(offset);
                 else if (DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var wall) && HasOffset(atText))
                     at = new CueTarget.WallClock(wall);
                 else
@@ -89,14 +94,14 @@ public static class CueOrderJson
                     return false;
                 }
             }
-            order = new CueOrder(id, kindText ?? DefaultKind, at, atText, duration, spread, data);
+            order = new CueOrder(id, kindText ?? DefaultKind, at, atText, duration, spread, data, closes);
             error = "";
             return true;
         }
     }
 
     /// <summary>Writes a cue order as the request body the <c>cue</c> client verb sends.</summary>
-    public static byte[] Write(string id, string? kind, string? at, string? duration, string? spread, string? dataJson)
+    public static byte[] Write(string id, string? kind, string? at, string? duration, string? spread, string? dataJson, string? closes = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
@@ -107,6 +112,7 @@ public static class CueOrderJson
             if (at is not null) w.WriteString("at", at);
             if (duration is not null) w.WriteString("duration", duration);
             if (spread is not null) w.WriteString("spread", spread);
+            if (closes is not null) w.WriteString("closes", closes);
             if (dataJson is not null)
             {
                 w.WritePropertyName("data");
@@ -115,23 +121,6 @@ public static class CueOrderJson
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>Parses <c>500ms</c>, <c>2s</c>, <c>1.5s</c>, <c>1m</c>, <c>1h</c> (non-negative).</summary>
-    public static bool TryParseDuration(string text, out TimeSpan value)
-    {
-        value = default;
-        var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
-            : text.EndsWith('s') ? (text[..^1], 1.0)
-            : text.EndsWith('m') ? (text[..^1], 60.0)
-            : text.EndsWith('h') ? (text[..^1], 3600.0)
-            : (null, 0);
-        if (number is null || number.Length == 0 || !char.IsAsciiDigit(number[0])) return false;
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)) return false;
-        var seconds = n * scale;
-        if (seconds > TimeSpan.MaxValue.TotalSeconds / 2) return false;
-        value = TimeSpan.FromSeconds(seconds);
-        return true;
     }
 
     private static bool HasOffset(string text) =>
@@ -154,7 +143,7 @@ public static class CueOrderJson
     {
         value = default;
         if (!TryString(p, out var text, out error)) return false;
-        if (TryParseDuration(text!, out value)) return true;
+        if (DurationText.TryParse(text, out value)) return true;
         error = $"field '{p.Name}': '{text}' is not a duration (500ms, 2s, 1m)";
         return false;
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace CatEvening.SeiInjector.Live;
@@ -82,13 +83,19 @@ internal sealed class HttpEndpoint : IDisposable
         return body.ToArray();
     }
 
+    /// <summary>
+    /// Answers are read by people (<c>sei-inject status</c>, curl) and by JSON parsers, never embedded in HTML: quotes
+    /// and non-ASCII text stay readable instead of <c>\u0027</c>.
+    /// </summary>
+    public static JavaScriptEncoder JsonEncoder => JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
     public static Task WriteJson(HttpListenerResponse response, int status, byte[] json) =>
         Write(response, status, "application/json; charset=utf-8", json);
 
     public static Task WriteError(HttpListenerResponse response, int status, string message)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = HttpEndpoint.JsonEncoder }))
         {
             w.WriteStartObject();
             w.WriteString("error", message);

@@ -39,7 +39,8 @@ public abstract record CueTarget
 /// <param name="Duration">How long the interaction stays open.</param>
 /// <param name="Spread">Peak-shaving spread.</param>
 /// <param name="AppData">The request's <c>data</c> value as compact UTF-8 JSON, or empty.</param>
-public sealed record CueOrder(string Id, string Kind, CueTarget At, string? AtText, TimeSpan Duration, TimeSpan Spread, ReadOnlyMemory<byte> AppData);
+/// <param name="Closes">For interaction-end and cancel: the cue they close, or null.</param>
+public sealed record CueOrder(string Id, string Kind, CueTarget At, string? AtText, TimeSpan Duration, TimeSpan Spread, ReadOnlyMemory<byte> AppData, string? Closes = null);
 
 /// <summary>Outcome of a control request.</summary>
 /// <param name="Outcome">What happened.</param>
@@ -66,8 +67,8 @@ public enum ControlOutcome
 /// <summary>Cue counts by state.</summary>
 /// <param name="Pending">Accepted, not sent yet.</param>
 /// <param name="Active">Sent, window still open.</param>
-/// <param name="Delivered">Sent at least once since the start (active or ended).</param>
-/// <param name="Expired">Window closed before it could be sent.</param>
+/// <param name="Delivered">Sent at least once since the start (whatever their state now).</param>
+/// <param name="Expired">Window closed before they could be sent.</param>
 /// <param name="Cancelled">Withdrawn.</param>
 public readonly record struct CueCounts(int Pending, int Active, int Delivered, int Expired, int Cancelled);
 
@@ -92,7 +93,7 @@ public sealed record LiveStatus(
     public byte[] ToJson()
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = HttpEndpoint.JsonEncoder }))
         {
             w.WriteStartObject();
             w.WriteString("input", Input.ToWireName());

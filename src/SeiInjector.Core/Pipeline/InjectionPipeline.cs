@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiReader.Bitstream;
 
@@ -64,6 +65,7 @@ public sealed class InjectionPipeline
                 Thread.Sleep(1);
                 continue;
             }
+            var readAt = Stopwatch.GetTimestamp();
 
             var toWrite = packet;
             var streamIndex = packet.StreamIndex;
@@ -81,7 +83,9 @@ public sealed class InjectionPipeline
                     if (carried) toWrite = spliced;
                     else _seiSource.NotCarried(frame, splice.ToString());
                 }
+                var size = toWrite.Data.Length;
                 WritePacket(output, input, toWrite, streamIndex);
+                _options.Monitor?.Written(readAt, size);
                 if (carried)
                 {
                     _seiSource.Delivered(frame, sei.Span);
@@ -92,7 +96,9 @@ public sealed class InjectionPipeline
             }
             else
             {
+                var size = toWrite.Data.Length;
                 WritePacket(output, input, toWrite, streamIndex);
+                _options.Monitor?.Written(readAt, size);
             }
             packet.Unref();
             spliced.Unref();

@@ -17,4 +17,7 @@ public sealed record PipelineOptions
 
     /// <summary>Longest any single blocking read or write may stall before the run fails (a dead network peer).</summary>
     public TimeSpan IoTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Counts packets and bytes written and the time each spent inside the pipeline (read to write); none when null.</summary>
+    public Live.PacketMonitor? Monitor { get; init; }
 }

@@ -1,12 +1,17 @@
 using System.Text;
 using System.Text.Json;
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Live;
+using CatEvening.SeiReader.Messages;
 using NUnit.Framework;
 
 namespace CatEvening.SeiInjector.Tests.Live;
 
 public class AuditLogTests
 {
+    private static readonly Rational Flv = new(1, 1000);
+    private static readonly DateTimeOffset T0 = new(2026, 11, 28, 20, 0, 0, TimeSpan.Zero);
     private string _path = "";
 
     [SetUp]
@@ -15,18 +20,22 @@ public class AuditLogTests
     [TearDown]
     public void DeletePath() => File.Delete(_path);
 
-    private static AuditCue Cue(string id, long seq, TimeSpan duration) =>
-        new(id, "interaction-start", seq, "api", "5s", null, duration, TimeSpan.FromSeconds(2), "{\"prize\":\"coupon-50\"}"u8.ToArray());
+    private static long Micros(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
 
-    private static AuditCarrier Carrier(long frame, DateTimeOffset wall) =>
-        new(frame * 3600, frame / 25.0, frame, wall, AuditLog.HashSei([1, 2, 3, (byte)frame]));
+    private static CueSnapshot Cue(string id, long seq, TimeSpan duration, CueState state = CueState.Pending, int transmissions = 0, CueTime? at = null) =>
+        new(new CueRequest(id, MessageKind.InteractionStart, at ?? CueTime.FromFirstFrame(TimeSpan.FromSeconds(5)), duration,
+            TimeSpan.FromSeconds(2), "{\"prize\":\"coupon-50\"}"u8.ToArray()), seq, state, 5000, Flv, transmissions);
+
+    private static CueJournalEntry Entry(CueEvent e, CueSnapshot cue, DateTimeOffset wall, long? frame = null, string? detail = null) =>
+        new(e, Micros(wall), cue, frame is { } f ? new CarrierFrame(f * 40, f, Flv, new string('a', 63) + (f % 10)) : null, detail);
 
     [Test]
-    public void EveryLine_IsOnDiskWhenTheCallReturns()
+    public void EveryLine_IsInTheFileWhenTheCallReturns()
     {
         using var log = AuditLog.Open(_path);
-        log.Accepted(Cue("a", 4, TimeSpan.FromSeconds(30)));
-        log.Delivered("a", 4, Carrier(125, DateTimeOffset.UtcNow));
+        var cue = Cue("a", 4, TimeSpan.FromSeconds(30));
+        log.Record(Entry(CueEvent.Accepted, cue, T0));
+        log.Record(Entry(CueEvent.Delivered, cue with { State = CueState.Active, Transmissions = 1 }, T0, frame: 125));
 
         using var reader = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         var lines = new StreamReader(reader).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -38,8 +47,12 @@ public class AuditLogTests
             Assert.That(r.GetProperty("n").GetInt64(), Is.EqualTo(2));
             Assert.That(r.GetProperty("event").GetString(), Is.EqualTo("delivered"));
             Assert.That(r.GetProperty("id").GetString(), Is.EqualTo("a"));
-            Assert.That(r.GetProperty("pts").GetInt64(), Is.EqualTo(125 * 3600));
+            Assert.That(r.GetProperty("seq").GetInt64(), Is.EqualTo(4));
+            Assert.That(r.GetProperty("pts").GetInt64(), Is.EqualTo(5000));
+            Assert.That(r.GetProperty("pts_time").GetDouble(), Is.EqualTo(5.0));
+            Assert.That(r.GetProperty("target_time").GetDouble(), Is.EqualTo(5.0));
             Assert.That(r.GetProperty("frame").GetInt64(), Is.EqualTo(125));
+            Assert.That(r.GetProperty("wall").GetString(), Is.EqualTo("2026-11-28T20:00:00.000000Z"));
             Assert.That(r.GetProperty("sei_sha256").GetString(), Has.Length.EqualTo(64));
         });
     }
@@ -47,23 +60,20 @@ public class AuditLogTests
     [Test]
     public void Reopened_ReplaysEveryCueState_AndContinuesNumbers()
     {
-        var t0 = DateTimeOffset.UtcNow;
         using (var log = AuditLog.Open(_path))
         {
             log.Started("show", "rtmp://in", "rtmp://out", 0, 0);
             log.SequenceReserved(99);
-            log.Accepted(Cue("pending", 1, TimeSpan.FromSeconds(30)));
-            log.Accepted(Cue("active", 2, TimeSpan.FromSeconds(30)));
-            log.Accepted(Cue("ended", 3, TimeSpan.FromSeconds(1)));
-            log.Accepted(Cue("cancelled", 4, TimeSpan.FromSeconds(30)));
-            log.Accepted(Cue("expired", 5, TimeSpan.FromSeconds(30)));
-            log.Delivered("active", 2, Carrier(10, t0));
-            log.Repeated("active", 2, Carrier(25, t0.AddSeconds(1)));
-            log.Delivered("ended", 3, Carrier(11, t0));
-            log.Ended("ended");
-            log.Cancelled("cancelled", wasActive: false, cancelSequenceNumber: null);
+            log.TimelineStarted(T0);
+            foreach (var (id, seq) in new[] { ("pending", 1L), ("active", 2L), ("ended", 3L), ("cancelled", 4L), ("expired", 5L) })
+                log.Record(Entry(CueEvent.Accepted, Cue(id, seq, TimeSpan.FromSeconds(30)), T0));
+            log.Record(Entry(CueEvent.Delivered, Cue("active", 2, TimeSpan.FromSeconds(30), CueState.Active, 1), T0, frame: 10));
+            log.Record(Entry(CueEvent.Repeated, Cue("active", 2, TimeSpan.FromSeconds(30), CueState.Active, 2), T0.AddSeconds(1), frame: 25));
+            log.Record(Entry(CueEvent.Delivered, Cue("ended", 3, TimeSpan.FromSeconds(1), CueState.Active, 1), T0, frame: 11));
+            log.Record(Entry(CueEvent.Ended, Cue("ended", 3, TimeSpan.FromSeconds(1), CueState.Ended, 1), T0.AddSeconds(1), detail: "window ended"));
+            log.Record(Entry(CueEvent.Cancelled, Cue("cancelled", 4, TimeSpan.FromSeconds(30), CueState.Cancelled), T0));
             log.LinkState(LinkSide.Input, LinkState.Reconnecting, "connection reset");
-            log.Expired("expired", "window closed during the output outage");
+            log.Record(Entry(CueEvent.Expired, Cue("expired", 5, TimeSpan.FromSeconds(30), CueState.Expired), T0, detail: "window closed during the outage"));
         }
 
         using var reopened = AuditLog.Open(_path);
@@ -71,19 +81,21 @@ public class AuditLogTests
         reopened.Stopped("test");
         Assert.Multiple(() =>
         {
-            Assert.That(replay.Cues.Select(c => (c.Cue.Id, c.State)), Is.EqualTo(new[]
+            Assert.That(replay.Cues.Select(c => (c.Id, c.State)), Is.EqualTo(new[]
             {
                 ("pending", AuditCueState.Pending), ("active", AuditCueState.Active), ("ended", AuditCueState.Ended),
                 ("cancelled", AuditCueState.Cancelled), ("expired", AuditCueState.Expired),
             }));
             Assert.That(replay.Find("active")!.FirstDelivery!.Value.FrameIndex, Is.EqualTo(10));
             Assert.That(replay.Find("active")!.Repeats, Is.EqualTo(1));
-            Assert.That(replay.Find("active")!.RemainingWindow(t0.AddSeconds(10)), Is.EqualTo(TimeSpan.FromSeconds(20)).Within(TimeSpan.FromMilliseconds(1)));
-            Assert.That(replay.Find("pending")!.Cue.AppData.ToArray(), Is.EqualTo("{\"prize\":\"coupon-50\"}"u8.ToArray()));
+            Assert.That(replay.Find("active")!.RemainingWindow(T0.AddSeconds(10)), Is.EqualTo(TimeSpan.FromSeconds(20)));
+            Assert.That(replay.Find("pending")!.Request.AppData.ToArray(), Is.EqualTo("{\"prize\":\"coupon-50\"}"u8.ToArray()));
+            Assert.That(replay.Find("pending")!.Request.At, Is.EqualTo(CueTime.FromFirstFrame(TimeSpan.FromSeconds(5))));
+            Assert.That(replay.FirstFrameOf("pending"), Is.EqualTo(T0));
             Assert.That(replay.NextSequenceNumber, Is.EqualTo(100), "resumes above the reserved block");
-            Assert.That(replay.LastRecordNumber, Is.EqualTo(14));
+            Assert.That(replay.LastRecordNumber, Is.EqualTo(15));
             Assert.That(replay.LastRunCrashed, Is.True);
-            Assert.That(reopened.LastRecordNumber, Is.EqualTo(15));
+            Assert.That(reopened.LastRecordNumber, Is.EqualTo(16));
         });
     }
 
@@ -92,14 +104,14 @@ public class AuditLogTests
     {
         using (var log = AuditLog.Open(_path))
         {
-            log.Accepted(Cue("a", 7, TimeSpan.FromSeconds(30)));
+            log.Record(Entry(CueEvent.Accepted, Cue("a", 7, TimeSpan.FromSeconds(30)), T0));
         }
         File.AppendAllText(_path, "{\"n\":2,\"time\":\"2026-11-28T17:00:00Z\",\"event\":\"deliv");
 
         using (var log = AuditLog.Open(_path))
         {
             Assert.That(log.Replay.TornTailBytes, Is.GreaterThan(0));
-            log.Cancelled("a", wasActive: false, cancelSequenceNumber: null);
+            log.Record(Entry(CueEvent.Cancelled, Cue("a", 7, TimeSpan.FromSeconds(30), CueState.Cancelled), T0));
         }
         var replay = AuditReplay.Load(_path);
         Assert.Multiple(() =>
@@ -134,14 +146,56 @@ public class AuditLogTests
         const string id = "quote\" newline\n \u00e9\u4e2d";
         using (var log = AuditLog.Open(_path))
         {
-            log.Accepted(Cue(id, 1, TimeSpan.Zero));
+            log.Record(Entry(CueEvent.Accepted, Cue(id, 1, TimeSpan.Zero, at: CueTime.At(T0)), T0));
             log.Unauthorized("127.0.0.1:5555", "POST", "/v1/cues");
         }
         var text = File.ReadAllText(_path, Encoding.UTF8);
+        var replay = AuditReplay.Load(_path);
         Assert.Multiple(() =>
         {
             Assert.That(text.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(2));
-            Assert.That(AuditReplay.Load(_path).Find(id), Is.Not.Null);
+            Assert.That(replay.Find(id)!.Request.At, Is.EqualTo(CueTime.At(T0)));
+        });
+    }
+
+    [Test]
+    public void Restore_ResendsActiveAndPending_KeepsFinishedCuesFinished()
+    {
+        using (var log = AuditLog.Open(_path))
+        {
+            log.Started("show", "in", "out", 0, 0);
+            log.TimelineStarted(T0);
+            foreach (var (id, seq) in new[] { ("pending", 1L), ("active", 2L), ("ended", 3L), ("stale", 4L) })
+                log.Record(Entry(CueEvent.Accepted, Cue(id, seq, TimeSpan.FromSeconds(30)), T0));
+            log.Record(Entry(CueEvent.Delivered, Cue("active", 2, TimeSpan.FromSeconds(30), CueState.Active, 1), T0.AddSeconds(5), frame: 125));
+            log.Record(Entry(CueEvent.Delivered, Cue("ended", 3, TimeSpan.FromSeconds(30), CueState.Active, 1), T0.AddSeconds(5), frame: 125));
+            log.Record(Entry(CueEvent.Ended, Cue("ended", 3, TimeSpan.FromSeconds(30), CueState.Ended, 1), T0.AddSeconds(35)));
+            log.Record(Entry(CueEvent.Delivered, Cue("stale", 4, TimeSpan.FromSeconds(30), CueState.Active, 1), T0.AddSeconds(-60), frame: 1));
+        }
+
+        using var reopened = AuditLog.Open(_path);
+        var book = new CueBook(new CueBookOptions { StreamId = "show", FirstSequence = reopened.Replay.NextSequenceNumber });
+        var result = AuditRestore.Into(book, reopened.Replay, reopened, T0.AddSeconds(15));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Resent, Is.EqualTo(2));
+            Assert.That(result.DeliveredBefore, Is.EquivalentTo(new[] { "active", "ended", "stale" }));
+            Assert.That(book.Find("pending")!.State, Is.EqualTo(CueState.Pending));
+            Assert.That(book.Find("pending")!.Request.At, Is.EqualTo(CueTime.At(T0.AddSeconds(5))), "pinned to the first run's first frame");
+            Assert.That(book.Find("active")!.State, Is.EqualTo(CueState.Pending), "goes out again");
+            Assert.That(book.Find("active")!.Sequence, Is.EqualTo(2), "with its own sequence number");
+            Assert.That(book.Find("active")!.Request.Duration, Is.EqualTo(TimeSpan.FromSeconds(20)), "for the rest of its window");
+            Assert.That(book.Find("ended")!.State, Is.EqualTo(CueState.Ended));
+            Assert.That(book.Find("stale")!.State, Is.EqualTo(CueState.Ended), "its window ran out while the injector was down");
+            Assert.That(book.Snapshot().NextSequence, Is.EqualTo(5));
+            Assert.That(() => book.Add(new CueRequest("ended", MessageKind.Custom, CueTime.Immediately, TimeSpan.Zero, TimeSpan.Zero, default)),
+                Throws.TypeOf<CueRejectedException>(), "ids stay taken");
+        });
+        var lines = File.ReadAllLines(_path);
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines.Count(l => l.Contains("\"event\":\"restored\"", StringComparison.Ordinal)), Is.EqualTo(2));
+            Assert.That(lines.Last(), Does.Contain("\"event\":\"ended\"").And.Contain("\"id\":\"stale\""));
         });
     }
 }

@@ -76,23 +76,4 @@ public class CueOrderJsonTests
             Assert.That(Encoding.UTF8.GetString(order.AppData.Span), Is.EqualTo("""{"a":[1,2]}"""));
         });
     }
-
-    [TestCase("500ms", 0.5)]
-    [TestCase("2s", 2)]
-    [TestCase("1m", 60)]
-    [TestCase("1h", 3600)]
-    [TestCase("0s", 0)]
-    public void Duration_Parses(string text, double seconds)
-    {
-        Assert.That(CueOrderJson.TryParseDuration(text, out var d), Is.True);
-        Assert.That(d.TotalSeconds, Is.EqualTo(seconds));
-    }
-
-    [TestCase("")]
-    [TestCase("s")]
-    [TestCase("5")]
-    [TestCase("5x")]
-    [TestCase(".5s")]
-    [TestCase("1e9999s")]
-    public void Duration_RefusesGarbage(string text) => Assert.That(CueOrderJson.TryParseDuration(text, out _), Is.False);
 }

@@ -1,0 +1,153 @@
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiReader.Messages;
+
+namespace CatEvening.SeiInjector.Live;
+
+/// <summary>
+/// The running injector as the control API, the metrics and the reconnecting runner see it: the cue book, the packet
+/// counters, the state of both links, and the audit log. Also keeps a block of message sequence numbers reserved in
+/// the audit log ahead of the book, so that a restart after a crash resumes above every number that may have gone out
+/// (heartbeats included, which the book does not journal).
+/// </summary>
+public sealed class LiveSession : IInjectorControl, IDisposable
+{
+    /// <summary>Sequence numbers reserved at a time.</summary>
+    public const long ReservationBlock = 10_000;
+
+    private readonly CueBook _book;
+    private readonly AuditLog? _audit;
+    private readonly TextWriter _log;
+    private readonly object _gate = new();
+    private readonly Timer? _reserver;
+    private LinkState _input = LinkState.Connecting, _output = LinkState.Connecting;
+    private int _inputReconnects, _outputReconnects;
+    private readonly IReadOnlySet<string> _deliveredBefore;
+    private long _reservedThrough;
+
+    /// <summary>Creates the session; with an audit log, reserves the first block of sequence numbers at once.</summary>
+    /// <param name="book">The cue book.</param>
+    /// <param name="monitor">The packet counters the pipeline feeds.</param>
+    /// <param name="audit">The audit log, or null.</param>
+    /// <param name="log">The operator's log (stderr).</param>
+    /// <param name="deliveredBefore">Ids of cues an earlier run delivered (from the audit log), counted as delivered.</param>
+    public LiveSession(CueBook book, PacketMonitor monitor, AuditLog? audit, TextWriter log, IReadOnlySet<string>? deliveredBefore = null)
+    {
+        ArgumentNullException.ThrowIfNull(book);
+        ArgumentNullException.ThrowIfNull(monitor);
+        _deliveredBefore = deliveredBefore ?? new HashSet<string>();
+        _book = book;
+        Monitor = monitor;
+        _audit = audit;
+        _log = log;
+        if (audit is null) return;
+        ReserveSequenceNumbers();
+        // Heartbeats take about one number a second (one a frame with --heartbeat frame): checking five times a
+        // second, a block of ten thousand cannot run out between checks.
+        _reserver = new Timer(_ => ReserveSequenceNumbers(), null, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>The packet counters the pipeline feeds.</summary>
+    public PacketMonitor Monitor { get; }
+
+    /// <summary>The cue book.</summary>
+    public CueBook Book => _book;
+
+    /// <inheritdoc/>
+    public ControlResult Fire(CueOrder order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        if (!MessageKinds.TryParseWireName(order.Kind, out var kind) || !kind.IsCue())
+            return new ControlResult(ControlOutcome.Rejected, $"field 'kind': unknown kind '{order.Kind}' (known: interaction-start, interaction-end, cancel, custom)");
+        var at = order.At switch
+        {
+            CueTarget.StreamTime s => CueTime.FromFirstFrame(s.Offset),
+            CueTarget.WallClock w => CueTime.At(w.Time),
+            _ => CueTime.Immediately,
+        };
+        if (order.Closes is not null && kind is not (MessageKind.InteractionEnd or MessageKind.Cancel))
+            return new ControlResult(ControlOutcome.Rejected, "field 'closes': only interaction-end and cancel close another cue");
+        try
+        {
+            var cue = _book.Add(new CueRequest(order.Id, kind, at, order.Duration, order.Spread, order.AppData, order.Closes));
+            // The director is told "accepted" only once the acceptance is on disk.
+            _audit?.FlushToDisk();
+            return new ControlResult(ControlOutcome.Accepted, $"cue '{cue.Id}' accepted, seq {cue.Sequence}, target {at}", cue.Sequence);
+        }
+        catch (CueRejectedException e)
+        {
+            return new ControlResult(ControlOutcome.Rejected, e.Message);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ControlResult Cancel(string cueId)
+    {
+        try
+        {
+            var cue = _book.Cancel(cueId);
+            _audit?.FlushToDisk();
+            return new ControlResult(ControlOutcome.Accepted, $"cue '{cue.Id}' cancelled", cue.Sequence);
+        }
+        catch (CueRejectedException e)
+        {
+            return new ControlResult(e.Reason == CueRejection.UnknownId ? ControlOutcome.NotFound : ControlOutcome.Conflict, e.Message);
+        }
+    }
+
+    /// <inheritdoc/>
+    public LiveStatus Status()
+    {
+        var book = _book.Snapshot();
+        int pending = 0, active = 0, delivered = 0, expired = 0, cancelled = 0;
+        foreach (var cue in _book.Cues())
+        {
+            var wasDelivered = cue.Transmissions > 0 || _deliveredBefore.Contains(cue.Id);
+            if (wasDelivered) delivered++;
+            switch (cue.State)
+            {
+                case CueState.Pending: pending++; break;
+                case CueState.Active: active++; break;
+                case CueState.Expired: expired++; break;
+                case CueState.Cancelled: cancelled++; break;
+            }
+        }
+        lock (_gate)
+        {
+            return new LiveStatus(_input, _output, _inputReconnects, _outputReconnects, book.LastPts, book.LastPtsSeconds,
+                book.Frames, Monitor.Packets, Monitor.Bytes, book.CarrierFrames,
+                new CueCounts(pending, active, delivered, expired, cancelled), Monitor.Latency.Snapshot());
+        }
+    }
+
+    /// <summary>Records a link state change: status, metrics, audit log and the operator's log.</summary>
+    public void SetLink(LinkSide side, LinkState state, string? detail)
+    {
+        lock (_gate)
+        {
+            ref var current = ref side == LinkSide.Input ? ref _input : ref _output;
+            if (current == state) return;
+            if (state == LinkState.Connected && current == LinkState.Reconnecting)
+            {
+                if (side == LinkSide.Input) _inputReconnects++;
+                else _outputReconnects++;
+            }
+            current = state;
+        }
+        _audit?.LinkState(side, state, detail);
+        _log.WriteLine($"sei-inject: {side.ToString().ToLowerInvariant()} {state.ToWireName()}{(detail is null ? "" : ": " + detail)}");
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _reserver?.Dispose();
+
+    private void ReserveSequenceNumbers()
+    {
+        lock (_gate)
+        {
+            var next = _book.Snapshot().NextSequence;
+            if (next + (ReservationBlock / 2) < _reservedThrough) return;
+            _reservedThrough = next + ReservationBlock;
+            _audit!.SequenceReserved(_reservedThrough);
+        }
+    }
+}

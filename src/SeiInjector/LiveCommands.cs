@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Net.Http;
+using CatEvening.SeiInjector.Live;
+
+namespace CatEvening.SeiInjector.Cli;
+
+/// <summary><c>sei-inject cue</c> and <c>sei-inject status</c>: clients of a running injector's control API.</summary>
+internal static class LiveCommands
+{
+    public static Command CreateCue()
+    {
+        var control = ControlOption();
+        var tokenFile = TokenFileOption();
+        var id = new Option<string>("--id") { Description = "Cue id (1-64 UTF-8 bytes, unique in the show).", Required = true };
+        var kind = new Option<string?>("--kind") { Description = "interaction-start (default), interaction-end, cancel or custom." };
+        var at = new Option<string?>("--at") { Description = "When: a stream time from the first video frame (5s, 1m) or a wall clock with offset (2026-11-11T20:30:00+08:00); default: the next frame." };
+        var duration = new Option<string?>("--duration") { Description = "How long the interaction stays open (30s); default 0." };
+        var spread = new Option<string?>("--spread") { Description = "Peak-shaving spread viewers apply to their requests (2s); default 0." };
+        var data = new Option<string?>("--data") { Description = "Application data as JSON (at most 1024 bytes), e.g. '{\"prize\":\"coupon-50\"}'." };
+        var closes = new Option<string?>("--closes") { Description = "For interaction-end and cancel: the id of the cue they close." };
+        var command = new Command("cue", "Fire a cue through a running injector's control API; prints the answer (exit 0 when accepted).")
+        {
+            control, tokenFile, id, kind, at, duration, spread, data, closes,
+        };
+        command.SetAction(parsed =>
+        {
+            byte[] body;
+            try
+            {
+                body = CueOrderJson.Write(parsed.GetValue(id)!, parsed.GetValue(kind), parsed.GetValue(at), parsed.GetValue(duration),
+                    parsed.GetValue(spread), parsed.GetValue(data), parsed.GetValue(closes));
+            }
+            catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException)
+            {
+                throw new CliException(ExitCodes.Usage, $"--data is not valid JSON: {e.Message}");
+            }
+            return Call(parsed, control, tokenFile, client => client.FireAsync(body));
+        });
+        return command;
+    }
+
+    public static Command CreateStatus()
+    {
+        var control = ControlOption();
+        var tokenFile = TokenFileOption();
+        var command = new Command("status", "Print a running injector's status (links, last PTS, frames, cues by state, added latency p50/p99) as JSON.")
+        {
+            control, tokenFile,
+        };
+        command.SetAction(parsed => Call(parsed, control, tokenFile, client => client.StatusAsync()));
+        return command;
+    }
+
+    private static Option<string> ControlOption() => new("--control")
+    {
+        Description = "The injector's control API: http://HOST:PORT or HOST:PORT (as given to run --control).",
+        Required = true,
+    };
+
+    private static Option<string> TokenFileOption() => new("--token-file")
+    {
+        Description = "File whose first line is the bearer token (the one given to run --token-file).",
+        Required = true,
+    };
+
+    private static int Call(ParseResult parsed, Option<string> control, Option<string> tokenFile, Func<ControlClient, Task<ControlClient.Answer>> call)
+    {
+        byte[] token;
+        ControlClient client;
+        try
+        {
+            token = ControlServer.ReadToken(parsed.GetValue(tokenFile)!);
+            client = new ControlClient(parsed.GetValue(control)!, token);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(ExitCodes.Usage, e.Message);
+        }
+        using (client)
+        {
+            ControlClient.Answer answer;
+            try
+            {
+                answer = call(client).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                throw new CliException(ExitCodes.StreamFailed, $"--control {parsed.GetValue(control)}: {e.Message}");
+            }
+            if (answer.IsSuccess)
+            {
+                Console.Out.WriteLine(answer.Body);
+                return ExitCodes.Ok;
+            }
+            Console.Error.WriteLine($"sei-inject: the injector answered {answer.Status}: {answer.Body}");
+            return answer.Status is 400 or 404 or 409 ? ExitCodes.Usage : ExitCodes.StreamFailed;
+        }
+    }
+}

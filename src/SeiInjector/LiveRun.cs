@@ -1,0 +1,189 @@
+using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Live;
+using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiReader.Bitstream;
+using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
+
+namespace CatEvening.SeiInjector.Cli;
+
+/// <summary>
+/// <c>sei-inject run</c> during a show: the audit log (replayed after a crash), the control API and the metrics around
+/// the pipeline, reconnection after link drops, and a clean stop on SIGINT/SIGTERM.
+/// </summary>
+internal static class LiveRun
+{
+    public static readonly Option<string?> Control = new("--control")
+    {
+        Description = "Serve the control API (POST /v1/cues, DELETE /v1/cues/ID, GET /v1/status) on HOST:PORT; needs --token-file. Use a loopback address unless a firewall guards the port.",
+    };
+
+    public static readonly Option<string?> TokenFile = new("--token-file")
+    {
+        Description = "File whose first line is the control API's bearer token (at least 16 characters).",
+    };
+
+    public static readonly Option<string?> Audit = new("--audit")
+    {
+        Description = "Audit log (JSON lines, on disk as written). Restarted with the same file after a crash, the run resumes sequence numbers and resends the cues still active.",
+    };
+
+    public static readonly Option<string?> Metrics = new("--metrics")
+    {
+        Description = "Serve Prometheus metrics on HOST:PORT at /metrics (frames, bytes, cues by state, reconnects, added latency).",
+    };
+
+    /// <summary>Adds the live options to the run command.</summary>
+    public static void AddTo(Command run)
+    {
+        run.Options.Add(Control);
+        run.Options.Add(TokenFile);
+        run.Options.Add(Audit);
+        run.Options.Add(Metrics);
+        run.Validators.Add(r =>
+        {
+            if (r.GetValue(Control) is not null && r.GetValue(TokenFile) is null)
+                r.AddError("--control needs --token-file: the control API does not start without a token");
+            if (r.GetValue(TokenFile) is not null && r.GetValue(Control) is null)
+                r.AddError("--token-file is only used with --control");
+        });
+    }
+
+    /// <summary>Runs until SIGINT/SIGTERM (or the end of a file input). Returns the exit code.</summary>
+    public static int Execute(ParseResult parsed, CueBookOptions bookOptions, IReadOnlyList<CueRequest> scheduled, string? schedulePath,
+        PipelineOptions options, MessageSigner signer, IWallClock? clock = null)
+    {
+        AuditLog? audit = null;
+        if (parsed.GetValue(Audit) is { } auditPath)
+        {
+            try
+            {
+                audit = AuditLog.Open(auditPath);
+            }
+            catch (Exception e) when (e is IOException or AuditLogException)
+            {
+                throw new CliException(ExitCodes.BadFile, $"--audit {e.Message}");
+            }
+        }
+        var log = Console.Error;
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        LiveSession? session = null;
+        ControlServer? control = null;
+        MetricsServer? metrics = null;
+        var reason = "input ended";
+        try
+        {
+            var replay = audit?.Replay;
+            if (replay is not null) bookOptions = bookOptions with { FirstSequence = Math.Max(bookOptions.FirstSequence, replay.NextSequenceNumber) };
+            var book = new CueBook(bookOptions, audit, clock);
+            var restored = audit is null ? null : AuditRestore.Into(book, replay!, audit, DateTimeOffset.UtcNow);
+            foreach (var cue in scheduled)
+            {
+                // A restarted run finds its schedule's cues in the audit log already: they were restored above.
+                if (replay?.Find(cue.Id) is not null) continue;
+                try
+                {
+                    book.Add(cue);
+                }
+                catch (CueRejectedException e)
+                {
+                    throw new CliException(ExitCodes.BadFile, $"--schedule {schedulePath}: {e.Message}");
+                }
+            }
+            if (replay is { LastRunCrashed: true })
+                log.WriteLine($"sei-inject: {audit!.Path}: the last run did not stop cleanly; resuming at seq {bookOptions.FirstSequence}, {restored!.Resent} cue(s) to send again");
+            var monitor = new PacketMonitor();
+            session = new LiveSession(book, monitor, audit, log, restored?.DeliveredBefore);
+            audit?.Started(bookOptions.StreamId, options.InputUrl, options.OutputUrl, bookOptions.FirstSequence, restored?.Resent ?? 0);
+            try
+            {
+                if (parsed.GetValue(Control) is { } listen)
+                {
+                    control = ControlServer.Start(listen, parsed.GetValue(TokenFile)!, session, audit, TextWriter.Synchronized(log));
+                    log.WriteLine($"sei-inject: control API on {control.BaseAddress}");
+                }
+                if (parsed.GetValue(Metrics) is { } metricsListen)
+                {
+                    metrics = MetricsServer.Start(metricsListen, session.Status);
+                    log.WriteLine($"sei-inject: metrics on {metrics.BaseAddress}metrics");
+                }
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(ExitCodes.Usage, e.Message);
+            }
+            catch (HttpListenerException e)
+            {
+                throw new CliException(ExitCodes.Usage, $"cannot listen: {e.Message}");
+            }
+
+            WarmUp(signer, bookOptions.StreamId);
+            var runner = new ReconnectingRunner(options with { Monitor = monitor }, new CueSeiSource(book, signer), session);
+            runner.Started += (video, number) =>
+            {
+                if (number == 1) audit?.TimelineStarted(DateTimeOffset.UtcNow);
+                log.WriteLine(
+                    $"sei-inject: {(number == 1 ? "live" : $"live again (session {number})")}: {options.InputUrl} -> {options.OutputUrl}: " +
+                    $"{video.Codec} ({video.Framing}), stream '{bookOptions.StreamId}', heartbeat {bookOptions.Heartbeat}, {book.Snapshot().Pending} cue(s) pending");
+            };
+            var report = runner.Run(stop.Token);
+            if (report.Cancelled) reason = "stopped by signal";
+            var status = session.Status();
+            log.WriteLine(
+                $"sei-inject: {reason}: {report.Packets} packets, {report.VideoFrames} video frames, {report.CarrierFrames} carried SEI " +
+                $"({report.SeiBytes} bytes); cues pending {status.Cues.Pending}, active {status.Cues.Active}, delivered {status.Cues.Delivered}, " +
+                $"expired {status.Cues.Expired}, cancelled {status.Cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
+                $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms");
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is FFmpegException or InjectionException)
+        {
+            reason = "failed: " + e.Message;
+            throw new CliException(ExitCodes.StreamFailed, e.Message);
+        }
+        finally
+        {
+            control?.Dispose();
+            metrics?.Dispose();
+            session?.Dispose();
+            if (audit is not null)
+            {
+                audit.Stopped(reason);
+                audit.Dispose();
+            }
+        }
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    // Runs the per-frame path once (cue and heartbeat signing, SEI writing, splicing) on a throwaway book before going
+    // live, so the first frames on air do not pay for just-in-time compilation and the crypto library's set-up.
+    private static void WarmUp(MessageSigner signer, string streamId)
+    {
+        var book = new CueBook(new CueBookOptions { StreamId = streamId, Heartbeat = HeartbeatPolicy.OnEveryFrame, Repeat = 1 });
+        book.Add(new CueRequest("warm-up", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromSeconds(1), TimeSpan.Zero, "{}"u8.ToArray()));
+        var source = new CueSeiSource(book, signer);
+        var timeBase = new Rational(1, 1000);
+        source.Start(new VideoStreamDescription(0, VideoCodec.H264, NalFraming.LengthPrefixed4, timeBase));
+        // One IDR access unit: a 4-byte length prefix and a slice NAL header (nal_unit_type 5).
+        byte[] accessUnit = [0, 0, 0, 4, 0x65, 0x88, 0x84, 0x00];
+        var spliced = new byte[4096];
+        for (var i = 0; i < 3; i++)
+        {
+            var frame = new VideoFrame(i * 40, i * 40, i == 0, i, timeBase);
+            var sei = source.SeiFor(frame);
+            AccessUnitSplicer.Splice(accessUnit, VideoCodec.H264, NalFraming.LengthPrefixed4, sei.Span, spliced);
+            source.Delivered(frame, sei.Span);
+        }
+    }
+}

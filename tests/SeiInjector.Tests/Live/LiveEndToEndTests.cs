@@ -1,0 +1,412 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Live;
+using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
+using CatEvening.Tests.Shared;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Live;
+
+/// <summary>
+/// The live path on a real RTMP server: <c>ffmpeg -re</c> publishes a clip (looped) to nginx-rtmp, <c>sei-inject run</c>
+/// pulls it and publishes to a second stream name, a reader (<see cref="StreamInspector"/>) pulls that. Cues go in
+/// through the control API; the audit log and the reader must agree on where they went out.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class LiveEndToEndTests
+{
+    private const string Token = "live-test-token-0123456789";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private NginxRtmp _server = null!;
+    private string _dir = "";
+    private string _clip = "";
+    private VerificationKey _publicKey = null!;
+
+    [OneTimeSetUp]
+    public void StartServerAndKeys()
+    {
+        _clip = TestMedia.Get(VideoProfile.H264Main, Container.Flv);
+        _server = NginxRtmp.StartPrivate();
+        _dir = Directory.CreateTempSubdirectory("catevening-live-").FullName;
+        SeiInject.Run(["keygen", "--private", Key, "--public", PublicKeyPath]).EnsureSuccess("keygen");
+        File.WriteAllText(TokenFile, Token + "\n");
+        _publicKey = VerificationKey.FromPem(File.ReadAllText(PublicKeyPath));
+    }
+
+    [OneTimeTearDown]
+    public void StopServer()
+    {
+        _publicKey.Dispose();
+        _server.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private string Key => Path.Combine(_dir, "key.pem");
+    private string PublicKeyPath => Path.Combine(_dir, "key.pub");
+    private string TokenFile => Path.Combine(_dir, "token");
+
+    [Test]
+    public void CuesFiredThroughTheApi_ReachTheReaderSignedAtTheirFrames_AndAStopIsClean()
+    {
+        var audit = Path.Combine(_dir, "happy.jsonl");
+        using var publisher = Publisher.Start(_clip, _server.Url("happy-in"));
+        using var injector = Injector.Start(_server, "happy-in", "happy-out", Key, TokenFile, audit);
+        using var reader = Reader.Start(_server.Url("happy-out"), _publicKey);
+        using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
+        var live = WaitForStatus(api, s => s.Frames > 25, "the injector to pass a second of video", injector);
+
+        var wallTarget = DateTimeOffset.UtcNow.AddSeconds(1.5);
+        var now = Fire(api, """{"id":"now-1","duration":"2s","data":{"prize":"coupon-50"}}""");
+        var wall = Fire(api, $$"""{"id":"wall-1","kind":"custom","at":"{{wallTarget:O}}","duration":"1s"}""");
+        var later = Fire(api, """{"id":"later-1","at":"10m","duration":"1s"}""");
+        Assert.Multiple(() =>
+        {
+            Assert.That(now.Status, Is.EqualTo(201), now.Body);
+            Assert.That(wall.Status, Is.EqualTo(201), wall.Body);
+            Assert.That(later.Status, Is.EqualTo(201), later.Body);
+            Assert.That(api.CancelAsync("later-1").Result.Status, Is.EqualTo(200));
+            Assert.That(api.CancelAsync("later-1").Result.Status, Is.EqualTo(409), "cancelling twice");
+            Assert.That(api.CancelAsync("nobody").Result.Status, Is.EqualTo(404));
+            Assert.That(Fire(api, """{"id":"now-1"}""").Body, Does.Contain("already exists"), "duplicate id");
+            Assert.That(Fire(api, """{"id":"x","kind":"fireworks"}""").Body, Does.Contain("unknown kind 'fireworks'"));
+            Assert.That(Fire(api, $$"""{"id":"big","data":"{{new string('x', 1100)}}"}""").Body, Does.Contain("at most 1024"));
+            Assert.That(Fire(api, """{"id":""").Status, Is.EqualTo(400), "malformed JSON");
+        });
+        using (var intruder = new ControlClient(injector.Control, "not-the-token-at-all-000"u8))
+            Assert.That(intruder.FireAsync(Encoding.UTF8.GetBytes("""{"id":"intruder"}""")).Result.Status, Is.EqualTo(401));
+
+        var status = WaitForStatus(api, s => s.Cues.Delivered == 2 && s.Cues.Active == 0, "both cues to go out and end", injector);
+        Assert.That(status.Latency.P99, Is.LessThanOrEqualTo(TimeSpan.FromMilliseconds(1)),
+            $"added latency per packet p99 {status.Latency.P99.TotalMilliseconds} ms over {status.Latency.WindowCount} packets");
+        TestContext.Out.WriteLine($"added latency over {status.Latency.WindowCount} packets: p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, p99 {status.Latency.P99.TotalMilliseconds:0.###} ms, max {status.Latency.Max.TotalMilliseconds:0.###} ms");
+
+        Assert.That(injector.Stop(), Is.Zero, "SIGTERM ends the run with exit code 0:\n" + injector.Log);
+        publisher.Dispose();
+        var seen = reader.Finish();
+        var log = AuditReplay.Load(audit);
+        var lines = File.ReadAllLines(audit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(live.Input, Is.EqualTo(LinkState.Connected));
+            Assert.That(lines[^1], Does.Contain("\"event\":\"stopped\""), "the audit log ends with a clean stop");
+            Assert.That(lines.Count(l => l.Contains("\"event\":\"unauthorized\"", StringComparison.Ordinal)), Is.EqualTo(1));
+            Assert.That(log.Find("later-1")!.State, Is.EqualTo(AuditCueState.Cancelled));
+            Assert.That(seen.Where(m => (m.Message as CueMessage)?.CueId == "later-1"), Is.Empty, "a cancelled pending cue never goes out");
+            Assert.That(seen.Where(m => m.Message is HeartbeatMessage), Is.Not.Empty, "heartbeats");
+            Assert.That(seen, Has.All.Matches<InspectedMessage>(m => m.Verified), "every message the reader got verifies");
+            foreach (var id in new[] { "now-1", "wall-1" }) AssertReaderAgreesWithAudit(id, seen, log);
+        });
+        var wallMessage = (CueMessage)seen.First(m => (m.Message as CueMessage)?.CueId == "wall-1").Message!;
+        Assert.That(Encoding.UTF8.GetString(((CueMessage)seen.First(m => (m.Message as CueMessage)?.CueId == "now-1").Message!).AppData.Span),
+            Is.EqualTo("""{"prize":"coupon-50"}"""));
+        Assert.That(wallMessage.Kind, Is.EqualTo(MessageKind.Custom));
+    }
+
+    [Test]
+    public void PublisherDrop_IngestRestart_AndKill9_EveryAcceptedCueEndsDeliveredOrExpired()
+    {
+        var audit = Path.Combine(_dir, "faults.jsonl");
+        var publisher = Publisher.Start(_clip, _server.Url("fault-in"));
+        var injector = Injector.Start(_server, "fault-in", "fault-out", Key, TokenFile, audit);
+        try
+        {
+            var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
+            WaitForStatus(api, s => s.Frames > 25, "the injector to go live", injector);
+            Assert.That(Fire(api, """{"id":"before","duration":"60s"}""").Status, Is.EqualTo(201));
+            WaitForStatus(api, s => s.Cues.Delivered == 1, "the first cue to go out", injector);
+
+            // The publisher's link drops and comes back: the injector reconnects its input.
+            publisher.Dispose();
+            WaitForStatus(api, s => s.Input == LinkState.Reconnecting, "the input drop to show", injector);
+            publisher = Publisher.Start(_clip, _server.Url("fault-in"));
+            WaitForStatus(api, s => s.Input == LinkState.Connected && s.InputReconnects == 1, "the input to come back", injector);
+
+            // The ingest restarts: both links drop. Cues fired during the outage are accepted; one whose whole window
+            // passes during the outage expires, one still open goes out on the first frame after it.
+            _server.Stop();
+            publisher.Dispose();
+            WaitForStatus(api, s => s.Output == LinkState.Reconnecting, "the output drop to show", injector);
+            var closesSoon = DateTimeOffset.UtcNow.AddMilliseconds(300);
+            Assert.Multiple(() =>
+            {
+                Assert.That(Fire(api, """{"id":"during","duration":"60s"}""").Status, Is.EqualTo(201));
+                Assert.That(Fire(api, $$"""{"id":"missed","at":"{{closesSoon:O}}","duration":"500ms"}""").Status, Is.EqualTo(201));
+            });
+            Thread.Sleep(TimeSpan.FromSeconds(1.5));
+            _server.Start();
+            publisher = Publisher.Start(_clip, _server.Url("fault-in"));
+            WaitForStatus(api, s => s.Output == LinkState.Connected && s.OutputReconnects >= 1 && s.Cues.Delivered == 2 && s.Cues.Expired == 1,
+                "the links to come back, 'during' to go out and 'missed' to expire", injector);
+            var beforeKill = AuditReplay.Load(audit);
+            api.Dispose();
+
+            // The injector host dies: restarted on the same audit log it resends the active cues and moves on.
+            injector.Kill();
+            injector = Injector.Start(_server, "fault-in", "fault-out", Key, TokenFile, audit);
+            using var reader = Reader.Start(_server.Url("fault-out"), _publicKey);
+            api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
+            WaitForStatus(api, s => s.Frames > 0 && s.Cues.Active == 2, "the restarted injector to resend the active cues", injector);
+            var after = Fire(api, """{"id":"after","duration":"1s"}""");
+            WaitForStatus(api, s => s.Cues.Delivered == 3, "the cue fired after the restart to go out", injector);
+            Assert.That(injector.Stop(), Is.Zero, injector.Log);
+            api.Dispose();
+            publisher.Dispose();
+            var seen = reader.Finish();
+
+            var log = AuditReplay.Load(audit);
+            var lines = File.ReadAllLines(audit);
+            Assert.Multiple(() =>
+            {
+                Assert.That(log.Cues.Select(c => c.Id), Is.EquivalentTo(new[] { "before", "during", "missed", "after" }));
+                Assert.That(log.Cues, Has.All.Matches<AuditCueRecord>(c => c.WasDelivered || c.State == AuditCueState.Expired),
+                    "every accepted cue ends delivered or expired");
+                Assert.That(log.Find("missed")!.State, Is.EqualTo(AuditCueState.Expired));
+                Assert.That(log.Find("missed")!.WasDelivered, Is.False);
+                Assert.That(log.Find("during")!.WasDelivered, Is.True);
+                Assert.That(log.StartCount, Is.EqualTo(2));
+                Assert.That(log.StopCount, Is.EqualTo(1), "the killed run left no stop record");
+                Assert.That(lines.Count(l => l.Contains("\"event\":\"restored\"", StringComparison.Ordinal)), Is.EqualTo(2), "both active cues restored");
+                Assert.That(lines.Count(l => l.Contains("\"event\":\"input\",\"state\":\"reconnecting\"", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(2));
+                Assert.That(JsonDocument.Parse(after.Body).RootElement.GetProperty("seq").GetInt64(), Is.GreaterThan(beforeKill.LastSequenceNumber),
+                    "the restarted run numbers above every number the killed one may have used");
+                foreach (var id in new[] { "before", "during" })
+                {
+                    var resent = seen.FirstOrDefault(m => (m.Message as CueMessage)?.CueId == id);
+                    Assert.That(resent, Is.Not.Null, $"'{id}' is sent again after the restart");
+                    Assert.That(resent?.Verified, Is.True, resent?.Error);
+                    Assert.That(resent?.Message?.SequenceNumber, Is.EqualTo(log.Find(id)!.Sequence), $"'{id}' keeps its sequence number");
+                }
+                AssertReaderAgreesWithAudit("after", seen, log);
+            });
+        }
+        finally
+        {
+            injector.Dispose();
+            publisher.Dispose();
+            if (!_server.IsRunning) _server.Start();
+        }
+    }
+
+    // The reader finds the cue on a frame whose offset to the target is the one the injector logged: the right frame
+    // even though nginx rebases every player's timestamps.
+    private static void AssertReaderAgreesWithAudit(string id, IReadOnlyList<InspectedMessage> seen, AuditReplay log)
+    {
+        var first = seen.FirstOrDefault(m => m.First && (m.Message as CueMessage)?.CueId == id);
+        Assert.That(first, Is.Not.Null, $"the reader received '{id}'");
+        var record = log.Find(id)!;
+        Assert.That(record.FirstDelivery, Is.Not.Null, $"the audit log has '{id}' delivered");
+        var cue = (CueMessage)first!.Message!;
+        Assert.That(cue.SequenceNumber, Is.EqualTo(record.Sequence));
+        Assert.That(first.Verified, Is.True, first.Error);
+        var loggedOffset = record.FirstDelivery!.Value.TargetTime - record.FirstDelivery.Value.PtsTime;
+        Assert.That(first.TargetTime - first.PtsTime, Is.EqualTo(loggedOffset).Within(0.0015),
+            $"'{id}' rides on a frame {first.TargetTime - first.PtsTime:0.###} s before its target at the reader, {loggedOffset:0.###} s at the injector");
+    }
+
+    private static ControlClient.Answer Fire(ControlClient api, string json) => api.FireAsync(Encoding.UTF8.GetBytes(json)).Result;
+
+    private static LiveStatusView WaitForStatus(ControlClient api, Func<LiveStatusView, bool> condition, string what, Injector injector)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        LiveStatusView? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var answer = api.StatusAsync().Result;
+                if (answer.IsSuccess)
+                {
+                    last = LiveStatusView.Parse(answer.Body);
+                    if (condition(last)) return last;
+                }
+            }
+            catch (AggregateException e) when (e.InnerException is HttpRequestException)
+            {
+                // The API is not up yet.
+            }
+            if (injector.HasExited) break;
+            Thread.Sleep(100);
+        }
+        Assert.Fail($"timed out waiting for {what}; last status {last}\n{injector.Log}");
+        return last!;
+    }
+
+    /// <summary>The parts of <c>GET /v1/status</c> the tests look at.</summary>
+    private sealed record LiveStatusView(LinkState Input, LinkState Output, int InputReconnects, int OutputReconnects, long Frames,
+        CueCounts Cues, AddedLatencySnapshot Latency)
+    {
+        public static LiveStatusView Parse(string json)
+        {
+            var r = JsonDocument.Parse(json).RootElement;
+            var c = r.GetProperty("cues");
+            var l = r.GetProperty("added_latency");
+            return new LiveStatusView(State(r, "input"), State(r, "output"), r.GetProperty("input_reconnects").GetInt32(),
+                r.GetProperty("output_reconnects").GetInt32(), r.GetProperty("frames").GetInt64(),
+                new CueCounts(c.GetProperty("pending").GetInt32(), c.GetProperty("active").GetInt32(), c.GetProperty("delivered").GetInt32(),
+                    c.GetProperty("expired").GetInt32(), c.GetProperty("cancelled").GetInt32()),
+                new AddedLatencySnapshot(l.GetProperty("packets").GetInt64(), l.GetProperty("window").GetInt32(),
+                    TimeSpan.FromMilliseconds(l.GetProperty("p50_ms").GetDouble()), TimeSpan.FromMilliseconds(l.GetProperty("p99_ms").GetDouble()),
+                    TimeSpan.FromMilliseconds(l.GetProperty("max_ms").GetDouble()), TimeSpan.Zero, []));
+        }
+
+        private static LinkState State(JsonElement r, string name) => Enum.Parse<LinkState>(r.GetProperty(name).GetString()!, ignoreCase: true);
+    }
+
+    /// <summary>Runs the sei-inject CLI that the build put beside the tests.</summary>
+    internal static class SeiInject
+    {
+        public static string Dll => Path.Combine(AppContext.BaseDirectory, "sei-inject.dll");
+
+        public static FFmpegCli.Result Run(string[] args) => FFmpegCli.Run("dotnet", [Dll, .. args], TimeSpan.FromMinutes(1));
+
+        public static Process Start(IEnumerable<string> args, StringBuilder log)
+        {
+            var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+            psi.ArgumentList.Add(Dll);
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start sei-inject");
+            p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.AppendLine(e.Data); };
+            p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.AppendLine(e.Data); };
+            p.BeginErrorReadLine();
+            p.BeginOutputReadLine();
+            return p;
+        }
+    }
+
+    /// <summary><c>sei-inject run</c> between two streams of the server, with the control API and an audit log.</summary>
+    private sealed class Injector : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _log = new();
+
+        private Injector(NginxRtmp server, string input, string output, string key, string tokenFile, string audit)
+        {
+            var port = NginxRtmp.FreeTcpPort();
+            Control = $"127.0.0.1:{port}";
+            _process = SeiInject.Start(
+            [
+                "run", "-i", server.Url(input), "-o", server.Url(output), "--output-format", "flv", "--key", key,
+                "--control", Control, "--token-file", tokenFile, "--audit", audit, "--io-timeout", "5s",
+            ], _log);
+        }
+
+        public string Control { get; }
+
+        public bool HasExited => _process.HasExited;
+
+        public string Log
+        {
+            get
+            {
+                lock (_log) return "sei-inject said:\n" + _log;
+            }
+        }
+
+        public static Injector Start(NginxRtmp server, string input, string output, string key, string tokenFile, string audit) =>
+            new(server, input, output, key, tokenFile, audit);
+
+        /// <summary>SIGTERM, then the exit code.</summary>
+        public int Stop()
+        {
+            Signal(15);
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(20))) Assert.Fail("sei-inject did not stop on SIGTERM\n" + Log);
+            _process.WaitForExit();
+            return _process.ExitCode;
+        }
+
+        /// <summary>kill -9: the host dies mid-run.</summary>
+        public void Kill()
+        {
+            Signal(9);
+            _process.WaitForExit();
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited) Kill();
+            _process.Dispose();
+        }
+
+        private void Signal(int signal) => FFmpegCli.Run("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+    }
+
+    /// <summary><c>ffmpeg -re</c> publishing the clip in a loop (continuous timestamps) until disposed.</summary>
+    private sealed class Publisher : IDisposable
+    {
+        private readonly Process _process;
+        private bool _disposed;
+
+        private Publisher(Process process) => _process = process;
+
+        public static Publisher Start(string clip, string url)
+        {
+            var psi = new ProcessStartInfo("ffmpeg") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
+            foreach (var a in (string[])["-hide_banner", "-v", "error", "-re", "-stream_loop", "-1", "-i", clip, "-c", "copy", "-f", "flv", url])
+                psi.ArgumentList.Add(a);
+            var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
+            p.ErrorDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            return new Publisher(p);
+        }
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (!_process.HasExited) _process.Kill();
+            _process.WaitForExit();
+            _process.Dispose();
+        }
+    }
+
+    /// <summary>A viewer: pulls the injector's output over RTMP and reports every CatEvening message it finds.</summary>
+    private sealed class Reader : IDisposable
+    {
+        private readonly ConcurrentQueue<InspectedMessage> _seen = new();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _task;
+
+        private Reader(string url, VerificationKey key)
+        {
+            var inspector = new StreamInspector(key);
+            _task = Task.Run(() =>
+            {
+                // The server ends a play when its publisher goes (the injector reconnecting): play again until told to stop.
+                while (!_stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        inspector.Inspect(url, null, TimeSpan.FromSeconds(5), _seen.Enqueue, _stop.Token);
+                    }
+                    catch (FFmpegException)
+                    {
+                        if (_stop.Token.WaitHandle.WaitOne(100)) return;
+                    }
+                }
+            });
+        }
+
+        public static Reader Start(string url, VerificationKey key) => new(url, key);
+
+        public IReadOnlyList<InspectedMessage> Finish()
+        {
+            _stop.CancelAfter(TimeSpan.FromSeconds(3));
+            _task.Wait(TimeSpan.FromSeconds(15));
+            return _seen.ToList();
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _task.Wait(TimeSpan.FromSeconds(15));
+            _stop.Dispose();
+        }
+    }
+}
