@@ -33,6 +33,10 @@ bench: build
 pack: build
 	$(DOTNET) pack src/SeiReader/SeiReader.csproj -c $(CONFIG) --no-build -o artifacts/packages
 
+# Native AOT binaries into artifacts/bin (sei-inject: about a minute on 2 cores); scripts/demo.sh prefers them.
+publish: deps
+	$(DOTNET) publish src/SeiInjector/SeiInjector.csproj -c Release --use-current-runtime -o artifacts/bin
+
 clean:
 	rm -rf artifacts TestResults .test-media
 	find . -name bin -o -name obj | xargs rm -rf

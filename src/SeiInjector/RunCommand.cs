@@ -47,7 +47,7 @@ internal static class RunCommand
         var streamId = new Option<string?>("--stream-id") { Description = $"Stream id carried by every message (default: the schedule's 'stream', else '{DefaultStreamId}')." };
         var ioTimeout = new Option<TimeSpan>("--io-timeout")
         {
-            Description = "Fail when the input or output makes no progress for this long (a dead network peer).",
+            Description = "Fail when the input or output makes no progress for this long (a dead network peer), e.g. 5s. Default 10s.",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
             CustomParser = r => ParseDuration(r, "--io-timeout"),
         };
