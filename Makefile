@@ -46,6 +46,10 @@ viewersim: pack
 	rm -rf samples/ViewerSim/obj/packages/catevening.seireader
 	$(DOTNET) run -c $(CONFIG) --project samples/ViewerSim -p:UseSeiReaderPackage=true -- --out artifacts/viewersim $(VIEWERSIM_ARGS)
 
+# Native AOT binaries into artifacts/bin (sei-inject: about a minute on 2 cores); scripts/demo.sh prefers them.
+publish: deps
+	$(DOTNET) publish src/SeiInjector/SeiInjector.csproj -c Release --use-current-runtime -o artifacts/bin
+
 clean:
 	rm -rf artifacts TestResults .test-media
 	find . -name bin -o -name obj | xargs rm -rf
