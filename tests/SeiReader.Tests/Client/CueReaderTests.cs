@@ -234,3 +234,23 @@ public class CueReaderTests
         }
     }
 }
+
+public class CueReaderAllocationTests
+{
+    /// <summary>The budget, asserted without timing: a packet without a CatEvening message allocates nothing once
+    /// the reader's scratch buffer has grown (BenchmarkDotNet's MemoryDiagnoser says the same in benchmarks/RESULTS.md).</summary>
+    [Test]
+    public void Feed_RealPacketsWithoutCatEveningSei_AllocateNothing()
+    {
+        var clip = DemuxedClip.Load(VideoProfile.H264Main);
+        using var key = TestKeys.Key1();
+        var reader = new CueReader(new MessageVerifier(new KeyRing(key.PublicKey)), clip.Codec, NalFraming.AnnexB, clip.TimeBase);
+        reader.CueReceived += (_, _) => Assert.Fail("no cue in this clip");
+        foreach (var p in clip.Packets) reader.Feed(p.Data, p.Pts, p.Dts);
+        var packets = clip.Packets;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < packets.Count; i++) reader.Feed(packets[i].Data, packets[i].Pts, packets[i].Dts);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.Zero, "bytes allocated while reading 50 real packets, x264's user-data SEI included");
+    }
+}
