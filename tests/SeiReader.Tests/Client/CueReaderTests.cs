@@ -176,6 +176,21 @@ public class CueReaderTests
     }
 
     [Test]
+    public void Heartbeat_RebaseTicks_IsTheDownstreamShiftAcrossThe33BitWrap()
+    {
+        var clip = DemuxedClip.Load(VideoProfile.H264Baseline);
+        var reader = new CueReader(new MessageVerifier(new KeyRing(Key.PublicKey)), clip.Codec, NalFraming.AnnexB, TimeBase.Mpeg90kHz,
+            WrappingTimestamps.MpegTsBits, () => TestKeys.Now);
+        HeartbeatReceivedEventArgs? got = null;
+        reader.HeartbeatReceived += (_, e) => got = e;
+        var hb = TestKeys.Heartbeat();
+        // The injector saw the carrier at PTS 2^33 - 592; the packager rebased it to 1000, past the wrap.
+        reader.Feed(DemuxedClip.Splice(clip.Packets[0].Data, clip.Codec, NalFraming.AnnexB, Signer.Sign(hb)), 1000);
+        Assert.That(hb.CarrierPts, Is.EqualTo((1L << 33) - 592));
+        Assert.That(got!.RebaseTicks, Is.EqualTo(1592));
+    }
+
+    [Test]
     public void Property_CorruptedPacketsWithMessages_NeverThrow()
     {
         var clip = DemuxedClip.Load(VideoProfile.H264Main);
