@@ -53,8 +53,9 @@ for name in "${ORDER[@]}"; do TIMES[$name]=""; CPUS[$name]=""; RSS[$name]=0; don
 for name in "${ORDER[@]}"; do ${CMD[$name]} 2>/dev/null; done
 for run in $(seq 1 "$RUNS"); do
   for name in "${ORDER[@]}"; do
+    start=$(date +%s%N)
     /usr/bin/time -v -o "$work/time.txt" ${CMD[$name]} 2>/dev/null
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+    wall=$(( ($(date +%s%N) - start) / 1000000 )); wall=$(printf '%d.%03d' $((wall / 1000)) $((wall % 1000)))
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
     cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$work/time.txt")
     TIMES[$name]="${TIMES[$name]} $wall"
@@ -81,5 +82,6 @@ done
 printf '\nsei-inject / ffmpeg -c copy:        wall %.3fx, CPU %.3fx\n' "$(echo "${MED[sei-inject]} / ${MED[ffmpeg-copy]}" | bc -l)" "$(echo "${MEDCPU[sei-inject]} / ${MEDCPU[ffmpeg-copy]}" | bc -l)"
 printf 'sei-inject / ffmpeg h264_metadata:  wall %.3fx, CPU %.3fx\n' "$(echo "${MED[sei-inject]} / ${MED[ffmpeg-h264_metadata]}" | bc -l)" "$(echo "${MEDCPU[sei-inject]} / ${MEDCPU[ffmpeg-h264_metadata]}" | bc -l)"
 printf 'sei-inject output: %s user_data_unregistered SEI messages seen by ffprobe; decoded frames identical to the input: %s\n' "$carriers" "$same"
-startup=$( { /usr/bin/time -f '%e %M' "$SEI_INJECT" --help >/dev/null; } 2>&1 | tail -1)
-printf 'sei-inject --help (start-up): %s s wall, %s KB peak RSS\n' "${startup% *}" "${startup#* }"
+start=$(date +%s%N)
+for i in $(seq 1 20); do "$SEI_INJECT" --help >/dev/null; done
+printf 'sei-inject start-up (--help, mean of 20): %d ms\n' $(( ($(date +%s%N) - start) / 20000000 ))

@@ -35,6 +35,19 @@ public class FFmpegInteropTests
     }
 
     [Test]
+    public void NoFFmpeg_ErrorListsEveryPathTriedAndTheInstallCommand()
+    {
+        var message = FFmpegLibrary.NotFoundMessage(["libavutil.so.61", "/opt/ffmpeg/libavutil.so.60", "libavutil.so.59"]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(message, Does.Contain("  libavutil.so.61").And.Contain("  /opt/ffmpeg/libavutil.so.60").And.Contain("  libavutil.so.59"));
+            Assert.That(message, Does.Contain("7.x, 6.x, 5.1"));
+            Assert.That(message, Does.Contain("apt-get install libavformat59"));
+            Assert.That(message, Does.Contain(FFmpegLibrary.DirectoryVariable));
+        });
+    }
+
+    [Test]
     public void OpeningAMissingFile_ThrowsWithTheAverrorCodeAndFFmpegsText()
     {
         var e = Assert.Throws<FFmpegException>(() => MediaInput.Open("/nonexistent/clip.flv", null, TimeSpan.FromSeconds(5)))!;
