@@ -63,12 +63,14 @@ public class LiveEndToEndTests
         var live = WaitForStatus(api, s => s.Frames > 25, "the injector to pass a second of video", injector);
 
         var wallTarget = DateTimeOffset.UtcNow.AddSeconds(1.5);
-        var now = Fire(api, """{"id":"now-1","duration":"2s","data":{"prize":"coupon-50"}}""");
+        var now = SeiInject.Run(["cue", "--control", injector.Control, "--token-file", TokenFile, "--id", "now-1", "--duration", "2s",
+            "--data", """{"prize":"coupon-50"}"""]);
         var wall = Fire(api, $$"""{"id":"wall-1","kind":"custom","at":"{{wallTarget:O}}","duration":"1s"}""");
         var later = Fire(api, """{"id":"later-1","at":"10m","duration":"1s"}""");
         Assert.Multiple(() =>
         {
-            Assert.That(now.Status, Is.EqualTo(201), now.Body);
+            Assert.That(now.ExitCode, Is.Zero, now.StdErr);
+            Assert.That(now.StdOut, Does.Contain("\"id\":\"now-1\"").And.Contain("\"seq\":"), "the cue verb prints the answer");
             Assert.That(wall.Status, Is.EqualTo(201), wall.Body);
             Assert.That(later.Status, Is.EqualTo(201), later.Body);
             Assert.That(api.CancelAsync("later-1").Result.Status, Is.EqualTo(200));
@@ -87,6 +89,8 @@ public class LiveEndToEndTests
             $"added latency per packet p99 {status.Latency.P99.TotalMilliseconds} ms over {status.Latency.WindowCount} packets");
         TestContext.Out.WriteLine($"added latency over {status.Latency.WindowCount} packets: p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, p99 {status.Latency.P99.TotalMilliseconds:0.###} ms, max {status.Latency.Max.TotalMilliseconds:0.###} ms");
 
+        var printed = SeiInject.Run(["status", "--control", injector.Control, "--token-file", TokenFile]);
+        Assert.That(LiveStatusView.Parse(printed.StdOut).Cues.Delivered, Is.EqualTo(2), "the status verb prints GET /v1/status");
         Assert.That(injector.Stop(), Is.Zero, "SIGTERM ends the run with exit code 0:\n" + injector.Log);
         publisher.Dispose();
         var seen = reader.Finish();
