@@ -106,9 +106,13 @@ public class MessageVerifierTests
     public void Verify_UnknownKeyId_IsUnknownKeyId()
     {
         var payload = new MessageSigner(_key2).Sign(TestKeys.Cue());
-        var r = Verifier().Verify(payload, TestKeys.Now);
+        var v = Verifier();
+        var r = v.Verify(payload, TestKeys.Now);
         AssertRejected(r, RejectionReason.UnknownKeyId, "key id 2");
         Assert.That(r.KeyId, Is.EqualTo(2));
+        var again = v.Verify(payload, TestKeys.Now);
+        AssertRejected(again, RejectionReason.UnknownKeyId, "key id 2");
+        Assert.That(again.FromCache, Is.True, "a carousel of unknown-key messages is reported once");
     }
 
     [Test]
