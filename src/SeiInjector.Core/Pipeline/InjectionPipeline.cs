@@ -53,7 +53,7 @@ public sealed class InjectionPipeline
 
         using var packet = new Packet();
         using var spliced = new Packet();
-        long packets = 0, frames = 0, carriers = 0, seiBytes = 0;
+        long packets = 0, frames = 0, carriers = 0, seiBytes = 0, dropped = 0;
         var cancelled = false;
         while (true)
         {
@@ -77,6 +77,13 @@ public sealed class InjectionPipeline
 
             var toWrite = packet;
             var streamIndex = packet.StreamIndex;
+            if (streamIndex >= output.Streams.Count)
+            {
+                // A stream announced after the probe (an MPEG-TS PMT update far into the input) has no output stream.
+                packet.Unref();
+                dropped++;
+                continue;
+            }
             if (streamIndex == video.StreamIndex)
             {
                 var frame = new VideoFrame(
@@ -113,7 +120,7 @@ public sealed class InjectionPipeline
             packets++;
         }
         output.WriteTrailer();
-        return new PipelineReport(packets, frames, carriers, seiBytes, cancelled);
+        return new PipelineReport(packets, frames, carriers, seiBytes, cancelled, dropped);
     }
 
     private static void WritePacket(MediaOutput output, MediaInput input, Packet packet, int streamIndex)

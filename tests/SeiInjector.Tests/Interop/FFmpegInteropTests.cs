@@ -22,11 +22,29 @@ public class FFmpegInteropTests
     }
 
     [Test]
-    public void LayoutCheck_RejectsTheLayoutOfAnotherMajor()
+    public void LayoutCheck_RejectsTheLayoutOfEveryOtherMajor()
     {
-        var wrong = FFmpegRelease.Supported.First(r => r.AvFormatMajor != FFmpegLibrary.Release.AvFormatMajor && r.Layout.FormatFlags != FFmpegLibrary.Release.Layout.FormatFlags);
-        Assert.That(() => StructLayouts.Verify(wrong.Layout), Throws.TypeOf<FFmpegException>().With.Message.Contains("layout"));
-        Assert.That(() => StructLayouts.Verify(FFmpegLibrary.Release.Layout), Throws.Nothing);
+        var others = FFmpegRelease.Supported.Where(r => r.AvFormatMajor != FFmpegLibrary.Release.AvFormatMajor).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(others, Has.Count.EqualTo(2));
+            foreach (var other in others)
+                Assert.That(() => StructLayouts.Verify(other.Layout), Throws.TypeOf<FFmpegException>().With.Message.Contains("layout"), other.ToString());
+            Assert.That(() => StructLayouts.Verify(FFmpegLibrary.Release.Layout), Throws.Nothing);
+        });
+    }
+
+    [Test]
+    public void NoFFmpeg_ErrorListsEveryPathTriedAndTheInstallCommand()
+    {
+        var message = FFmpegLibrary.NotFoundMessage(["libavutil.so.61", "/opt/ffmpeg/libavutil.so.60", "libavutil.so.59"]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(message, Does.Contain("  libavutil.so.61").And.Contain("  /opt/ffmpeg/libavutil.so.60").And.Contain("  libavutil.so.59"));
+            Assert.That(message, Does.Contain("7.x, 6.x, 5.1"));
+            Assert.That(message, Does.Contain("apt-get install libavformat59"));
+            Assert.That(message, Does.Contain(FFmpegLibrary.DirectoryVariable));
+        });
     }
 
     [Test]
