@@ -5,7 +5,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build demo demo-live test bench pack publish clean
+.PHONY: all deps build demo demo-live test bench pack viewersim publish clean
 
 all: build
 
@@ -30,8 +30,25 @@ test: build
 bench: build
 	$(DOTNET) run -c Release --project benchmarks/CatEvening.Benchmarks -- --filter '*' $(BENCH_ARGS)
 
+# The SeiReader NuGet package (netstandard2.1 and net10.0, XML docs, package README), checked for its contents.
+SEIREADER_NUPKG = artifacts/packages/CatEvening.SeiReader.0.1.0.nupkg
 pack: build
-	$(DOTNET) pack src/SeiReader/SeiReader.csproj -c $(CONFIG) --no-build -o artifacts/packages
+	rm -f artifacts/packages/CatEvening.SeiReader.*.nupkg
+	$(DOTNET) pack src/SeiReader/SeiReader.csproj -c $(CONFIG) --no-build --no-restore -nologo -v quiet -o artifacts/packages
+	@for f in README.md lib/netstandard2.1/CatEvening.SeiReader.dll lib/netstandard2.1/CatEvening.SeiReader.xml \
+	          lib/net10.0/CatEvening.SeiReader.dll lib/net10.0/CatEvening.SeiReader.xml; do \
+	  unzip -l $(SEIREADER_NUPKG) | grep -q " $$f$$" || { echo "pack: $$f is missing from $(SEIREADER_NUPKG)"; exit 1; }; \
+	done; echo "pack: $(SEIREADER_NUPKG) holds both targets, their XML docs and the README"
+
+# 10,000 simulated viewers, built against the package from `make pack` as any app would (report and plots in
+# artifacts/viewersim). The package is restored into samples/ViewerSim/obj/packages so the fresh build is used.
+viewersim: pack
+	rm -rf samples/ViewerSim/obj/packages/catevening.seireader
+	$(DOTNET) run -c $(CONFIG) --project samples/ViewerSim -p:UseSeiReaderPackage=true -- --out artifacts/viewersim $(VIEWERSIM_ARGS)
+
+# Native AOT binaries into artifacts/bin (sei-inject: about a minute on 2 cores); scripts/demo.sh prefers them.
+publish: deps
+	$(DOTNET) publish src/SeiInjector/SeiInjector.csproj -c Release --use-current-runtime -o artifacts/bin
 
 clean:
 	rm -rf artifacts TestResults .test-media

@@ -46,6 +46,9 @@ public sealed class ClockClient : IDisposable
     /// <summary>The server's address.</summary>
     public IPEndPoint Server { get; }
 
+    /// <summary>Requests sent without any answer before <see cref="QueryAsync"/> gives up on a server.</summary>
+    public const int AttemptsBeforeGivingUp = 5;
+
     /// <summary>The estimator fed with every exchange this client completed.</summary>
     public ServerClock Clock { get; } = new();
 
@@ -93,7 +96,8 @@ public sealed class ClockClient : IDisposable
 
     /// <summary>
     /// Makes exchanges until <paramref name="samples"/> have been accepted (or 4 × that many attempts), then
-    /// summarises: the <see cref="ServerClock"/> estimate next to what the first exchange alone said.
+    /// summarises: the <see cref="ServerClock"/> estimate next to what the first exchange alone said. Gives up
+    /// after <see cref="AttemptsBeforeGivingUp"/> attempts if none was answered.
     /// </summary>
     /// <exception cref="TimeoutException">No exchange at all succeeded.</exception>
     public async Task<ClockQueryResult> QueryAsync(int samples, TimeSpan interval, TimeSpan timeout, CancellationToken cancellationToken)
@@ -101,15 +105,17 @@ public sealed class ClockClient : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         ClockExchange? first = null;
         var accepted = 0;
-        for (var attempt = 0; accepted < samples && attempt < samples * 4; attempt++)
+        var attempts = 0;
+        for (; accepted < samples && attempts < samples * 4; attempts++)
         {
-            if (attempt > 0 && interval > TimeSpan.Zero) await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+            if (accepted == 0 && attempts == AttemptsBeforeGivingUp) break;
+            if (attempts > 0 && interval > TimeSpan.Zero) await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
             var exchange = await ExchangeAsync(timeout, cancellationToken).ConfigureAwait(false);
             if (exchange is null) continue;
             first ??= exchange;
             accepted++;
         }
-        if (first is not { } one) throw new TimeoutException($"no answer from the clock service at {Server} after {samples * 4} requests");
+        if (first is not { } one) throw new TimeoutException($"no answer from the clock service at {Server} after {attempts} requests");
         var estimate = Clock.GetEstimate(_local.Now().UnixMicroseconds);
         return new ClockQueryResult(
             estimate.OffsetMicros / 1000.0, estimate.MinRoundTripMicros / 1000.0, estimate.UncertaintyMicros / 1000.0,

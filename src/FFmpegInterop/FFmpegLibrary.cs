@@ -123,7 +123,7 @@ public static class FFmpegLibrary
                 throw new FFmpegException($"{name} reports major version {actual} but was loaded as major {expected} (FFmpeg {release.Name}): the installation mixes FFmpeg releases");
     }
 
-    private static string NotFoundMessage(List<string> tried)
+    internal static string NotFoundMessage(List<string> tried)
     {
         var text = new StringBuilder();
         text.Append("FFmpeg's shared libraries (libavformat/libavcodec/libavutil of FFmpeg ");

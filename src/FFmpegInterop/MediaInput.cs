@@ -22,11 +22,13 @@ public sealed class MediaInput : IDisposable
 {
     private readonly InputContextHandle _context;
     private readonly InterruptGuard _interrupt;
+    private readonly CancellationTokenRegistration _cancellation;
 
-    private MediaInput(InputContextHandle context, InterruptGuard interrupt, string url)
+    private MediaInput(InputContextHandle context, InterruptGuard interrupt, CancellationTokenRegistration cancellation, string url)
     {
         _context = context;
         _interrupt = interrupt;
+        _cancellation = cancellation;
         Url = url;
         var count = Marshal.ReadInt32(context.DangerousGetHandle() + StructLayouts.FormatStreamCount);
         var array = Marshal.ReadIntPtr(context.DangerousGetHandle() + StructLayouts.FormatStreams);
@@ -52,8 +54,11 @@ public sealed class MediaInput : IDisposable
     /// <param name="url">Anything FFmpeg opens: a path, <c>pipe:0</c>, rtmp://, srt://, udp://, …</param>
     /// <param name="formatName">Demuxer short name (needed for pipes without a recognisable header), or null to probe.</param>
     /// <param name="ioTimeout">Longest any single blocking call (open, probe, one read) may take before it fails.</param>
-    /// <exception cref="FFmpegException">The input cannot be opened, the format is unknown, or it timed out.</exception>
-    public static MediaInput Open(string url, string? formatName, TimeSpan ioTimeout)
+    /// <param name="analyzeDuration">How much media FFmpeg reads to probe the streams before returning (its default, 5 s, when null); a
+    /// live input starts sooner with less.</param>
+    /// <param name="cancellation">Cancels the open and, later, any blocking read (they fail with <see cref="AvError.Exit"/>).</param>
+    /// <exception cref="FFmpegException">The input cannot be opened, the format is unknown, it timed out or was cancelled.</exception>
+    public static MediaInput Open(string url, string? formatName, TimeSpan ioTimeout, TimeSpan? analyzeDuration = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(url);
         FFmpegLibrary.EnsureLoaded();
@@ -65,11 +70,14 @@ public sealed class MediaInput : IDisposable
         }
         var interrupt = new InterruptGuard(ioTimeout);
         var handle = new InputContextHandle(interrupt);
+        var registration = cancellation.Register(interrupt.Cancel);
         try
         {
             var context = AvFormat.avformat_alloc_context();
             if (context == 0) throw new FFmpegException("avformat_alloc_context", 0, "out of memory");
             interrupt.Install(context);
+            if (analyzeDuration is { } analyze)
+                AvError.Check(AvUtil.av_opt_set_int(context, "analyzeduration", (long)analyze.TotalMicroseconds, 0), "setting analyzeduration");
             interrupt.Arm();
             var result = AvFormat.avformat_open_input(ref context, url, inputFormat, 0);
             if (result < 0) ThrowIo(result, $"opening input {url}", interrupt);
@@ -77,10 +85,11 @@ public sealed class MediaInput : IDisposable
             interrupt.Arm();
             result = AvFormat.avformat_find_stream_info(context, 0);
             if (result < 0) ThrowIo(result, $"reading stream information of {url}", interrupt);
-            return new MediaInput(handle, interrupt, url);
+            return new MediaInput(handle, interrupt, registration, url);
         }
         catch
         {
+            registration.Dispose();
             handle.Dispose();
             throw;
         }
@@ -119,7 +128,11 @@ public sealed class MediaInput : IDisposable
     }
 
     /// <summary>Closes the input.</summary>
-    public void Dispose() => _context.Dispose();
+    public void Dispose()
+    {
+        _cancellation.Dispose();
+        _context.Dispose();
+    }
 
     /// <summary>
     /// Owns the context and, after it, the interrupt callback that FFmpeg may still call while closing (a network close

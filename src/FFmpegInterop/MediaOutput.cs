@@ -145,9 +145,6 @@ public sealed class MediaOutput : IDisposable
         if (result < 0) MediaInput.ThrowIo(result, $"finishing {Url}", _interrupt);
     }
 
-    /// <summary>Makes the current and every later blocking call on this output stop; safe from any thread.</summary>
-    public void Cancel() => _interrupt.Cancel();
-
     /// <summary>Closes the destination and frees the muxer (without a trailer: call <see cref="WriteTrailer"/> first).</summary>
     public void Dispose() => _context.Dispose();
 

@@ -66,10 +66,44 @@ internal sealed record StructLayouts(
         StreamIndex: 8, StreamTimeBase: 32, StreamCodecParameters: 16);
 
     /// <summary>
-    /// Checks the AVFormatContext offsets against FFmpeg's own AVOption table: <c>fflags</c> is the flags field, and
-    /// <c>fpsprobesize</c> and <c>err_detect</c> are the two ints right before <c>interrupt_callback</c>.
+    /// Checks the layout against the loaded library. AVFormatContext: through FFmpeg's own AVOption table, <c>fflags</c>
+    /// is the flags field, and <c>fpsprobesize</c> and <c>err_detect</c> are the two ints right before
+    /// <c>interrupt_callback</c>. AVStream: the second stream of a fresh muxer has index 1, codec parameters of unknown
+    /// type and no codec, and an unset time base.
     /// </summary>
-    internal static unsafe void Verify(StructLayouts layout)
+    /// <exception cref="FFmpegException">An offset does not match.</exception>
+    internal static void Verify(StructLayouts layout)
+    {
+        VerifyFormatContext(layout);
+        VerifyStream(layout);
+    }
+
+    private static unsafe void VerifyStream(StructLayouts layout)
+    {
+        if (AvFormat.avformat_alloc_output_context2(out var context, 0, "mpegts", "layout-check.ts") < 0 || context == 0)
+            throw new FFmpegException("avformat_alloc_output_context2 failed while checking the struct layout");
+        try
+        {
+            var first = AvFormat.avformat_new_stream(context, 0);
+            var second = AvFormat.avformat_new_stream(context, 0);
+            if (first == 0 || second == 0) throw new FFmpegException("avformat_new_stream failed while checking the struct layout");
+            var parameters = *(nint*)(second + layout.StreamCodecParameters);
+            var timeBase = *(AVRational*)(second + layout.StreamTimeBase);
+            var ok = *(int*)(first + layout.StreamIndex) == 0 && *(int*)(second + layout.StreamIndex) == 1
+                && *(nint*)(context + FormatStreams) is var streams && *(nint*)streams == first && *(nint*)(streams + sizeof(nint)) == second
+                && parameters != 0 && parameters != *(nint*)(first + layout.StreamCodecParameters)
+                && *(int*)(parameters + ParametersCodecType) == (int)MediaType.Unknown && *(int*)(parameters + ParametersCodecId) == 0
+                && timeBase.Num == 0 && timeBase.Den == 0;
+            if (!ok)
+                throw new FFmpegException("the loaded libavformat's AVStream does not have the layout this build expects for its major version (a patched or mismatched FFmpeg?)");
+        }
+        finally
+        {
+            AvFormat.avformat_free_context(context);
+        }
+    }
+
+    private static unsafe void VerifyFormatContext(StructLayouts layout)
     {
         var context = AvFormat.avformat_alloc_context();
         if (context == 0) throw new FFmpegException("avformat_alloc_context returned null while checking the struct layout");

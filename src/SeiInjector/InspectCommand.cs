@@ -89,7 +89,7 @@ internal static class InspectCommand
                 WriteAppData(w, c.AppData.Span);
                 break;
             case HeartbeatMessage h:
-                w.WriteString("wall_clock", DateTimeOffset.UnixEpoch.AddTicks(h.InjectionWallClockMicros * TimeSpan.TicksPerMicrosecond).ToString("O", CultureInfo.InvariantCulture));
+                w.WriteString("wall_clock", DateTime.UnixEpoch.AddTicks(h.InjectionWallClockMicros * TimeSpan.TicksPerMicrosecond).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
                 w.WriteNumber("carrier_pts_90k", h.CarrierPts);
                 w.WriteNumber("clock_uncertainty_us", h.ClockUncertaintyMicros);
                 break;

@@ -55,7 +55,7 @@ internal static class LiveRun
 
     /// <summary>Runs until SIGINT/SIGTERM (or the end of a file input). Returns the exit code.</summary>
     public static int Execute(ParseResult parsed, CueBookOptions bookOptions, IReadOnlyList<CueRequest> scheduled, string? schedulePath,
-        PipelineOptions options, MessageSigner signer)
+        PipelineOptions options, MessageSigner signer, IWallClock? clock = null)
     {
         AuditLog? audit = null;
         if (parsed.GetValue(Audit) is { } auditPath)
@@ -81,7 +81,7 @@ internal static class LiveRun
         {
             var replay = audit?.Replay;
             if (replay is not null) bookOptions = bookOptions with { FirstSequence = Math.Max(bookOptions.FirstSequence, replay.NextSequenceNumber) };
-            var book = new CueBook(bookOptions, audit);
+            var book = new CueBook(bookOptions, audit, clock);
             var restored = audit is null ? null : AuditRestore.Into(book, replay!, audit, DateTimeOffset.UtcNow);
             foreach (var cue in scheduled)
             {

@@ -47,14 +47,16 @@ internal static class RunCommand
         var streamId = new Option<string?>("--stream-id") { Description = $"Stream id carried by every message (default: the schedule's 'stream', else '{DefaultStreamId}')." };
         var ioTimeout = new Option<TimeSpan>("--io-timeout")
         {
-            Description = "Fail when the input or output makes no progress for this long (a dead network peer).",
+            Description = "Fail when the input or output makes no progress for this long (a dead network peer), e.g. 5s. Default 10s.",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
             CustomParser = r => ParseDuration(r, "--io-timeout"),
         };
 
+        var clock = new Option<string?>("--clock") { Description = "Stamp heartbeats with the clock of a CatEvening clock service (latency-probe clock serve) at HOST:PORT, and its uncertainty." };
+
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, clock,
         };
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
@@ -72,6 +74,7 @@ internal static class RunCommand
                     throw new CliException(ExitCodes.BadFile, $"--schedule {e.Message}");
                 }
             }
+            using var syncedClock = parsed.GetValue(clock) is { } clockEndpoint ? SyncedWallClock.Start(clockEndpoint) : null;
             var bookOptions = new CueBookOptions
             {
                 StreamId = parsed.GetValue(streamId) ?? show?.StreamId ?? DefaultStreamId,
@@ -86,7 +89,7 @@ internal static class RunCommand
                 OutputFormat = parsed.GetValue(outputFormat),
                 IoTimeout = parsed.GetValue(ioTimeout),
             };
-            return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey));
+            return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock);
         });
         return command;
     }

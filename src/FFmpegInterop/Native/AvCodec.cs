@@ -31,10 +31,6 @@ internal static unsafe partial class AvCodec
     [LibraryImport(Library)]
     internal static partial int av_packet_copy_props(nint destination, nint source);
 
-    /// <summary>Moves the reference of <paramref name="source"/> into <paramref name="destination"/> and resets the source.</summary>
-    [LibraryImport(Library)]
-    internal static partial void av_packet_move_ref(nint destination, nint source);
-
     /// <summary>Converts pts, dts and duration between time bases (AV_NOPTS_VALUE stays unset).</summary>
     [LibraryImport(Library)]
     internal static partial void av_packet_rescale_ts(nint packet, AVRational source, AVRational destination);

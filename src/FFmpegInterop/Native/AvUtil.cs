@@ -26,8 +26,4 @@ internal static unsafe partial class AvUtil
     /// <summary>Reads an AVOption by name; FFmpeg finds the field through its own offset table.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int av_opt_get_int(nint target, string name, int searchFlags, out long value);
-
-    /// <summary>Sets an AVOption from a string (e.g. a format option such as <c>movflags</c>).</summary>
-    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int av_opt_set(nint target, string name, string value, int searchFlags);
 }

@@ -103,7 +103,8 @@ public sealed class TimecodeReader
                     recorder.Increment("checksum_mismatches");
                     break;
             }
-            FrameRead?.Invoke(new TimecodeObservation(index++, failure, codeMs, received));
+            FrameRead?.Invoke(new TimecodeObservation(index, failure, codeMs, received));
+            index++;
         }
         var exit = await ffmpeg.CompleteAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         if (index == 0 && !cancellationToken.IsCancellationRequested)

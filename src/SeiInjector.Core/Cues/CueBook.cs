@@ -221,6 +221,7 @@ public sealed class CueBook
             var time = _timeline.MediaTime(frame, now);
             _lastMediaTime = time;
             _lastFrameWallMicros = now.UnixMicros;
+            if ((frame.Dts ?? frame.Pts) is { } decode) _timeline.AnchorWallClock(decode + _timeline.Shift, now.UnixMicros);
 
             ExpireEnded(time, now.UnixMicros);
             for (var i = 0; i < _live.Count; i++)
@@ -445,7 +446,8 @@ public sealed class CueBook
     /// </summary>
     private sealed class Timeline
     {
-        private readonly long _anchorWallMicros;
+        private long _anchorWallMicros;
+        private long _anchorMedia;
 
         public Timeline(long? firstPts, Rational timeBase, long anchorWallMicros)
         {
@@ -453,6 +455,7 @@ public sealed class CueBook
             TimeBase = HasTimestamps ? timeBase : new Rational(1, 1_000_000);
             Origin = firstPts ?? anchorWallMicros;
             _anchorWallMicros = anchorWallMicros;
+            _anchorMedia = Origin;
         }
 
         public bool HasTimestamps { get; }
@@ -468,13 +471,26 @@ public sealed class CueBook
         public long MediaTime(in VideoFrame frame, WallClockReading now) =>
             HasTimestamps ? (frame.Pts ?? frame.Dts) is { } raw ? raw + Shift : Origin : now.UnixMicros;
 
+        /// <summary>
+        /// Ties media time to the wall clock at the frame passing now (decode time, which runs steadily). A live input
+        /// starts with a burst (the server's buffered GOP, the probe), so media time runs ahead of the wall clock of the
+        /// first frame; a wall-clock target added later maps through the latest frame and lands on the frame that
+        /// passes the injector at that time.
+        /// </summary>
+        public void AnchorWallClock(long mediaTime, long wallMicros)
+        {
+            if (!HasTimestamps) return;
+            _anchorMedia = mediaTime;
+            _anchorWallMicros = wallMicros;
+        }
+
         public long? TargetOf(CueTime at)
         {
             if (at.AfterFirstFrame is { } offset) return Origin + DurationUnits(offset);
             if (at.WallClock is { } instant)
             {
                 var micros = (instant.UtcDateTime - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-                return Origin + TimeBase.FromMicroseconds(micros - _anchorWallMicros);
+                return _anchorMedia + TimeBase.FromMicroseconds(micros - _anchorWallMicros);
             }
             return null;
         }

@@ -14,7 +14,7 @@ public readonly record struct CueTime
     /// <summary>Offset from the presentation time of the first video frame, or null.</summary>
     public TimeSpan? AfterFirstFrame { get; }
 
-    /// <summary>Wall-clock instant, mapped to a presentation time through the wall clock at the first video frame; or null.</summary>
+    /// <summary>Wall-clock instant, mapped to a presentation time through the wall clock at the latest video frame when the cue is added (the first frame for cues added before it); or null.</summary>
     public DateTimeOffset? WallClock { get; }
 
     /// <summary>True for "on the next video frame".</summary>

@@ -29,5 +29,5 @@ public readonly record struct HeartbeatPolicy
         interval <= TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(interval), interval, "must be > 0") : new(false, interval);
 
     /// <inheritdoc />
-    public override string ToString() => IsOff ? "off" : EveryFrame ? "frame" : $"{Interval.TotalMilliseconds:0}ms";
+    public override string ToString() => IsOff ? "off" : EveryFrame ? "frame" : Schedule.DurationText.Format(Interval);
 }

@@ -64,7 +64,7 @@ public sealed class MetricsServer : IDisposable
         Header(b, h, "histogram", "Time each packet spent in the injector, from read to write.");
         var bounds = AddedLatency.BucketBounds;
         for (var i = 0; i < bounds.Count; i++)
-            Sample(b, h + "_bucket", $"le=\"{bounds[i].ToString("R", CultureInfo.InvariantCulture)}\"", s.Latency.CumulativeBuckets[i]);
+            Sample(b, h + "_bucket", $"le=\"{bounds[i].ToString("R", CultureInfo.InvariantCulture).ToLowerInvariant()}\"", s.Latency.CumulativeBuckets[i]);
         Sample(b, h + "_bucket", "le=\"+Inf\"", s.Latency.CumulativeBuckets[bounds.Count]);
         Sample(b, h + "_sum", null, s.Latency.Sum.TotalSeconds);
         Sample(b, h + "_count", null, s.Latency.Count);

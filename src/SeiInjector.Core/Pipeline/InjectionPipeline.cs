@@ -34,7 +34,16 @@ public sealed class InjectionPipeline
     /// <exception cref="InjectionException">The input has no H.264/H.265 video, or its codec configuration is malformed.</exception>
     public PipelineReport Run(CancellationToken cancellation = default)
     {
-        using var input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout);
+        MediaInput input;
+        try
+        {
+            input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout, _options.AnalyzeDuration, cancellation);
+        }
+        catch (FFmpegException e) when (e.WasInterrupted && cancellation.IsCancellationRequested)
+        {
+            return new PipelineReport(0, 0, 0, 0, Cancelled: true);
+        }
+        using var inputOwner = input;
         using var output = MediaOutput.Create(_options.OutputUrl, _options.OutputFormat, _options.IoTimeout);
         var video = VideoStreamDescription.Find(input);
         foreach (var stream in input.Streams) output.AddCopyOf(stream);
@@ -42,10 +51,9 @@ public sealed class InjectionPipeline
         _seiSource.Start(video);
         Started?.Invoke(video);
 
-        using var stop = cancellation.Register(input.Cancel);
         using var packet = new Packet();
         using var spliced = new Packet();
-        long packets = 0, frames = 0, carriers = 0, seiBytes = 0;
+        long packets = 0, frames = 0, carriers = 0, seiBytes = 0, dropped = 0;
         var cancelled = false;
         while (true)
         {
@@ -69,6 +77,13 @@ public sealed class InjectionPipeline
 
             var toWrite = packet;
             var streamIndex = packet.StreamIndex;
+            if (streamIndex >= output.Streams.Count)
+            {
+                // A stream announced after the probe (an MPEG-TS PMT update far into the input) has no output stream.
+                packet.Unref();
+                dropped++;
+                continue;
+            }
             if (streamIndex == video.StreamIndex)
             {
                 var frame = new VideoFrame(
@@ -105,7 +120,7 @@ public sealed class InjectionPipeline
             packets++;
         }
         output.WriteTrailer();
-        return new PipelineReport(packets, frames, carriers, seiBytes, cancelled);
+        return new PipelineReport(packets, frames, carriers, seiBytes, cancelled, dropped);
     }
 
     private static void WritePacket(MediaOutput output, MediaInput input, Packet packet, int streamIndex)

@@ -15,6 +15,9 @@ public sealed record PipelineOptions
     /// <summary>Muxer short name, or null to choose it from the output URL or extension.</summary>
     public string? OutputFormat { get; init; }
 
+    /// <summary>How much media FFmpeg probes before the pipeline starts; null for FFmpeg's default (5 s). A live input starts sooner with less.</summary>
+    public TimeSpan? AnalyzeDuration { get; init; }
+
     /// <summary>Longest any single blocking read or write may stall before the run fails (a dead network peer).</summary>
     public TimeSpan IoTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

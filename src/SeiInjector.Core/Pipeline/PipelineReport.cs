@@ -6,4 +6,6 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// <param name="CarrierFrames">Video packets that received an SEI NAL.</param>
 /// <param name="SeiBytes">Bytes of SEI NALs added, framing included.</param>
 /// <param name="Cancelled">True when the run stopped because it was cancelled rather than at the end of the input.</param>
-public sealed record PipelineReport(long Packets, long VideoFrames, long CarrierFrames, long SeiBytes, bool Cancelled);
+/// <param name="DroppedPackets">Packets of streams that appeared after the output header was written (an MPEG-TS PMT
+/// update adding a stream): the output has no stream for them.</param>
+public sealed record PipelineReport(long Packets, long VideoFrames, long CarrierFrames, long SeiBytes, bool Cancelled, long DroppedPackets = 0);

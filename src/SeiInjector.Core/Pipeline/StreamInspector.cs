@@ -47,8 +47,7 @@ public sealed class StreamInspector
     public void Inspect(string url, string? inputFormat, TimeSpan ioTimeout, Action<InspectedMessage> report, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(report);
-        using var input = MediaInput.Open(url, inputFormat, ioTimeout);
-        using var stop = cancellation.Register(input.Cancel);
+        using var input = MediaInput.Open(url, inputFormat, ioTimeout, cancellation: cancellation);
         var video = VideoStreamDescription.Find(input);
         // Recorded streams are inspected long after they were signed: only the signature and the replay rules count.
         var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(36_500) });

@@ -67,7 +67,10 @@ public sealed class MessageVerifier
             if (entry is null)
             {
                 if (!_keys.TryGet((ushort)keyId, out var key))
-                    return Reject(RejectionReason.UnknownKeyId, keyId, $"key id {keyId} at offset {CatEveningSei.KeyIdOffset} is not in the key ring");
+                {
+                    _cache.Add(payload, keyKnown: false, signatureValid: false, null, null);
+                    return UnknownKey(keyId, fromCache: false);
+                }
                 var signedLength = payload.Length - CatEveningSei.SignatureLength;
                 var valid = key.Verify(payload.Slice(0, signedLength), payload.Slice(signedLength));
                 CatEveningMessage? parsed = null;
@@ -77,9 +80,10 @@ public sealed class MessageVerifier
                     var body = payload.Slice(CatEveningSei.BodyOffset, signedLength - CatEveningSei.BodyOffset).ToArray();
                     MessageBody.TryRead(body, out parsed, out error);
                 }
-                entry = _cache.Add(payload, valid, parsed, error);
+                entry = _cache.Add(payload, keyKnown: true, valid, parsed, error);
             }
 
+            if (!entry.KeyKnown) return UnknownKey(keyId, fromCache);
             if (!entry.SignatureValid)
                 return Reject(RejectionReason.BadSignature, keyId, $"the signature at offset {payload.Length - CatEveningSei.SignatureLength} does not verify with key id {keyId}", fromCache);
             if (entry.Message is not { } message)
@@ -88,9 +92,10 @@ public sealed class MessageVerifier
 
             if (_streams.Count > 0 && !_streams.Contains(message.StreamId))
                 return Reject(RejectionReason.OtherStream, keyId, $"stream id '{message.StreamId}' is not one this verifier accepts", fromCache, message);
-            var age = nowMicros - message.IssuedAtMicros;
-            if (age > _maxAgeMicros)
-                return Reject(RejectionReason.IssuedTooLongAgo, keyId, $"issued {age / 1000} ms ago, more than the maximum age of {_maxAgeMicros / 1000} ms", fromCache, message);
+            // Compared without subtracting the signed value, which could overflow for an absurd issued-at.
+            if (message.IssuedAtMicros < nowMicros - _maxAgeMicros)
+                return Reject(RejectionReason.IssuedTooLongAgo, keyId,
+                    $"issued {((double)nowMicros - message.IssuedAtMicros) / 1000:F0} ms ago, more than the maximum age of {_maxAgeMicros / 1000} ms", fromCache, message);
 
             if (!_windows.TryGetValue(message.StreamId, out var window))
             {
@@ -103,6 +108,9 @@ public sealed class MessageVerifier
             return new VerificationResult(status, RejectionReason.None, message, keyId, fromCache, null);
         }
     }
+
+    private static VerificationResult UnknownKey(int keyId, bool fromCache) =>
+        Reject(RejectionReason.UnknownKeyId, keyId, $"key id {keyId} at offset {CatEveningSei.KeyIdOffset} is not in the key ring", fromCache);
 
     private static VerificationResult Reject(RejectionReason reason, int keyId, string? detail, bool fromCache = false, CatEveningMessage? message = null) =>
         new(VerificationStatus.Rejected, reason, message, keyId, fromCache, detail);

@@ -6,7 +6,7 @@ using CatEvening.SeiReader.Messages;
 namespace CatEvening.SeiReader.Security;
 
 /// <summary>
-/// Remembers what verifying exact payload bytes gave (signature valid or not, the parsed message or the parse
+/// Remembers what verifying exact payload bytes gave (key unknown, signature valid or not, the parsed message or the parse
 /// error), so that identical bytes seen again (carousel, redundant paths, re-fed packets) cost a hash and a
 /// compare instead of an ECDSA verification. Direct-mapped: the slot is picked from the signature bytes, which are
 /// uniformly random for genuine signatures, mixed with a per-instance secret so that forgeries cannot aim at a slot.
@@ -35,9 +35,9 @@ internal sealed class PayloadCache
         return e is not null && payload.SequenceEqual(e.Bytes) ? e : null;
     }
 
-    internal Entry Add(ReadOnlySpan<byte> payload, bool signatureValid, CatEveningMessage? message, string? parseError)
+    internal Entry Add(ReadOnlySpan<byte> payload, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError)
     {
-        var e = new Entry(payload.ToArray(), signatureValid, message, parseError);
+        var e = new Entry(payload.ToArray(), keyKnown, signatureValid, message, parseError);
         _slots[Slot(payload)] = e;
         return e;
     }
@@ -54,15 +54,19 @@ internal sealed class PayloadCache
 
     internal sealed class Entry
     {
-        internal Entry(byte[] bytes, bool signatureValid, CatEveningMessage? message, string? parseError)
+        internal Entry(byte[] bytes, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError)
         {
             Bytes = bytes;
+            KeyKnown = keyKnown;
             SignatureValid = signatureValid;
             Message = message;
             ParseError = parseError;
         }
 
         internal byte[] Bytes { get; }
+
+        /// <summary>False when the key id was not in the ring (the cache is emptied whenever the ring changes).</summary>
+        internal bool KeyKnown { get; }
         internal bool SignatureValid { get; }
         internal CatEveningMessage? Message { get; }
         internal string? ParseError { get; }

@@ -107,6 +107,20 @@ public sealed class ClockTests
     }
 
     [Test]
+    public void Query_OfAServerThatNeverAnswers_GivesUpAfterFiveRequests()
+    {
+        using var silent = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new ClockClient((IPEndPoint)silent.LocalEndPoint!);
+        var e = Assert.ThrowsAsync<TimeoutException>(() => client.QueryAsync(32, TimeSpan.Zero, TimeSpan.FromMilliseconds(100), CancellationToken.None));
+        Assert.Multiple(() =>
+        {
+            Assert.That(e!.Message, Does.Contain("after 5 requests"));
+            Assert.That(client.Lost, Is.EqualTo(5));
+        });
+    }
+
+    [Test]
     public void Server_RefusesMalformedDatagrams_AndKeepsAnswering()
     {
         using var server = new ClockServer(new IPEndPoint(IPAddress.Loopback, 0), HostClock.Instance, http: false);

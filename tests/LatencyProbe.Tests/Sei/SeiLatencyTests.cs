@@ -105,8 +105,7 @@ public sealed class SeiLatencyTests
     /// <summary>ffmpeg (real-time testsrc, x264 zero latency) piped into sei-inject run with a heartbeat on every frame.</summary>
     private static Publisher StartPublisher(string url, string keyPath, int seconds)
     {
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var injector = Path.Combine(TestMedia.RepositoryRoot, "src", "SeiInjector", "bin", configuration, "net10.0", "sei-inject.dll");
+        var injector = Clock.SeiInjectorProgram.Path;
         var script = string.Create(CultureInfo.InvariantCulture,
             $"ffmpeg -hide_banner -loglevel error -nostdin -re -f lavfi -i testsrc2=size=320x240:rate=25 -t {seconds} " +
             $"-c:v libx264 -preset veryfast -tune zerolatency -g 25 -pix_fmt yuv420p -f flv pipe:1 | " +

@@ -176,6 +176,21 @@ public class CueReaderTests
     }
 
     [Test]
+    public void Heartbeat_RebaseTicks_IsTheDownstreamShiftAcrossThe33BitWrap()
+    {
+        var clip = DemuxedClip.Load(VideoProfile.H264Baseline);
+        var reader = new CueReader(new MessageVerifier(new KeyRing(Key.PublicKey)), clip.Codec, NalFraming.AnnexB, TimeBase.Mpeg90kHz,
+            WrappingTimestamps.MpegTsBits, () => TestKeys.Now);
+        HeartbeatReceivedEventArgs? got = null;
+        reader.HeartbeatReceived += (_, e) => got = e;
+        var hb = TestKeys.Heartbeat();
+        // The injector saw the carrier at PTS 2^33 - 592; the packager rebased it to 1000, past the wrap.
+        reader.Feed(DemuxedClip.Splice(clip.Packets[0].Data, clip.Codec, NalFraming.AnnexB, Signer.Sign(hb)), 1000);
+        Assert.That(hb.CarrierPts, Is.EqualTo((1L << 33) - 592));
+        Assert.That(got!.RebaseTicks, Is.EqualTo(1592));
+    }
+
+    [Test]
     public void Property_CorruptedPacketsWithMessages_NeverThrow()
     {
         var clip = DemuxedClip.Load(VideoProfile.H264Main);
@@ -232,5 +247,25 @@ public class CueReaderTests
         {
             dir.Delete(recursive: true);
         }
+    }
+}
+
+public class CueReaderAllocationTests
+{
+    /// <summary>The budget, asserted without timing: a packet without a CatEvening message allocates nothing once
+    /// the reader's scratch buffer has grown (BenchmarkDotNet's MemoryDiagnoser says the same in benchmarks/RESULTS.md).</summary>
+    [Test]
+    public void Feed_RealPacketsWithoutCatEveningSei_AllocateNothing()
+    {
+        var clip = DemuxedClip.Load(VideoProfile.H264Main);
+        using var key = TestKeys.Key1();
+        var reader = new CueReader(new MessageVerifier(new KeyRing(key.PublicKey)), clip.Codec, NalFraming.AnnexB, clip.TimeBase);
+        reader.CueReceived += (_, _) => Assert.Fail("no cue in this clip");
+        foreach (var p in clip.Packets) reader.Feed(p.Data, p.Pts, p.Dts);
+        var packets = clip.Packets;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < packets.Count; i++) reader.Feed(packets[i].Data, packets[i].Pts, packets[i].Dts);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.Zero, "bytes allocated while reading 50 real packets, x264's user-data SEI included");
     }
 }

@@ -170,6 +170,23 @@ public class InteractionSchedulerTests
     }
 
     [Test]
+    public void Add_CueWithoutTarget_IsRefused()
+    {
+        var clip = DemuxedClip.Load(VideoProfile.H264Baseline);
+        using var key = TestKeys.Key1();
+        var reader = new CueReader(new MessageVerifier(new KeyRing(key.PublicKey)), clip.Codec, NalFraming.AnnexB, TimeBase.Mpeg90kHz, utcNowMicros: () => TestKeys.Now);
+        var s = new InteractionScheduler(TimeBase.Mpeg90kHz);
+        var added = true;
+        reader.CueReceived += (_, e) => added = s.Add(e);
+        reader.Feed(DemuxedClip.Splice(clip.Packets[0].Data, clip.Codec, NalFraming.AnnexB, new MessageSigner(key).Sign(TestKeys.Cue())), null, null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(added, Is.False, "a packet without timestamps gives no target to schedule");
+            Assert.That(s.PendingCount, Is.Zero);
+        });
+    }
+
+    [Test]
     public void Add_EventInAnotherTimeBase_Throws()
     {
         var s = new InteractionScheduler(TimeBase.Milliseconds);

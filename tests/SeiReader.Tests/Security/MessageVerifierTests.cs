@@ -106,9 +106,13 @@ public class MessageVerifierTests
     public void Verify_UnknownKeyId_IsUnknownKeyId()
     {
         var payload = new MessageSigner(_key2).Sign(TestKeys.Cue());
-        var r = Verifier().Verify(payload, TestKeys.Now);
+        var v = Verifier();
+        var r = v.Verify(payload, TestKeys.Now);
         AssertRejected(r, RejectionReason.UnknownKeyId, "key id 2");
         Assert.That(r.KeyId, Is.EqualTo(2));
+        var again = v.Verify(payload, TestKeys.Now);
+        AssertRejected(again, RejectionReason.UnknownKeyId, "key id 2");
+        Assert.That(again.FromCache, Is.True, "a carousel of unknown-key messages is reported once");
     }
 
     [Test]
@@ -178,6 +182,13 @@ public class MessageVerifierTests
         var payload = _signer.Sign(TestKeys.Cue());
         AssertRejected(v.Verify(payload, TestKeys.Now + 30_000_001), RejectionReason.IssuedTooLongAgo, "30000 ms ago");
         Assert.That(v.Verify(payload, TestKeys.Now + 30_000_000).Status, Is.EqualTo(VerificationStatus.Accepted));
+    }
+
+    [Test]
+    public void Verify_IssuedAtAtTheMinimum_IsTooOldNotAnOverflow()
+    {
+        var r = Verifier().Verify(_signer.Sign(TestKeys.Cue(issuedAt: long.MinValue)), TestKeys.Now);
+        AssertRejected(r, RejectionReason.IssuedTooLongAgo, "ms ago");
     }
 
     [Test]

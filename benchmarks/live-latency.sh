@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Added latency per packet on the live path, whole process: ffmpeg -re publishes a 720p30 H.264+AAC test card to a
+# loopback nginx-rtmp, `sei-inject run` relays it to a second stream name with the default heartbeat while a cue is
+# fired through the control API every 2 s, a viewer pulls the output. After SECONDS_OF_MEDIA (default 30) the script
+# prints GET /v1/status's added latency (p50/p99/max over every packet of the run) and the Prometheus histogram,
+# and exits non-zero when p99 is over 1 ms (the target of issue 5).
+#   benchmarks/live-latency.sh [SECONDS_OF_MEDIA]        (build first: make build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+SEI=(dotnet src/SeiInjector/bin/Release/net10.0/sei-inject.dll)
+work=$(mktemp -d /tmp/catevening-live-latency.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  scripts/nginx-rtmp.sh stop "$work/nginx"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; return 1; }
+
+rtmp=$(scripts/nginx-rtmp.sh start "$work/nginx")
+"${SEI[@]}" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
+head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
+ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=10" -f lavfi -i "sine=frequency=440:duration=10" \
+  -c:v libx264 -preset veryfast -g 60 -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
+ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in" &
+pids+=($!)
+control=127.0.0.1:$(port); metrics=127.0.0.1:$(port)
+"${SEI[@]}" run -i "rtmp://$rtmp/live/in" -o "rtmp://$rtmp/live/out" --output-format flv --key "$work/k.pem" \
+  --control "$control" --token-file "$work/token" --metrics "$metrics" --audit "$work/audit.jsonl" 2>"$work/run.log" &
+injector=$!
+pids+=($injector)
+ffmpeg -hide_banner -nostdin -v error -rw_timeout 15000000 -i "rtmp://$rtmp/live/out" -c copy -f null - &
+pids+=($!)
+for _ in $(seq 100); do
+  "${SEI[@]}" status --control "$control" --token-file "$work/token" 2>/dev/null | grep -q '"output": "connected"' && break
+  sleep 0.2
+done
+for i in $(seq 1 $((seconds / 2))); do
+  "${SEI[@]}" cue --control "$control" --token-file "$work/token" --id "cue-$i" --duration 1s --data '{"n":'"$i"'}' >/dev/null
+  sleep 2
+done
+status=$("${SEI[@]}" status --control "$control" --token-file "$work/token" | tr -d '\n ')
+echo "$status" | grep -o '"frames":[0-9]*\|"packets":[0-9]*\|"delivered":[0-9]*\|"added_latency":{[^}]*}'
+curl -s "http://$metrics/metrics" | grep '^catevening_added_latency_seconds' || true
+kill -TERM "$injector"; wait "$injector"
+p99=$(echo "$status" | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2)
+if awk -v p="$p99" 'BEGIN { exit !(p <= 1.0) }'; then echo "p99 $p99 ms <= 1 ms: ok"; else echo "p99 $p99 ms > 1 ms: FAILED"; exit 1; fi

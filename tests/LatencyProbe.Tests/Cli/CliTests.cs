@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text.Json;
+using CatEvening.ClockSync;
+using CatEvening.Tests.Shared;
+
+namespace CatEvening.LatencyProbe.Tests.Cli;
+
+/// <summary>The latency-probe program itself: commands, exit codes and the JSON contract.</summary>
+[TestFixture]
+public sealed class CliTests
+{
+    private static FFmpegCli.Result Probe(params string[] args) =>
+        FFmpegCli.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "latency-probe.dll"), .. args]);
+
+    [Test]
+    public void ClockQuery_Json_HasTheContractFields()
+    {
+        using var server = new ClockServer(new IPEndPoint(IPAddress.Loopback, 0), HostClock.Instance, http: false);
+        var run = Probe("clock", "query", $"127.0.0.1:{server.LocalEndPoint.Port}", "--samples", "8", "--json", "-");
+        Assert.That(run.ExitCode, Is.Zero, run.StdErr);
+        using var doc = JsonDocument.Parse(run.StdOut);
+        var root = doc.RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(Math.Abs(root.GetProperty("offset_ms").GetDouble()), Is.LessThan(1), "same host, same clock");
+            Assert.That(root.GetProperty("rtt_ms").GetDouble(), Is.GreaterThan(0).And.LessThan(50));
+            Assert.That(root.GetProperty("uncertainty_ms").GetDouble(), Is.GreaterThanOrEqualTo(0).And.LessThan(25));
+            Assert.That(root.GetProperty("samples").GetInt32(), Is.EqualTo(8));
+            Assert.That(root.GetProperty("single_exchange").GetProperty("rtt_ms").GetDouble(), Is.GreaterThan(0));
+        });
+    }
+
+    [Test]
+    public void TimecodeRead_OfATimecodeVideo_WritesTheSharedReport()
+    {
+        var dir = Directory.CreateTempSubdirectory("probe-cli-");
+        try
+        {
+            var video = Path.Combine(dir.FullName, "tc.mkv");
+            var render = Probe("timecode", "render", "-o", video, "--size", "640x360", "--count", "25");
+            Assert.That(render.ExitCode, Is.Zero, render.StdErr);
+            var json = Path.Combine(dir.FullName, "report.json");
+            var csv = Path.Combine(dir.FullName, "report.csv");
+            var png = Path.Combine(dir.FullName, "report.png");
+            var read = Probe("timecode", "read", video, "--json", json, "--csv", csv, "--png", png, "--quiet");
+            Assert.That(read.ExitCode, Is.Zero, read.StdErr);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var root = doc.RootElement;
+            Assert.Multiple(() =>
+            {
+                Assert.That(root.GetProperty("instrument").GetString(), Is.EqualTo("timecode"));
+                Assert.That(root.GetProperty("samples").GetInt32(), Is.EqualTo(25));
+                foreach (var field in new[] { "p50_ms", "p95_ms", "p99_ms", "min_ms", "max_ms", "mean_ms", "uncertainty_ms" })
+                    Assert.That(root.GetProperty(field).ValueKind, Is.EqualTo(JsonValueKind.Number), field);
+                Assert.That(root.GetProperty("raw_samples").GetArrayLength(), Is.EqualTo(25));
+                Assert.That(File.ReadAllLines(csv), Has.Length.EqualTo(26));
+                Assert.That(new FileInfo(png).Length, Is.GreaterThan(10_000));
+            });
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    public void TimecodeRead_OfAMissingFile_FailsWithFFmpegsWords()
+    {
+        var read = Probe("timecode", "read", "/nonexistent/clip.mp4", "--quiet");
+        Assert.Multiple(() =>
+        {
+            Assert.That(read.ExitCode, Is.EqualTo(3));
+            Assert.That(read.StdErr, Does.Contain("No such file or directory"));
+        });
+    }
+
+    [Test]
+    public void UnknownDuration_IsAUsageError()
+    {
+        var run = Probe("device", "/dev/null", "--duration", "soon");
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(2));
+            Assert.That(run.StdErr, Does.Contain("--duration 'soon'"));
+        });
+    }
+}

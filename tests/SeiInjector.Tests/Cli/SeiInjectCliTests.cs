@@ -1,0 +1,172 @@
+using System.Text.Json;
+using CatEvening.Tests.Shared;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Cli;
+
+/// <summary>The <c>sei-inject</c> command line as an operator uses it: a separate process, its output and exit code.</summary>
+[NonParallelizable]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class SeiInjectCliTests
+{
+    private string _work = null!;
+    private string _privateKey = null!;
+    private string _publicKey = null!;
+
+    private static string Cli => Path.Combine(AppContext.BaseDirectory, "sei-inject.dll");
+
+    [OneTimeSetUp]
+    public void CreateKeys()
+    {
+        _work = Path.Combine(Path.GetTempPath(), "sei-inject-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_work);
+        _privateKey = Path.Combine(_work, "show.key");
+        _publicKey = Path.Combine(_work, "show.pub");
+        Assert.That(SeiInject("keygen", "--private", _privateKey, "--public", _publicKey).ExitCode, Is.EqualTo(0));
+    }
+
+    [OneTimeTearDown]
+    public void Cleanup() => Directory.Delete(_work, recursive: true);
+
+    private static FFmpegCli.Result SeiInject(params string[] args) => FFmpegCli.Run("dotnet", [Cli, .. args], TimeSpan.FromMinutes(2));
+
+    [Test]
+    public void Keygen_WritesThePrivateKeyWithMode0600_AndNeverOverwrites()
+    {
+        var again = SeiInject("keygen", "--private", _privateKey, "--public", Path.Combine(_work, "other.pub"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.GetUnixFileMode(_privateKey), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+            Assert.That(File.ReadAllText(_privateKey), Does.Contain("PRIVATE KEY"));
+            Assert.That(File.ReadAllText(_publicKey), Does.Contain("PUBLIC KEY"));
+            Assert.That(again.ExitCode, Is.EqualTo(3));
+            Assert.That(again.StdErr, Does.Contain(_privateKey).And.Contain("already exists"));
+        });
+    }
+
+    [Test]
+    public void Run_RefusesAPrivateKeyThatGroupOrOthersCanRead()
+    {
+        var loose = Path.Combine(_work, "loose.key");
+        File.Copy(_privateKey, loose);
+        File.SetUnixFileMode(loose, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", Path.Combine(_work, "never.flv"), "--key", loose);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(3));
+            Assert.That(r.StdErr, Does.Contain("--key " + loose).And.Contain("chmod 600"));
+            Assert.That(File.Exists(Path.Combine(_work, "never.flv")), Is.False);
+        });
+    }
+
+    [TestCase(new[] { "run", "-i", "in.flv" }, "--output")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--heartbeat", "often" }, "--heartbeat 'often'")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--repeat", "-1" }, "--repeat")]
+    [TestCase(new[] { "run", "--frobnicate" }, "--frobnicate")]
+    [TestCase(new[] { "keygen", "--private", "a", "--public", "b", "--key-id", "70000" }, "--key-id")]
+    public void BadCommandLine_ExitsWith2_NamingTheOption(string[] args, string named)
+    {
+        var r = SeiInject(args);
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.StdErr, Does.Contain(named));
+    }
+
+    [Test]
+    public void Run_BadScheduleFile_ExitsWith3_NamingFileLineAndField()
+    {
+        var schedule = Path.Combine(_work, "bad.yaml");
+        File.WriteAllText(schedule, "stream: s\ncues:\n  - id: a\n    kind: custom\n    at: tomorrow\n");
+        var r = SeiInject("run", "-i", "in.flv", "-o", "out.flv", "--key", _privateKey, "--schedule", schedule);
+        Assert.That(r.ExitCode, Is.EqualTo(3));
+        Assert.That(r.StdErr, Does.Contain($"{schedule}:5:9: cues[0].at"));
+    }
+
+    [Test]
+    public void Run_UnreadableInput_ExitsWith1_WithFFmpegsReason()
+    {
+        var r = SeiInject("run", "-i", Path.Combine(_work, "missing.flv"), "-o", Path.Combine(_work, "out.flv"), "--key", _privateKey);
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.StdErr, Does.Contain("missing.flv").And.Contain("No such file or directory"));
+    }
+
+    [Test]
+    public void RunThenInspectJson_ReportsEveryContractField_PtsTimeAsFFprobe_AndCuesVerified()
+    {
+        var input = TestMedia.Get(VideoProfile.H264HighBPyramid, Container.MpegTs);
+        var output = Path.Combine(_work, "signed.ts");
+        var schedule = Path.Combine(_work, "show.yaml");
+        File.WriteAllText(schedule, """
+            stream: cli-test
+            cues:
+              - id: rain
+                kind: interaction-start
+                at: 500ms
+                duration: 1s
+                spread: 2s
+                data: { prize: "coupon-50" }
+              - id: rain-end
+                kind: interaction-end
+                closes: rain
+                at: 1.5s
+            """);
+        var run = SeiInject("run", "-i", input, "-o", output, "--key", _privateKey, "--schedule", schedule, "--heartbeat", "500ms", "--repeat", "2");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
+        var inspect = SeiInject("inspect", output, "--public-key", _publicKey, "--json");
+        Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
+        var lines = inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var framePts = Probe.VideoFrames(output).Select(f => Probe.Seconds(f.Pts)).ToList();
+        var firstPts = Probe.Seconds(Probe.VideoPackets(output)[0].Pts);
+        var rain = lines.Where(l => l.GetProperty("kind").GetString() == "interaction-start").ToList();
+        Assert.Multiple(() =>
+        {
+            foreach (var l in lines)
+            {
+                foreach (var field in new[] { "pts_time", "fire_time", "kind", "id", "seq", "verified", "error", "first" })
+                    Assert.That(l.TryGetProperty(field, out _), Is.True, $"field {field} in {l}");
+                Assert.That(l.GetProperty("verified").GetBoolean(), Is.True, l.ToString());
+                Assert.That(framePts, Has.Some.EqualTo(l.GetProperty("pts_time").GetDouble()).Within(1e-6), "pts_time is the pts_time ffprobe gives the carrier frame");
+            }
+            Assert.That(lines.Count(l => l.GetProperty("kind").GetString() == "heartbeat"), Is.EqualTo(4), "2 s at one heartbeat per 500 ms");
+            Assert.That(lines.Where(l => l.GetProperty("kind").GetString() == "heartbeat").Select(l => l.GetProperty("id").ValueKind), Is.All.EqualTo(JsonValueKind.Null));
+            Assert.That(rain.Count(l => l.GetProperty("first").GetBoolean()), Is.EqualTo(1));
+            Assert.That(rain[0].GetProperty("first").GetBoolean(), Is.True);
+            Assert.That(rain.Select(l => l.GetProperty("id").GetString()), Is.All.EqualTo("rain"));
+            Assert.That(rain[0].GetProperty("fire_time").GetDouble(), Is.EqualTo(framePts.Where(t => t >= firstPts + 0.5 - 1e-9).Min()).Within(1e-6));
+            Assert.That(rain[0].GetProperty("data").GetProperty("prize").GetString(), Is.EqualTo("coupon-50"));
+            Assert.That(lines.Single(l => l.GetProperty("kind").GetString() == "interaction-end" && l.GetProperty("first").GetBoolean()).GetProperty("id").GetString(), Is.EqualTo("rain"));
+        });
+    }
+
+    [Test]
+    public void Inspect_WithAnotherPublicKey_ExitsWith5_AndSaysWhy()
+    {
+        var output = Path.Combine(_work, "for-other-key.flv");
+        Assert.That(SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", output, "--key", _privateKey).ExitCode, Is.EqualTo(0));
+        var otherPrivate = Path.Combine(_work, "other.key");
+        var otherPublic = Path.Combine(_work, "other-key.pub");
+        SeiInject("keygen", "--private", otherPrivate, "--public", otherPublic, "--key-id", "1");
+        var r = SeiInject("inspect", output, "--public-key", otherPublic);
+        Assert.That(r.ExitCode, Is.EqualTo(5));
+        Assert.That(r.StdOut, Does.Contain("NOT verified (BadSignature"));
+    }
+
+    [Test]
+    public void PipeInputWithInputFormat_ToPipeOutput_KeepsEveryFrame()
+    {
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
+        var output = Path.Combine(_work, "piped.ts");
+        var r = FFmpegCli.Run("sh", ["-c", $"dotnet '{Cli}' run -i pipe:0 --input-format mpegts -o pipe:1 --output-format mpegts --key '{_privateKey}' < '{input}' > '{output}'"]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        Assert.That(FFmpegCli.VideoFrameMd5(output), Is.EqualTo(FFmpegCli.VideoFrameMd5(input)));
+        Assert.That(Probe.VideoFrames(output).Zip(Probe.VideoFrames(input)).Count(f => f.First.Unregistered > f.Second.Unregistered), Is.EqualTo(2), "a heartbeat per second");
+    }
+
+    [Test]
+    public void Help_ListsTheVerbsAndTheExitCodes()
+    {
+        var r = SeiInject("--help");
+        Assert.That(r.ExitCode, Is.EqualTo(0));
+        Assert.That(r.StdOut, Does.Contain("run").And.Contain("keygen").And.Contain("inspect").And.Contain("Exit codes"));
+        Assert.That(SeiInject("run", "--help").StdOut, Does.Contain("--heartbeat").And.Contain("frame").And.Contain("--schedule"));
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Schedule;
+using CatEvening.SeiReader.Messages;
+using CatEvening.Tests.Shared;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Schedule;
+
+public class ShowScheduleTests
+{
+    [Test]
+    public void BundledSample_LoadsEveryCue_WithItsTimingAndDataAsCompactJson()
+    {
+        var show = ShowSchedule.Load(Path.Combine(TestMedia.RepositoryRoot, "samples", "show.yaml"));
+        var rain = show.Cues.Single(c => c.Id == "red-packet-rain-1");
+        var end = show.Cues.Single(c => c.Id == "red-packet-rain-1-end");
+        Assert.Multiple(() =>
+        {
+            Assert.That(show.StreamId, Is.EqualTo("cat-evening-main"));
+            Assert.That(show.Cues.Select(c => c.Id), Is.EqualTo(new[] { "welcome-banner", "red-packet-rain-1", "red-packet-rain-1-end", "vote-best-cat" }));
+            Assert.That(rain.Kind, Is.EqualTo(MessageKind.InteractionStart));
+            Assert.That(rain.At, Is.EqualTo(CueTime.FromFirstFrame(TimeSpan.FromSeconds(3))));
+            Assert.That(rain.Duration, Is.EqualTo(TimeSpan.FromSeconds(5)));
+            Assert.That(rain.Spread, Is.EqualTo(TimeSpan.FromSeconds(2)));
+            Assert.That(Encoding.UTF8.GetString(rain.AppData.Span), Is.EqualTo("""{"prize":"coupon-50","packets":2000}"""));
+            Assert.That(end.TargetCueId, Is.EqualTo("red-packet-rain-1"));
+        });
+    }
+
+    [Test]
+    public void IssueExample_WithWallClockTarget_Parses()
+    {
+        const string yaml = """
+            stream: cat-evening-main
+            cues:
+              - id: red-packet-rain-1
+                kind: interaction-start
+                at: 2026-11-11T20:30:00+08:00
+                duration: 30s
+                spread: 2s
+                data: { prize: "coupon-50" }
+            """;
+        var cue = ShowSchedule.Parse(yaml, "show.yaml").Cues.Single();
+        Assert.That(cue.At.WallClock, Is.EqualTo(new DateTimeOffset(2026, 11, 11, 12, 30, 0, TimeSpan.Zero)));
+        Assert.That(cue.At.AfterFirstFrame, Is.Null);
+    }
+
+    [Test]
+    public void JsonSchedule_IsAccepted()
+    {
+        const string json = """{"stream":"s","cues":[{"id":"a","kind":"custom","at":"500ms","data":{"n":[1,2.5,true,null,"x"]}}]}""";
+        var cue = ShowSchedule.Parse(json, "show.json").Cues.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(cue.At, Is.EqualTo(CueTime.FromFirstFrame(TimeSpan.FromMilliseconds(500))));
+            Assert.That(Encoding.UTF8.GetString(cue.AppData.Span), Is.EqualTo("""{"n":[1,2.5,true,null,"x"]}"""));
+        });
+    }
+
+    [TestCase("cues:\n  - id: a\n    kind: lottery\n    at: 1s\n", "2:5", "kind", "'lottery' is not one of")]
+    [TestCase("cues:\n  - id: a\n    kind: custom\n    at: soon\n", "4:9", "at", "'soon' is neither a duration")]
+    [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n    duration: -2s\n", "5:15", "duration", "not a duration")]
+    [TestCase("cues:\n  - id: a\n    kind: custom\n", "2:5", "at", "is required")]
+    [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n    colour: red\n", "5:5", "colour", "unknown field")]
+    [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n  - id: a\n    kind: custom\n    at: 2s\n", "", "'a'", "appears 2 times")]
+    [TestCase("cues: [ {id: a, kind: custom, at: 1s\n", "", "", "not valid YAML/JSON")]
+    [TestCase("stream: s\ncues:\n  - id: a\n    kind: custom\n    at: 2026-11-11T20:30:00\n", "5:9", "at", "wall clock with its UTC offset")]
+    public void BadSchedule_IsRefused_NamingFileLineAndField(string text, string position, string field, string problem)
+    {
+        var e = Assert.Throws<ScheduleException>(() => ShowSchedule.Parse(text, "show.yaml"))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.Message, Does.StartWith("show.yaml:" + position));
+            Assert.That(e.Message, Does.Contain(field));
+            Assert.That(e.Message, Does.Contain(problem));
+        });
+    }
+
+    [Test]
+    public void OversizedData_IsRefused()
+    {
+        var yaml = $"cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {{ blob: \"{new string('x', 1020)}\" }}\n";
+        Assert.That(() => ShowSchedule.Parse(yaml, "show.yaml"), Throws.TypeOf<ScheduleException>().With.Message.Contains("at most 1024"));
+    }
+
+    [Test]
+    public void MissingFile_IsNamed()
+    {
+        Assert.That(() => ShowSchedule.Load("/nonexistent/show.yaml"), Throws.TypeOf<ScheduleException>().With.Message.StartsWith("/nonexistent/show.yaml: cannot read"));
+    }
+
+    [TestCase("500ms", 500)]
+    [TestCase("2s", 2000)]
+    [TestCase("1.5s", 1500)]
+    [TestCase("1m", 60_000)]
+    [TestCase("1h", 3_600_000)]
+    [TestCase("0s", 0)]
+    public void Durations_ParseAsOperatorsWriteThem(string text, int milliseconds)
+    {
+        Assert.That(DurationText.TryParse(text, out var d), Is.True);
+        Assert.That(d, Is.EqualTo(TimeSpan.FromMilliseconds(milliseconds)));
+        Assert.That(DurationText.TryParse(DurationText.Format(d), out var back) && back == d, Is.True, "round trip");
+    }
+
+    [TestCase("")]
+    [TestCase("5")]
+    [TestCase("-1s")]
+    [TestCase("s")]
+    [TestCase("1d")]
+    [TestCase("1,5s")]
+    public void NonDurations_AreRejected(string text) => Assert.That(DurationText.TryParse(text, out _), Is.False);
+}
