@@ -14,7 +14,14 @@ internal static class Program
             ClockCommand.Create(),
             SeiCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors) Console.Error.WriteLine(error.Message);
+            Console.Error.WriteLine("Run with --help for the usage.");
+            return 2;
+        }
+        return parsed.Invoke();
     }
 
     /// <summary>Prints the final one-line summary on standard error; exit code 0 with samples, 1 without.</summary>

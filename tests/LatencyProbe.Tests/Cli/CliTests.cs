@@ -80,7 +80,7 @@ public sealed class CliTests
         var run = Probe("device", "/dev/null", "--duration", "soon");
         Assert.Multiple(() =>
         {
-            Assert.That(run.ExitCode, Is.Not.Zero);
+            Assert.That(run.ExitCode, Is.EqualTo(2));
             Assert.That(run.StdErr, Does.Contain("--duration 'soon'"));
         });
     }
