@@ -95,6 +95,12 @@ public class LiveEndToEndTests
         });
         TestContext.Out.WriteLine($"added latency over {status.Latency.WindowCount} packets: p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, p99 {status.Latency.P99.TotalMilliseconds:0.###} ms, max {status.Latency.Max.TotalMilliseconds:0.###} ms");
 
+        using (var http = new HttpClient())
+        {
+            var metrics = http.GetStringAsync($"http://{injector.Metrics}/metrics").Result;
+            Assert.That(metrics, Does.Contain("catevening_cues{state=\"delivered\"} 2").And.Contain("catevening_link_up{side=\"output\"} 1"),
+                "the metrics endpoint serves the same counts");
+        }
         var printed = SeiInject.Run(["status", "--control", injector.Control, "--token-file", TokenFile]);
         Assert.That(LiveStatusView.Parse(printed.StdOut).Cues.Delivered, Is.EqualTo(2), "the status verb prints GET /v1/status");
         Assert.That(injector.Stop(), Is.Zero, "SIGTERM ends the run with exit code 0:\n" + injector.Log);
@@ -204,6 +210,35 @@ public class LiveEndToEndTests
         }
     }
 
+    [Test]
+    public void SigInt_FinishesTheOutputFile_WithItsTrailer_AndExitsZero()
+    {
+        var audit = Path.Combine(_dir, "sigint.jsonl");
+        var file = Path.Combine(_dir, "recorded.mp4");
+        using var publisher = Publisher.Start(_clip, _server.Url("sigint-in"));
+        using var injector = Injector.StartToFile(_server, "sigint-in", file, "mp4", Key, TokenFile, audit);
+        using (var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token)))
+        {
+            WaitForStatus(api, s => s.Frames > 50, "two seconds of video", injector);
+            Assert.That(Fire(api, """{"id":"recorded","duration":"1s"}""").Status, Is.EqualTo(201));
+            WaitForStatus(api, s => s.Cues.Delivered == 1, "the cue to go out", injector);
+        }
+        Assert.That(injector.Stop(signal: 2), Is.Zero, "SIGINT ends the run with exit code 0:\n" + injector.Log);
+
+        // An MP4 without its trailer (the moov box) cannot be read at all: ffprobe counting every frame proves it was written.
+        var summary = System.Text.RegularExpressions.Regex.Match(injector.Log, @"(\d+) video frames");
+        var probe = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames",
+            "-of", "csv=p=0", file).EnsureSuccess("probing the recording");
+        Assert.Multiple(() =>
+        {
+            Assert.That(summary.Success, Is.True, injector.Log);
+            Assert.That(long.Parse(probe.StdOut.Trim(), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(long.Parse(summary.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)),
+                "every video frame the injector passed is in the file");
+            Assert.That(File.ReadAllLines(audit)[^1], Does.Contain("\"event\":\"stopped\"").And.Contain("stopped by signal"));
+            Assert.That(AuditReplay.Load(audit).Find("recorded")!.WasDelivered, Is.True);
+        });
+    }
+
     // The reader finds the cue on a frame whose offset to the target is the one the injector logged: the right frame
     // even though nginx rebases every player's timestamps.
     private static void AssertReaderAgreesWithAudit(string id, IReadOnlyList<InspectedMessage> seen, AuditReplay log)
@@ -296,16 +331,18 @@ public class LiveEndToEndTests
         private readonly Process _process;
         private readonly StringBuilder _log = new();
 
-        private Injector(NginxRtmp server, string input, string output, string key, string tokenFile, string audit)
+        private Injector(string input, string output, string outputFormat, string key, string tokenFile, string audit)
         {
-            var port = NginxRtmp.FreeTcpPort();
-            Control = $"127.0.0.1:{port}";
+            Control = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
+            Metrics = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
             _process = SeiInject.Start(
             [
-                "run", "-i", server.Url(input), "-o", server.Url(output), "--output-format", "flv", "--key", key,
-                "--control", Control, "--token-file", tokenFile, "--audit", audit, "--io-timeout", "5s",
+                "run", "-i", input, "-o", output, "--output-format", outputFormat, "--key", key,
+                "--control", Control, "--token-file", tokenFile, "--audit", audit, "--metrics", Metrics, "--io-timeout", "5s",
             ], _log);
         }
+
+        public string Metrics { get; }
 
         public string Control { get; }
 
@@ -320,13 +357,16 @@ public class LiveEndToEndTests
         }
 
         public static Injector Start(NginxRtmp server, string input, string output, string key, string tokenFile, string audit) =>
-            new(server, input, output, key, tokenFile, audit);
+            new(server.Url(input), server.Url(output), "flv", key, tokenFile, audit);
 
-        /// <summary>SIGTERM, then the exit code.</summary>
-        public int Stop()
+        public static Injector StartToFile(NginxRtmp server, string input, string file, string format, string key, string tokenFile, string audit) =>
+            new(server.Url(input), file, format, key, tokenFile, audit);
+
+        /// <summary>SIGTERM (or <paramref name="signal"/>), then the exit code.</summary>
+        public int Stop(int signal = 15)
         {
-            Signal(15);
-            if (!_process.WaitForExit(TimeSpan.FromSeconds(20))) Assert.Fail("sei-inject did not stop on SIGTERM\n" + Log);
+            Signal(signal);
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(20))) Assert.Fail($"sei-inject did not stop on signal {signal}\n" + Log);
             _process.WaitForExit();
             return _process.ExitCode;
         }

@@ -54,6 +54,38 @@ public partial class SeiFormatDocTests
         Assert.That(verifier.Verify(vectors["interaction-start-repeat"], SeiFormatVectors.VerifyAt + 2_000_000).Status, Is.EqualTo(VerificationStatus.Repeat));
     }
 
+    /// <summary>A second, independent verifier: Node's WebCrypto (what a browser client uses) checks the doc vectors'
+    /// P1363 signatures with the doc's SPKI key. Signed-but-refused vectors (other stream, too old, bad body, version 2)
+    /// carry good signatures; the bit-flipped one and the one signed by another key do not.</summary>
+    [Test]
+    public void DocVectors_SignaturesVerifyWithWebCryptoInNode()
+    {
+        if (FFmpegCli.Run("sh", ["-c", "command -v node"]).ExitCode != 0) Assert.Ignore("node is not installed: WebCrypto cross-check skipped");
+        var doc = File.ReadAllText(DocPath);
+        var vectors = VectorPattern().Matches(doc).Select(m => (Name: m.Groups["name"].Value, Expect: m.Groups["expect"].Value,
+            Hex: m.Groups["hex"].Value.Replace("\n", "", StringComparison.Ordinal))).ToList();
+        using var publicKey = VerificationKey.FromPem(ExtractPem(doc, "PUBLIC KEY"));
+        var spki = Convert.ToBase64String(publicKey.SubjectPublicKeyInfo.Span);
+        const string script = """
+            const { subtle } = globalThis.crypto;
+            const [spki, ...payloads] = process.argv.slice(1);
+            const key = await subtle.importKey('spki', Buffer.from(spki, 'base64'), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+            for (const hex of payloads) {
+              const b = Buffer.from(hex, 'hex');
+              const ok = b.length >= 84 && await subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, b.subarray(b.length - 64), b.subarray(0, b.length - 64));
+              console.log(ok ? 'true' : 'false');
+            }
+            """;
+        var result = FFmpegCli.Run("node", ["--input-type=module", "-e", script, spki, .. vectors.Select(v => v.Hex)]).EnsureSuccess("node WebCrypto");
+        var verdicts = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(verdicts, Has.Length.EqualTo(vectors.Count));
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            var expected = vectors[i].Expect is not ("BadSignature" or "UnknownKeyId" or "MalformedEnvelope");
+            Assert.That(verdicts[i], Is.EqualTo(expected ? "true" : "false"), vectors[i].Name);
+        }
+    }
+
     [Test]
     public void DocPeakShavingExample_MatchesTheCode()
     {
