@@ -92,9 +92,10 @@ public sealed class MessageVerifier
 
             if (_streams.Count > 0 && !_streams.Contains(message.StreamId))
                 return Reject(RejectionReason.OtherStream, keyId, $"stream id '{message.StreamId}' is not one this verifier accepts", fromCache, message);
-            var age = nowMicros - message.IssuedAtMicros;
-            if (age > _maxAgeMicros)
-                return Reject(RejectionReason.IssuedTooLongAgo, keyId, $"issued {age / 1000} ms ago, more than the maximum age of {_maxAgeMicros / 1000} ms", fromCache, message);
+            // Compared without subtracting the signed value, which could overflow for an absurd issued-at.
+            if (message.IssuedAtMicros < nowMicros - _maxAgeMicros)
+                return Reject(RejectionReason.IssuedTooLongAgo, keyId,
+                    $"issued {((double)nowMicros - message.IssuedAtMicros) / 1000:F0} ms ago, more than the maximum age of {_maxAgeMicros / 1000} ms", fromCache, message);
 
             if (!_windows.TryGetValue(message.StreamId, out var window))
             {

@@ -185,6 +185,13 @@ public class MessageVerifierTests
     }
 
     [Test]
+    public void Verify_IssuedAtAtTheMinimum_IsTooOldNotAnOverflow()
+    {
+        var r = Verifier().Verify(_signer.Sign(TestKeys.Cue(issuedAt: long.MinValue)), TestKeys.Now);
+        AssertRejected(r, RejectionReason.IssuedTooLongAgo, "ms ago");
+    }
+
+    [Test]
     public void Verify_SameSequenceNumberOtherContent_IsReplayedSequence()
     {
         var v = Verifier();
