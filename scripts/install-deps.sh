@@ -24,7 +24,8 @@ have_ffmpeg() {
 }
 have_nginx_rtmp() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
-  ls /usr/lib/nginx/modules/ngx_rtmp_module.so /usr/lib64/nginx/modules/ngx_rtmp_module.so 2>/dev/null | grep -q . || [ "$(uname -s)" = Darwin ]
+  # pipefail is on: test each candidate rather than piping ls (which fails when one of them is absent).
+  [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || [ -e /usr/lib64/nginx/modules/ngx_rtmp_module.so ] || [ "$(uname -s)" = Darwin ]
 }
 
 missing=()
