@@ -19,7 +19,7 @@ have_ffmpeg() {
   command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || return 1
   case "$(uname -s)" in
     Darwin) return 0 ;;
-    *) ldconfig -p 2>/dev/null | grep -qE 'libavformat\.so\.(59|60|61)' ;;
+    *) ldconfig -p 2>/dev/null | grep -E 'libavformat\.so\.(59|60|61)' >/dev/null ;;  # no -q: an early exit would SIGPIPE ldconfig under pipefail
   esac
 }
 have_nginx_rtmp() {
