@@ -5,10 +5,11 @@
 # prints GET /v1/status's added latency (p50/p99/max over every packet of the run) and the Prometheus histogram,
 # and exits non-zero when p99 is over 1 ms (the target of issue 5).
 #   benchmarks/live-latency.sh [SECONDS_OF_MEDIA]        (build first: make build)
+#   SEI_INJECT=artifacts/bin/sei-inject benchmarks/live-latency.sh 30     (the Native AOT binary: make publish)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-SEI=(dotnet src/SeiInjector/bin/Release/net10.0/sei-inject.dll)
+if [ -n "${SEI_INJECT:-}" ]; then SEI=("$SEI_INJECT"); else SEI=(dotnet src/SeiInjector/bin/Release/net10.0/sei-inject.dll); fi
 work=$(mktemp -d /tmp/catevening-live-latency.XXXXXX)
 pids=()
 cleanup() {

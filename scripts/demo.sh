@@ -46,22 +46,21 @@ grep -c verified "$work/inspect.txt" | xargs printf '%s message occurrences (cue
 say "6. the verified cues (first occurrences): where they ride and when they fire"
 grep -v heartbeat "$work/inspect.txt" | grep -v '(repeat)' | grep ' verified'
 
-say "7. a copy with one bit flipped inside a signature is refused"
-python3 - "$work/show-signed.flv" "$work/tampered.flv" <<'PY'
-import sys
-data = bytearray(open(sys.argv[1], 'rb').read())
-uuid = bytes.fromhex('7f4dd11cdfb84e3182fd6068876d036e')
-at = data.index(uuid) + 19 + 40
-while data[at] <= 3: at += 1
-data[at] ^= 1
-open(sys.argv[2], 'wb').write(data)
-PY
+say "7. a copy with one bit flipped in a signed message is refused"
+cp "$work/show-signed.flv" "$work/tampered.flv"
+# The first CatEvening payload (its UUID), then a byte of its signed body that is not 00-03, so the SEI syntax
+# (emulation prevention) stays intact and only the signature breaks.
+at=$(LC_ALL=C grep -obUaP '\x7f\x4d\xd1\x1c\xdf\xb8\x4e\x31\x82\xfd' "$work/tampered.flv" | head -1 | cut -d: -f1)
+at=$((at + 19 + 40))
+while [ "$(od -An -tu1 -j "$at" -N1 "$work/tampered.flv" | tr -d ' ')" -le 3 ]; do at=$((at + 1)); done
+byte=$(od -An -tu1 -j "$at" -N1 "$work/tampered.flv" | tr -d ' ')
+printf "$(printf '\\x%02x' $((byte ^ 1)))" | dd of="$work/tampered.flv" bs=1 seek="$at" conv=notrunc status=none
 set +e
-"${SEI_INJECT[@]}" inspect "$work/tampered.flv" --public-key "$work/show.pub" | grep 'NOT verified'
+"${SEI_INJECT[@]}" inspect "$work/tampered.flv" --public-key "$work/show.pub" > "$work/tampered.txt" 2>/dev/null
 status=$?
-"${SEI_INJECT[@]}" inspect "$work/tampered.flv" --public-key "$work/show.pub" >/dev/null 2>&1
-echo "inspect exit code on the tampered copy: $? (5 = not verified)"
 set -e
-[ $status -eq 0 ]
+grep 'NOT verified' "$work/tampered.txt"
+echo "inspect exit code on the tampered copy: $status (5 = not verified)"
+[ $status -eq 5 ]
 echo
 echo "demo done"

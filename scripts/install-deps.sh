@@ -19,12 +19,13 @@ have_ffmpeg() {
   command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || return 1
   case "$(uname -s)" in
     Darwin) return 0 ;;
-    *) ldconfig -p 2>/dev/null | grep -qE 'libavformat\.so\.(59|60|61)' ;;
+    *) ldconfig -p 2>/dev/null | grep -E 'libavformat\.so\.(59|60|61)' >/dev/null ;;  # no -q: an early exit would SIGPIPE ldconfig under pipefail
   esac
 }
 have_nginx_rtmp() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
-  ls /usr/lib/nginx/modules/ngx_rtmp_module.so /usr/lib64/nginx/modules/ngx_rtmp_module.so 2>/dev/null | grep -q . || [ "$(uname -s)" = Darwin ]
+  # pipefail is on: test each candidate rather than piping ls (which fails when one of them is absent).
+  [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || [ -e /usr/lib64/nginx/modules/ngx_rtmp_module.so ] || [ "$(uname -s)" = Darwin ]
 }
 
 missing=()

@@ -57,6 +57,8 @@ public static class ReportPlot
             hist.AddRange(ys);
             histogram.Add.Histogram(hist);
             histogram.Axes.Margins(bottom: 0);
+            var pad = (hi - lo) * 0.02;
+            histogram.Axes.SetLimitsX(lo - pad, hi + pad);
         }
 
         multiplot.SavePng(path, width, height);

@@ -29,7 +29,15 @@ public readonly record struct TimecodeObservation(long Index, TimecodeReadFailur
 /// − code time. The code holds whole milliseconds (the creation time rounded down), so the latency is reported
 /// 0.5 ms below the difference with ±0.5 ms, plus the reading clock's own uncertainty.
 /// </summary>
-/// <remarks>Counters: <c>frames</c>, <c>unreadable_frames</c> (low contrast), <c>checksum_mismatches</c>.</remarks>
+/// <remarks>
+/// <para>FFmpeg probes a live input (up to 5 s) before decoding and then delivers the frames it held as fast as it
+/// decodes them: they would look late by the probe time, each a little less late than the one before. On a live
+/// input, frames are therefore not measured until the lateness has stopped falling: <see cref="SettledFrames"/>
+/// readable frames in a row, each no more than a quarter of the frame interval less late than the one before.
+/// Until then they count as <c>backlog_frames</c>. Files (read as fast as FFmpeg decodes, or at their own pace with
+/// <see cref="TimecodeReadOptions.RealTime"/>) are measured from the first frame.</para>
+/// <para>Counters: <c>frames</c>, <c>backlog_frames</c>, <c>unreadable_frames</c> (low contrast), <c>checksum_mismatches</c>.</para>
+/// </remarks>
 public sealed class TimecodeReader
 {
     /// <summary>Width the reader scales every picture to.</summary>
@@ -37,6 +45,9 @@ public sealed class TimecodeReader
 
     /// <summary>Height the reader scales every picture to.</summary>
     public const int ReadHeight = 360;
+
+    /// <summary>Readable frames in a row whose lateness no longer falls, to call a live input's backlog drained.</summary>
+    public const int SettledFrames = 5;
 
     private readonly TimecodeReadOptions _options;
 
@@ -77,6 +88,10 @@ public sealed class TimecodeReader
         await using var registration = cancellationToken.Register(ffmpeg.Kill).ConfigureAwait(false);
         var frame = new byte[ReadWidth * ReadHeight];
         long index = 0;
+        var caughtUp = _options.RealTime || File.Exists(_options.Input);
+        long? previousCodeMs = null;
+        long previousLateness = 0;
+        var settled = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             var filled = 0;
@@ -89,9 +104,24 @@ public sealed class TimecodeReader
             if (filled < frame.Length) break;
             var received = clock.Now();
             var failure = TimecodeFrame.TryRead(frame, ReadWidth, ReadHeight, out var codeMs);
+            if (!caughtUp && failure == TimecodeReadFailure.None)
+            {
+                var lateness = received.UnixMicroseconds - (codeMs * 1000);
+                if (previousCodeMs is long lastCode && codeMs > lastCode)
+                {
+                    var quarterInterval = (codeMs - lastCode) * 1000 / 4;
+                    settled = lateness >= previousLateness - quarterInterval ? settled + 1 : 0;
+                    caughtUp = settled >= SettledFrames;
+                }
+                previousCodeMs = codeMs;
+                previousLateness = lateness;
+            }
             recorder.Increment("frames");
             switch (failure)
             {
+                case TimecodeReadFailure.None when !caughtUp:
+                    recorder.Increment("backlog_frames");
+                    break;
                 case TimecodeReadFailure.None:
                     var latency = ((received.UnixMicroseconds - (codeMs * 1000)) / 1000.0) - 0.5;
                     recorder.Add(new LatencySample(received.UnixMicroseconds, latency, 0.5 + (received.UncertaintyMicroseconds / 1000.0)));

@@ -68,6 +68,8 @@ public sealed class TimecodeRenderer
             "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "gray", "-s", $"{o.Width}x{o.Height}",
             "-framerate", o.FrameRate.ToString(CultureInfo.InvariantCulture), "-i", "pipe:0",
+            // An explicit map: the tee muxer (one encode to several outputs) finds no streams without one.
+            "-map", "0:v",
             "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
             "-g", gop, "-b:v", o.Bitrate, "-maxrate", o.Bitrate, "-bufsize", o.Bitrate,
         };

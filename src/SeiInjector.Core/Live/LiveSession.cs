@@ -23,6 +23,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     private int _inputReconnects, _outputReconnects;
     private readonly IReadOnlySet<string> _deliveredBefore;
     private long _reservedThrough;
+    private bool _disposed;
 
     /// <summary>Creates the session; with an audit log, reserves the first block of sequence numbers at once.</summary>
     /// <param name="book">The cue book.</param>
@@ -138,12 +139,18 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _reserver?.Dispose();
+    public void Dispose()
+    {
+        // A reservation in flight finishes before this returns, and none starts after: the audit log may close next.
+        lock (_gate) _disposed = true;
+        _reserver?.Dispose();
+    }
 
     private void ReserveSequenceNumbers()
     {
         lock (_gate)
         {
+            if (_disposed) return;
             var next = _book.Snapshot().NextSequence;
             if (next + (ReservationBlock / 2) < _reservedThrough) return;
             _reservedThrough = next + ReservationBlock;

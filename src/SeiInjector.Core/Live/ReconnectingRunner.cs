@@ -56,7 +56,7 @@ public sealed class ReconnectingRunner
         var reconnect = IsNetworkInput(_options.InputUrl);
         var backoff = FirstBackoff;
         var sessions = 0;
-        long packets = 0, frames = 0, carriers = 0, seiBytes = 0;
+        long packets = 0, frames = 0, carriers = 0, seiBytes = 0, dropped = 0;
         while (!stop.IsCancellationRequested)
         {
             var pipeline = new InjectionPipeline(_options, _source);
@@ -77,6 +77,7 @@ public sealed class ReconnectingRunner
                 frames += report.VideoFrames;
                 carriers += report.CarrierFrames;
                 seiBytes += report.SeiBytes;
+                dropped += report.DroppedPackets;
                 if (report.Cancelled || !reconnect) break;
                 failed = LinkSide.Input;
                 reason = "the input ended (publisher gone)";
@@ -99,14 +100,24 @@ public sealed class ReconnectingRunner
         }
         _session.SetLink(LinkSide.Input, LinkState.Closed, null);
         _session.SetLink(LinkSide.Output, LinkState.Closed, null);
-        return new PipelineReport(packets, frames, carriers, seiBytes, stop.IsCancellationRequested);
+        return new PipelineReport(packets, frames, carriers, seiBytes, stop.IsCancellationRequested, dropped);
     }
 
-    // A dropped or refused connection, a stall or a broken stream is worth another attempt; a wrong URL, format or
-    // option (no AVERROR code, or EINVAL) fails the same way every time, so it ends the run with its message.
-    private static bool IsLinkFailure(FFmpegException e) => e.ErrorCode != 0 && e.ErrorCode != InvalidArgument;
+    // A dropped or refused connection, a stall or a broken stream is worth another attempt. A wrong URL, path, format
+    // or option fails the same way every time: it ends the run with its message instead of retrying for ever.
+    private static bool IsLinkFailure(FFmpegException e) => e.ErrorCode != 0 && !ConfigurationErrors.Contains(e.ErrorCode);
 
-    private const int InvalidArgument = -22;
+    private static readonly int[] ConfigurationErrors =
+    [
+        -1,          // AVERROR(EPERM)
+        -2,          // AVERROR(ENOENT): no such file or directory
+        -13,         // AVERROR(EACCES)
+        -22,         // AVERROR(EINVAL)
+        -1330794744, // AVERROR_PROTOCOL_NOT_FOUND
+        -1296385272, // AVERROR_DEMUXER_NOT_FOUND
+        -1481985528, // AVERROR_MUXER_NOT_FOUND
+        -1414549496, // AVERROR_OPTION_NOT_FOUND
+    ];
 
     // FFmpegInterop names the operation in each error: output ones open, write or finish the output.
     private static LinkSide SideOf(FFmpegException e) =>

@@ -56,6 +56,40 @@ public sealed class InjectorClockTests
     }
 
     [Test]
+    public async Task SeiProbe_WithTheWrongPublicKey_MeasuresNothing_AndCountsTheRejections()
+    {
+        var dir = Directory.CreateTempSubdirectory("inject-clock-");
+        try
+        {
+            using var key = SigningKey.Generate(3);
+            using var other = SigningKey.Generate(3);
+            var keyPath = Path.Combine(dir.FullName, "signing.pem");
+            File.WriteAllText(keyPath, key.ExportPem());
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var output = Path.Combine(dir.FullName, "out.mp4");
+            var run = FFmpegCli.Run("dotnet", [SeiInjectorProgram.Path, "run", "-i", TestMedia.Get(VideoProfile.H265Main, Container.Mp4), "-o", output,
+                "--key", keyPath, "--heartbeat", "frame"]);
+            Assert.That(run.ExitCode, Is.Zero, run.StdErr);
+
+            var wrong = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
+            await new SeiInstrument(new SeiProbeOptions { Input = output }, new KeyRing(other.PublicKey), HostClock.Instance, wrong, TextWriter.Null).RunAsync(CancellationToken.None);
+            var right = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
+            await new SeiInstrument(new SeiProbeOptions { Input = output }, new KeyRing(key.PublicKey), HostClock.Instance, right, TextWriter.Null).RunAsync(CancellationToken.None);
+            Assert.Multiple(() =>
+            {
+                Assert.That(wrong.Count, Is.Zero);
+                Assert.That(wrong.GetCounter("rejected_bad_signature"), Is.EqualTo(TestMedia.FrameCount));
+                Assert.That(right.Count, Is.EqualTo(TestMedia.FrameCount), "H.265 in MP4 (hvcC framing): one heartbeat per frame");
+                Assert.That(right.GetCounter("backlog_heartbeats"), Is.Zero, "a file is measured from its first packet");
+            });
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public void Run_WithAClockServiceThatDoesNotAnswer_FailsNamingIt()
     {
         var dir = Directory.CreateTempSubdirectory("inject-clock-");

@@ -119,4 +119,53 @@ public sealed class TimecodeTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Test]
+    [NonParallelizable]
+    public async Task LivePath_ThroughUdpRelayHolding300ms_MovesTheMedianBy300ms()
+    {
+        var portA = FreeUdpPort();
+        var portB = FreeUdpPort();
+        using var relay = new UdpDelayRelay(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, portB), TimeSpan.FromMilliseconds(300), TimeSpan.Zero);
+        // One encode, sent twice with FFmpeg's tee muxer: straight to viewer A, and through the relay to viewer B.
+        var renderer = new TimecodeRenderer(new TimecodeRenderOptions
+        {
+            Width = 640,
+            Height = 360,
+            Bitrate = "500k",
+            Format = "tee",
+            Output = $"[f=mpegts]udp://127.0.0.1:{portA}?pkt_size=1316|[f=mpegts]udp://127.0.0.1:{relay.LocalEndPoint.Port}?pkt_size=1316",
+        });
+        var a = new LatencyRecorder("timecode", DateTimeOffset.UtcNow);
+        var b = new LatencyRecorder("timecode", DateTimeOffset.UtcNow);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(14));
+        var readA = new TimecodeReader(new TimecodeReadOptions { Input = $"udp://127.0.0.1:{portA}" }).ReadAsync(HostClock.Instance, a, stop.Token);
+        var readB = new TimecodeReader(new TimecodeReadOptions { Input = $"udp://127.0.0.1:{portB}" }).ReadAsync(HostClock.Instance, b, stop.Token);
+        await Task.Delay(500);
+        await renderer.RenderAsync(HostClock.Instance, null, realTime: true, stop.Token);
+        await Task.WhenAll(readA, readB);
+        var sa = a.Summarize();
+        var sb = b.Summarize();
+        await TestContext.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"direct: {sa.Count} frames, median {sa.P50Milliseconds:0.0} ms (p95 {sa.P95Milliseconds:0.0}); through the 300 ms relay: {sb.Count} frames, median {sb.P50Milliseconds:0.0} ms (p95 {sb.P95Milliseconds:0.0}); " +
+            $"moved {sb.P50Milliseconds - sa.P50Milliseconds:0.0} ms; backlog {a.GetCounter("backlog_frames")} / {b.GetCounter("backlog_frames")}, unreadable {a.GetCounter("unreadable_frames")} / {b.GetCounter("unreadable_frames")}"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(sa.Count, Is.GreaterThan(75));
+            Assert.That(sb.Count, Is.GreaterThan(75));
+            // A live reader's median is frame-granular: one run in five here came out one 40 ms frame later on one
+            // side (341.5 ms moved), cause not found. So: one frame period plus 10 ms of the relay's own scheduling.
+            Assert.That(sb.P50Milliseconds - sa.P50Milliseconds, Is.EqualTo(300).Within(50), "within a frame period (25 fps) and the relay's scheduling");
+            Assert.That(a.GetCounter("unreadable_frames") + a.GetCounter("checksum_mismatches"), Is.Zero);
+            Assert.That(a.GetCounter("backlog_frames"), Is.GreaterThan(0), "FFmpeg's probe backlog was seen");
+            Assert.That(sa.P95Milliseconds, Is.LessThan(sa.P50Milliseconds + 100), "and left out of the figures");
+        });
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+    }
 }

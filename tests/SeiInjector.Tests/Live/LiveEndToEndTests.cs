@@ -239,6 +239,22 @@ public class LiveEndToEndTests
         });
     }
 
+    [Test]
+    public void OutputPathThatCannotExist_IsNotRetried_TheRunFailsNamingIt()
+    {
+        var audit = Path.Combine(_dir, "bad-output.jsonl");
+        var file = Path.Combine(_dir, "no-such-folder", "out.flv");
+        using var publisher = Publisher.Start(_clip, _server.Url("bad-output-in"));
+        using var injector = Injector.StartToFile(_server, "bad-output-in", file, "flv", Key, TokenFile, audit);
+        Assert.That(injector.WaitForExit(Patience), Is.True, "a wrong output path must end the run, not be retried:\n" + injector.Log);
+        Assert.Multiple(() =>
+        {
+            Assert.That(injector.ExitCode, Is.EqualTo(1));
+            Assert.That(injector.Log, Does.Contain("opening output " + file));
+            Assert.That(File.ReadAllLines(audit)[^1], Does.Contain("\"event\":\"stopped\"").And.Contain("failed: opening output"));
+        });
+    }
+
     // The reader finds the cue on a frame whose offset to the target is the one the injector logged: the right frame
     // even though nginx rebases every player's timestamps.
     private static void AssertReaderAgreesWithAudit(string id, IReadOnlyList<InspectedMessage> seen, AuditReplay log)
@@ -370,6 +386,15 @@ public class LiveEndToEndTests
             _process.WaitForExit();
             return _process.ExitCode;
         }
+
+        public bool WaitForExit(TimeSpan timeout)
+        {
+            if (!_process.WaitForExit(timeout)) return false;
+            _process.WaitForExit();
+            return true;
+        }
+
+        public int ExitCode => _process.ExitCode;
 
         /// <summary>kill -9: the host dies mid-run.</summary>
         public void Kill()

@@ -135,7 +135,8 @@ public class InjectionOracleTests
         var uuid = CatEveningSei.Uuid.ToArray();
         var at = bytes.AsSpan().IndexOf(uuid);
         Assume.That(at, Is.GreaterThan(0));
-        // Flip the lowest bit of a byte inside the signature: the SEI syntax stays intact, only the signature breaks.
+        // Flip the lowest bit of a byte of the signed body (never 00-03, so emulation prevention is untouched): the
+        // SEI syntax stays intact, only the signature no longer matches.
         var target = at + CatEveningSei.BodyOffset + 40;
         while (bytes[target] <= 3) target++;
         bytes[target] ^= 0x01;
