@@ -80,8 +80,7 @@ public class RealStreamTests
         }
     }
 
-    [TestCase(VideoProfile.H264HighBPyramid)]
-    [TestCase(VideoProfile.H265Main10)]
+    [TestCaseSource(nameof(Profiles))]
     public void Mp4Packets_NalBytes_EqualWhatFFmpegsAnnexBFilterWrites(VideoProfile profile)
     {
         var codec = CodecOf(profile);
