@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 using System.Text.Json;
 using CatEvening.ClockSync;
 using CatEvening.LatencyProbe.Reporting;
@@ -23,10 +22,11 @@ internal static class ClockCommand
         {
             var endpoint = Endpoint.Resolve(result.GetValue(listen)!);
             using var server = new ClockServer(endpoint, HostClock.Instance);
+            using var interrupt = new Interrupt(cancel);
             Console.Error.WriteLine($"clock: serving udp://{server.LocalEndPoint} and http://{server.LocalEndPoint}/ (Ctrl+C to stop)");
             try
             {
-                await Task.Delay(Timeout.Infinite, cancel).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, interrupt.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -28,7 +28,8 @@ internal static class DeviceCommand
             };
             var recorder = new LatencyRecorder("device", DateTimeOffset.UtcNow);
             var instrument = new DeviceInstrument(options, recorder, Console.Error);
-            var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result), instrument.RunAsync, cancel).ConfigureAwait(false);
+            using var interrupt = new Interrupt(cancel);
+            var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result), instrument.RunAsync, interrupt.Token).ConfigureAwait(false);
             return Program.Finish(report);
         });
         return command;

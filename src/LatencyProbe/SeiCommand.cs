@@ -40,9 +40,10 @@ internal static class SeiCommand
             var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
             var options = new SeiProbeOptions { Input = result.GetValue(url)!, InputFormat = result.GetValue(inputFormat), RealTime = result.GetValue(realTime) };
             var instrument = new SeiInstrument(options, keys, source.Clock, recorder, Console.Error);
+            using var interrupt = new Interrupt(cancel);
             try
             {
-                var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result), instrument.RunAsync, cancel).ConfigureAwait(false);
+                var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result), instrument.RunAsync, interrupt.Token).ConfigureAwait(false);
                 return Program.Finish(report);
             }
             catch (Exception e) when (e is FFmpegException or InvalidOperationException)

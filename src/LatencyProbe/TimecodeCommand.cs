@@ -39,7 +39,8 @@ internal static class TimecodeCommand
                 Console.Error.WriteLine($"--size '{sizeText}' is not WIDTHxHEIGHT");
                 return 2;
             }
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            using var interrupt = new Interrupt(cancel);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token);
             if (result.GetValue(duration) is { } d)
             {
                 if (!RunLimits.TryParseDuration(d, out var span))
@@ -88,10 +89,11 @@ internal static class TimecodeCommand
             var recorder = new LatencyRecorder("timecode", DateTimeOffset.UtcNow);
             var reader = new TimecodeReader(new TimecodeReadOptions { Input = result.GetValue(input)!, RealTime = result.GetValue(realTime) });
             using var source = await ClockOption.OpenAsync(result.GetValue(clock), cancel).ConfigureAwait(false);
+            using var interrupt = new Interrupt(cancel);
             try
             {
                 var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result),
-                    token => reader.ReadAsync(source.Clock, recorder, token), cancel).ConfigureAwait(false);
+                    token => reader.ReadAsync(source.Clock, recorder, token), interrupt.Token).ConfigureAwait(false);
                 return Program.Finish(report);
             }
             catch (InvalidOperationException e)

@@ -160,14 +160,6 @@ public sealed class NginxRtmp : IDisposable
         while (CanConnect() && DateTime.UtcNow < deadline) Thread.Sleep(20);
     }
 
-    /// <summary>Stops the server, waits <paramref name="downtime"/>, and starts it again on the same port.</summary>
-    public void Restart(TimeSpan downtime)
-    {
-        Stop();
-        Thread.Sleep(downtime);
-        Start();
-    }
-
     /// <inheritdoc/>
     public void Dispose()
     {

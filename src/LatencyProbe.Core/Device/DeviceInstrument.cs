@@ -77,6 +77,7 @@ public sealed class DeviceInstrument
     private void Run(CancellationToken cancellationToken)
     {
         var connectedOnce = false;
+        string? lastFailure = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             SerialPort? port = null;
@@ -94,9 +95,10 @@ public sealed class DeviceInstrument
                     _recorder.Increment("disconnects");
                     _log.WriteLine($"device: {_options.PortName} went away ({e.Message}); waiting for it");
                 }
-                else if (!connectedOnce)
+                else if (!connectedOnce && e.Message != lastFailure)
                 {
-                    _log.WriteLine($"device: cannot open {_options.PortName} ({e.Message}); retrying");
+                    _log.WriteLine($"device: cannot open {_options.PortName} ({e.Message}); retrying every {_options.ReconnectInterval.TotalSeconds:0.#} s");
+                    lastFailure = e.Message;
                 }
                 Flush();
             }

@@ -43,15 +43,6 @@ public sealed class AddedLatency
         }
     }
 
-    /// <summary>Samples recorded since the start.</summary>
-    public long Count
-    {
-        get
-        {
-            lock (_window) return _count;
-        }
-    }
-
     /// <summary>The percentiles over the recent window, and the run's cumulative histogram.</summary>
     public AddedLatencySnapshot Snapshot()
     {

@@ -75,6 +75,36 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task CtrlC_EndsTheRun_AndTheReportIsStillWritten()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"interrupted-{Guid.NewGuid():N}.json");
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "latency-probe.dll"), "device", "/dev/no-such-probe", "--json", json, "--quiet" })
+            info.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // Long enough for the program to be running its instrument, as a technician's Ctrl+C would find it.
+            await Task.Delay(1500);
+            FFmpegCli.Run("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).EnsureSuccess("kill -INT");
+            Assert.That(process.WaitForExit(10_000), Is.True, "SIGINT ends the run");
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.Multiple(() =>
+            {
+                Assert.That(process.ExitCode, Is.EqualTo(1), "no samples");
+                Assert.That(doc.RootElement.GetProperty("samples").GetInt32(), Is.Zero);
+                Assert.That(stderr.Result, Does.Contain("cannot open /dev/no-such-probe"));
+            });
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            File.Delete(json);
+        }
+    }
+
+    [Test]
     public void UnknownDuration_IsAUsageError()
     {
         var run = Probe("device", "/dev/null", "--duration", "soon");
