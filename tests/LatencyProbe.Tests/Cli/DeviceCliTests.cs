@@ -6,6 +6,7 @@ namespace CatEvening.LatencyProbe.Tests.Cli;
 
 /// <summary><c>latency-probe device</c> as a program, reading a pseudo-terminal that stands in for the probe.</summary>
 [TestFixture]
+[Platform(Include = "Linux", Reason = "the pseudo-terminal comes from glibc's openpty")]
 public sealed class DeviceCliTests
 {
     [Test]

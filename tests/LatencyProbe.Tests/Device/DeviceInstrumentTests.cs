@@ -5,6 +5,7 @@ namespace CatEvening.LatencyProbe.Tests.Device;
 
 /// <summary>The instrument end to end over a pseudo-terminal standing in for the probe's USB serial port.</summary>
 [TestFixture]
+[Platform(Include = "Linux", Reason = "the pseudo-terminal comes from glibc's openpty")]
 public sealed class DeviceInstrumentTests
 {
     private sealed class Session : IAsyncDisposable

@@ -211,6 +211,45 @@ public class LiveEndToEndTests
     }
 
     [Test]
+    public void IngestRestart_WhileTheSourceRuns_IsAnOutputDrop_AndTheCueFiredMeanwhileGoesOutAfterIt()
+    {
+        var audit = Path.Combine(_dir, "ingest.jsonl");
+        using var ingest = NginxRtmp.StartPrivate();
+        using var publisher = Publisher.Start(_clip, _server.Url("ingest-in"));
+        using var injector = Injector.Start(_server.Url("ingest-in"), ingest.Url("ingest-out"), "flv", Key, TokenFile, audit);
+        using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
+        WaitForStatus(api, s => s.Frames > 25, "the injector to go live", injector);
+
+        ingest.Stop();
+        WaitForStatus(api, s => s.Output == LinkState.Reconnecting, "the output drop to show", injector);
+        var closesSoon = DateTimeOffset.UtcNow.AddMilliseconds(200);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Fire(api, """{"id":"meanwhile","duration":"30s"}""").Status, Is.EqualTo(201));
+            Assert.That(Fire(api, $$"""{"id":"too-late","at":"{{closesSoon:O}}","duration":"300ms"}""").Status, Is.EqualTo(201));
+        });
+        Thread.Sleep(TimeSpan.FromSeconds(1.5));
+        ingest.Start();
+        using var reader = Reader.Start(ingest.Url("ingest-out"), _publicKey);
+        WaitForStatus(api, s => s.Output == LinkState.Connected && s.OutputReconnects == 1 && s.Cues.Delivered == 1 && s.Cues.Expired == 1,
+            "the output to come back, 'meanwhile' to go out and 'too-late' to expire", injector);
+        Thread.Sleep(TimeSpan.FromSeconds(1));
+        Assert.That(injector.Stop(), Is.Zero, injector.Log);
+        var seen = reader.Finish();
+
+        var lines = File.ReadAllLines(audit);
+        var firstDrop = lines.First(l => l.Contains("\"state\":\"reconnecting\"", StringComparison.Ordinal));
+        var log = AuditReplay.Load(audit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstDrop, Does.Contain("\"event\":\"output\""), "the failed write is reported as the output's drop");
+            Assert.That(log.Find("too-late")!.State, Is.EqualTo(AuditCueState.Expired));
+            Assert.That(log.Find("meanwhile")!.WasDelivered, Is.True);
+            AssertReaderAgreesWithAudit("meanwhile", seen, log);
+        });
+    }
+
+    [Test]
     public void SigInt_FinishesTheOutputFile_WithItsTrailer_AndExitsZero()
     {
         var audit = Path.Combine(_dir, "sigint.jsonl");
@@ -374,6 +413,9 @@ public class LiveEndToEndTests
 
         public static Injector Start(NginxRtmp server, string input, string output, string key, string tokenFile, string audit) =>
             new(server.Url(input), server.Url(output), "flv", key, tokenFile, audit);
+
+        public static Injector Start(string inputUrl, string outputUrl, string format, string key, string tokenFile, string audit) =>
+            new(inputUrl, outputUrl, format, key, tokenFile, audit);
 
         public static Injector StartToFile(NginxRtmp server, string input, string file, string format, string key, string tokenFile, string audit) =>
             new(server.Url(input), file, format, key, tokenFile, audit);
