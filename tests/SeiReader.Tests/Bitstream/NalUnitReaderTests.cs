@@ -114,6 +114,46 @@ public class NalUnitReaderTests
     }
 
     [Test]
+    public void EveryFraming_RandomSplits_YieldTheSameNalUnits()
+    {
+        var random = new Random(11);
+        byte[][] nals = [Nals.H265Aud, Nals.H265Vps, Nals.H265Sps, Nals.H265Pps, Nals.H265Idr, Nals.Hostile(random, 300), Nals.H265TrailTid2];
+        nals[5][0] = 0x02;
+        nals[5][1] = 0x01;
+        nals[5][^1] = 0x80;
+        foreach (var framing in Nals.AllFramings)
+        {
+            byte[] whole = framing.IsAnnexB ? Nals.AnnexB([.. nals.Select(EscapeBody)]) : Nals.Framed(framing, [.. nals.Where(n => n.Length < 256)]);
+            var expected = Nals.ReadAll(whole, VideoCodec.H265, framing).Select(n => n.GetBytes(whole).ToArray()).ToList();
+            for (int round = 0; round < 50; round++)
+            {
+                var got = new List<byte[]>();
+                int start = 0, end = 0;
+                while (true)
+                {
+                    end = Math.Min(whole.Length, end + random.Next(1, 40));
+                    bool final = end == whole.Length;
+                    var chunk = whole.AsSpan(start, end - start);
+                    var reader = new NalUnitReader(chunk, VideoCodec.H265, framing, final);
+                    ReadStatus status;
+                    while ((status = reader.Read(out var nal)) == ReadStatus.Success) got.Add(nal.GetBytes(chunk).ToArray());
+                    Assert.That(status, Is.EqualTo(final ? ReadStatus.EndOfData : ReadStatus.NeedMoreData).Or.EqualTo(ReadStatus.EndOfData), $"{framing}");
+                    start += reader.BytesConsumed;
+                    if (final) break;
+                }
+                Assert.That(got, Is.EqualTo(expected), framing.ToString());
+            }
+        }
+    }
+
+    private static byte[] EscapeBody(byte[] nal)
+    {
+        var escaped = new byte[Rbsp.GetEscapedLength(nal)];
+        Rbsp.Escape(nal, escaped);
+        return escaped;
+    }
+
+    [Test]
     public void LengthPrefixed_NotFinalBlock_SaysHowManyBytesAreMissing()
     {
         var data = Nals.Framed(NalFraming.LengthPrefixed4, Nals.H264Idr);

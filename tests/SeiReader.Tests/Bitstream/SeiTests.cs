@@ -29,18 +29,28 @@ public class SeiTests
     [TestCase(256)]
     [TestCase(510)]
     [TestCase(511)]
-    public void Writer_PayloadSizesAroundFF_ReadBackExactly(int size)
+    public void Writer_PayloadTypeAndSizeAroundFF_ReadBackExactly(int size)
     {
+        var payload = Enumerable.Range(0, size).Select(i => (byte)(i % 5 == 0 ? 0 : i % 4)).ToArray();
         foreach (var codec in new[] { VideoCodec.H264, VideoCodec.H265 })
         {
             foreach (var framing in Nals.AllFramings)
             {
                 if (framing.LengthSize == 1 && size > 200) continue;
-                var payload = Enumerable.Range(0, size).Select(i => (byte)(i % 5 == 0 ? 0 : i % 4)).ToArray();
-                var nal = Nals.SeiNal(codec, framing, payload);
-                var read = ReadUserData(nal, codec, framing);
-                Assert.That(read, Has.Count.EqualTo(1), $"{codec} {framing}");
-                Assert.That(read[0], Is.EqualTo(payload), $"{codec} {framing}");
+                // payloadType = payloadSize = size: both 0xFF codings at their boundaries.
+                var nal = new byte[SeiNalWriter.GetLength(codec, framing, size, payload)];
+                Assert.That(SeiNalWriter.Write(codec, framing, size, payload, nal), Is.EqualTo(nal.Length));
+                var unit = Nals.ReadAll(nal, codec, framing).Single();
+                var scratch = new byte[nal.Length];
+                Assert.That(Rbsp.TryUnescape(unit.GetPayload(nal), scratch, out var rbsp), Is.True);
+                var reader = new SeiMessageReader(rbsp);
+                Assert.That(reader.Read(out var message), Is.EqualTo(ReadStatus.Success), $"{codec} {framing}");
+                Assert.That((message.PayloadType, message.Payload.ToArray()), Is.EqualTo((size, payload)), $"{codec} {framing}");
+                Assert.That(reader.Read(out _), Is.EqualTo(ReadStatus.EndOfData), $"{codec} {framing}");
+                if (size < UserDataUnregistered.UuidLength) continue;
+                // The same payloadSize as user_data_unregistered: UUID + (size - 16) bytes.
+                var userData = payload[UserDataUnregistered.UuidLength..];
+                Assert.That(ReadUserData(Nals.SeiNal(codec, framing, userData), codec, framing).Single(), Is.EqualTo(userData), $"{codec} {framing}");
             }
         }
     }
