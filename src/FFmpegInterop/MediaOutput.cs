@@ -40,9 +40,27 @@ public sealed class MediaOutput : IDisposable
     /// <summary>The output streams, in index order.</summary>
     public IReadOnlyList<MediaStream> Streams => _streams;
 
+    /// <summary>
+    /// The muxer a streaming URL implies, where FFmpeg's own guess (by extension only) finds none:
+    /// <c>flv</c> for rtmp/rtmps/rtmpt, <c>mpegts</c> for srt/udp/tcp. Null for anything else.
+    /// </summary>
+    /// <param name="url">Destination URL.</param>
+    public static string? DefaultFormatForUrl(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var colon = url.IndexOf("://", StringComparison.Ordinal);
+        if (colon <= 0) return null;
+        return url[..colon].ToLowerInvariant() switch
+        {
+            "rtmp" or "rtmps" or "rtmpt" or "rtmpe" or "rtmpte" or "rtmpts" => "flv",
+            "srt" or "udp" or "tcp" => "mpegts",
+            _ => null,
+        };
+    }
+
     /// <summary>Creates a muxer for <paramref name="url"/>; nothing is opened or written until <see cref="WriteHeader"/>.</summary>
     /// <param name="url">Destination.</param>
-    /// <param name="formatName">Muxer short name, or null to choose it from the URL or extension.</param>
+    /// <param name="formatName">Muxer short name, or null to choose it from the URL's scheme (<see cref="DefaultFormatForUrl"/>) or extension.</param>
     /// <param name="ioTimeout">Longest any single blocking write may take before it fails.</param>
     /// <exception cref="FFmpegException">No muxer matches the name or the URL.</exception>
     public static MediaOutput Create(string url, string? formatName, TimeSpan ioTimeout)
@@ -53,6 +71,7 @@ public sealed class MediaOutput : IDisposable
         var handle = new OutputContextHandle(interrupt);
         try
         {
+            formatName ??= DefaultFormatForUrl(url);
             var result = AvFormat.avformat_alloc_output_context2(out var context, 0, formatName, url);
             if (result < 0 || context == 0)
             {

@@ -68,6 +68,25 @@ public class FFmpegInteropTests
         Assert.That(() => MediaOutput.Create("/tmp/x.unknown-extension", null, TimeSpan.FromSeconds(5)), Throws.TypeOf<FFmpegException>().With.Message.Contains("--output-format"));
     }
 
+    [TestCase("rtmp://127.0.0.1:1935/live/main", "flv")]
+    [TestCase("RTMPS://cdn.example/ingest/key", "flv")]
+    [TestCase("srt://127.0.0.1:9000?mode=caller", "mpegts")]
+    [TestCase("udp://127.0.0.1:1234", "mpegts")]
+    [TestCase("tcp://127.0.0.1:1234", "mpegts")]
+    [TestCase("/tmp/out.mp4", null)]
+    [TestCase("pipe:1", null)]
+    public void StreamingUrls_ImplyTheirMuxer(string url, string? expected)
+    {
+        Assert.That(MediaOutput.DefaultFormatForUrl(url), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void RtmpOutputWithoutFormat_GetsTheFlvMuxer()
+    {
+        using var output = MediaOutput.Create("rtmp://127.0.0.1:9/live/never-opened", null, TimeSpan.FromSeconds(5));
+        Assert.That(output.FormatName, Is.EqualTo("flv"));
+    }
+
     [Test]
     public void StalledNetworkInput_TimesOutInsteadOfHanging()
     {
