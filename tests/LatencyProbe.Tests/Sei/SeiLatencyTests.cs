@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using CatEvening.ClockSync;
@@ -30,7 +29,7 @@ public sealed class SeiLatencyTests
         var stream = "probe-" + Guid.NewGuid().ToString("N")[..8];
         using var relay = new TcpDelayRelay(new IPEndPoint(IPAddress.Parse(server.Host), server.Port), TimeSpan.FromMilliseconds(300));
 
-        using var publisher = StartPublisher(server.Url(stream), keyPath, seconds: 24);
+        using var publisher = LivePublisher.Start(server.Url(stream), "flv", keyPath, seconds: 24);
         try
         {
             try
@@ -77,48 +76,5 @@ public sealed class SeiLatencyTests
             var instrument = new SeiInstrument(new SeiProbeOptions { Input = url }, new KeyRing(key.PublicKey), HostClock.Instance, recorder, TextWriter.Null);
             return (instrument, recorder);
         }
-    }
-
-    private sealed class Publisher(Process process, StringWriter log) : IDisposable
-    {
-        public string Log => log.ToString();
-
-        public void Kill()
-        {
-            try
-            {
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-        }
-
-        public void Dispose()
-        {
-            Kill();
-            process.Dispose();
-        }
-    }
-
-    /// <summary>ffmpeg (real-time testsrc, x264 zero latency) piped into sei-inject run with a heartbeat on every frame.</summary>
-    private static Publisher StartPublisher(string url, string keyPath, int seconds)
-    {
-        var injector = Clock.SeiInjectorProgram.Path;
-        var script = string.Create(CultureInfo.InvariantCulture,
-            $"ffmpeg -hide_banner -loglevel error -nostdin -re -f lavfi -i testsrc2=size=320x240:rate=25 -t {seconds} " +
-            $"-c:v libx264 -preset veryfast -tune zerolatency -g 25 -pix_fmt yuv420p -f flv pipe:1 | " +
-            $"dotnet '{injector}' run -i pipe:0 --input-format flv -o '{url}' --output-format flv --key '{keyPath}' --heartbeat frame");
-        var info = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(script);
-        var process = Process.Start(info)!;
-        var log = new StringWriter();
-        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
-        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        return new Publisher(process, log);
     }
 }
