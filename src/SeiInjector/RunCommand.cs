@@ -52,11 +52,17 @@ internal static class RunCommand
             CustomParser = r => ParseDuration(r, "--io-timeout"),
         };
 
+        var analyzeDuration = new Option<TimeSpan?>("--analyze-duration")
+        {
+            Description = "How much of the input FFmpeg probes before going live, e.g. 500ms (FFmpeg's default is 5s). Less starts a live input sooner, with no startup burst; too little may miss an audio stream announced late.",
+            CustomParser = r => ParseDuration(r, "--analyze-duration"),
+        };
+
         var clock = new Option<string?>("--clock") { Description = "Stamp heartbeats with the clock of a CatEvening clock service (latency-probe clock serve) at HOST:PORT, and its uncertainty." };
 
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, clock,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, analyzeDuration, clock,
         };
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
@@ -88,6 +94,7 @@ internal static class RunCommand
                 InputFormat = parsed.GetValue(inputFormat),
                 OutputFormat = parsed.GetValue(outputFormat),
                 IoTimeout = parsed.GetValue(ioTimeout),
+                AnalyzeDuration = parsed.GetValue(analyzeDuration),
             };
             return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock);
         });

@@ -62,6 +62,7 @@ public class SeiInjectCliTests
     [TestCase(new[] { "run", "-i", "in.flv" }, "--output")]
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--heartbeat", "often" }, "--heartbeat 'often'")]
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--repeat", "-1" }, "--repeat")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--analyze-duration", "soon" }, "--analyze-duration")]
     [TestCase(new[] { "run", "--frobnicate" }, "--frobnicate")]
     [TestCase(new[] { "keygen", "--private", "a", "--public", "b", "--key-id", "70000" }, "--key-id")]
     public void BadCommandLine_ExitsWith2_NamingTheOption(string[] args, string named)
@@ -155,7 +156,7 @@ public class SeiInjectCliTests
     {
         var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
         var output = Path.Combine(_work, "piped.ts");
-        var r = FFmpegCli.Run("sh", ["-c", $"dotnet '{Cli}' run -i pipe:0 --input-format mpegts -o pipe:1 --output-format mpegts --key '{_privateKey}' < '{input}' > '{output}'"]);
+        var r = FFmpegCli.Run("sh", ["-c", $"dotnet '{Cli}' run -i pipe:0 --input-format mpegts --analyze-duration 500ms -o pipe:1 --output-format mpegts --key '{_privateKey}' < '{input}' > '{output}'"]);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
         Assert.That(FFmpegCli.VideoFrameMd5(output), Is.EqualTo(FFmpegCli.VideoFrameMd5(input)));
         Assert.That(Probe.VideoFrames(output).Zip(Probe.VideoFrames(input)).Count(f => f.First.Unregistered > f.Second.Unregistered), Is.EqualTo(2), "a heartbeat per second");
