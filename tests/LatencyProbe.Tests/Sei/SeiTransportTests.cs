@@ -17,6 +17,9 @@ namespace CatEvening.LatencyProbe.Tests.Sei;
 [NonParallelizable]
 public sealed class SeiTransportTests
 {
+    /// <summary>Heartbeats each test waits for: three seconds of a 25 fps stream.</summary>
+    private const int Wanted = 75;
+
     private DirectoryInfo _dir = null!;
     private SigningKey _key = null!;
     private string _keyPath = null!;
@@ -41,25 +44,54 @@ public sealed class SeiTransportTests
     [Test]
     public async Task Srt_CallerPullingFromAListeningInjector_ReportsVerifiedHeartbeats()
     {
-        var port = FreeUdpPort();
+        var port = FreePort(SocketType.Dgram, ProtocolType.Udp);
         using var publisher = LivePublisher.Start($"srt://127.0.0.1:{port}?mode=listener", "mpegts", _keyPath, seconds: 30);
+        await ReadAndCheck("srt", $"srt://127.0.0.1:{port}?mode=caller", publisher, maxMedianMilliseconds: 2000);
+    }
+
+    [Test]
+    public async Task Hls_PlaylistServedOverHttpWhileSegmented_ReportsVerifiedHeartbeats()
+    {
+        var hls = _dir.CreateSubdirectory("hls");
+        var playlist = Path.Combine(hls.FullName, "live.m3u8");
+        using var publisher = LivePublisher.Start("pipe:1", "mpegts", _keyPath, seconds: 30,
+            then: $"ffmpeg -hide_banner -loglevel error -nostdin -f mpegts -i pipe:0 -c copy -f hls -hls_time 1 -hls_list_size 6 '{playlist}'");
+        using var server = new StaticHttpServer(hls.FullName);
+        // A live HLS viewer is a segment or more behind: the heartbeats are seconds old when read, never minutes.
+        await ReadAndCheck("hls", $"{server.Prefix}live.m3u8", publisher, maxMedianMilliseconds: 15000);
+    }
+
+    [Test]
+    public async Task HttpFlv_ProgressiveFlvBodyFromAnHttpServer_ReportsVerifiedHeartbeats()
+    {
+        var port = FreePort(SocketType.Stream, ProtocolType.Tcp);
+        var url = $"http://127.0.0.1:{port}/live.flv";
+        // FFmpeg's own HTTP server (-listen 1) sends the FLV as one endless chunked body, as HTTP-FLV servers do.
+        using var publisher = LivePublisher.Start("pipe:1", "flv", _keyPath, seconds: 30,
+            then: $"ffmpeg -hide_banner -loglevel error -nostdin -f flv -i pipe:0 -c copy -f flv -listen 1 '{url}'");
+        await ReadAndCheck("http-flv", url, publisher, maxMedianMilliseconds: 2000);
+    }
+
+    /// <summary>
+    /// Runs the probe on <paramref name="url"/> until it has <see cref="Wanted"/> heartbeats, calling again while the
+    /// server is not up yet, then checks what it reported.
+    /// </summary>
+    private async Task ReadAndCheck(string transport, string url, LivePublisher publisher, double maxMedianMilliseconds)
+    {
         var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(40));
-        const int Wanted = 75;
-        var url = $"srt://127.0.0.1:{port}?mode=caller";
         var failures = new List<string>();
-        // The injector listens only once ffmpeg and dotnet have started: call until it answers.
         while (!stop.IsCancellationRequested)
         {
             var instrument = new SeiInstrument(new SeiProbeOptions { Input = url }, new KeyRing(_key.PublicKey), HostClock.Instance, recorder, TextWriter.Null);
-            // Stop as a viewer would, while the stream still runs: a live SRT stream that ends reads as an I/O error.
+            // Stop as a viewer would, while the stream still runs: a live stream that ends may read as an I/O error.
             instrument.HeartbeatRead += _ => { if (recorder.GetCounter("heartbeats") >= Wanted) stop.Cancel(); };
             try
             {
                 await instrument.RunAsync(stop.Token);
                 break;
             }
-            catch (FFmpegException e) when (recorder.GetCounter("heartbeats") == 0 && failures.Count < 30)
+            catch (FFmpegException e) when (recorder.GetCounter("heartbeats") == 0 && failures.Count < 60)
             {
                 failures.Add(e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(250), stop.Token);
@@ -68,18 +100,20 @@ public sealed class SeiTransportTests
 
         var report = recorder.ToReport(DateTimeOffset.UtcNow);
         await TestContext.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"srt: {report.Summary.Count} heartbeats, median {report.Summary.P50Milliseconds:0.0} ms, backlog {recorder.GetCounter("backlog_heartbeats")}, {failures.Count} calls before the listener answered"));
+            $"{transport}: {report.Summary.Count} heartbeats, median {report.Summary.P50Milliseconds:0.0} ms, " +
+            $"backlog {recorder.GetCounter("backlog_heartbeats")}, {failures.Count} attempts before the server answered"));
         Assert.Multiple(() =>
         {
-            Assert.That(report.Summary.Count, Is.GreaterThanOrEqualTo(Wanted), $"calls: {string.Join("\n", failures)}\npublisher:\n{publisher.Log}");
+            Assert.That(report.Summary.Count, Is.GreaterThanOrEqualTo(Wanted), $"attempts:\n{string.Join("\n", failures)}\npublisher:\n{publisher.Log}");
             Assert.That(recorder.GetCounter("rejected_bad_signature"), Is.Zero);
-            Assert.That(report.Summary.P50Milliseconds, Is.GreaterThan(0).And.LessThan(2000), "a live stream over loopback SRT");
+            Assert.That(report.Summary.P50Milliseconds, Is.GreaterThan(0).And.LessThan(maxMedianMilliseconds), $"a live stream over loopback {transport}");
         });
     }
 
-    private static int FreeUdpPort()
+    private static int FreePort(SocketType socketType, ProtocolType protocol)
     {
-        using var socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
+        using var socket = new Socket(AddressFamily.InterNetwork, socketType, protocol);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }
