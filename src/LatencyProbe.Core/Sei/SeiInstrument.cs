@@ -22,6 +22,15 @@ public sealed record SeiProbeOptions
 
     /// <summary>Fail when the input makes no progress for this long.</summary>
     public TimeSpan IoTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The first wait before reopening a network input (rtmp, srt, http(s), udp, tcp…) that ended or failed after it
+    /// had opened; each failed attempt doubles it up to <see cref="MaxReconnectDelay"/>. Files end at their end.
+    /// </summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest wait between two reconnection attempts.</summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>One verified heartbeat and the latency it gave.</summary>
@@ -43,7 +52,12 @@ public readonly record struct HeartbeatObservation(HeartbeatMessage Heartbeat, C
 /// measured until a read has had to wait for the network (the backlog is drained); they are counted as
 /// <c>backlog_heartbeats</c>. Files are not live and are measured from the start.</para>
 /// <para>Counters: <c>heartbeats</c>, <c>backlog_heartbeats</c>, <c>cues</c> (other verified messages),
-/// <c>repeats</c> (carousel copies), <c>rejected_&lt;reason&gt;</c> per <see cref="RejectionReason"/>, <c>malformed_sei</c>.</para>
+/// <c>repeats</c> (carousel copies), <c>rejected_&lt;reason&gt;</c> per <see cref="RejectionReason"/>, <c>malformed_sei</c>,
+/// <c>reconnects</c> (reopenings of a network input that ended or failed).</para>
+/// <para>A network input that ends or fails once it has been opened is reopened, after
+/// <see cref="SeiProbeOptions.ReconnectDelay"/> doubling up to <see cref="SeiProbeOptions.MaxReconnectDelay"/> (back to
+/// the first delay once a connection delivered video), until cancelled: a viewer keeps watching through a publisher's
+/// restart. The first opening is not retried, so a wrong URL fails at once; neither is an input without H.264 or H.265.</para>
 /// </remarks>
 public sealed class SeiInstrument
 {
@@ -77,18 +91,52 @@ public sealed class SeiInstrument
     /// <summary>Raised for every new verified heartbeat, on the reading thread.</summary>
     public event Action<HeartbeatObservation>? HeartbeatRead;
 
-    /// <summary>Reads until the stream ends or <paramref name="cancellationToken"/> fires.</summary>
-    /// <exception cref="FFmpegException">The input cannot be opened or read (timeouts included).</exception>
+    /// <summary>Reads until <paramref name="cancellationToken"/> fires or, for a file, the file ends.</summary>
+    /// <exception cref="FFmpegException">The input cannot be opened, or a file cannot be read (timeouts included).</exception>
     /// <exception cref="InvalidOperationException">The input has no H.264 or H.265 video stream.</exception>
     public Task RunAsync(CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() => Run(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private void Run(CancellationToken cancellationToken)
     {
+        var network = IsNetworkUrl(_options.Input);
+        var opened = false;
+        var delay = _options.ReconnectDelay;
+        while (true)
+        {
+            try
+            {
+                if (ReadSession(cancellationToken, ref opened)) delay = _options.ReconnectDelay;
+                if (!network || cancellationToken.IsCancellationRequested) return;
+                _log.WriteLine($"sei: {_options.Input} ended; reconnecting in {delay.TotalMilliseconds:0} ms");
+            }
+            catch (FFmpegException e) when (network && opened && !cancellationToken.IsCancellationRequested)
+            {
+                _log.WriteLine($"sei: {e.Message}; reconnecting in {delay.TotalMilliseconds:0} ms");
+            }
+            if (cancellationToken.WaitHandle.WaitOne(delay)) return;
+            _recorder.Increment("reconnects");
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+        }
+    }
+
+    /// <summary>rtmp(s), srt, http(s) (HTTP-FLV, HLS), udp, tcp…: anything with a scheme FFmpeg reads from the network.</summary>
+    private static bool IsNetworkUrl(string input)
+    {
+        var colon = input.IndexOf("://", StringComparison.Ordinal);
+        if (colon <= 0) return false;
+        var scheme = input[..colon].ToLowerInvariant();
+        return scheme is "rtmp" or "rtmps" or "rtmpt" or "rtmpe" or "rtmpte" or "rtmpts" or "srt" or "http" or "https" or "udp" or "tcp" or "rtp" or "rist" or "tls";
+    }
+
+    /// <summary>Opens the input once and reads it until it ends or the token fires; true when it delivered video.</summary>
+    private bool ReadSession(CancellationToken cancellationToken, ref bool opened)
+    {
         using var input = MediaInput.Open(_options.Input, _options.InputFormat, _options.IoTimeout);
         using var registration = cancellationToken.Register(input.Cancel);
         var video = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc)
             ?? throw new InvalidOperationException($"{_options.Input} has no H.264 or H.265 video stream ({string.Join(", ", input.Streams)})");
+        opened = true;
         var codec = video.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
         if (CodecConfiguration.TryParse(codec, video.Extradata, out var configuration, out var error, out var offset) != ReadStatus.Success)
             throw new InvalidOperationException($"{_options.Input}: codec configuration is malformed: {BitstreamException.Describe(error, offset)}");
@@ -100,6 +148,7 @@ public sealed class SeiInstrument
         var pace = Stopwatch.StartNew();
         long? firstDts = null;
         _caughtUp = _options.RealTime || File.Exists(_options.Input);
+        var delivered = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             ReadResult result;
@@ -112,9 +161,9 @@ public sealed class SeiInstrument
             }
             catch (FFmpegException) when (cancellationToken.IsCancellationRequested)
             {
-                return;
+                return delivered;
             }
-            if (result == ReadResult.EndOfStream) return;
+            if (result == ReadResult.EndOfStream) return delivered;
             if (result == ReadResult.TryAgain)
             {
                 Thread.Sleep(5);
@@ -123,6 +172,7 @@ public sealed class SeiInstrument
             try
             {
                 if (packet.StreamIndex != video.Index) continue;
+                delivered = true;
                 if (_options.RealTime) Pace(packet, video.TimeBase, pace, ref firstDts, cancellationToken);
                 var received = _clock.Now();
                 var data = packet.Data;
@@ -134,6 +184,7 @@ public sealed class SeiInstrument
                 packet.Unref();
             }
         }
+        return delivered;
     }
 
     private void ReadHeartbeats(ReadOnlySpan<byte> accessUnit, VideoCodec codec, NalFraming framing, byte[] scratch, ClockReading received)

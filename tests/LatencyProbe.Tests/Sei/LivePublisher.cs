@@ -29,12 +29,12 @@ internal sealed class LivePublisher : IDisposable
     /// Starts publishing <paramref name="seconds"/> of video to <paramref name="url"/> in <paramref name="outputFormat"/>;
     /// with <paramref name="then"/>, sei-inject's output (<c>pipe:1</c>) is piped into that shell command.
     /// </summary>
-    public static LivePublisher Start(string url, string outputFormat, string keyPath, int seconds, string? then = null)
+    public static LivePublisher Start(string url, string outputFormat, string keyPath, int seconds, string? then = null, string streamId = "catevening")
     {
         var script = string.Create(CultureInfo.InvariantCulture,
             $"ffmpeg -hide_banner -loglevel error -nostdin -re -f lavfi -i testsrc2=size=320x240:rate=25 -t {seconds} " +
             $"-c:v libx264 -preset veryfast -tune zerolatency -g 25 -pix_fmt yuv420p -f flv pipe:1 | " +
-            $"dotnet '{SeiInjectorProgram.Path}' run -i pipe:0 --input-format flv -o '{url}' --output-format {outputFormat} --key '{keyPath}' --heartbeat frame") +
+            $"dotnet '{SeiInjectorProgram.Path}' run -i pipe:0 --input-format flv -o '{url}' --output-format {outputFormat} --key '{keyPath}' --heartbeat frame --stream-id '{streamId}'") +
             (then is null ? "" : " | " + then);
         var info = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         info.ArgumentList.Add("-c");
@@ -47,6 +47,9 @@ internal sealed class LivePublisher : IDisposable
         process.BeginOutputReadLine();
         return new LivePublisher(process, log);
     }
+
+    /// <summary>Waits until the publisher has sent all it had and exited by itself.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
     public void Kill()
     {

@@ -1,0 +1,66 @@
+using System.Globalization;
+using CatEvening.ClockSync;
+using CatEvening.LatencyProbe.Reporting;
+using CatEvening.LatencyProbe.Sei;
+using CatEvening.SeiReader.Security;
+using CatEvening.Tests.Shared;
+
+namespace CatEvening.LatencyProbe.Tests.Sei;
+
+/// <summary>A live stream that ends is reopened: the probe keeps measuring through a publisher's restart.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class SeiReconnectTests
+{
+    [Test]
+    public async Task Rtmp_PublisherStopsThenPublishesAgain_ProbeReconnectsAndMeasuresTheSecondPublication()
+    {
+        using var server = NginxRtmp.StartShared();
+        var dir = Directory.CreateTempSubdirectory("sei-reconnect-");
+        using var key = SigningKey.Generate(7);
+        var keyPath = Path.Combine(dir.FullName, "signing.pem");
+        File.WriteAllText(keyPath, key.ExportPem());
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var stream = "reconnect-" + Guid.NewGuid().ToString("N")[..8];
+        const int Wanted = 50;
+        var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
+        var log = new StringWriter();
+        var instrument = new SeiInstrument(new SeiProbeOptions { Input = server.Url(stream) }, new KeyRing(key.PublicKey), HostClock.Instance, recorder, TextWriter.Synchronized(log));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        long secondStartMicros = long.MaxValue;
+        int first = 0, second = 0;
+        instrument.HeartbeatRead += observation =>
+        {
+            if (observation.Heartbeat.InjectionWallClockMicros < Interlocked.Read(ref secondStartMicros)) first++;
+            else if (++second >= Wanted) stop.Cancel();
+        };
+
+        using var firstPublisher = LivePublisher.Start(server.Url(stream), "flv", keyPath, seconds: 16, streamId: "first");
+        LivePublisher? secondPublisher = null;
+        try
+        {
+            server.WaitForPublishers(stream, 1, TimeSpan.FromSeconds(20));
+            var run = instrument.RunAsync(stop.Token);
+            Assert.That(firstPublisher.WaitForExit(TimeSpan.FromSeconds(40)), Is.True, "the first publication ends by itself");
+            Interlocked.Exchange(ref secondStartMicros, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+            // A restarted injector without an audit log counts its sequence numbers afresh: a new stream id keeps them clear of the replay window.
+            secondPublisher = LivePublisher.Start(server.Url(stream), "flv", keyPath, seconds: 30, streamId: "second");
+            await run;
+
+            await TestContext.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"first publication {first} heartbeats, second {second}, reconnects {recorder.GetCounter("reconnects")}, backlog {recorder.GetCounter("backlog_heartbeats")}\n{log}"));
+            Assert.Multiple(() =>
+            {
+                Assert.That(first, Is.GreaterThan(0), $"{firstPublisher.Log}\n{server.ErrorLog}");
+                Assert.That(second, Is.GreaterThanOrEqualTo(Wanted), $"{secondPublisher.Log}\n{log}");
+                Assert.That(recorder.GetCounter("reconnects"), Is.GreaterThanOrEqualTo(1));
+                Assert.That(recorder.GetCounter("rejected_bad_signature"), Is.Zero);
+            });
+        }
+        finally
+        {
+            secondPublisher?.Dispose();
+            dir.Delete(recursive: true);
+        }
+    }
+}
