@@ -56,7 +56,7 @@ public readonly record struct HeartbeatObservation(HeartbeatMessage Heartbeat, C
 /// <c>reconnects</c> (reopenings of a network input that ended or failed).</para>
 /// <para>A network input that ends or fails once it has been opened is reopened, after
 /// <see cref="SeiProbeOptions.ReconnectDelay"/> doubling up to <see cref="SeiProbeOptions.MaxReconnectDelay"/> (back to
-/// the first delay once a connection delivered video), until cancelled: a viewer keeps watching through a publisher's
+/// the first delay once a connection delivered a new verified message), until cancelled: a viewer keeps watching through a publisher's
 /// restart. The first opening is not retried, so a wrong URL fails at once; neither is an input without H.264 or H.265.</para>
 /// </remarks>
 public sealed class SeiInstrument
@@ -70,6 +70,7 @@ public sealed class SeiInstrument
     private readonly LatencyRecorder _recorder;
     private readonly TextWriter _log;
     private bool _caughtUp;
+    private bool _sessionAccepted;
 
     /// <summary>Creates the instrument; heartbeats are verified against <paramref name="keys"/>.</summary>
     public SeiInstrument(SeiProbeOptions options, KeyRing keys, IClockSource clock, LatencyRecorder recorder, TextWriter log)
@@ -129,7 +130,10 @@ public sealed class SeiInstrument
         return scheme is "rtmp" or "rtmps" or "rtmpt" or "rtmpe" or "rtmpte" or "rtmpts" or "srt" or "http" or "https" or "udp" or "tcp" or "rtp" or "rist" or "tls";
     }
 
-    /// <summary>Opens the input once and reads it until it ends or the token fires; true when it delivered video.</summary>
+    /// <summary>
+    /// Opens the input once and reads it until it ends or the token fires; true when it delivered a message not seen
+    /// before (an ended HLS playlist read again yields only repeats, and keeps backing off).
+    /// </summary>
     private bool ReadSession(CancellationToken cancellationToken, ref bool opened)
     {
         using var input = MediaInput.Open(_options.Input, _options.InputFormat, _options.IoTimeout);
@@ -148,7 +152,7 @@ public sealed class SeiInstrument
         var pace = Stopwatch.StartNew();
         long? firstDts = null;
         _caughtUp = _options.RealTime || File.Exists(_options.Input);
-        var delivered = false;
+        _sessionAccepted = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             ReadResult result;
@@ -161,9 +165,9 @@ public sealed class SeiInstrument
             }
             catch (FFmpegException) when (cancellationToken.IsCancellationRequested)
             {
-                return delivered;
+                return _sessionAccepted;
             }
-            if (result == ReadResult.EndOfStream) return delivered;
+            if (result == ReadResult.EndOfStream) return _sessionAccepted;
             if (result == ReadResult.TryAgain)
             {
                 Thread.Sleep(5);
@@ -172,7 +176,6 @@ public sealed class SeiInstrument
             try
             {
                 if (packet.StreamIndex != video.Index) continue;
-                delivered = true;
                 if (_options.RealTime) Pace(packet, video.TimeBase, pace, ref firstDts, cancellationToken);
                 var received = _clock.Now();
                 var data = packet.Data;
@@ -184,7 +187,7 @@ public sealed class SeiInstrument
                 packet.Unref();
             }
         }
-        return delivered;
+        return _sessionAccepted;
     }
 
     private void ReadHeartbeats(ReadOnlySpan<byte> accessUnit, VideoCodec codec, NalFraming framing, byte[] scratch, ClockReading received)
@@ -201,6 +204,7 @@ public sealed class SeiInstrument
             }
             if (status != ReadStatus.Success) return;
             var verdict = _verifier.Verify(payload.Payload, received.UnixMicroseconds);
+            if (verdict.Status == VerificationStatus.Accepted) _sessionAccepted = true;
             switch (verdict.Status)
             {
                 case VerificationStatus.Accepted when verdict.Message is HeartbeatMessage && !_caughtUp:
