@@ -86,6 +86,7 @@ internal static class RunCommand
                 StreamId = parsed.GetValue(streamId) ?? show?.StreamId ?? DefaultStreamId,
                 Repeat = parsed.GetValue(repeat),
                 Heartbeat = parsed.GetValue(heartbeat),
+                FirstSequence = CueBookOptions.SequenceFloorAt(DateTimeOffset.UtcNow),
             };
             var options = new PipelineOptions
             {

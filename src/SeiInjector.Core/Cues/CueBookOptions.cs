@@ -14,6 +14,15 @@ public sealed record CueBookOptions
 
     /// <summary>Sequence number of the first message; a restarted injector continues above the last one it logged.</summary>
     public long FirstSequence { get; init; }
+
+    /// <summary>
+    /// The lowest sequence number a run starting at <paramref name="now"/> may use: the Unix time in milliseconds.
+    /// Readers reject a sequence number they have seen (replay protection), so a restarted injector must never reuse
+    /// one, audit log or not; starting at the clock stays above every number an earlier run used as long as runs send
+    /// fewer than 1,000 messages a second (a few per frame at most). The audit log, when given, raises it further.
+    /// </summary>
+    /// <param name="now">When the run starts.</param>
+    public static long SequenceFloorAt(DateTimeOffset now) => Math.Max(0, now.ToUnixTimeMilliseconds());
 }
 
 /// <summary>Why the book refused a request.</summary>

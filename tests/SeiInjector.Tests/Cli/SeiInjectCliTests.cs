@@ -139,6 +139,28 @@ public class SeiInjectCliTests
     }
 
     [Test]
+    public void RestartedWithoutAuditLog_NeverReusesASequenceNumber_SoViewersDoNotTakeItForAReplay()
+    {
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
+        var sequences = new List<List<long>>();
+        for (var run = 0; run < 2; run++)
+        {
+            var output = Path.Combine(_work, $"restart-{run}.ts");
+            var r = SeiInject("run", "-i", input, "-o", output, "--key", _privateKey, "--heartbeat", "frame");
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+            var inspect = SeiInject("inspect", output, "--public-key", _publicKey, "--json");
+            Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
+            sequences.Add(inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("seq").GetInt64()).ToList());
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(sequences[0], Has.Count.EqualTo(TestMedia.FrameCount), "a heartbeat on every frame");
+            Assert.That(sequences[1].Min(), Is.GreaterThan(sequences[0].Max()), "the second run starts above every number the first used");
+        });
+    }
+
+    [Test]
     public void Inspect_WithAnotherPublicKey_ExitsWith5_AndSaysWhy()
     {
         var output = Path.Combine(_work, "for-other-key.flv");
