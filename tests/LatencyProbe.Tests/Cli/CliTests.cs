@@ -83,12 +83,14 @@ public sealed class CliTests
     }
 
     [Test]
-    [Platform(Exclude = "Win", Reason = "sends SIGINT with kill")]
+    [Platform(Include = "Linux", Reason = "sends SIGINT with kill; GNU env restores its default disposition")]
     public async Task CtrlC_EndsTheRun_AndTheReportIsStillWritten()
     {
         var json = Path.Combine(Path.GetTempPath(), $"interrupted-{Guid.NewGuid():N}.json");
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "latency-probe.dll"), "device", "/dev/no-such-probe", "--json", json, "--quiet" })
+        // `env --default-signal=INT`: a suite started in the background by a non-interactive shell (nohup, `cmd &`)
+        // inherits SIGINT ignored, the runtime then leaves it ignored, and the Ctrl+C below would never arrive.
+        var info = new System.Diagnostics.ProcessStartInfo("env") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "latency-probe.dll"), "device", "/dev/no-such-probe", "--json", json, "--quiet" })
             info.ArgumentList.Add(a);
         var stderr = new System.Text.StringBuilder();
         var retrying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
