@@ -75,7 +75,6 @@ public sealed class SeiLatencyTests
                 // Every heartbeat through the relay was stamped before it reached the relay, which held it 300 ms: none
                 // can measure less (10 ms for the injector's monotonic clock against this host's slewed wall clock).
                 Assert.That(reportB.Summary.MinMilliseconds, Is.GreaterThanOrEqualTo(290), "no heartbeat beats the relay's 300 ms");
-                Assert.That(medianB, Is.GreaterThan(medianA), "the relay's path is the slower one");
                 Assert.That(direct.Recorder.GetCounter("backlog_heartbeats"), Is.GreaterThan(0), "the probe backlog was seen and left out");
                 Assert.That(direct.Recorder.GetCounter("rejected_bad_signature"), Is.Zero);
                 Assert.That(reportA.Summary.MinMilliseconds, Is.GreaterThan(0), "a heartbeat is read after it was stamped");
