@@ -23,6 +23,11 @@ internal static unsafe partial class AvCodec
     [LibraryImport(Library)]
     internal static partial void av_packet_unref(nint packet);
 
+    /// <summary>Moves every field and the buffer reference of <paramref name="source"/> into the unreferenced
+    /// <paramref name="destination"/>, leaving the source blank. Nothing to free beyond the two packets.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_packet_move_ref(nint destination, nint source);
+
     /// <summary>Gives an unreferenced packet a new refcounted, padded buffer of <paramref name="size"/> bytes.</summary>
     [LibraryImport(Library)]
     internal static partial int av_new_packet(nint packet, int size);

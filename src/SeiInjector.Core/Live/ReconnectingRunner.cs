@@ -105,25 +105,7 @@ public sealed class ReconnectingRunner
 
     // A dropped or refused connection, a stall or a broken stream is worth another attempt. A wrong URL, path, format
     // or option fails the same way every time: it ends the run with its message instead of retrying for ever.
-    private static bool IsLinkFailure(FFmpegException e) => e.ErrorCode != 0 && !ConfigurationErrors.Contains(e.ErrorCode);
+    private static bool IsLinkFailure(FFmpegException e) => e.Direction != MediaDirection.None && !e.IsPermanent;
 
-    private static readonly int[] ConfigurationErrors =
-    [
-        -1,          // AVERROR(EPERM)
-        -2,          // AVERROR(ENOENT): no such file or directory
-        -13,         // AVERROR(EACCES)
-        -22,         // AVERROR(EINVAL)
-        -1330794744, // AVERROR_PROTOCOL_NOT_FOUND
-        -1296385272, // AVERROR_DEMUXER_NOT_FOUND
-        -1481985528, // AVERROR_MUXER_NOT_FOUND
-        -1414549496, // AVERROR_OPTION_NOT_FOUND
-    ];
-
-    // FFmpegInterop names the operation in each error: output ones open, write or finish the output.
-    private static LinkSide SideOf(FFmpegException e) =>
-        e.Operation.StartsWith("opening output", StringComparison.Ordinal)
-        || e.Operation.StartsWith("writing", StringComparison.Ordinal)
-        || e.Operation.StartsWith("finishing", StringComparison.Ordinal)
-            ? LinkSide.Output
-            : LinkSide.Input;
+    private static LinkSide SideOf(FFmpegException e) => e.Direction == MediaDirection.Output ? LinkSide.Output : LinkSide.Input;
 }
