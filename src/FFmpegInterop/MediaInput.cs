@@ -88,7 +88,7 @@ public sealed class MediaInput : IDisposable
             if (analyzeDuration is { } analyze)
                 AvError.Check(AvUtil.av_opt_set_int(context, "analyzeduration", (long)analyze.TotalMicroseconds, 0), $"setting analyzeduration {analyze}", MediaDirection.Input);
             if (listen && !IsSrt(url)) AvError.Check(AvUtil.av_dict_set(ref options, "listen", "1", 0), "setting listen", MediaDirection.Input);
-            if (listen) interrupt.ArmUnbounded();
+            if (listen || IsListeningUrl(url)) interrupt.ArmUnbounded();
             else interrupt.Arm();
             var result = handle.OpenInput(url, inputFormat, ref options);
             if (result < 0) ThrowIo(result, $"{(listen ? "listening for input" : "opening input")} {url}", interrupt, MediaDirection.Input);
@@ -139,19 +139,6 @@ public sealed class MediaInput : IDisposable
             streams[i] = i < _streams.Length ? _streams[i] : new MediaStream(_context, Marshal.ReadIntPtr(array + (i * IntPtr.Size)));
         _streams = streams;
         return true;
-    }
-
-    /// <summary>
-    /// Probes the streams again (<c>avformat_find_stream_info</c>), for one that appeared after the open: FFmpeg reads
-    /// ahead until it knows their parameters and keeps those packets for the reads that follow.
-    /// </summary>
-    /// <exception cref="FFmpegException">A read error or a stall past the I/O timeout while probing.</exception>
-    public void FindStreamInfo()
-    {
-        _interrupt.Arm();
-        var result = AvFormat.avformat_find_stream_info(_context.DangerousGetHandle(), 0);
-        if (result < 0) ThrowIo(result, $"reading stream information of {Url}", _interrupt, MediaDirection.Input);
-        UpdateStreams();
     }
 
     /// <summary>

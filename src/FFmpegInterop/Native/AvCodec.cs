@@ -44,6 +44,34 @@ internal static unsafe partial class AvCodec
     [LibraryImport(Library)]
     internal static partial int avcodec_parameters_copy(nint destination, nint source);
 
+    /// <summary>Static decoder description for a codec id, or null; owned by FFmpeg.</summary>
+    [LibraryImport(Library)]
+    internal static partial nint avcodec_find_decoder(int codecId);
+
+    /// <summary>Allocates a codec context with defaults; freed by <see cref="avcodec_free_context"/>.</summary>
+    [LibraryImport(Library)]
+    internal static partial nint avcodec_alloc_context3(nint codec);
+
+    /// <summary>Closes and frees a codec context and sets the pointer to null.</summary>
+    [LibraryImport(Library)]
+    internal static partial void avcodec_free_context(ref nint context);
+
+    /// <summary>Copies codec parameters (extradata included) into a codec context the context owns.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_parameters_to_context(nint context, nint parameters);
+
+    /// <summary>Copies what a codec context knows (size, pixel format, profile, extradata...) into codec parameters they own.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_parameters_from_context(nint parameters, nint context);
+
+    /// <summary>Opens a decoder on a context. Nothing extra to free: <see cref="avcodec_free_context"/> closes it.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_open2(nint context, nint codec, nint options);
+
+    /// <summary>Feeds a packet to a decoder; the packet stays owned by the caller.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_send_packet(nint context, nint packet);
+
     /// <summary>Static codec name; owned by FFmpeg.</summary>
     [LibraryImport(Library)]
     internal static partial nint avcodec_get_name(int codecId);

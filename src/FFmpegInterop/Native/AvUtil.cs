@@ -37,6 +37,10 @@ internal static unsafe partial class AvUtil
     [LibraryImport(Library)]
     internal static partial void av_dict_free(ref nint dictionary);
 
+    /// <summary>Reads an image-size AVOption (e.g. a codec context's <c>video_size</c>); nothing to free.</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int av_opt_get_image_size(nint target, string name, int searchFlags, out int width, out int height);
+
     /// <summary>Reads an AVOption by name; FFmpeg finds the field through its own offset table.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int av_opt_get_int(nint target, string name, int searchFlags, out long value);
