@@ -15,9 +15,9 @@ public sealed record VideoStreamDescription(int StreamIndex, VideoCodec Codec, N
     public static VideoStreamDescription Find(MediaInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc)
+        var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.KnownCodec is KnownCodec.H264 or KnownCodec.Hevc)
             ?? throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (streams: {string.Join(", ", input.Streams)})");
-        var codec = stream.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
+        var codec = stream.KnownCodec == KnownCodec.H264 ? VideoCodec.H264 : VideoCodec.H265;
         if (CodecConfiguration.TryParse(codec, stream.Extradata, out var configuration, out var error, out var offset) != ReadStatus.Success)
             throw new InjectionException($"the {stream.CodecName} configuration (extradata) of stream {stream.Index} in {input.Url} is malformed: {BitstreamException.Describe(error, offset)}");
         return new VideoStreamDescription(stream.Index, codec, configuration!.Framing, stream.TimeBase);
