@@ -31,9 +31,13 @@ for tool in debootstrap python3 dotnet; do
 done
 
 # --- the binary, built once --------------------------------------------------------------------------------------
-say "dotnet publish (Native AOT sei-inject) into artifacts/bin"
-dotnet publish src/SeiInjector/SeiInjector.csproj -c Release --use-current-runtime -o artifacts/bin -nologo -v quiet >&2
-BINARY=$repo/artifacts/bin/sei-inject
+# CATEVENING_MATRIX_BINARY names a sei-inject already published (e.g. by `make publish`) to skip this step.
+BINARY=${CATEVENING_MATRIX_BINARY:-}
+if [ -z "$BINARY" ]; then
+  say "dotnet publish (Native AOT sei-inject) into artifacts/bin"
+  dotnet publish src/SeiInjector/SeiInjector.csproj -c Release --use-current-runtime -o artifacts/bin -nologo -v quiet >&2
+  BINARY=$repo/artifacts/bin/sei-inject
+fi
 
 # --- chroots ----------------------------------------------------------------------------------------------------
 # The first Debian archive URL among the machine's apt sources (one-line .list or deb822 .sources).
@@ -106,7 +110,7 @@ run_suite() {
   local label=$1 root=$2; shift 2
   local env_vars=("$@")
   local inside=/tmp/catevening-matrix.$$
-  local work=$root${inside#/}
+  local work=$root$inside
   [ "$root" = / ] && work=$inside
   rm -rf "$work"; mkdir -p "$work"
   cp "$BINARY" "$work/sei-inject"
