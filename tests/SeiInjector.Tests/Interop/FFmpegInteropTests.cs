@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Live;
 using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiReader.Security;
 using CatEvening.Tests.Shared;
@@ -202,18 +203,28 @@ public class FFmpegInteropTests
         var output = Path.Combine(Path.GetTempPath(), $"sei-inject-cancel-{Guid.NewGuid():N}.flv");
         using var key = SigningKey.Generate(1);
         var book = new CueBook(new CueBookOptions { StreamId = "cancel" });
+        var monitor = new PacketMonitor();
         var pipeline = new InjectionPipeline(
             new PipelineOptions
             {
                 InputUrl = $"tcp://127.0.0.1:{port}", InputFormat = "flv", OutputUrl = output,
-                IoTimeout = TimeSpan.FromSeconds(60), AnalyzeDuration = TimeSpan.FromMilliseconds(200),
+                IoTimeout = TimeSpan.FromSeconds(60), AnalyzeDuration = TimeSpan.FromMilliseconds(200), Monitor = monitor,
             },
             new CueSeiSource(book, new MessageSigner(key)));
         using var stop = new CancellationTokenSource();
-        pipeline.Started += _ => stop.CancelAfter(TimeSpan.FromMilliseconds(300));
         try
         {
             var run = Task.Run(() => pipeline.Run(stop.Token));
+            // Cancel once the pipeline has written packets and then gone quiet (the input stalls after half the clip):
+            // a packet count unchanged for a second. How soon that is depends on the load, not on what is asserted.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(50);
+            long seen = -1;
+            while (!run.IsCompleted && DateTime.UtcNow < deadline && (monitor.Packets == 0 || monitor.Packets != seen))
+            {
+                seen = monitor.Packets;
+                Thread.Sleep(1000);
+            }
+            stop.Cancel();
             Assert.That(run.Wait(TimeSpan.FromSeconds(50)), Is.True, "the run ends soon after cancellation, not at the 60 s I/O timeout");
             var packets = FFmpegCli.Ffprobe("-v", "error", "-show_entries", "packet=pts_time", "-of", "csv=p=0", output).EnsureSuccess("ffprobe of the cancelled output");
             Assert.Multiple(() =>

@@ -8,7 +8,7 @@ namespace CatEvening.SeiInjector.Tests.Live;
 [NonParallelizable]
 public class NginxRtmpTests
 {
-    private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(60);
 
     [Test]
     public void PublishedClip_PulledBack_HasEveryFrameUnchanged()
@@ -65,7 +65,7 @@ public class NginxRtmpTests
     {
         var pulled = Path.Combine(Path.GetTempPath(), $"catevening-pulled-{Guid.NewGuid():N}.flv");
         var players = CountPlays(server, stream);
-        var reader = Task.Run(() => FFmpegCli.Ffmpeg("-v", "error", "-rw_timeout", "10000000", "-i", server.Url(stream), "-c", "copy", "-f", "flv", "-y", pulled));
+        var reader = Task.Run(() => FFmpegCli.Ffmpeg("-v", "error", "-rw_timeout", "60000000", "-i", server.Url(stream), "-c", "copy", "-f", "flv", "-y", pulled));
         server.WaitForPlayers(stream, players + 1, EventTimeout);
         FFmpegCli.Ffmpeg("-v", "error", "-re", "-i", clip, "-c", "copy", "-f", "flv", server.Url(stream)).EnsureSuccess("publishing " + clip);
         Assert.That(reader.Wait(EventTimeout), Is.True, "the reader did not end with the stream:\n" + server.ErrorLog);
