@@ -180,7 +180,7 @@ public sealed class AuditReplay
                         case "ended": Set(cues, r, AuditCueState.Ended); break;
                         case "cancelled": Set(cues, r, AuditCueState.Cancelled); break;
                         case "expired": Set(cues, r, AuditCueState.Expired); break;
-                        case "restored": Known(cues, r); break;
+                        case "restored" or "cancel_delivered" or "cancel_repeated": Known(cues, r); break;
                         case "input" or "output" or "stream" or "unauthorized": break;
                         default:
                             throw new AuditLogException($"{name}: line {line} (byte {offset}): unknown event '{kind}'");
