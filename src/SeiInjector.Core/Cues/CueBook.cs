@@ -156,9 +156,11 @@ public sealed class CueBook
     /// <param name="sequence">Its sequence number.</param>
     /// <param name="state"><see cref="CueState.Pending"/> to send it (again), or a closed state.</param>
     /// <param name="transmissions">Frames that carried it in earlier runs (it counts as delivered when above 0).</param>
+    /// <param name="cancelSequence">For a cue the operator cancelled after delivery: its cancel message's sequence number.</param>
+    /// <param name="cancelHold">How long that cancel message still rides: it goes out again at once, for that long.</param>
     /// <exception cref="CueRejectedException">The request is invalid or its id is already in the book.</exception>
     /// <exception cref="ArgumentException"><paramref name="state"/> is neither pending nor closed.</exception>
-    public CueSnapshot Restore(CueRequest request, long sequence, CueState state, int transmissions = 0)
+    public CueSnapshot Restore(CueRequest request, long sequence, CueState state, int transmissions = 0, long? cancelSequence = null, TimeSpan cancelHold = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
@@ -172,6 +174,14 @@ public sealed class CueBook
                 throw new CueRejectedException(CueRejection.DuplicateId, $"cue '{request.Id}' already exists");
             var cue = Enter(request, sequence, new CueLife(state, transmissions));
             _nextSequence = Math.Max(_nextSequence, sequence + 1);
+            if (state == CueState.Cancelled && cancelSequence is { } closeSequence && cancelHold > TimeSpan.Zero)
+            {
+                _carousel.Add(new Transmission(cue, MessageKind.Cancel, closeSequence, request.Id, TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty, new CueLife())
+                {
+                    Hold = cancelHold,
+                });
+                _nextSequence = Math.Max(_nextSequence, closeSequence + 1);
+            }
             return cue.Snapshot();
         }
     }
@@ -401,13 +411,15 @@ public sealed class CueBook
         return t.Cue?.Request.TargetCueId is { } id && _cues.TryGetValue(id, out var closed) && closed.Transmission != t ? closed : null;
     }
 
-    // How long after its first delivery (at media time 'time') a close rides: until the closed cue's window ends;
-    // for a cue without a window, the close's own duration (a restored close), else CloseHold.
+    // How long after its first delivery (at media time 'time') a close rides: what is left of it after a restart;
+    // else until the closed cue's window ends; for a cue without a window, the close's own duration (a restored
+    // interaction-end or cancel cue), else CloseHold.
     private TimeSpan HoldOf(Transmission close, Cue? closed, long time)
     {
         var timeline = _timeline!;
         long end;
-        if (closed is { Request.Duration.Ticks: > 0, Transmission.WindowEnd: { } closedEnd }) end = closedEnd;
+        if (close.Hold is { } restored) end = time + timeline.DurationUnits(restored);
+        else if (closed is { Request.Duration.Ticks: > 0, Transmission.WindowEnd: { } closedEnd }) end = closedEnd;
         else if (close.Duration > TimeSpan.Zero) end = close.Target!.Value + timeline.DurationUnits(close.Duration);
         else end = time + timeline.DurationUnits(_options.CloseHold);
         close.WindowEnd = end;

@@ -209,8 +209,20 @@ public sealed class AuditLog : ICueJournal, IDisposable
             w.WriteString("path", path);
         }, toDisk: false);
 
-    /// <summary>The injector stopped cleanly.</summary>
-    public void Stopped(string reason) => Append("stopped", w => w.WriteString("reason", reason), toDisk: true);
+    /// <summary>The injector stopped cleanly; <paramref name="cues"/> is the book's tally at the end (the run summary's).</summary>
+    public void Stopped(string reason, CueCounts? cues = null) => Append("stopped", w =>
+    {
+        w.WriteString("reason", reason);
+        if (cues is not { } c) return;
+        w.WriteStartObject("cues");
+        w.WriteNumber("pending", c.Pending);
+        w.WriteNumber("active", c.Active);
+        w.WriteNumber("delivered", c.Delivered);
+        w.WriteNumber("ended", c.Ended);
+        w.WriteNumber("expired", c.Expired);
+        w.WriteNumber("cancelled", c.Cancelled);
+        w.WriteEndObject();
+    }, toDisk: true);
 
     /// <summary>Forces every line written so far to the disk.</summary>
     public void FlushToDisk()
