@@ -326,6 +326,16 @@ public sealed class CueBook
         }
     }
 
+    /// <summary>
+    /// Pipeline side: this video packet passed without reaching the output (it was down). Time moves on as for any
+    /// frame (windows that close now end or expire) but nothing is recorded as sent: its plan is deferred, so first
+    /// deliveries stay due, and a heartbeat is skipped.
+    /// </summary>
+    public void Pass(in VideoFrame frame)
+    {
+        lock (_gate) Defer(Collect(frame));
+    }
+
     private void TakeInFlight(CuePlan plan)
     {
         if (!ReferenceEquals(plan, _inFlight))

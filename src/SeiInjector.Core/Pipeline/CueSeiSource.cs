@@ -61,4 +61,7 @@ public sealed class CueSeiSource : IFrameSeiSource
 
     private CuePlan PlanOf(in VideoFrame frame) =>
         _plan is { } plan && plan.Frame == frame ? plan : throw new InvalidOperationException($"frame {frame.FrameIndex} was not the last one given to SeiFor");
+
+    /// <inheritdoc />
+    public void Skipped(in VideoFrame frame) => _book.Pass(frame);
 }
