@@ -200,6 +200,8 @@ public sealed class SeiInstrument
             if (status == ReadStatus.Malformed)
             {
                 _recorder.Increment("malformed_sei");
+                // Broken NAL framing returns Malformed forever: the rest of the access unit cannot be found.
+                if (!reader.CanContinue) return;
                 continue;
             }
             if (status != ReadStatus.Success) return;

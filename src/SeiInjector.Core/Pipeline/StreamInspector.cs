@@ -38,6 +38,9 @@ public sealed class StreamInspector
         if (publicKey != null) _keys = new KeyRing(publicKey);
     }
 
+    /// <summary>Malformed SEI NAL units and messages skipped so far (the walk goes on with the next one).</summary>
+    public long MalformedSei { get; private set; }
+
     /// <summary>
     /// Reads <paramref name="url"/> to its end and calls <paramref name="report"/> for each message occurrence, in
     /// decode order. A cue is reported once the frame it fires on is known (a few packets later at most: B-frames).
@@ -85,8 +88,16 @@ public sealed class StreamInspector
             var data = packet.Data;
             if (scratch.Length < data.Length) scratch = new byte[data.Length * 2];
             var reader = new UserDataUnregisteredReader(data, video.Codec, video.Framing, scratch);
-            while (reader.Read(out var unregistered) == ReadStatus.Success)
+            ReadStatus status;
+            while ((status = reader.Read(out var unregistered)) != ReadStatus.EndOfData)
             {
+                if (status != ReadStatus.Success)
+                {
+                    // A broken SEI NAL unit or message (an encoder's) hides nothing after it: skip it, count it, go on.
+                    MalformedSei++;
+                    if (!reader.CanContinue) break;
+                    continue;
+                }
                 if (!CatEveningSei.HasCatEveningUuid(unregistered.Payload)) continue;
                 var (message, keyId, verified, error) = Check(unregistered.Payload, verifier);
                 var first = message != null && seen.Add((message.StreamId, message.SequenceNumber));

@@ -28,36 +28,23 @@ public sealed class VerificationKey : IDisposable
     /// <summary>Loads a public key from PEM (<c>PUBLIC KEY</c>, SPKI).</summary>
     /// <param name="pem">PEM text; a <c>CatEvening-Key-Id: N</c> line before the block gives the key id.</param>
     /// <param name="keyId">The key id; overrides the one in the PEM; required when the PEM has none.</param>
-    /// <exception cref="FormatException">Not a P-256 public key PEM, or no key id.</exception>
+    /// <exception cref="KeyFormatException">Not a P-256 public key PEM, or no key id; <see cref="KeyFormatException.Error"/>
+    /// says what is wrong. No other exception comes out for bad key content.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="pem"/> is null.</exception>
     public static VerificationKey FromPem(string pem, ushort? keyId = null)
     {
         var (der, _, idInPem) = Pem.Read(pem, "PUBLIC KEY");
-        var id = keyId ?? idInPem ?? throw new FormatException($"the PEM has no '{Pem.KeyIdPrefix}' line: pass the key id");
-        return FromSubjectPublicKeyInfo(id, der);
+        return FromSubjectPublicKeyInfo(Pem.RequireKeyId(keyId, idInPem), der);
     }
 
-    /// <summary>Loads a public key from DER SubjectPublicKeyInfo.</summary>
-    /// <exception cref="FormatException">Not a P-256 public key.</exception>
+    /// <summary>Loads a public key from DER SubjectPublicKeyInfo (91 bytes for P-256).</summary>
+    /// <exception cref="KeyFormatException">Not a P-256 public key: malformed DER, another algorithm or curve, a
+    /// compressed point or one that is not on the curve.</exception>
     public static VerificationKey FromSubjectPublicKeyInfo(ushort keyId, ReadOnlySpan<byte> der)
     {
-        var ecdsa = ECDsa.Create();
-        try
-        {
-            ecdsa.ImportSubjectPublicKeyInfo(der, out var read);
-            if (read != der.Length) throw new FormatException($"{der.Length - read} bytes after the SubjectPublicKeyInfo");
-            KeyChecks.RequireP256(ecdsa);
-            return new VerificationKey(keyId, ecdsa);
-        }
-        catch (CryptographicException e)
-        {
-            ecdsa.Dispose();
-            throw new FormatException("not an EC public key: " + e.Message, e);
-        }
-        catch
-        {
-            ecdsa.Dispose();
-            throw;
-        }
+        var key = P256KeyDer.ReadSubjectPublicKeyInfo(der);
+        var parameters = new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = key.X, Y = key.Y } };
+        return new VerificationKey(keyId, KeyChecks.Import(parameters, "public"));
     }
 
     internal static VerificationKey FromEcdsa(ushort keyId, ECDsa privateKey)
@@ -69,10 +56,11 @@ public sealed class VerificationKey : IDisposable
     /// <summary>The key as PEM: a <c>CatEvening-Key-Id</c> line, then the SPKI block.</summary>
     public string ExportPem() => Pem.Write("PUBLIC KEY", SubjectPublicKeyInfo.Span, KeyId);
 
-    /// <summary>Checks an IEEE P1363 signature (64 bytes) of SHA-256(<paramref name="data"/>).</summary>
+    /// <summary>Checks an IEEE P1363 signature (64 bytes, r ‖ s) of SHA-256(<paramref name="data"/>). A signature
+    /// with s above n / 2 is refused without verifying (see <see cref="RejectionReason.NonCanonicalSignature"/>).</summary>
     public bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        if (signature.Length != KeyChecks.SignatureLength) return false;
+        if (signature.Length != KeyChecks.SignatureLength || !P256.IsLowS(signature.Slice(P256.ScalarLength))) return false;
         lock (_gate) return _ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256);
     }
 
@@ -83,15 +71,20 @@ public sealed class VerificationKey : IDisposable
 internal static class KeyChecks
 {
     internal const int SignatureLength = 64;
-    private const string P256Oid = "1.2.840.10045.3.1.7";
 
-    internal static void RequireP256(ECDsa ecdsa)
+    /// <summary>Hands checked key material to the platform. The checks before make a failure here unexpected, but a
+    /// platform is free to refuse (a public key that does not belong to the private one, say): that is still a key
+    /// format error, never a <see cref="CryptographicException"/> for the caller.</summary>
+    internal static ECDsa Import(ECParameters parameters, string what)
     {
-        var p = ecdsa.ExportParameters(includePrivateParameters: false);
-        var oid = p.Curve.Oid?.Value;
-        var named = p.Curve.Oid?.FriendlyName;
-        var isP256 = oid == P256Oid || named is "nistP256" or "ECDSA_P256" or "secp256r1" or "prime256v1";
-        if (!isP256 || ecdsa.KeySize != 256)
-            throw new FormatException($"the key is on curve {oid ?? named ?? "(explicit)"}, {ecdsa.KeySize} bits: CatEvening uses P-256");
+        try
+        {
+            return ECDsa.Create(parameters);
+        }
+        catch (CryptographicException e)
+        {
+            var error = parameters.D is null ? KeyFormatError.InvalidPublicKey : KeyFormatError.InvalidPrivateKey;
+            throw new KeyFormatException(error, -1, $"the platform refused the {what} P-256 key: {e.Message}", e);
+        }
     }
 }
