@@ -180,7 +180,7 @@ internal static class P256KeyDer
         var x = point.Slice(1, P256.ScalarLength).ToArray();
         var y = point.Slice(1 + P256.ScalarLength, P256.ScalarLength).ToArray();
         if (!P256.IsOnCurve(x, y))
-            throw new KeyFormatException(KeyFormatError.InvalidPublicKey, at + 1, $"{what} at offset {at + 1} is not a point of P-256");
+            throw new KeyFormatException(KeyFormatError.InvalidPublicKey, at + 1, $"{what} at offset {at + 1} is not on P-256 (not a point of the curve)");
         return new P256PublicKey(x, y);
     }
 
