@@ -53,7 +53,11 @@ public sealed class StreamInspector
         using var input = MediaInput.Open(url, inputFormat, ioTimeout, cancellation: cancellation);
         var video = VideoStreamDescription.Find(input);
         // Recorded streams are inspected long after they were signed: only the signature and the replay rules count.
-        var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(36_500) });
+        // A file is read faster than real time: no per-second verification budget (the per-access-unit rules still apply).
+        var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions
+        {
+            MaxAge = TimeSpan.FromDays(36_500), MaxVerificationsPerSecond = 1_000_000, VerificationBurst = 100_000_000,
+        });
         var seen = new HashSet<(string Stream, long Sequence)>();
         var presented = new SortedSet<long>();
         var waiting = new Queue<(InspectedMessage Message, long? Target)>();

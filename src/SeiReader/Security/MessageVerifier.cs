@@ -177,18 +177,20 @@ public sealed class MessageVerifier
         }
     }
 
-    // Token bucket holding one second's worth of verifications, refilled by the caller's clock. A clock that steps
-    // back restarts the refill from the new time (no refill for the step), so it can neither starve nor flood.
+    // Token bucket: refilled at MaxVerificationsPerSecond by the caller's clock, holding at most VerificationBurst. A
+    // clock that steps back restarts the refill from the new time (no refill for the step): it can neither starve
+    // nor flood.
     private bool TakeBudget(long nowMicros)
     {
         var rate = _options.MaxVerificationsPerSecond;
+        var burst = _options.VerificationBurst;
         if (_budgetAt == long.MinValue)
         {
-            _budget = rate;
+            _budget = burst;
         }
         else if (nowMicros > _budgetAt)
         {
-            _budget = Math.Min(rate, _budget + (nowMicros - _budgetAt) * (double)rate / 1_000_000);
+            _budget = Math.Min(burst, _budget + (nowMicros - _budgetAt) * (double)rate / 1_000_000);
         }
         _budgetAt = nowMicros;
         if (_budget < 1) return false;

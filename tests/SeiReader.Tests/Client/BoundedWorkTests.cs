@@ -145,7 +145,7 @@ public class BoundedWorkTests
     public void Verify_FloodBeyondTheBudget_IsRefusedUnverified_AndVerifiedOnceTheBudgetRefills()
     {
         var now = TestKeys.Now;
-        var verifier = new MessageVerifier(new KeyRing(Key.PublicKey), new VerifierOptions { MaxVerificationsPerSecond = 5 });
+        var verifier = new MessageVerifier(new KeyRing(Key.PublicKey), new VerifierOptions { MaxVerificationsPerSecond = 5, VerificationBurst = 5 });
         var payloads = Enumerable.Range(0, 10).Select(i => Signer.Sign(TestKeys.Heartbeat(seq: i))).ToArray();
         var results = payloads.Select(p => verifier.Verify(p, now)).ToList();
         Assert.Multiple(() =>
@@ -163,11 +163,33 @@ public class BoundedWorkTests
     }
 
     [Test]
+    public void Verify_DefaultBudget_LetsASegmentBacklogThrough_ThenHoldsTheRate()
+    {
+        var verifier = new MessageVerifier(new KeyRing(Key.PublicKey), new VerifierOptions { MaxAge = TimeSpan.FromDays(1) });
+        var refused = 0;
+        for (var i = 0; i < 2500; i++)
+        {
+            var forged = Signer.Sign(TestKeys.Heartbeat(seq: i));
+            forged[^40] ^= 1;
+            if (verifier.Verify(forged, TestKeys.Now).Reason == RejectionReason.VerificationBudgetExceeded) refused++;
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(verifier.SignatureVerifications, Is.EqualTo(2400), "the burst: ten seconds at 240 per second");
+            Assert.That(refused, Is.EqualTo(100));
+        });
+    }
+
+    [Test]
     public void Feed_FloodOfSmallAccessUnits_StaysWithinTheBudget_AndIsCounted()
     {
         var clip = DemuxedClip.Load(VideoProfile.H264Main);
         var p = clip.Packets[6];
-        var (reader, verifier) = Reader(clip, o => o.MaxVerificationsPerSecond = 50);
+        var (reader, verifier) = Reader(clip, o =>
+        {
+            o.MaxVerificationsPerSecond = 50;
+            o.VerificationBurst = 50;
+        });
         var random = new Random(3);
         var genuine = Signer.Sign(TestKeys.Cue(seq: 1));
         for (var i = 0; i < 300; i++)
@@ -189,5 +211,6 @@ public class BoundedWorkTests
     {
         Assert.That(() => new MessageVerifier(new KeyRing(), new VerifierOptions { MaxVerificationsPerSecond = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
         Assert.That(() => new MessageVerifier(new KeyRing(), new VerifierOptions { MaxPayloadsPerAccessUnit = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
+        Assert.That(() => new MessageVerifier(new KeyRing(), new VerifierOptions { VerificationBurst = 0 }), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 }
