@@ -58,11 +58,16 @@ internal static class RunCommand
             CustomParser = r => ParseDuration(r, "--analyze-duration"),
         };
 
+        var listen = new Option<bool>("--listen")
+        {
+            Description = "Wait for the publisher to connect to the input URL (rtmp://HOST:PORT/app/key, tcp://HOST:PORT) instead of pulling from a server. For SRT give mode=listener in the URL.",
+        };
+
         var clock = new Option<string?>("--clock") { Description = "Stamp heartbeats with the clock of a CatEvening clock service (latency-probe clock serve) at HOST:PORT, and its uncertainty." };
 
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, analyzeDuration, clock,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, analyzeDuration, listen, clock,
         };
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
@@ -96,6 +101,8 @@ internal static class RunCommand
                 OutputFormat = parsed.GetValue(outputFormat),
                 IoTimeout = parsed.GetValue(ioTimeout),
                 AnalyzeDuration = parsed.GetValue(analyzeDuration),
+                ListenInput = parsed.GetValue(listen),
+                Log = line => Console.Error.WriteLine("sei-inject: " + line),
             };
             return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock);
         });

@@ -16,17 +16,25 @@ public sealed class CliTests
     public void ClockQuery_Json_HasTheContractFields()
     {
         using var server = new ClockServer(new IPEndPoint(IPAddress.Loopback, 0), HostClock.Instance, http: false);
+        var whileRunning = System.Diagnostics.Stopwatch.StartNew();
         var run = Probe("clock", "query", $"127.0.0.1:{server.LocalEndPoint.Port}", "--samples", "8", "--json", "-");
+        // 50 ppm of the time the exchanges can have taken (at most the whole run), in ms, + 3 µs of rounding.
+        var driftAllowance = (50 * whileRunning.Elapsed.TotalSeconds / 1000) + 0.003;
         Assert.That(run.ExitCode, Is.Zero, run.StdErr);
         using var doc = JsonDocument.Parse(run.StdOut);
         var root = doc.RootElement;
+        var offset = root.GetProperty("offset_ms").GetDouble();
+        var rtt = root.GetProperty("rtt_ms").GetDouble();
+        var uncertainty = root.GetProperty("uncertainty_ms").GetDouble();
         Assert.Multiple(() =>
         {
-            Assert.That(Math.Abs(root.GetProperty("offset_ms").GetDouble()), Is.LessThan(1), "same host, same clock");
-            Assert.That(root.GetProperty("rtt_ms").GetDouble(), Is.GreaterThan(0).And.LessThan(50));
-            Assert.That(root.GetProperty("uncertainty_ms").GetDouble(), Is.GreaterThanOrEqualTo(0).And.LessThan(25));
+            // Same host, same clock: the true offset is 0, so it lies inside the reported interval. How narrow the
+            // interval is on loopback is up to the scheduler (benchmarks/clock-sync.sh measures it).
+            Assert.That(Math.Abs(offset), Is.LessThanOrEqualTo(uncertainty + 0.002), "same host, same clock: 0 lies within offset ± uncertainty");
+            Assert.That(rtt, Is.GreaterThan(0).And.LessThan(2000), "an answer later than the 1 s exchange timeout is discarded");
+            Assert.That(uncertainty, Is.GreaterThan(0).And.LessThanOrEqualTo((rtt / 2) + driftAllowance), "no wider than half the fastest round trip (+ drift allowance)");
             Assert.That(root.GetProperty("samples").GetInt32(), Is.EqualTo(8));
-            Assert.That(root.GetProperty("single_exchange").GetProperty("rtt_ms").GetDouble(), Is.GreaterThan(0));
+            Assert.That(root.GetProperty("single_exchange").GetProperty("rtt_ms").GetDouble(), Is.GreaterThanOrEqualTo(rtt), "the fastest round trip is at most the first one");
         });
     }
 
@@ -75,27 +83,40 @@ public sealed class CliTests
     }
 
     [Test]
-    [Platform(Exclude = "Win", Reason = "sends SIGINT with kill")]
+    [Platform(Include = "Linux", Reason = "sends SIGINT with kill; GNU env restores its default disposition")]
     public async Task CtrlC_EndsTheRun_AndTheReportIsStillWritten()
     {
         var json = Path.Combine(Path.GetTempPath(), $"interrupted-{Guid.NewGuid():N}.json");
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "latency-probe.dll"), "device", "/dev/no-such-probe", "--json", json, "--quiet" })
+        // `env --default-signal=INT`: a suite started in the background by a non-interactive shell (nohup, `cmd &`)
+        // inherits SIGINT ignored, the runtime then leaves it ignored, and the Ctrl+C below would never arrive.
+        var info = new System.Diagnostics.ProcessStartInfo("env") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "latency-probe.dll"), "device", "/dev/no-such-probe", "--json", json, "--quiet" })
             info.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
+        var stderr = new System.Text.StringBuilder();
+        var retrying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var process = new System.Diagnostics.Process { StartInfo = info };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            if (e.Data.Contains("cannot open", StringComparison.Ordinal)) retrying.TrySetResult();
+        };
+        process.Start();
+        process.BeginErrorReadLine();
         try
         {
-            // Long enough for the program to be running its instrument, as a technician's Ctrl+C would find it.
-            await Task.Delay(1500);
+            // The instrument says it cannot open the port once it runs, and the SIGINT handler is in place before it
+            // starts: where a technician's Ctrl+C would find it.
+            await retrying.Task.WaitAsync(TimeSpan.FromSeconds(60));
             FFmpegCli.Run("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).EnsureSuccess("kill -INT");
-            Assert.That(process.WaitForExit(10_000), Is.True, "SIGINT ends the run");
+            Assert.That(process.WaitForExit(60_000), Is.True, "SIGINT ends the run");
+            process.WaitForExit();
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             Assert.Multiple(() =>
             {
                 Assert.That(process.ExitCode, Is.EqualTo(1), "no samples");
                 Assert.That(doc.RootElement.GetProperty("samples").GetInt32(), Is.Zero);
-                Assert.That(stderr.Result, Does.Contain("cannot open /dev/no-such-probe"));
+                lock (stderr) Assert.That(stderr.ToString(), Does.Contain("cannot open /dev/no-such-probe"));
             });
         }
         finally

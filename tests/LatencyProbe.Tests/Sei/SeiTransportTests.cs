@@ -20,6 +20,12 @@ public sealed class SeiTransportTests
     /// <summary>Heartbeats each test waits for: three seconds of a 25 fps stream.</summary>
     private const int Wanted = 75;
 
+    /// <summary>
+    /// How long the publisher streams (it is killed once the test has its heartbeats) and the probe may take: a loaded
+    /// machine takes longer to get there, it does not get fewer; only a hang takes this long.
+    /// </summary>
+    private const int StreamSeconds = 90;
+
     private DirectoryInfo _dir = null!;
     private SigningKey _key = null!;
     private string _keyPath = null!;
@@ -45,8 +51,8 @@ public sealed class SeiTransportTests
     public async Task Srt_CallerPullingFromAListeningInjector_ReportsVerifiedHeartbeats()
     {
         var port = FreePort(SocketType.Dgram, ProtocolType.Udp);
-        using var publisher = LivePublisher.Start($"srt://127.0.0.1:{port}?mode=listener", "mpegts", _keyPath, seconds: 30);
-        await ReadAndCheck("srt", $"srt://127.0.0.1:{port}?mode=caller", publisher, maxMedianMilliseconds: 2000);
+        using var publisher = LivePublisher.Start($"srt://127.0.0.1:{port}?mode=listener", "mpegts", _keyPath, seconds: StreamSeconds);
+        await ReadAndCheck("srt", $"srt://127.0.0.1:{port}?mode=caller", publisher, maxMedianMilliseconds: 10_000);
     }
 
     [Test]
@@ -54,11 +60,11 @@ public sealed class SeiTransportTests
     {
         var hls = _dir.CreateSubdirectory("hls");
         var playlist = Path.Combine(hls.FullName, "live.m3u8");
-        using var publisher = LivePublisher.Start("pipe:1", "mpegts", _keyPath, seconds: 30,
+        using var publisher = LivePublisher.Start("pipe:1", "mpegts", _keyPath, seconds: StreamSeconds,
             then: $"ffmpeg -hide_banner -loglevel error -nostdin -f mpegts -i pipe:0 -c copy -f hls -hls_time 1 -hls_list_size 6 '{playlist}'");
         using var server = new StaticHttpServer(hls.FullName);
         // A live HLS viewer is a segment or more behind: the heartbeats are seconds old when read, never minutes.
-        await ReadAndCheck("hls", $"{server.Prefix}live.m3u8", publisher, maxMedianMilliseconds: 15000);
+        await ReadAndCheck("hls", $"{server.Prefix}live.m3u8", publisher, maxMedianMilliseconds: 30_000);
     }
 
     [Test]
@@ -67,9 +73,9 @@ public sealed class SeiTransportTests
         var port = FreePort(SocketType.Stream, ProtocolType.Tcp);
         var url = $"http://127.0.0.1:{port}/live.flv";
         // FFmpeg's own HTTP server (-listen 1) sends the FLV as one endless chunked body, as HTTP-FLV servers do.
-        using var publisher = LivePublisher.Start("pipe:1", "flv", _keyPath, seconds: 30,
+        using var publisher = LivePublisher.Start("pipe:1", "flv", _keyPath, seconds: StreamSeconds,
             then: $"ffmpeg -hide_banner -loglevel error -nostdin -f flv -i pipe:0 -c copy -f flv -listen 1 '{url}'");
-        await ReadAndCheck("http-flv", url, publisher, maxMedianMilliseconds: 2000);
+        await ReadAndCheck("http-flv", url, publisher, maxMedianMilliseconds: 10_000);
     }
 
     /// <summary>
@@ -79,7 +85,7 @@ public sealed class SeiTransportTests
     private async Task ReadAndCheck(string transport, string url, LivePublisher publisher, double maxMedianMilliseconds)
     {
         var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(StreamSeconds));
         var failures = new List<string>();
         while (!stop.IsCancellationRequested)
         {
@@ -91,7 +97,7 @@ public sealed class SeiTransportTests
                 await instrument.RunAsync(stop.Token);
                 break;
             }
-            catch (FFmpegException e) when (recorder.GetCounter("heartbeats") == 0 && failures.Count < 60)
+            catch (FFmpegException e) when (recorder.GetCounter("heartbeats") == 0 && failures.Count < 300)
             {
                 failures.Add(e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(250), stop.Token);
@@ -106,6 +112,8 @@ public sealed class SeiTransportTests
         {
             Assert.That(report.Summary.Count, Is.GreaterThanOrEqualTo(Wanted), $"attempts:\n{string.Join("\n", failures)}\npublisher:\n{publisher.Log}");
             Assert.That(recorder.GetCounter("rejected_bad_signature"), Is.Zero);
+            // A heartbeat is read after it was stamped; the upper bound only catches a unit or clock mix-up (seconds
+            // old, not minutes): how low the latency is on loopback is a precision figure, not a functional one.
             Assert.That(report.Summary.P50Milliseconds, Is.GreaterThan(0).And.LessThan(maxMedianMilliseconds), $"a live stream over loopback {transport}");
         });
     }
