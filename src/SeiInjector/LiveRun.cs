@@ -77,6 +77,7 @@ internal static class LiveRun
         ControlServer? control = null;
         MetricsServer? metrics = null;
         var reason = "input ended";
+        CueCounts? tally = null;
         try
         {
             var replay = audit?.Replay;
@@ -99,7 +100,7 @@ internal static class LiveRun
             if (replay is { LastRunCrashed: true })
                 log.WriteLine($"sei-inject: {audit!.Path}: the last run did not stop cleanly; resuming at seq {bookOptions.FirstSequence}, {restored!.Resent} cue(s) to send again");
             var monitor = new PacketMonitor();
-            session = new LiveSession(book, monitor, audit, log, restored?.DeliveredBefore);
+            session = new LiveSession(book, monitor, audit, log);
             audit?.Started(bookOptions.StreamId, options.InputUrl, options.OutputUrl, bookOptions.FirstSequence, restored?.Resent ?? 0);
             try
             {
@@ -135,10 +136,12 @@ internal static class LiveRun
             var report = runner.Run(stop.Token);
             if (report.Cancelled) reason = "stopped by signal";
             var status = session.Status();
+            var cues = status.Cues;
+            tally = cues;
             log.WriteLine(
                 $"sei-inject: {reason}: {report.Packets} packets, {report.VideoFrames} video frames, {report.CarrierFrames} carried SEI " +
-                $"({report.SeiBytes} bytes); cues pending {status.Cues.Pending}, active {status.Cues.Active}, delivered {status.Cues.Delivered}, " +
-                $"expired {status.Cues.Expired}, cancelled {status.Cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
+                $"({report.SeiBytes} bytes); cues pending {cues.Pending}, active {cues.Active}, delivered {cues.Delivered}, ended {cues.Ended}, " +
+                $"expired {cues.Expired}, cancelled {cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
                 $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms");
             return ExitCodes.Ok;
         }
@@ -154,7 +157,7 @@ internal static class LiveRun
             session?.Dispose();
             if (audit is not null)
             {
-                audit.Stopped(reason);
+                audit.Stopped(reason, tally ?? session?.Status().Cues);
                 audit.Dispose();
             }
         }

@@ -44,6 +44,12 @@ internal static class RunCommand
         {
             if (r.GetValueOrDefault<int>() is < 0 or > 1000) r.AddError("--repeat must be between 0 and 1000");
         });
+        var closeHold = new Option<TimeSpan>("--close-hold")
+        {
+            Description = "How long an interaction-end or cancel keeps riding the carousel (next frames and keyframes) when the cue it closes has no window, e.g. 10s. A close of a cue with a window rides until that window ends. Default 30s.",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(30),
+            CustomParser = r => ParseDuration(r, "--close-hold"),
+        };
         var streamId = new Option<string?>("--stream-id") { Description = $"Stream id carried by every message (default: the schedule's 'stream', else '{DefaultStreamId}')." };
         var ioTimeout = new Option<TimeSpan>("--io-timeout")
         {
@@ -67,7 +73,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, analyzeDuration, listen, clock,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, closeHold, streamId, ioTimeout, analyzeDuration, listen, clock,
         };
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
@@ -90,6 +96,7 @@ internal static class RunCommand
             {
                 StreamId = parsed.GetValue(streamId) ?? show?.StreamId ?? DefaultStreamId,
                 Repeat = parsed.GetValue(repeat),
+                CloseHold = parsed.GetValue(closeHold),
                 Heartbeat = parsed.GetValue(heartbeat),
                 FirstSequence = CueBookOptions.SequenceFloorAt(DateTimeOffset.UtcNow),
             };

@@ -7,17 +7,22 @@ using CatEvening.SeiReader.Messages;
 namespace CatEvening.SeiInjector.Cues;
 
 /// <summary>
-/// The one place that knows every cue's state. The schedule file and the control API add to it (any thread); the
-/// pipeline asks it, per video packet in decode order, which messages ride on that packet (<see cref="Collect"/>), then
-/// confirms the packet went out (<see cref="Commit"/>). Every change goes to the <see cref="ICueJournal"/>.
+/// The one place that knows every cue. The schedule file and the control API add to it (any thread); the pipeline
+/// asks it, per video packet in decode order, which messages ride on that packet (<see cref="Collect"/>, an immutable
+/// <see cref="CuePlan"/>), then says whether the packet went out with them (<see cref="Commit"/>) or without them
+/// (<see cref="Defer"/>). Every change goes to the <see cref="ICueJournal"/>; each message's state lives in its
+/// <see cref="CueLife"/>, and the book keeps the placement and one tally of the cues' states.
 /// </summary>
 /// <remarks>
 /// Placement: a cue whose target presentation time is T rides on the first packet in decode order whose PTS ≥ T, and
 /// its message carries T − carrier PTS, so it is decoded no later than the target frame and readers fire at exactly T
 /// after any downstream rebasing. Carousel: after the first delivery the next <see cref="CueBookOptions.Repeat"/>
-/// frames carry it again, and so does every keyframe until its window (T + duration) ends. Timestamps are FFmpeg's
-/// unwrapped 64-bit values, so MPEG-TS and FLV wraps do not disturb the comparisons. Without timestamps (raw Annex B)
-/// the wall clock since the first frame stands in for media time.
+/// frames carry it again, and so does every keyframe until its window (T + duration) ends. A close (an
+/// interaction-end or cancel, or the cancel message of <see cref="Cancel"/>) rides the same way until the window of the
+/// cue it closes ends (<see cref="CueBookOptions.CloseHold"/> when that cue has none); once a close is delivered the
+/// cue it closes never rides again. Timestamps are FFmpeg's unwrapped 64-bit values, so MPEG-TS and FLV wraps do not
+/// disturb the comparisons. Without timestamps (raw Annex B) the wall clock since the first frame stands in for media
+/// time.
 /// </remarks>
 public sealed class CueBook
 {
@@ -29,9 +34,11 @@ public sealed class CueBook
     private readonly ICueJournal _journal;
     private readonly IWallClock _clock;
     private readonly Dictionary<string, Cue> _cues = new(StringComparer.Ordinal);
-    private readonly List<Transmission> _live = [];
-    private readonly List<(Transmission Transmission, bool First)> _collected = [];
-    private readonly List<CatEveningMessage> _messages = [];
+    // Messages that may still ride (pending, in flight or active); closed ones are dropped at the next Collect.
+    private readonly List<Transmission> _carousel = [];
+    private readonly List<PlannedTransmission> _planning = [];
+    private readonly HashSet<Cue> _closing = [];
+    private readonly int[] _byState = new int[Enum.GetValues<CueState>().Length];
 
     private long _nextSequence;
     private Timeline? _timeline;
@@ -39,16 +46,19 @@ public sealed class CueBook
     private long? _lastMediaTime;
     private long _lastFrameWallMicros;
     private long _frames, _carrierFrames, _messagesSent, _heartbeatsSent;
-    private long? _lastPts, _lastCarrierPts, _lastHeartbeatTime, _previousHeartbeatTime;
+    private int _delivered;
+    private long? _lastPts, _lastCarrierPts, _lastHeartbeatTime;
+    private CuePlan? _inFlight;
 
     /// <summary>Creates an empty book.</summary>
-    /// <param name="options">Stream id, carousel repeats and heartbeat cadence.</param>
+    /// <param name="options">Stream id, carousel repeats, close hold and heartbeat cadence.</param>
     /// <param name="journal">Observer of every change; none when null.</param>
     /// <param name="clock">Wall clock for heartbeats and issued-at times; the system clock when null.</param>
     public CueBook(CueBookOptions options, ICueJournal? journal = null, IWallClock? clock = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Repeat < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Repeat, "Repeat must be ≥ 0");
+        if (options.CloseHold < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), options.CloseHold, "CloseHold must be ≥ 0");
         if (Encoding.UTF8.GetByteCount(options.StreamId) is 0 or > CatEveningSei.MaxIdLength)
             throw new ArgumentException($"stream id '{options.StreamId}' must be 1-{CatEveningSei.MaxIdLength} UTF-8 bytes", nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegative(options.FirstSequence);
@@ -76,23 +86,19 @@ public sealed class CueBook
         {
             if (_cues.ContainsKey(request.Id))
                 throw new CueRejectedException(CueRejection.DuplicateId, $"cue '{request.Id}' already exists");
-            var cue = new Cue(request, _nextSequence++);
-            _cues.Add(request.Id, cue);
-            var transmission = new Transmission(cue, request.Kind, cue.Sequence, request.TargetCueId ?? request.Id, request.Duration, request.Spread, request.AppData);
-            cue.Transmission = transmission;
-            if (_timeline != null) Resolve(transmission, _timeline);
-            _live.Add(transmission);
-            var now = _clock.Now().UnixMicros;
-            _journal.Record(new CueJournalEntry(CueEvent.Accepted, now, cue.Snapshot(), null, null));
+            var cue = Enter(request, _nextSequence++, new CueLife());
+            _journal.Record(new CueJournalEntry(CueEvent.Accepted, _clock.Now().UnixMicros, cue.Snapshot(), null, null));
             return cue.Snapshot();
         }
     }
 
     /// <summary>
     /// Cancels a cue: a pending cue is dropped; an active cue stops repeating and a signed cancel message naming it goes
-    /// out on the next frame (and the carousel repeats).
+    /// out on the next frame (and rides the carousel for the rest of its window). A cue whose first delivery is in flight
+    /// (collected, not yet committed or deferred) is cancelled as soon as that packet's fate is known: with a cancel
+    /// message on the next frame if it went out, dropped if it did not.
     /// </summary>
-    /// <exception cref="CueRejectedException">No such cue, or it already ended.</exception>
+    /// <exception cref="CueRejectedException">No such cue, or it already ended, expired or was cancelled.</exception>
     public CueSnapshot Cancel(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
@@ -100,20 +106,11 @@ public sealed class CueBook
         {
             if (!_cues.TryGetValue(id, out var cue))
                 throw new CueRejectedException(CueRejection.UnknownId, $"no cue '{id}'");
-            if (cue.State is CueState.Ended or CueState.Expired or CueState.Cancelled)
-                throw new CueRejectedException(CueRejection.AlreadyEnded, $"cue '{id}' already {cue.State.ToString().ToLowerInvariant()}");
-            _live.Remove(cue.Transmission!);
-            string detail = "cancelled before delivery";
-            long? cancelSequence = null;
-            if (cue.State == CueState.Active)
-            {
-                var cancel = new Transmission(null, MessageKind.Cancel, _nextSequence++, id, TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty);
-                _live.Add(cancel);
-                cancelSequence = cancel.Sequence;
-                detail = $"closed by cancel message seq {cancel.Sequence}";
-            }
-            cue.State = CueState.Cancelled;
-            _journal.Record(new CueJournalEntry(CueEvent.Cancelled, _clock.Now().UnixMicros, cue.Snapshot(), null, detail, cancelSequence));
+            var state = cue.Life.State;
+            if (state.IsClosed() || state == CueState.CancelQueued)
+                throw new CueRejectedException(CueRejection.AlreadyEnded, $"cue '{id}' already {(state.IsClosed() ? state : CueState.Cancelled).ToString().ToLowerInvariant()}");
+            if (state == CueState.InFlight) Move(cue.Transmission, CueTrigger.CancelRequested);
+            else ApplyCancel(cue, _clock.Now().UnixMicros, null);
             return cue.Snapshot();
         }
     }
@@ -130,26 +127,15 @@ public sealed class CueBook
         lock (_gate) return _cues.TryGetValue(id, out var cue) ? cue.Snapshot() : null;
     }
 
-    /// <summary>Counts and last positions, for status pages and metrics.</summary>
+    /// <summary>The tally of cue states, counters and last positions at one moment, for the summary, status, metrics and audit log.</summary>
     public CueBookSnapshot Snapshot()
     {
         lock (_gate)
         {
-            int pending = 0, active = 0, ended = 0, expired = 0, cancelled = 0, delivered = 0;
-            foreach (var c in _cues.Values)
-            {
-                switch (c.State)
-                {
-                    case CueState.Pending: pending++; break;
-                    case CueState.Active: active++; break;
-                    case CueState.Ended: ended++; break;
-                    case CueState.Expired: expired++; break;
-                    case CueState.Cancelled: cancelled++; break;
-                }
-                if (c.Transmissions > 0 || c.State is CueState.Active or CueState.Ended) delivered++;
-            }
+            var pending = _byState[(int)CueState.Pending] + _byState[(int)CueState.InFlight] + _byState[(int)CueState.CancelQueued];
             double? lastSeconds = _lastPts is { } p && _timeline != null ? _timeline.TimeBase.ToSeconds(p) : null;
-            return new CueBookSnapshot(pending, active, delivered, ended, expired, cancelled, _frames, _carrierFrames, _messagesSent, _heartbeatsSent,
+            return new CueBookSnapshot(pending, _byState[(int)CueState.Active], _delivered, _byState[(int)CueState.Ended],
+                _byState[(int)CueState.Expired], _byState[(int)CueState.Cancelled], _frames, _carrierFrames, _messagesSent, _heartbeatsSent,
                 _lastPts, _lastCarrierPts, lastSeconds, _nextSequence);
         }
     }
@@ -163,28 +149,39 @@ public sealed class CueBook
     /// <summary>
     /// Puts back a cue that a previous run had accepted (from the audit log after a crash), with its sequence number
     /// and state, without journaling it again. A pending cue is scheduled as if just added; a cue that was already
-    /// delivered, ended, cancelled or expired is kept for status and id uniqueness but not sent again. Later sequence
-    /// numbers continue above the highest restored one.
+    /// ended, cancelled or expired is kept for status and id uniqueness but never sent again. Later sequence numbers
+    /// continue above the highest restored one.
     /// </summary>
+    /// <param name="request">The cue as accepted.</param>
+    /// <param name="sequence">Its sequence number.</param>
+    /// <param name="state"><see cref="CueState.Pending"/> to send it (again), or a closed state.</param>
+    /// <param name="transmissions">Frames that carried it in earlier runs (it counts as delivered when above 0).</param>
+    /// <param name="cancelSequence">For a cue the operator cancelled after delivery: its cancel message's sequence number.</param>
+    /// <param name="cancelHold">How long that cancel message still rides: it goes out again at once, for that long.</param>
     /// <exception cref="CueRejectedException">The request is invalid or its id is already in the book.</exception>
-    public CueSnapshot Restore(CueRequest request, long sequence, CueState state)
+    /// <exception cref="ArgumentException"><paramref name="state"/> is neither pending nor closed.</exception>
+    public CueSnapshot Restore(CueRequest request, long sequence, CueState state, int transmissions = 0, long? cancelSequence = null, TimeSpan cancelHold = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        ArgumentOutOfRangeException.ThrowIfNegative(transmissions);
+        if (state != CueState.Pending && !state.IsClosed())
+            throw new ArgumentException($"a cue is restored pending or closed, not {state}", nameof(state));
         Validate(request);
         lock (_gate)
         {
             if (_cues.ContainsKey(request.Id))
                 throw new CueRejectedException(CueRejection.DuplicateId, $"cue '{request.Id}' already exists");
-            var cue = new Cue(request, sequence) { State = state };
-            cue.Transmission = new Transmission(cue, request.Kind, sequence, request.TargetCueId ?? request.Id, request.Duration, request.Spread, request.AppData);
-            _cues.Add(request.Id, cue);
-            if (state == CueState.Pending)
-            {
-                if (_timeline != null) Resolve(cue.Transmission, _timeline);
-                _live.Add(cue.Transmission);
-            }
+            var cue = Enter(request, sequence, new CueLife(state, transmissions));
             _nextSequence = Math.Max(_nextSequence, sequence + 1);
+            if (state == CueState.Cancelled && cancelSequence is { } closeSequence && cancelHold > TimeSpan.Zero)
+            {
+                _carousel.Add(new Transmission(cue, MessageKind.Cancel, closeSequence, request.Id, TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty, new CueLife())
+                {
+                    Hold = cancelHold,
+                });
+                _nextSequence = Math.Max(_nextSequence, closeSequence + 1);
+            }
             return cue.Snapshot();
         }
     }
@@ -200,15 +197,17 @@ public sealed class CueBook
     }
 
     /// <summary>
-    /// Pipeline side: the messages that ride on this video packet (new cues whose target ≤ its PTS, carousel repeats,
-    /// a heartbeat when due), unsigned, in sequence order. Empty when nothing is due.
+    /// Pipeline side: the plan for this video packet: the messages that ride on it (new cues whose target ≤ its PTS,
+    /// carousel repeats, a heartbeat when due), unsigned, in sequence order; empty when nothing is due. Cues whose first
+    /// delivery it plans are <see cref="CueState.InFlight"/> until the plan is given to <see cref="Commit"/> (the packet
+    /// went out with them) or <see cref="Defer"/> (it went out without them); nothing else changes before then. A plan
+    /// left unresolved when the next packet is collected (its write failed) is deferred.
     /// </summary>
-    public IReadOnlyList<CatEveningMessage> Collect(in VideoFrame frame)
+    public CuePlan Collect(in VideoFrame frame)
     {
         lock (_gate)
         {
-            _collected.Clear();
-            _messages.Clear();
+            if (_inFlight is { } unresolved) Unplan(unresolved, "its packet was never written");
             var now = _clock.Now();
             _timeline ??= StartTimeline(frame, now);
             _frames++;
@@ -223,150 +222,266 @@ public sealed class CueBook
             _lastFrameWallMicros = now.UnixMicros;
             if ((frame.Dts ?? frame.Pts) is { } decode) _timeline.AnchorWallClock(decode + _timeline.Shift, now.UnixMicros);
 
-            ExpireEnded(time, now.UnixMicros);
-            for (var i = 0; i < _live.Count; i++)
+            CloseWindows(time, now.UnixMicros);
+            // A cue whose close goes out for the first time on this frame does not ride on it.
+            _closing.Clear();
+            foreach (var t in _carousel)
             {
-                var t = _live[i];
-                if (!t.Delivered)
-                {
-                    if (t.Target is { } target && time < target) continue;
-                    if (t.Target == null)
-                    {
-                        t.Target = time;
-                        t.WindowEnd = time + _timeline.DurationUnits(t.Duration);
-                        t.TimeBase = _timeline.TimeBase;
-                    }
-                    if (t.Duration > TimeSpan.Zero && t.WindowEnd is { } over && time >= over)
-                    {
-                        ExpireUndelivered(t, i--, now.UnixMicros);
-                        continue;
-                    }
-                    t.Delivered = true;
-                    t.RepeatsLeft = _options.Repeat;
-                    _collected.Add((t, true));
-                }
-                else if (t.RepeatsLeft > 0)
-                {
-                    t.RepeatsLeft--;
-                    _collected.Add((t, false));
-                }
-                else if (frame.IsKeyframe && t.WindowEnd is { } end && time < end)
-                {
-                    _collected.Add((t, false));
-                }
+                if (t.Life.State == CueState.Pending && IsDue(t, time) && ClosedBy(t) is { } closed) _closing.Add(closed);
             }
-            _collected.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
-            foreach (var (t, _) in _collected) _messages.Add(ToMessage(t, frame, now));
+            _planning.Clear();
+            foreach (var t in _carousel)
+            {
+                if (t.Cue is { } own && own.Transmission == t && _closing.Contains(own)) continue;
+                if (t.Life.State == CueState.Pending && IsDue(t, time))
+                    _planning.Add(new PlannedTransmission(t, true, t.Target ?? time));
+                else if (t.Life.State == CueState.Active && (t.Life.RepeatsLeft > 0 || (frame.IsKeyframe && t.WindowEnd is { } end && time < end)))
+                    _planning.Add(new PlannedTransmission(t, false, t.Target ?? time));
+            }
+            _planning.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
 
-            if (HeartbeatDue(frame, now))
+            var heartbeat = HeartbeatDue(frame, now);
+            if (_planning.Count == 0 && !heartbeat) return new CuePlan(frame, time, [], [], null);
+            var messages = new CatEveningMessage[_planning.Count + (heartbeat ? 1 : 0)];
+            for (var i = 0; i < _planning.Count; i++)
             {
-                _messages.Add(new HeartbeatMessage(_options.StreamId, _nextSequence++, now.UnixMicros, now.UnixMicros,
-                    CarrierPts90kHz(frame), now.UncertaintyMicros, _clock.TimeServer));
-                _previousHeartbeatTime = _lastHeartbeatTime;
-                _lastHeartbeatTime = HeartbeatClock(frame, now);
-                _heartbeatsSent++;
+                var p = _planning[i];
+                messages[i] = ToMessage(p.Transmission, p.Target, frame, now);
+                if (p.First) Move(p.Transmission, CueTrigger.Planned);
             }
-            return _messages;
+            long? heartbeatClock = null;
+            if (heartbeat)
+            {
+                messages[^1] = new HeartbeatMessage(_options.StreamId, _nextSequence++, now.UnixMicros, now.UnixMicros,
+                    CarrierPts90kHz(frame), now.UncertaintyMicros, _clock.TimeServer);
+                heartbeatClock = HeartbeatClock(frame, now);
+            }
+            var plan = new CuePlan(frame, time, [.. _planning], messages, heartbeatClock);
+            _inFlight = plan;
+            return plan;
         }
     }
 
     /// <summary>
-    /// Pipeline side: the packet holding the messages of the last <see cref="Collect"/> went out in
-    /// <paramref name="sei"/>. Records delivered/repeated/expired in the journal.
+    /// Pipeline side: the packet planned by <paramref name="plan"/> went out carrying its messages in
+    /// <paramref name="sei"/>. Applies the plan: first deliveries become active (or, when a cancel was queued behind
+    /// them, cancelled with a cancel message on the next frame), closes delivered for the first time close the cues
+    /// they name, and delivered/repeated go to the journal.
     /// </summary>
-    public void Commit(in VideoFrame frame, ReadOnlySpan<byte> sei)
+    /// <exception cref="InvalidOperationException"><paramref name="plan"/> is not the last one collected, or was already committed or deferred.</exception>
+    public void Commit(CuePlan plan, ReadOnlySpan<byte> sei)
     {
+        ArgumentNullException.ThrowIfNull(plan);
         lock (_gate)
         {
-            if (_messages.Count == 0) return;
+            if (plan.Messages.Count == 0) return;
+            TakeInFlight(plan);
+            var frame = plan.Frame;
             var now = _clock.Now().UnixMicros;
             var carrier = new CarrierFrame(frame.Pts, frame.FrameIndex, frame.TimeBase, Convert.ToHexStringLower(SHA256.HashData(sei)));
             _carrierFrames++;
-            _messagesSent += _messages.Count;
+            _messagesSent += plan.Messages.Count;
             _lastCarrierPts = frame.Pts;
-            foreach (var (t, first) in _collected)
+            foreach (var p in plan.Transmissions)
             {
-                if (t.Cue is not { } cue) continue;
-                cue.Transmissions++;
-                if (first && cue.State == CueState.Pending) cue.State = CueState.Active;
-                // The journal states the target on the carrier's own clock (the PTS written), whatever shift reconnections added.
-                var snapshot = cue.Snapshot();
-                if (snapshot.TargetPts is { } target && _timeline is { Shift: not 0 } timeline) snapshot = snapshot with { TargetPts = target - timeline.Shift };
-                _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, now, snapshot, carrier, null));
+                var t = p.Transmission;
+                if (!p.First)
+                {
+                    t.Life.Repeated();
+                    Journal(t, false, carrier, now);
+                    continue;
+                }
+                t.Target ??= p.Target;
+                t.TimeBase ??= _timeline!.TimeBase;
+                t.WindowEnd ??= p.Target + _timeline!.DurationUnits(t.Duration);
+                var closed = ClosedBy(t);
+                if (t.IsClose) t.Hold = HoldOf(t, closed, plan.MediaTime);
+                var from = Move(t, CueTrigger.Committed, _options.Repeat);
+                Journal(t, true, carrier, now);
+                if (closed is not null) CloseBy(closed, t, now);
+                if (from == CueState.CancelQueued) ApplyCancel(t.Cue!, now, "; the cancel was requested while its first delivery was in flight");
             }
-            _messages.Clear();
-            _collected.Clear();
+            if (plan.HeartbeatClock is { } beat)
+            {
+                _lastHeartbeatTime = beat;
+                _heartbeatsSent++;
+            }
         }
     }
 
     /// <summary>
-    /// Pipeline side: the packet could not carry what the last <see cref="Collect"/> returned (it went out untouched).
-    /// First deliveries and repeats become due again on the next packet; a heartbeat is simply skipped (its sequence
-    /// number stays unused).
+    /// Pipeline side: the packet planned by <paramref name="plan"/> could not carry its messages (it went out
+    /// untouched). Drops the plan: first deliveries are pending again and due on the next packet (a cancel queued behind
+    /// them drops them), repeats are simply not counted, a heartbeat's sequence number stays unused.
     /// </summary>
-    public void Defer(in VideoFrame frame)
+    /// <exception cref="InvalidOperationException"><paramref name="plan"/> is not the last one collected, or was already committed or deferred.</exception>
+    public void Defer(CuePlan plan)
     {
+        ArgumentNullException.ThrowIfNull(plan);
         lock (_gate)
         {
-            foreach (var (t, first) in _collected)
-            {
-                if (first) t.Delivered = false;
-                else if (t.RepeatsLeft < _options.Repeat) t.RepeatsLeft++;
-            }
-            if (_messages.Count > 0 && _messages[^1] is HeartbeatMessage)
-            {
-                _lastHeartbeatTime = _previousHeartbeatTime;
-                _heartbeatsSent--;
-            }
-            _messages.Clear();
-            _collected.Clear();
+            if (plan.Messages.Count == 0) return;
+            TakeInFlight(plan);
+            Unplan(plan, "the frame planned for its first delivery went out without it");
         }
     }
 
     /// <summary>
     /// Pipeline side: this video packet passed without reaching the output (it was down). Time moves on as for any
-    /// frame (windows that close now end or expire) but nothing is recorded as sent: first deliveries and repeats stay
-    /// due, and a heartbeat is skipped.
+    /// frame (windows that close now end or expire) but nothing is recorded as sent: its plan is deferred, so first
+    /// deliveries stay due, and a heartbeat is skipped.
     /// </summary>
     public void Pass(in VideoFrame frame)
     {
-        lock (_gate)
+        lock (_gate) Defer(Collect(frame));
+    }
+
+    private void TakeInFlight(CuePlan plan)
+    {
+        if (!ReferenceEquals(plan, _inFlight))
+            throw new InvalidOperationException($"the plan for frame {plan.Frame.FrameIndex} is not in flight: each plan is committed or deferred once, before the next Collect");
+        _inFlight = null;
+    }
+
+    private void Unplan(CuePlan plan, string why)
+    {
+        _inFlight = null;
+        var now = _clock.Now().UnixMicros;
+        foreach (var p in plan.Transmissions)
         {
-            Collect(frame);
-            Defer(frame);
+            if (!p.First) continue;
+            var from = Move(p.Transmission, CueTrigger.Deferred);
+            if (from == CueState.CancelQueued) ApplyCancel(p.Transmission.Cue!, now, $"; the cancel was requested while its first delivery was in flight, and {why}");
         }
     }
 
-    // A cue added after its whole window had passed is never sent: a reader could do nothing with it.
-    private void ExpireUndelivered(Transmission t, int index, long nowMicros)
+    private Cue Enter(CueRequest request, long sequence, CueLife life)
     {
-        _live.RemoveAt(index);
+        var transmission = new Transmission(null, request.Kind, sequence, request.TargetCueId ?? request.Id, request.Duration, request.Spread, request.AppData, life);
+        var cue = new Cue(request, sequence, transmission);
+        _cues.Add(request.Id, cue);
+        _byState[(int)life.State]++;
+        if (life.Transmissions > 0) _delivered++;
+        if (life.State == CueState.Pending)
+        {
+            if (_timeline != null) Resolve(transmission, _timeline);
+            _carousel.Add(transmission);
+        }
+        return cue;
+    }
+
+    // Every transition of a message goes through here, so the tally always agrees with the cues' states.
+    private CueState Move(Transmission t, CueTrigger trigger, int repeats = 0)
+    {
+        var deliveredBefore = t.Life.Transmissions > 0;
+        var from = t.Life.Fire(trigger, repeats);
+        if (t.Cue?.Transmission != t) return from;
+        _byState[(int)from]--;
+        _byState[(int)t.Life.State]++;
+        if (!deliveredBefore && t.Life.Transmissions > 0) _delivered++;
+        return from;
+    }
+
+    // An operator's cancel of a pending or active cue (never in flight: that waits for Commit or Defer).
+    private void ApplyCancel(Cue cue, long nowMicros, string? note)
+    {
+        var wasActive = cue.Life.State == CueState.Active;
+        Move(cue.Transmission, CueTrigger.CancelRequested);
+        var detail = "cancelled before delivery";
+        long? closeSequence = null;
+        if (wasActive)
+        {
+            var cancel = new Transmission(cue, MessageKind.Cancel, _nextSequence++, cue.Request.Id, TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty, new CueLife());
+            _carousel.Add(cancel);
+            closeSequence = cancel.Sequence;
+            detail = $"closed by cancel message seq {cancel.Sequence}";
+        }
+        _journal.Record(new CueJournalEntry(CueEvent.Cancelled, nowMicros, cue.Snapshot(), null, detail + note, closeSequence));
+    }
+
+    // A close delivered for the first time closes the cue it names; that cue never rides again.
+    private void CloseBy(Cue closed, Transmission close, long nowMicros)
+    {
+        var from = closed.Life.State;
+        Move(closed.Transmission, close.Kind == MessageKind.InteractionEnd ? CueTrigger.EndDelivered : CueTrigger.CancelDelivered);
+        if (closed.Life.State == from) return;
+        var by = close.Cue is { } c && c.Transmission == close ? c.Request.Id : null;
+        var what = $"{close.Kind.ToWireName()} {(by is null ? "message" : $"'{by}'")} seq {close.Sequence}";
+        var detail = from == CueState.Pending ? $"closed before delivery by {what}" : $"closed by {what}";
+        _journal.Record(new CueJournalEntry(closed.Life.State == CueState.Ended ? CueEvent.Ended : CueEvent.Cancelled, nowMicros, closed.Snapshot(),
+            null, detail, close.Sequence, by));
+    }
+
+    // The cue a close names, when the book knows it: the cancelled cue for a cancel message, the cue named by
+    // 'closes' for an interaction-end or cancel cue.
+    private Cue? ClosedBy(Transmission t)
+    {
+        if (!t.IsClose) return null;
+        if (t.Cue is { } owner && owner.Transmission != t) return owner;
+        return t.Cue?.Request.TargetCueId is { } id && _cues.TryGetValue(id, out var closed) && closed.Transmission != t ? closed : null;
+    }
+
+    // How long after its first delivery (at media time 'time') a close rides: what is left of it after a restart;
+    // else until the closed cue's window ends; for a cue without a window, the close's own duration (a restored
+    // interaction-end or cancel cue), else CloseHold.
+    private TimeSpan HoldOf(Transmission close, Cue? closed, long time)
+    {
+        var timeline = _timeline!;
+        long end;
+        if (close.Hold is { } restored) end = time + timeline.DurationUnits(restored);
+        else if (closed is { Request.Duration.Ticks: > 0, Transmission.WindowEnd: { } closedEnd }) end = closedEnd;
+        else if (close.Duration > TimeSpan.Zero) end = close.Target!.Value + timeline.DurationUnits(close.Duration);
+        else end = time + timeline.DurationUnits(_options.CloseHold);
+        close.WindowEnd = end;
+        return TimeSpan.FromSeconds(timeline.TimeBase.ToSeconds(Math.Max(0, end - time)));
+    }
+
+    private void Journal(Transmission t, bool first, CarrierFrame carrier, long nowMicros)
+    {
         if (t.Cue is not { } cue) return;
-        cue.State = CueState.Expired;
-        _journal.Record(new CueJournalEntry(CueEvent.Expired, nowMicros, cue.Snapshot(), null, "its window had ended before any frame could carry it"));
+        var snapshot = cue.Snapshot();
+        // The journal states the target on the carrier's own clock (the PTS written), whatever shift reconnections added.
+        if (snapshot.TargetPts is { } target && _timeline is { Shift: not 0 } timeline) snapshot = snapshot with { TargetPts = target - timeline.Shift };
+        if (cue.Transmission == t)
+        {
+            _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, nowMicros, snapshot, carrier, null));
+            return;
+        }
+        _journal.Record(new CueJournalEntry(first ? CueEvent.CancelMessageDelivered : CueEvent.CancelMessageRepeated, nowMicros,
+            snapshot with { Hold = t.Hold }, carrier, null, t.Sequence));
     }
 
-    // A delivered message leaves the carousel once its repeats are done and its window is over.
-    private void ExpireEnded(long time, long nowMicros)
+    private static bool IsDue(Transmission t, long time) => t.Target is not { } target || time >= target;
+
+    // Observes time passing: a pending cue whose window is over expires unsent; an active message whose repeats are
+    // done and whose window is over leaves the carousel (a cue then ends). Closed messages are dropped from the carousel.
+    private void CloseWindows(long time, long nowMicros)
     {
-        for (var i = _live.Count - 1; i >= 0; i--)
+        for (var i = _carousel.Count - 1; i >= 0; i--)
         {
-            var t = _live[i];
-            if (!t.Delivered || t.RepeatsLeft > 0 || (t.WindowEnd is { } end && time < end)) continue;
-            _live.RemoveAt(i);
-            if (t.Cue is { State: CueState.Active } cue)
+            var t = _carousel[i];
+            switch (t.Life.State)
             {
-                cue.State = CueState.Ended;
-                _journal.Record(new CueJournalEntry(CueEvent.Ended, nowMicros, cue.Snapshot(), null, "window ended"));
+                case CueState.Pending when t.Duration > TimeSpan.Zero && t.Target is { } target && time >= target && t.WindowEnd is { } over && time >= over:
+                    Move(t, CueTrigger.WindowOver);
+                    if (t.Cue is { } expired)
+                        _journal.Record(new CueJournalEntry(CueEvent.Expired, nowMicros, expired.Snapshot(), null, "its window had ended before any frame could carry it"));
+                    break;
+                case CueState.Active when t.Life.RepeatsLeft == 0 && (t.WindowEnd is not { } end || time >= end):
+                    Move(t, CueTrigger.WindowOver);
+                    if (t.Cue is { } ended && ended.Transmission == t)
+                        _journal.Record(new CueJournalEntry(CueEvent.Ended, nowMicros, ended.Snapshot(), null, "window ended"));
+                    break;
             }
+            if (t.Life.IsClosed) _carousel.RemoveAt(i);
         }
     }
 
-    private CatEveningMessage ToMessage(Transmission t, in VideoFrame frame, WallClockReading now)
+    private CatEveningMessage ToMessage(Transmission t, long target, in VideoFrame frame, WallClockReading now)
     {
         var tb = _timeline!.TimeBase;
         long offsetTicks = 0;
-        if (t.Target is { } target && frame.Pts is { } pts && _timeline.HasTimestamps)
+        if (frame.Pts is { } pts && _timeline.HasTimestamps)
             offsetTicks = Rescale(target - (pts + _timeline.Shift), tb);
         return new CueMessage(t.Kind, _options.StreamId, t.Sequence, now.UnixMicros, offsetTicks, t.CueIdOnWire,
             (long)Math.Round(t.Duration.TotalSeconds * Ticks90kHz), (long)t.Spread.TotalMicroseconds, t.AppData.Span);
@@ -391,19 +506,19 @@ public sealed class CueBook
     }
 
     // Monotonic media time for the heartbeat cadence: DTS when present, else PTS, else the wall clock.
-    private long HeartbeatClock(in VideoFrame frame, WallClockReading now) =>
+    private static long HeartbeatClock(in VideoFrame frame, WallClockReading now) =>
         frame.Dts ?? frame.Pts ?? now.UnixMicros;
 
     private Timeline StartTimeline(in VideoFrame frame, WallClockReading now)
     {
         var timeline = new Timeline(frame.Pts, frame.TimeBase, now.UnixMicros);
-        foreach (var t in _live) Resolve(t, timeline);
+        foreach (var t in _carousel) Resolve(t, timeline);
         return timeline;
     }
 
     private static void Resolve(Transmission t, Timeline timeline)
     {
-        var at = t.Cue?.Request.At ?? CueTime.Immediately;
+        var at = t.Cue?.Transmission == t ? t.Cue.Request.At : CueTime.Immediately;
         if (at.IsImmediate) return;
         t.Target = timeline.TargetOf(at);
         t.WindowEnd = t.Target + timeline.DurationUnits(t.Duration);
@@ -424,35 +539,58 @@ public sealed class CueBook
             throw new CueRejectedException(CueRejection.InvalidTiming, $"cue '{request.Id}': duration and spread must be between 0 and 24 h");
     }
 
-    /// <summary>Mutable state of one cue (guarded by the book's lock).</summary>
-    private sealed class Cue(CueRequest request, long sequence)
+    /// <summary>One cue of the book: what was asked, its sequence number, and its own message on the carousel.</summary>
+    internal sealed class Cue
     {
-        public CueRequest Request { get; } = request;
-        public long Sequence { get; } = sequence;
-        public CueState State { get; set; }
-        public int Transmissions { get; set; }
-        public Transmission? Transmission { get; set; }
+        public Cue(CueRequest request, long sequence, Transmission transmission)
+        {
+            Request = request;
+            Sequence = sequence;
+            Transmission = transmission;
+            transmission.Cue = this;
+        }
+
+        public CueRequest Request { get; }
+
+        public long Sequence { get; }
+
+        public Transmission Transmission { get; }
+
+        public CueLife Life => Transmission.Life;
 
         public CueSnapshot Snapshot() =>
-            new(Request, Sequence, State, Transmission?.Target, Transmission?.TimeBase, Transmissions);
+            new(Request, Sequence, Life.State, Transmission.Target, Transmission.TimeBase, Life.Transmissions, Transmission.Hold);
     }
 
-    /// <summary>One message on the carousel: a cue, or the cancel message that closes an active cue.</summary>
-    private sealed class Transmission(Cue? cue, MessageKind kind, long sequence, string cueIdOnWire, TimeSpan duration, TimeSpan spread, ReadOnlyMemory<byte> appData)
+    /// <summary>
+    /// One message on the carousel and where it is placed: a cue's own message, or the cancel message that closes a
+    /// cancelled cue (then <see cref="Cue"/> is the cue it closes). Its state is its <see cref="Life"/>.
+    /// </summary>
+    internal sealed class Transmission(Cue? cue, MessageKind kind, long sequence, string cueIdOnWire, TimeSpan duration, TimeSpan spread, ReadOnlyMemory<byte> appData, CueLife life)
     {
-        public Cue? Cue { get; } = cue;
+        public Cue? Cue { get; set; } = cue;
         public MessageKind Kind { get; } = kind;
         public long Sequence { get; } = sequence;
         public string CueIdOnWire { get; } = cueIdOnWire;
         public TimeSpan Duration { get; } = duration;
         public TimeSpan Spread { get; } = spread;
         public ReadOnlyMemory<byte> AppData { get; } = appData;
+        public CueLife Life { get; } = life;
         public long? Target { get; set; }
+
+        /// <summary>Until when the carousel carries it (media time): the cue's window, or a close's hold.</summary>
         public long? WindowEnd { get; set; }
+
         public Rational? TimeBase { get; set; }
-        public bool Delivered { get; set; }
-        public int RepeatsLeft { get; set; }
+
+        /// <summary>For a close once delivered: how long after its first delivery it rides.</summary>
+        public TimeSpan? Hold { get; set; }
+
+        public bool IsClose => Kind is MessageKind.InteractionEnd or MessageKind.Cancel;
     }
+
+    /// <summary>One message a plan puts on its frame, and the target its message was written with.</summary>
+    internal readonly record struct PlannedTransmission(Transmission Transmission, bool First, long Target);
 
     /// <summary>
     /// Maps cue times to media time: the video time base when the input has timestamps, wall-clock microseconds

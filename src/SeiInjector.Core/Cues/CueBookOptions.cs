@@ -9,6 +9,13 @@ public sealed record CueBookOptions
     /// <summary>Frames after the first delivery that carry a cue again, besides the keyframes in its window (default 3).</summary>
     public int Repeat { get; init; } = 3;
 
+    /// <summary>
+    /// How long a close (interaction-end or cancel) rides the carousel after its first delivery when the cue it closes
+    /// has no window of its own (default 30 s); a close of a cue with a window rides until that window ends. Late
+    /// joiners learn from it that the interaction is over.
+    /// </summary>
+    public TimeSpan CloseHold { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Heartbeat cadence (default one per second).</summary>
     public HeartbeatPolicy Heartbeat { get; init; } = HeartbeatPolicy.Every(TimeSpan.FromSeconds(1));
 

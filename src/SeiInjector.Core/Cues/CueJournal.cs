@@ -8,14 +8,25 @@ public enum CueState
 {
     /// <summary>Accepted, waiting for its target frame.</summary>
     Pending,
+    /// <summary>Its first delivery is planned on a frame that has not gone out yet.</summary>
+    InFlight,
+    /// <summary>In flight, and the operator cancelled it: once the frame's fate is known it is cancelled (with a cancel message if it went out).</summary>
+    CancelQueued,
     /// <summary>Delivered; repeated by the carousel until its window ends.</summary>
     Active,
-    /// <summary>Delivered, and its window ended.</summary>
+    /// <summary>Delivered, and its window ended or an interaction-end closing it was delivered.</summary>
     Ended,
-    /// <summary>Withdrawn before or while it was active.</summary>
+    /// <summary>Withdrawn before or while it was active (by the operator, or by a delivered cancel or close naming it).</summary>
     Cancelled,
     /// <summary>Its window closed before any frame could carry it.</summary>
     Expired,
+}
+
+/// <summary>Helpers for <see cref="CueState"/>.</summary>
+public static class CueStates
+{
+    /// <summary>True for <see cref="CueState.Ended"/>, <see cref="CueState.Cancelled"/> and <see cref="CueState.Expired"/>: it never rides again.</summary>
+    public static bool IsClosed(this CueState state) => state is CueState.Ended or CueState.Cancelled or CueState.Expired;
 }
 
 /// <summary>A change of a cue's state.</summary>
@@ -29,10 +40,14 @@ public enum CueEvent
     Repeated,
     /// <summary>Cancelled: a pending cue is dropped; an active cue is closed by a signed cancel message.</summary>
     Cancelled,
-    /// <summary>Delivered, and its window ended: no more repeats.</summary>
+    /// <summary>Delivered, and its window ended (no more repeats), or an interaction-end closing it was delivered.</summary>
     Ended,
     /// <summary>Its window closed before any frame could carry it.</summary>
     Expired,
+    /// <summary>The cancel message that closes this (cancelled) cue was first carried by a video frame.</summary>
+    CancelMessageDelivered,
+    /// <summary>The cancel message that closes this cue was carried again by the carousel.</summary>
+    CancelMessageRepeated,
 }
 
 /// <summary>The video frame a message rode on.</summary>
@@ -49,7 +64,11 @@ public sealed record CarrierFrame(long? Pts, long FrameIndex, Rational TimeBase,
 /// <param name="TargetPts">Target presentation time in the video time base, once known (after the first video frame).</param>
 /// <param name="TimeBase">Time base of <paramref name="TargetPts"/>, once known.</param>
 /// <param name="Transmissions">How many frames carried it so far (first delivery included).</param>
-public sealed record CueSnapshot(CueRequest Request, long Sequence, CueState State, long? TargetPts, Rational? TimeBase, int Transmissions)
+/// <param name="Hold">
+/// For a close (interaction-end or cancel) once delivered: how long after its first delivery the carousel carries it
+/// (the rest of the closed cue's window, or <see cref="CueBookOptions.CloseHold"/>); null otherwise.
+/// </param>
+public sealed record CueSnapshot(CueRequest Request, long Sequence, CueState State, long? TargetPts, Rational? TimeBase, int Transmissions, TimeSpan? Hold = null)
 {
     /// <summary>The cue id.</summary>
     public string Id => Request.Id;
@@ -64,8 +83,13 @@ public sealed record CueSnapshot(CueRequest Request, long Sequence, CueState Sta
 /// <param name="Cue">The cue after the change.</param>
 /// <param name="Carrier">The carrier frame for <see cref="CueEvent.Delivered"/> and <see cref="CueEvent.Repeated"/>.</param>
 /// <param name="Detail">Free text: why a cue expired or was cancelled.</param>
-/// <param name="CancelSequence">For <see cref="CueEvent.Cancelled"/> of an active cue: sequence number of the cancel message that closes it.</param>
-public sealed record CueJournalEntry(CueEvent Event, long WallClockMicros, CueSnapshot Cue, CarrierFrame? Carrier, string? Detail, long? CancelSequence = null);
+/// <param name="CloseSequence">
+/// Sequence number of the message that closes the cue: for <see cref="CueEvent.Cancelled"/> of a delivered cue the
+/// cancel message that goes out; for a cue closed by a delivered interaction-end or cancel cue, that cue's; for
+/// <see cref="CueEvent.CancelMessageDelivered"/> and <see cref="CueEvent.CancelMessageRepeated"/> the cancel message's.
+/// </param>
+/// <param name="ClosedBy">Id of the interaction-end or cancel cue whose delivery closed this cue, or null.</param>
+public sealed record CueJournalEntry(CueEvent Event, long WallClockMicros, CueSnapshot Cue, CarrierFrame? Carrier, string? Detail, long? CloseSequence = null, string? ClosedBy = null);
 
 /// <summary>A change of the input or output.</summary>
 public enum StreamEvent

@@ -155,11 +155,16 @@ public sealed class AuditLog : ICueJournal, IDisposable
             case CueEvent.Delivered or CueEvent.Repeated when entry.Carrier is { } carrier:
                 Append(entry.Event == CueEvent.Delivered ? "delivered" : "repeated", w => WriteDelivery(w, cue, carrier, wall), toDisk: false);
                 break;
+            case CueEvent.CancelMessageDelivered or CueEvent.CancelMessageRepeated when entry.Carrier is { } carrier:
+                Append(entry.Event == CueEvent.CancelMessageDelivered ? "cancel_delivered" : "cancel_repeated",
+                    w => WriteDelivery(w, cue, carrier, wall, entry.CloseSequence), toDisk: false);
+                break;
             case CueEvent.Cancelled:
                 Append("cancelled", w =>
                 {
                     w.WriteString("id", cue.Id);
                     w.WriteBoolean("was_active", cue.Transmissions > 0);
+                    WriteClose(w, entry);
                     if (entry.Detail is not null) w.WriteString("detail", entry.Detail);
                 }, toDisk: false);
                 break;
@@ -167,6 +172,7 @@ public sealed class AuditLog : ICueJournal, IDisposable
                 Append(entry.Event == CueEvent.Ended ? "ended" : "expired", w =>
                 {
                     w.WriteString("id", cue.Id);
+                    WriteClose(w, entry);
                     if (entry.Detail is not null) w.WriteString("reason", entry.Detail);
                 }, toDisk: false);
                 break;
@@ -203,8 +209,20 @@ public sealed class AuditLog : ICueJournal, IDisposable
             w.WriteString("path", path);
         }, toDisk: false);
 
-    /// <summary>The injector stopped cleanly.</summary>
-    public void Stopped(string reason) => Append("stopped", w => w.WriteString("reason", reason), toDisk: true);
+    /// <summary>The injector stopped cleanly; <paramref name="cues"/> is the book's tally at the end (the run summary's).</summary>
+    public void Stopped(string reason, CueCounts? cues = null) => Append("stopped", w =>
+    {
+        w.WriteString("reason", reason);
+        if (cues is not { } c) return;
+        w.WriteStartObject("cues");
+        w.WriteNumber("pending", c.Pending);
+        w.WriteNumber("active", c.Active);
+        w.WriteNumber("delivered", c.Delivered);
+        w.WriteNumber("ended", c.Ended);
+        w.WriteNumber("expired", c.Expired);
+        w.WriteNumber("cancelled", c.Cancelled);
+        w.WriteEndObject();
+    }, toDisk: true);
 
     /// <summary>Forces every line written so far to the disk.</summary>
     public void FlushToDisk()
@@ -289,10 +307,18 @@ public sealed class AuditLog : ICueJournal, IDisposable
         w.WriteBase64String("data", r.AppData.Span);
     }
 
-    private static void WriteDelivery(Utf8JsonWriter w, CueSnapshot cue, CarrierFrame carrier, DateTimeOffset wall)
+    private static void WriteClose(Utf8JsonWriter w, CueJournalEntry entry)
+    {
+        if (entry.CloseSequence is { } seq) w.WriteNumber("close_seq", seq);
+        if (entry.ClosedBy is { } by) w.WriteString("closed_by", by);
+    }
+
+    // A delivery of the cue's own message, or (closeSequence given) of the cancel message that closes it.
+    private static void WriteDelivery(Utf8JsonWriter w, CueSnapshot cue, CarrierFrame carrier, DateTimeOffset wall, long? closeSequence = null)
     {
         w.WriteString("id", cue.Id);
-        w.WriteNumber("seq", cue.Sequence);
+        w.WriteNumber(closeSequence is null ? "seq" : "close_seq", closeSequence ?? cue.Sequence);
+        if (cue.Hold is { } hold) w.WriteNumber("hold", hold.TotalSeconds);
         if (carrier.Pts is { } pts)
         {
             w.WriteNumber("pts", pts);
@@ -302,7 +328,7 @@ public sealed class AuditLog : ICueJournal, IDisposable
         {
             w.WriteNull("pts");
         }
-        if (cue.TargetPts is { } target && cue.TimeBase is { } tb) w.WriteNumber("target_time", tb.ToSeconds(target));
+        if (closeSequence is null && cue.TargetPts is { } target && cue.TimeBase is { } tb) w.WriteNumber("target_time", tb.ToSeconds(target));
         w.WriteNumber("frame", carrier.FrameIndex);
         w.WriteString("wall", Iso(wall));
         w.WriteString("sei_sha256", carrier.SeiSha256);

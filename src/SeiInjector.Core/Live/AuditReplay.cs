@@ -30,7 +30,12 @@ public enum AuditCueState
 /// <param name="State">Its state after the last record.</param>
 /// <param name="FirstDelivery">The carrier of its first transmission, or null when never sent.</param>
 /// <param name="Repeats">How many carousel repeats were logged.</param>
-public sealed record AuditCueRecord(CueRequest Request, long Sequence, AuditCueState State, AuditCarrier? FirstDelivery, int Repeats)
+/// <param name="Hold">For a close (interaction-end or cancel) once delivered: how long after its first delivery it rides.</param>
+/// <param name="CancelSequence">For a cue the operator cancelled after delivery: sequence number of its cancel message.</param>
+/// <param name="CancelDelivery">The carrier of that cancel message's first transmission, or null.</param>
+/// <param name="CancelHold">How long after its first delivery that cancel message rides, once delivered.</param>
+public sealed record AuditCueRecord(CueRequest Request, long Sequence, AuditCueState State, AuditCarrier? FirstDelivery, int Repeats,
+    TimeSpan? Hold = null, long? CancelSequence = null, AuditCarrier? CancelDelivery = null, TimeSpan? CancelHold = null)
 {
     /// <summary>The cue id.</summary>
     public string Id => Request.Id;
@@ -45,7 +50,22 @@ public sealed record AuditCueRecord(CueRequest Request, long Sequence, AuditCueS
     public TimeSpan RemainingWindow(DateTimeOffset now)
     {
         if (State != AuditCueState.Active || FirstDelivery is not { } first) return TimeSpan.Zero;
-        var left = first.WallClock + Request.Duration - now;
+        var left = first.WallClock + (Hold ?? Request.Duration) - now;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// How long the cancel message of a cue the operator cancelled after delivery still rides at <paramref name="now"/>:
+    /// counted from its first transmission once delivered; before that, the rest of the cancelled cue's window, or
+    /// <paramref name="closeHold"/> when it has none. Zero when nothing is left or there is no cancel message.
+    /// </summary>
+    public TimeSpan RemainingCancelHold(DateTimeOffset now, TimeSpan closeHold)
+    {
+        if (State != AuditCueState.Cancelled || CancelSequence is null) return TimeSpan.Zero;
+        var until = CancelDelivery is { } sent ? sent.WallClock + (CancelHold ?? TimeSpan.Zero)
+            : Request.Duration > TimeSpan.Zero && FirstDelivery is { } first ? first.WallClock + Request.Duration
+            : now + closeHold;
+        var left = until - now;
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 }
@@ -174,11 +194,39 @@ public sealed class AuditReplay
                                 State = c.State is AuditCueState.Pending or AuditCueState.Active ? AuditCueState.Active : c.State,
                                 FirstDelivery = c.FirstDelivery ?? carrier,
                                 Repeats = kind == "repeated" ? c.Repeats + 1 : c.Repeats,
+                                Hold = r.TryGetProperty("hold", out var hold) ? TimeSpan.FromSeconds(hold.GetDouble()) : c.Hold,
+                            };
+                            // A delivered close closes the cue it names (the book logs that too, on the next line).
+                            if (kind == "delivered" && c.Request.TargetCueId is { } closedId && c.Request.Kind is MessageKind.InteractionEnd or MessageKind.Cancel
+                                && cues.TryGetValue(closedId, out var closed) && closed.State is AuditCueState.Pending or AuditCueState.Active)
+                            {
+                                cues[closedId] = closed with
+                                {
+                                    State = c.Request.Kind == MessageKind.InteractionEnd && closed.State == AuditCueState.Active ? AuditCueState.Ended : AuditCueState.Cancelled,
+                                };
+                            }
+                            break;
+                        }
+                        case "cancel_delivered":
+                        case "cancel_repeated":
+                        {
+                            var c = Known(cues, r);
+                            cues[c.Id] = c with
+                            {
+                                CancelSequence = r.GetProperty("close_seq").GetInt64(),
+                                CancelDelivery = c.CancelDelivery ?? ReadCarrier(r),
+                                CancelHold = r.TryGetProperty("hold", out var hold) ? TimeSpan.FromSeconds(hold.GetDouble()) : c.CancelHold,
                             };
                             break;
                         }
+                        case "cancelled":
+                        {
+                            var c = Known(cues, r);
+                            var operatorCancel = !r.TryGetProperty("closed_by", out _) && r.TryGetProperty("close_seq", out var closeSeq) ? closeSeq.GetInt64() : (long?)null;
+                            cues[c.Id] = c with { State = AuditCueState.Cancelled, CancelSequence = operatorCancel ?? c.CancelSequence };
+                            break;
+                        }
                         case "ended": Set(cues, r, AuditCueState.Ended); break;
-                        case "cancelled": Set(cues, r, AuditCueState.Cancelled); break;
                         case "expired": Set(cues, r, AuditCueState.Expired); break;
                         case "restored": Known(cues, r); break;
                         case "input" or "output" or "stream" or "unauthorized": break;

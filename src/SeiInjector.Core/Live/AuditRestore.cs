@@ -12,9 +12,8 @@ namespace CatEvening.SeiInjector.Live;
 public static class AuditRestore
 {
     /// <summary>What a restore did.</summary>
-    /// <param name="Resent">Cues that will go out (again): pending ones and active ones with window left.</param>
-    /// <param name="DeliveredBefore">Ids of the cues earlier runs delivered, for the status counts.</param>
-    public sealed record Result(int Resent, IReadOnlySet<string> DeliveredBefore);
+    /// <param name="Resent">Messages that will go out (again): pending cues, active ones with window left, and cancel messages still in their hold.</param>
+    public sealed record Result(int Resent);
 
     /// <summary>Restores <paramref name="replay"/> into <paramref name="book"/>, logging what it resends or closes.</summary>
     /// <exception cref="CueRejectedException">A cue in the log is no longer valid (a log from another version).</exception>
@@ -25,12 +24,11 @@ public static class AuditRestore
         ArgumentNullException.ThrowIfNull(log);
         var micros = (now - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
         var resent = 0;
-        var delivered = new HashSet<string>(StringComparer.Ordinal);
         foreach (var record in replay.Cues)
         {
             var request = record.Request;
-            if (record.WasDelivered) delivered.Add(request.Id);
             var remaining = record.RemainingWindow(now);
+            var transmissions = record.WasDelivered ? 1 + record.Repeats : 0;
             switch (record.State)
             {
                 case AuditCueState.Pending:
@@ -43,23 +41,30 @@ public static class AuditRestore
                 case AuditCueState.Active:
                 {
                     // Its window ran out while the injector was down: it went out, its end is recorded now.
-                    var ended = book.Restore(request, record.Sequence, CueState.Ended);
-                    log.Record(new CueJournalEntry(CueEvent.Ended, micros, ended with { Transmissions = 1 + record.Repeats }, null, "window over while the injector was down"));
+                    var ended = book.Restore(request, record.Sequence, CueState.Ended, transmissions);
+                    log.Record(new CueJournalEntry(CueEvent.Ended, micros, ended, null, "window over while the injector was down"));
+                    continue;
+                }
+                case AuditCueState.Cancelled:
+                {
+                    // A cancel message still in its hold goes out again, same sequence number, for the rest of it.
+                    var hold = record.RemainingCancelHold(now, book.Options.CloseHold);
+                    book.Restore(request, record.Sequence, CueState.Cancelled, transmissions, record.CancelSequence, hold);
+                    if (hold > TimeSpan.Zero)
+                    {
+                        log.Restored(request.Id, record.CancelSequence!.Value, record.State, hold);
+                        resent++;
+                    }
                     continue;
                 }
                 default:
-                    book.Restore(request, record.Sequence, record.State switch
-                    {
-                        AuditCueState.Cancelled => CueState.Cancelled,
-                        AuditCueState.Ended => CueState.Ended,
-                        _ => CueState.Expired,
-                    });
+                    book.Restore(request, record.Sequence, record.State == AuditCueState.Ended ? CueState.Ended : CueState.Expired, transmissions);
                     continue;
             }
-            book.Restore(request, record.Sequence, CueState.Pending);
+            book.Restore(request, record.Sequence, CueState.Pending, transmissions);
             log.Restored(request.Id, record.Sequence, record.State, remaining);
             resent++;
         }
-        return new Result(resent, delivered);
+        return new Result(resent);
     }
 }

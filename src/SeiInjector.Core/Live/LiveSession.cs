@@ -21,7 +21,6 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     private readonly Timer? _reserver;
     private LinkState _input = LinkState.Connecting, _output = LinkState.Connecting;
     private int _inputReconnects, _outputReconnects;
-    private readonly IReadOnlySet<string> _deliveredBefore;
     private long _reservedThrough;
     private bool _disposed;
 
@@ -30,12 +29,10 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     /// <param name="monitor">The packet counters the pipeline feeds.</param>
     /// <param name="audit">The audit log, or null.</param>
     /// <param name="log">The operator's log (stderr).</param>
-    /// <param name="deliveredBefore">Ids of cues an earlier run delivered (from the audit log), counted as delivered.</param>
-    public LiveSession(CueBook book, PacketMonitor monitor, AuditLog? audit, TextWriter log, IReadOnlySet<string>? deliveredBefore = null)
+    public LiveSession(CueBook book, PacketMonitor monitor, AuditLog? audit, TextWriter log)
     {
         ArgumentNullException.ThrowIfNull(book);
         ArgumentNullException.ThrowIfNull(monitor);
-        _deliveredBefore = deliveredBefore ?? new HashSet<string>();
         _book = book;
         Monitor = monitor;
         _audit = audit;
@@ -98,25 +95,13 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     /// <inheritdoc/>
     public LiveStatus Status()
     {
+        // One snapshot of the book: the same tally the summary, the metrics and the audit log read.
         var book = _book.Snapshot();
-        int pending = 0, active = 0, delivered = 0, expired = 0, cancelled = 0;
-        foreach (var cue in _book.Cues())
-        {
-            var wasDelivered = cue.Transmissions > 0 || _deliveredBefore.Contains(cue.Id);
-            if (wasDelivered) delivered++;
-            switch (cue.State)
-            {
-                case CueState.Pending: pending++; break;
-                case CueState.Active: active++; break;
-                case CueState.Expired: expired++; break;
-                case CueState.Cancelled: cancelled++; break;
-            }
-        }
         lock (_gate)
         {
             return new LiveStatus(_input, _output, _inputReconnects, _outputReconnects, book.LastPts, book.LastPtsSeconds,
                 book.Frames, Monitor.Packets, Monitor.Bytes, book.CarrierFrames,
-                new CueCounts(pending, active, delivered, expired, cancelled), Monitor.Latency.Snapshot(), Monitor.DroppedPackets);
+                new CueCounts(book.Pending, book.Active, book.Delivered, book.Expired, book.Cancelled, book.Ended), Monitor.Latency.Snapshot(), Monitor.DroppedPackets);
         }
     }
 

@@ -69,8 +69,9 @@ public enum ControlOutcome
 /// <param name="Active">Sent, window still open.</param>
 /// <param name="Delivered">Sent at least once since the start (whatever their state now).</param>
 /// <param name="Expired">Window closed before they could be sent.</param>
-/// <param name="Cancelled">Withdrawn.</param>
-public readonly record struct CueCounts(int Pending, int Active, int Delivered, int Expired, int Cancelled);
+/// <param name="Cancelled">Withdrawn, or closed by a delivered cancel.</param>
+/// <param name="Ended">Delivered, and their window ended or an interaction-end closing them was delivered.</param>
+public readonly record struct CueCounts(int Pending, int Active, int Delivered, int Expired, int Cancelled, int Ended = 0);
 
 /// <summary>The run at one moment.</summary>
 /// <param name="Input">Input link state.</param>
@@ -115,6 +116,7 @@ public sealed record LiveStatus(
             w.WriteNumber("pending", Cues.Pending);
             w.WriteNumber("active", Cues.Active);
             w.WriteNumber("delivered", Cues.Delivered);
+            w.WriteNumber("ended", Cues.Ended);
             w.WriteNumber("expired", Cues.Expired);
             w.WriteNumber("cancelled", Cues.Cancelled);
             w.WriteEndObject();

@@ -50,6 +50,7 @@ public sealed class MetricsServer : IDisposable
         Sample(b, "catevening_cues", "state=\"delivered\"", s.Cues.Delivered);
         Sample(b, "catevening_cues", "state=\"expired\"", s.Cues.Expired);
         Sample(b, "catevening_cues", "state=\"cancelled\"", s.Cues.Cancelled);
+        Sample(b, "catevening_cues", "state=\"ended\"", s.Cues.Ended);
         Header(b, "catevening_link_up", "gauge", "1 while the link is connected.");
         Sample(b, "catevening_link_up", "side=\"input\"", s.Input == LinkState.Connected ? 1 : 0);
         Sample(b, "catevening_link_up", "side=\"output\"", s.Output == LinkState.Connected ? 1 : 0);

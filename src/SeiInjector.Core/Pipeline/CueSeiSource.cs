@@ -15,6 +15,7 @@ public sealed class CueSeiSource : IFrameSeiSource
     private readonly MessageSigner _signer;
     private readonly List<byte[]> _payloads = [];
     private VideoStreamDescription? _video;
+    private CuePlan? _plan;
     private byte[] _buffer = new byte[4096];
 
     /// <summary>Creates the source over a book and a signer (neither is owned).</summary>
@@ -33,7 +34,8 @@ public sealed class CueSeiSource : IFrameSeiSource
     public ReadOnlyMemory<byte> SeiFor(in VideoFrame frame)
     {
         var video = _video ?? throw new InvalidOperationException("Start was not called");
-        var messages = _book.Collect(frame);
+        var plan = _plan = _book.Collect(frame);
+        var messages = plan.Messages;
         if (messages.Count == 0) return ReadOnlyMemory<byte>.Empty;
         _payloads.Clear();
         var measure = SeiNalWriter.CreateMeasuring(video.Codec, video.Framing);
@@ -52,10 +54,13 @@ public sealed class CueSeiSource : IFrameSeiSource
     }
 
     /// <inheritdoc />
-    public void Delivered(in VideoFrame frame, ReadOnlySpan<byte> sei) => _book.Commit(frame, sei);
+    public void Delivered(in VideoFrame frame, ReadOnlySpan<byte> sei) => _book.Commit(PlanOf(frame), sei);
 
     /// <inheritdoc />
-    public void NotCarried(in VideoFrame frame, string reason) => _book.Defer(frame);
+    public void NotCarried(in VideoFrame frame, string reason) => _book.Defer(PlanOf(frame));
+
+    private CuePlan PlanOf(in VideoFrame frame) =>
+        _plan is { } plan && plan.Frame == frame ? plan : throw new InvalidOperationException($"frame {frame.FrameIndex} was not the last one given to SeiFor");
 
     /// <inheritdoc />
     public void Skipped(in VideoFrame frame) => _book.Pass(frame);

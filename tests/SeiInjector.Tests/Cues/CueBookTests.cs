@@ -52,10 +52,10 @@ public class CueBookTests
         foreach (var f in frames)
         {
             before?.Invoke(f);
-            var messages = book.Collect(f).ToList();
-            if (messages.Count == 0) continue;
-            book.Commit(f, [1, 2, 3]);
-            carriers.Add((f, messages));
+            var plan = book.Collect(f);
+            if (plan.IsEmpty) continue;
+            book.Commit(plan, [1, 2, 3]);
+            carriers.Add((f, plan.Messages.ToList()));
         }
         return carriers;
     }
@@ -188,11 +188,12 @@ public class CueBookTests
         var afterCancel = carriers.Where(c => c.Frame.FrameIndex >= 10).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(afterCancel.Select(c => c.Frame.FrameIndex), Is.EqualTo(new long[] { 10, 11, 12 }), "the cancel goes out at once, then 2 repeats");
+            Assert.That(afterCancel.Select(c => c.Frame.FrameIndex), Is.EqualTo(new long[] { 10, 11, 12, 25, 50, 75 }),
+                "the cancel goes out at once, then 2 repeats, then every keyframe of the rest of the cancelled cue's window");
             Assert.That(afterCancel.SelectMany(c => c.Messages).Cast<CueMessage>().Select(m => (m.Kind, m.CueId)),
                 Is.All.EqualTo((MessageKind.Cancel, "rain")));
             Assert.That(afterCancel[0].Messages[0].SequenceNumber, Is.EqualTo(1));
-            Assert.That(journal.Cues.Last(e => e.Event == CueEvent.Cancelled).CancelSequence, Is.EqualTo(1));
+            Assert.That(journal.Cues.Last(e => e.Event == CueEvent.Cancelled).CloseSequence, Is.EqualTo(1));
         });
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Live;
+using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiReader.Messages;
 using NUnit.Framework;
 
@@ -179,7 +180,7 @@ public class AuditLogTests
         Assert.Multiple(() =>
         {
             Assert.That(result.Resent, Is.EqualTo(2));
-            Assert.That(result.DeliveredBefore, Is.EquivalentTo(new[] { "active", "ended", "stale" }));
+            Assert.That(book.Snapshot().Delivered, Is.EqualTo(3), "active, ended and stale went out in the first run");
             Assert.That(book.Find("pending")!.State, Is.EqualTo(CueState.Pending));
             Assert.That(book.Find("pending")!.Request.At, Is.EqualTo(CueTime.At(T0.AddSeconds(5))), "pinned to the first run's first frame");
             Assert.That(book.Find("active")!.State, Is.EqualTo(CueState.Pending), "goes out again");
@@ -196,6 +197,63 @@ public class AuditLogTests
         {
             Assert.That(lines.Count(l => l.Contains("\"event\":\"restored\"", StringComparison.Ordinal)), Is.EqualTo(2));
             Assert.That(lines.Last(), Does.Contain("\"event\":\"ended\"").And.Contain("\"id\":\"stale\""));
+        });
+    }
+
+    [Test]
+    public void CrashResume_NeverResendsAClosedCue_AndTheClosesRideOnForTheRestOfTheirHold()
+    {
+        var clock = new Tests.Cues.CueBookTests.ManualClock();
+        var options = new CueBookOptions { StreamId = "show", Repeat = 0, Heartbeat = HeartbeatPolicy.Off };
+        static VideoFrame Frame(long i) => new(i * 40, i * 40, i % 25 == 0, i, Flv);
+        CueRequest Start(string id, double at, double duration) =>
+            new(id, MessageKind.InteractionStart, CueTime.FromFirstFrame(TimeSpan.FromSeconds(at)), TimeSpan.FromSeconds(duration), TimeSpan.Zero, default);
+        long quiz, rain, quizEnd;
+        using (var log = AuditLog.Open(_path))
+        {
+            var book = new CueBook(options, log, clock);
+            quiz = book.Add(Start("quiz", 1, 10)).Sequence;
+            rain = book.Add(Start("rain", 0.5, 30)).Sequence;
+            quizEnd = book.Add(new CueRequest("quiz-end", MessageKind.InteractionEnd, CueTime.FromFirstFrame(TimeSpan.FromSeconds(3)), TimeSpan.Zero, TimeSpan.Zero, default, "quiz")).Sequence;
+            for (long i = 0; i < 125; i++)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(40));
+                if (i == 100) book.Cancel("rain");
+                var plan = book.Collect(Frame(i));
+                if (!plan.IsEmpty) book.Commit(plan, [1]);
+            }
+        }
+        // Killed without a "stopped" line: restart on the same log.
+        using var reopened = AuditLog.Open(_path);
+        var replay = reopened.Replay;
+        var cancelSequence = replay.Find("rain")!.CancelSequence;
+        var restarted = new CueBook(options with { FirstSequence = replay.NextSequenceNumber }, reopened, clock);
+        var now = DateTimeOffset.UnixEpoch.AddTicks(clock.Micros * 10);
+        var result = AuditRestore.Into(restarted, replay, reopened, now);
+        var wire = new List<(long Frame, CueMessage Message)>();
+        for (long i = 0; i < 250; i++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(40));
+            var plan = restarted.Collect(Frame(i));
+            if (plan.IsEmpty) continue;
+            restarted.Commit(plan, [2]);
+            wire.AddRange(plan.Messages.OfType<CueMessage>().Select(m => (i, m)));
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(replay.Find("quiz")!.State, Is.EqualTo(AuditCueState.Ended), "closed by the delivered interaction-end");
+            Assert.That(replay.Find("rain")!.State, Is.EqualTo(AuditCueState.Cancelled));
+            Assert.That(cancelSequence, Is.Not.Null);
+            Assert.That(result.Resent, Is.EqualTo(2), "the interaction-end and the cancel message, both within their hold");
+            Assert.That(wire.Select(w => w.Message.SequenceNumber), Has.None.EqualTo(quiz).And.None.EqualTo(rain), "closed cues never ride again");
+            Assert.That(wire.Where(w => w.Message.SequenceNumber == quizEnd).Select(w => (w.Message.Kind, w.Message.CueId)).Distinct(),
+                Is.EqualTo(new[] { (MessageKind.InteractionEnd, "quiz") }));
+            Assert.That(wire.Where(w => w.Message.SequenceNumber == cancelSequence).Select(w => (w.Message.Kind, w.Message.CueId)).Distinct(),
+                Is.EqualTo(new[] { (MessageKind.Cancel, "rain") }));
+            // quiz's window ends 11 s after the first run's first frame, 5 s of which were gone at the crash: ~6 s left.
+            Assert.That(wire.Where(w => w.Message.SequenceNumber == quizEnd).Max(w => w.Frame), Is.InRange(100, 175));
+            Assert.That(wire.Where(w => w.Message.SequenceNumber == cancelSequence).Max(w => w.Frame), Is.GreaterThanOrEqualTo(225), "rain's window runs to 30.5 s");
+            Assert.That(restarted.Snapshot() is { Cancelled: 1, Delivered: 3 });
         });
     }
 }

@@ -26,9 +26,9 @@ public class LiveCueBookTests
     /// <summary>Passes one frame; returns the cue messages it carries.</summary>
     private static List<CueMessage> Pass(CueBook book, VideoFrame frame)
     {
-        var messages = book.Collect(frame).OfType<CueMessage>().ToList();
-        if (messages.Count > 0) book.Commit(frame, [1]);
-        return messages;
+        var plan = book.Collect(frame);
+        if (!plan.IsEmpty) book.Commit(plan, [1]);
+        return plan.Messages.OfType<CueMessage>().ToList();
     }
 
     [Test]
