@@ -31,10 +31,15 @@ internal static class SeiCommand
             {
                 keys.AddPem(await File.ReadAllTextAsync(keyPath, cancel).ConfigureAwait(false));
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"--public-key {keyPath}: {e.Message}");
-                return 2;
+                Console.Error.WriteLine($"--public-key {keyPath}: cannot read: {e.Message}");
+                return 3;
+            }
+            catch (KeyFormatException e)
+            {
+                Console.Error.WriteLine($"--public-key {keyPath}: not a CatEvening public key ({e.Error}): {e.Message}");
+                return 3;
             }
             using var source = await ClockOption.OpenAsync(result.GetValue(clock), cancel).ConfigureAwait(false);
             var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);

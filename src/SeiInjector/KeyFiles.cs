@@ -53,9 +53,13 @@ internal static class KeyFiles
         {
             return SigningKey.FromPem(File.ReadAllText(path));
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.BadFile, $"--key {path}: not a CatEvening private key: {e.Message}");
+            throw new CliException(ExitCodes.BadFile, $"--key {path}: cannot read: {e.Message}");
+        }
+        catch (KeyFormatException e)
+        {
+            throw new CliException(ExitCodes.BadFile, $"--key {path}: not a CatEvening private key ({e.Error}): {e.Message}");
         }
     }
 
@@ -70,9 +74,9 @@ internal static class KeyFiles
         {
             throw new CliException(ExitCodes.BadFile, $"--public-key {path}: cannot read: {e.Message}");
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or System.Security.Cryptography.CryptographicException)
+        catch (KeyFormatException e)
         {
-            throw new CliException(ExitCodes.BadFile, $"--public-key {path}: not a CatEvening public key: {e.Message}");
+            throw new CliException(ExitCodes.BadFile, $"--public-key {path}: not a CatEvening public key ({e.Error}): {e.Message}");
         }
     }
 }

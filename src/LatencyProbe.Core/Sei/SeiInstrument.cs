@@ -82,7 +82,11 @@ public sealed class SeiInstrument
         ArgumentNullException.ThrowIfNull(log);
         _options = options;
         // Latency measurement wants every heartbeat it can verify, however late: age is what it measures.
-        _verifier = new MessageVerifier(keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(1) });
+        // Files and start-up backlogs are read faster than real time: no per-second verification budget.
+        _verifier = new MessageVerifier(keys, new VerifierOptions
+        {
+            MaxAge = TimeSpan.FromDays(1), MaxVerificationsPerSecond = 1_000_000, VerificationBurst = 100_000_000,
+        });
         _clock = clock;
         _recorder = recorder;
         _log = log;
@@ -200,6 +204,8 @@ public sealed class SeiInstrument
             if (status == ReadStatus.Malformed)
             {
                 _recorder.Increment("malformed_sei");
+                // Broken NAL framing returns Malformed forever: the rest of the access unit cannot be found.
+                if (!reader.CanContinue) return;
                 continue;
             }
             if (status != ReadStatus.Success) return;

@@ -38,6 +38,9 @@ public sealed class StreamInspector
         if (publicKey != null) _keys = new KeyRing(publicKey);
     }
 
+    /// <summary>Malformed SEI NAL units and messages skipped so far (the walk goes on with the next one).</summary>
+    public long MalformedSei { get; private set; }
+
     /// <summary>
     /// Reads <paramref name="url"/> to its end and calls <paramref name="report"/> for each message occurrence, in
     /// decode order. A cue is reported once the frame it fires on is known (a few packets later at most: B-frames).
@@ -50,7 +53,11 @@ public sealed class StreamInspector
         using var input = MediaInput.Open(url, inputFormat, ioTimeout, cancellation: cancellation);
         var video = VideoStreamDescription.Find(input);
         // Recorded streams are inspected long after they were signed: only the signature and the replay rules count.
-        var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(36_500) });
+        // A file is read faster than real time: no per-second verification budget (the per-access-unit rules still apply).
+        var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions
+        {
+            MaxAge = TimeSpan.FromDays(36_500), MaxVerificationsPerSecond = 1_000_000, VerificationBurst = 100_000_000,
+        });
         var seen = new HashSet<(string Stream, long Sequence)>();
         var presented = new SortedSet<long>();
         var waiting = new Queue<(InspectedMessage Message, long? Target)>();
@@ -85,8 +92,16 @@ public sealed class StreamInspector
             var data = packet.Data;
             if (scratch.Length < data.Length) scratch = new byte[data.Length * 2];
             var reader = new UserDataUnregisteredReader(data, video.Codec, video.Framing, scratch);
-            while (reader.Read(out var unregistered) == ReadStatus.Success)
+            ReadStatus status;
+            while ((status = reader.Read(out var unregistered)) != ReadStatus.EndOfData)
             {
+                if (status != ReadStatus.Success)
+                {
+                    // A broken SEI NAL unit or message (an encoder's) hides nothing after it: skip it, count it, go on.
+                    MalformedSei++;
+                    if (!reader.CanContinue) break;
+                    continue;
+                }
                 if (!CatEveningSei.HasCatEveningUuid(unregistered.Payload)) continue;
                 var (message, keyId, verified, error) = Check(unregistered.Payload, verifier);
                 var first = message != null && seen.Add((message.StreamId, message.SequenceNumber));

@@ -55,6 +55,13 @@ namespace CatEvening.SeiReader.Bitstream
         /// <summary>Offset in the access unit of the fault, after <see cref="ReadStatus.Malformed"/>.</summary>
         public int ErrorOffset { get; private set; }
 
+        /// <summary>
+        /// False once the NAL unit framing itself is broken: the walk cannot find the next NAL unit and every later
+        /// <see cref="Read"/> returns <see cref="ReadStatus.Malformed"/>. True after a malformed SEI NAL unit or
+        /// message, which the next <see cref="Read"/> skips.
+        /// </summary>
+        public readonly bool CanContinue => !_framingBroken;
+
         /// <summary>The last error as one sentence naming the offset.</summary>
         public readonly string DescribeError() => BitstreamException.Describe(Error, ErrorOffset);
 

@@ -18,7 +18,7 @@ public sealed class CueReader
     private readonly MessageVerifier _verifier;
     private readonly Func<long> _utcNowMicros;
     private byte[] _scratch = Array.Empty<byte>();
-    private long _packets, _payloads, _accepted, _repeats, _rejected, _malformed;
+    private long _packets, _payloads, _accepted, _repeats, _rejected, _malformed, _verifications, _overBudget, _skipped;
 
     /// <summary>Creates a reader.</summary>
     /// <param name="verifier">Verifies payloads (its key ring, stream ids, age and replay settings apply).</param>
@@ -72,9 +72,12 @@ public sealed class CueReader
     public int TimestampBits { get; }
 
     /// <summary>Counters so far.</summary>
-    public CueReaderStatistics Statistics => new(_packets, _payloads, _accepted, _repeats, _rejected, _malformed);
+    public CueReaderStatistics Statistics => new(_packets, _payloads, _accepted, _repeats, _rejected, _malformed, _verifications, _overBudget, _skipped);
 
-    /// <summary>Reads one demuxed video packet (a whole access unit). Never throws on bad bytes.</summary>
+    /// <summary>Reads one demuxed video packet (a whole access unit). Never throws on bad bytes. The work is bounded
+    /// whatever the packet holds: at most one failed signature verification (see
+    /// <see cref="MessageVerifier.Verify(ReadOnlySpan{byte}, long, ref AccessUnitScope)"/>) within the verifier's
+    /// per-second budget, plus a walk over the bytes.</summary>
     /// <param name="packet">The packet bytes, in this reader's framing.</param>
     /// <param name="pts">Its presentation timestamp, or null when the container gave none.</param>
     /// <param name="dts">Its decode timestamp, or null; used in place of a missing PTS.</param>
@@ -86,23 +89,27 @@ public sealed class CueReader
         var reader = new UserDataUnregisteredReader(packet, Codec, Framing, _scratch);
         var carrier = pts ?? dts;
         var events = 0;
-        var lastErrorOffset = -1;
+        var scope = default(AccessUnitScope);
+        long? now = null;
         while (true)
         {
             var status = reader.Read(out var udu);
             if (status == ReadStatus.EndOfData) break;
             if (status == ReadStatus.Malformed)
             {
-                // A broken SEI NAL is skipped and the walk goes on; broken NAL framing repeats the same error forever.
-                if (reader.ErrorOffset == lastErrorOffset) break;
-                if (lastErrorOffset < 0) _malformed++;
-                lastErrorOffset = reader.ErrorOffset;
+                // Skip only what is broken: a malformed SEI NAL unit or message is counted and the walk goes on with
+                // the next one; only broken NAL framing (no way to find the next NAL unit) ends the packet.
+                _malformed++;
+                if (!reader.CanContinue) break;
                 continue;
             }
             if (!CatEveningSei.HasCatEveningUuid(udu.Payload)) continue;
             _payloads++;
-            events += Handle(_verifier.Verify(udu.Payload, _utcNowMicros()), carrier);
+            now ??= _utcNowMicros();
+            events += Handle(_verifier.Verify(udu.Payload, now.Value, ref scope), carrier);
         }
+        _verifications += scope.SignatureVerifications;
+        _skipped += scope.Skipped;
         return events;
     }
 
@@ -124,7 +131,11 @@ public sealed class CueReader
             case VerificationStatus.Repeat:
                 _repeats++;
                 return 0;
+            case VerificationStatus.Rejected when result.Reason == RejectionReason.AccessUnitLimit:
+                // Counted (Statistics.SkippedByAccessUnitRules), never raised: a flood must not become a flood of events.
+                return 0;
             case VerificationStatus.Rejected:
+                if (result.Reason == RejectionReason.VerificationBudgetExceeded) _overBudget++;
                 if (result.FromCache)
                 {
                     _repeats++;

@@ -99,8 +99,12 @@ public sealed class MessageRejectedEventArgs : EventArgs
 /// <summary>Counters of a <see cref="CueReader"/>: enough to notice a path that strips or thins SEI.</summary>
 public readonly struct CueReaderStatistics
 {
-    internal CueReaderStatistics(long packets, long payloads, long accepted, long repeats, long rejected, long malformedSei)
+    internal CueReaderStatistics(long packets, long payloads, long accepted, long repeats, long rejected, long malformedSei,
+        long signatureVerifications, long refusedOverBudget, long skippedByAccessUnitRules)
     {
+        SignatureVerifications = signatureVerifications;
+        RefusedOverBudget = refusedOverBudget;
+        SkippedByAccessUnitRules = skippedByAccessUnitRules;
         Packets = packets;
         CatEveningPayloads = payloads;
         Accepted = accepted;
@@ -124,6 +128,19 @@ public readonly struct CueReaderStatistics
     /// <summary>Payloads refused (reported once per distinct bytes).</summary>
     public long Rejected { get; }
 
-    /// <summary>Packets whose NAL or SEI syntax was broken (the rest of the packet was skipped).</summary>
+    /// <summary>Malformed SEI NAL units and <c>sei_message()</c>s skipped (each counted once; the walk went on with the
+    /// next one), plus packets whose NAL unit framing broke (the rest of such a packet cannot be found).</summary>
     public long MalformedSei { get; }
+
+    /// <summary>ECDSA signature verifications this reader's packets cost (cache hits excluded).</summary>
+    public long SignatureVerifications { get; }
+
+    /// <summary>Payloads refused unverified because the verifier's per-second budget was spent
+    /// (<see cref="RejectionReason.VerificationBudgetExceeded"/>; also counted in <see cref="Rejected"/>).</summary>
+    public long RefusedOverBudget { get; }
+
+    /// <summary>CatEvening payloads refused unchecked by the per-access-unit rules (<see cref="RejectionReason.AccessUnitLimit"/>:
+    /// a second payload beside a version-2 one, a payload after a failed signature, more than the maximum per access
+    /// unit). Not raised as events.</summary>
+    public long SkippedByAccessUnitRules { get; }
 }

@@ -24,7 +24,7 @@ internal sealed class BouncyCastleEcdsaP256 : IEcdsaP256Verifier
 
     public EcdsaBackend Backend => EcdsaBackend.BouncyCastle;
 
-    /// <exception cref="FormatException">The point is not on P-256.</exception>
+    /// <exception cref="KeyFormatException">The point is not on P-256.</exception>
     internal static BouncyCastleEcdsaP256 Create(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
     {
         var domain = Domain.Value;
@@ -37,9 +37,9 @@ internal sealed class BouncyCastleEcdsaP256 : IEcdsaP256Verifier
         }
         catch (ArgumentException e)
         {
-            throw new FormatException("the public point is not on P-256: " + e.Message, e);
+            throw new KeyFormatException(KeyFormatError.InvalidPublicKey, -1, "the public point is not on P-256: " + e.Message, e);
         }
-        if (!point.IsValid()) throw new FormatException("the public point is not on P-256");
+        if (!point.IsValid()) throw new KeyFormatException(KeyFormatError.InvalidPublicKey, -1, "the public point is not on P-256");
         return new BouncyCastleEcdsaP256(new ECPublicKeyParameters(point, domain));
     }
 

@@ -39,7 +39,7 @@ internal static class EcdsaP256
     internal static EcdsaBackend DefaultBackend => Probed.Value;
 
     /// <summary>A verifier for the public point (<paramref name="x"/>, <paramref name="y"/>), 32 bytes each, big-endian.</summary>
-    /// <exception cref="FormatException">The point is not on P-256.</exception>
+    /// <exception cref="KeyFormatException">The point is not on P-256.</exception>
     internal static IEcdsaP256Verifier CreateVerifier(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, EcdsaBackend? backend = null) =>
         (backend ?? DefaultBackend) switch
         {

@@ -43,6 +43,8 @@ public sealed class KeyRing
     }
 
     /// <summary>Adds a public key from PEM (see <see cref="VerificationKey.FromPem"/>) and returns it.</summary>
+    /// <exception cref="KeyFormatException">Not a P-256 public key PEM, or no key id.</exception>
+    /// <exception cref="ArgumentException">A key with the same id is already in the ring.</exception>
     public VerificationKey AddPem(string pem, ushort? keyId = null)
     {
         var key = VerificationKey.FromPem(pem, keyId);

@@ -1,13 +1,14 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Threading;
 using CatEvening.SeiReader.Messages;
 
 namespace CatEvening.SeiReader.Security;
 
 /// <summary>
 /// Checks CatEvening payloads in this order, stopping at the first failure (docs/sei-format.md, "Verifying"):
-/// UUID (else <see cref="VerificationStatus.NotCatEvening"/>), format version, envelope length, key id, signature,
+/// UUID (else <see cref="VerificationStatus.NotCatEvening"/>), format version, envelope length, key id, low s, signature,
 /// body, stream id, age, sequence number. Never throws on bad bytes. Thread-safe (one lock per verifier).
 /// </summary>
 public sealed class MessageVerifier
@@ -20,6 +21,13 @@ public sealed class MessageVerifier
     private readonly HashSet<string> _streams;
     private readonly object _gate = new();
     private int _ringVersion;
+    private double _budget;
+    private long _budgetAt = long.MinValue;
+    private long _signatureVerifications;
+    private long _refusedOverBudget;
+
+    private const string AccessUnitLimitDetail =
+        "refused unchecked: the access unit already holds a version-2 payload, a failed signature or the maximum number of payloads";
 
     /// <summary>Creates a verifier trusting the keys of <paramref name="keys"/> (and later changes to it).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
@@ -37,13 +45,59 @@ public sealed class MessageVerifier
     /// <summary>The options this verifier was made with (stream ids are copied at construction).</summary>
     public VerifierOptions Options => _options;
 
-    /// <summary>Verifies one user_data_unregistered payload (UUID first, as the SEI carries it).</summary>
+    /// <summary>Signature verifications (ECDSA) done so far; identical bytes answered from the cache are not counted.</summary>
+    public long SignatureVerifications => Interlocked.Read(ref _signatureVerifications);
+
+    /// <summary>Payloads refused as <see cref="RejectionReason.VerificationBudgetExceeded"/> so far.</summary>
+    public long RefusedOverBudget => Interlocked.Read(ref _refusedOverBudget);
+
+    /// <summary>Verifies one user_data_unregistered payload (UUID first, as the SEI carries it) on its own: only the
+    /// per-second budget bounds the work (<see cref="VerifierOptions.MaxVerificationsPerSecond"/>). Readers that walk
+    /// access units use the overload with an <see cref="AccessUnitScope"/>.</summary>
     /// <param name="payload">The payload bytes; not kept (a copy is cached).</param>
     /// <param name="nowMicros">The verifier's idea of UTC now, microseconds since the Unix epoch (a
-    /// <c>ServerClock</c>-corrected clock is best), for the age check.</param>
+    /// <c>ServerClock</c>-corrected clock is best), for the age check and the budget.</param>
     public VerificationResult Verify(ReadOnlySpan<byte> payload, long nowMicros)
     {
+        var scope = default(AccessUnitScope);
+        return Verify(payload, nowMicros, ref scope);
+    }
+
+    /// <summary>
+    /// Verifies one payload of an access unit under the per-access-unit rules (docs/sei-format.md, "Bounded reader
+    /// work"): once an access unit holds a format-version-2 payload it may hold no other CatEvening payload; a failed
+    /// signature verification ends the access unit's checks; at most <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/>
+    /// payloads are looked at. Refused payloads (<see cref="RejectionReason.AccessUnitLimit"/>) cost a UUID compare.
+    /// So an access unit costs at most one failed ECDSA verification, whatever it holds.
+    /// </summary>
+    /// <param name="payload">The payload bytes; not kept (a copy is cached).</param>
+    /// <param name="nowMicros">UTC now, microseconds since the Unix epoch.</param>
+    /// <param name="scope">The access unit's state: <c>default</c> before its first payload, the same variable for the rest.</param>
+    public VerificationResult Verify(ReadOnlySpan<byte> payload, long nowMicros, ref AccessUnitScope scope)
+    {
         if (!CatEveningSei.HasCatEveningUuid(payload)) return new VerificationResult(VerificationStatus.NotCatEvening, RejectionReason.None, null, -1, false, null);
+        var index = ++scope.CatEveningPayloads;
+        var version2 = payload.Length > CatEveningSei.VersionOffset && payload[CatEveningSei.VersionOffset] >= 2;
+        if (index > 1 && (version2 || scope.HasVersion2)) scope.Closed = true;
+        if (version2) scope.HasVersion2 = true;
+        if (scope.Closed || index > _options.MaxPayloadsPerAccessUnit)
+        {
+            scope.Skipped++;
+            return new VerificationResult(VerificationStatus.Rejected, RejectionReason.AccessUnitLimit, null, -1, false, AccessUnitLimitDetail);
+        }
+        var result = VerifyOne(payload, nowMicros, out var verifiedSignature);
+        if (verifiedSignature)
+        {
+            scope.SignatureVerifications++;
+            if (result.Reason == RejectionReason.BadSignature) scope.Closed = true;
+        }
+        if (result.Reason == RejectionReason.VerificationBudgetExceeded) scope.Closed = true;
+        return result;
+    }
+
+    private VerificationResult VerifyOne(ReadOnlySpan<byte> payload, long nowMicros, out bool verifiedSignature)
+    {
+        verifiedSignature = false;
         if (payload.Length <= CatEveningSei.VersionOffset)
             return Reject(RejectionReason.MalformedEnvelope, -1, $"payload of {payload.Length} bytes ends before the format version at offset {CatEveningSei.VersionOffset}");
         var version = payload[CatEveningSei.VersionOffset];
@@ -68,10 +122,23 @@ public sealed class MessageVerifier
             {
                 if (!_keys.TryGet((ushort)keyId, out var key))
                 {
-                    _cache.Add(payload, keyKnown: false, signatureValid: false, null, null);
+                    _cache.Add(payload, keyKnown: false, signatureValid: false, null, null, nonCanonical: false);
                     return UnknownKey(keyId, fromCache: false);
                 }
                 var signedLength = payload.Length - CatEveningSei.SignatureLength;
+                if (!P256.IsLowS(payload.Slice(signedLength + P256.ScalarLength)))
+                {
+                    _cache.Add(payload, keyKnown: true, signatureValid: false, null, null, nonCanonical: true);
+                    return NonCanonical(payload, keyId, fromCache: false);
+                }
+                if (!TakeBudget(nowMicros))
+                {
+                    Interlocked.Increment(ref _refusedOverBudget);
+                    return Reject(RejectionReason.VerificationBudgetExceeded, keyId,
+                        $"more than {_options.MaxVerificationsPerSecond} signature verifications per second: refused unverified");
+                }
+                verifiedSignature = true;
+                Interlocked.Increment(ref _signatureVerifications);
                 var valid = key.Verify(payload.Slice(0, signedLength), payload.Slice(signedLength));
                 CatEveningMessage? parsed = null;
                 string? error = null;
@@ -80,10 +147,11 @@ public sealed class MessageVerifier
                     var body = payload.Slice(CatEveningSei.BodyOffset, signedLength - CatEveningSei.BodyOffset).ToArray();
                     MessageBody.TryRead(body, out parsed, out error);
                 }
-                entry = _cache.Add(payload, keyKnown: true, valid, parsed, error);
+                entry = _cache.Add(payload, keyKnown: true, valid, parsed, error, nonCanonical: false);
             }
 
             if (!entry.KeyKnown) return UnknownKey(keyId, fromCache);
+            if (entry.NonCanonical) return NonCanonical(payload, keyId, fromCache);
             if (!entry.SignatureValid)
                 return Reject(RejectionReason.BadSignature, keyId, $"the signature at offset {payload.Length - CatEveningSei.SignatureLength} does not verify with key id {keyId}", fromCache);
             if (entry.Message is not { } message)
@@ -108,6 +176,31 @@ public sealed class MessageVerifier
             return new VerificationResult(status, RejectionReason.None, message, keyId, fromCache, null);
         }
     }
+
+    // Token bucket: refilled at MaxVerificationsPerSecond by the caller's clock, holding at most VerificationBurst. A
+    // clock that steps back restarts the refill from the new time (no refill for the step): it can neither starve
+    // nor flood.
+    private bool TakeBudget(long nowMicros)
+    {
+        var rate = _options.MaxVerificationsPerSecond;
+        var burst = _options.VerificationBurst;
+        if (_budgetAt == long.MinValue)
+        {
+            _budget = burst;
+        }
+        else if (nowMicros > _budgetAt)
+        {
+            _budget = Math.Min(burst, _budget + (nowMicros - _budgetAt) * (double)rate / 1_000_000);
+        }
+        _budgetAt = nowMicros;
+        if (_budget < 1) return false;
+        _budget -= 1;
+        return true;
+    }
+
+    private static VerificationResult NonCanonical(ReadOnlySpan<byte> payload, int keyId, bool fromCache) =>
+        Reject(RejectionReason.NonCanonicalSignature, keyId,
+            $"the signature's s at offset {payload.Length - P256.ScalarLength} is above n/2 (high s): CatEvening signers write s <= n/2", fromCache);
 
     private static VerificationResult UnknownKey(int keyId, bool fromCache) =>
         Reject(RejectionReason.UnknownKeyId, keyId, $"key id {keyId} at offset {CatEveningSei.KeyIdOffset} is not in the key ring", fromCache);

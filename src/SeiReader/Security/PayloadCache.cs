@@ -35,9 +35,9 @@ internal sealed class PayloadCache
         return e is not null && payload.SequenceEqual(e.Bytes) ? e : null;
     }
 
-    internal Entry Add(ReadOnlySpan<byte> payload, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError)
+    internal Entry Add(ReadOnlySpan<byte> payload, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError, bool nonCanonical)
     {
-        var e = new Entry(payload.ToArray(), keyKnown, signatureValid, message, parseError);
+        var e = new Entry(payload.ToArray(), keyKnown, signatureValid, message, parseError, nonCanonical);
         _slots[Slot(payload)] = e;
         return e;
     }
@@ -54,8 +54,9 @@ internal sealed class PayloadCache
 
     internal sealed class Entry
     {
-        internal Entry(byte[] bytes, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError)
+        internal Entry(byte[] bytes, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError, bool nonCanonical)
         {
+            NonCanonical = nonCanonical;
             Bytes = bytes;
             KeyKnown = keyKnown;
             SignatureValid = signatureValid;
@@ -68,6 +69,9 @@ internal sealed class PayloadCache
         /// <summary>False when the key id was not in the ring (the cache is emptied whenever the ring changes).</summary>
         internal bool KeyKnown { get; }
         internal bool SignatureValid { get; }
+
+        /// <summary>The signature has a high s: refused before any ECDSA verification.</summary>
+        internal bool NonCanonical { get; }
         internal CatEveningMessage? Message { get; }
         internal string? ParseError { get; }
 

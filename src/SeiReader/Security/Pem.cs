@@ -26,7 +26,8 @@ internal static class Pem
 
     /// <summary>Finds the first block with one of <paramref name="labels"/>; returns its DER, its label and the key id
     /// written before it (null when absent).</summary>
-    /// <exception cref="FormatException">No such block, bad base64, or a bad key id line.</exception>
+    /// <exception cref="KeyFormatException">No such block (<see cref="KeyFormatError.NoPemBlock"/>), no END line, bad
+    /// base64 or a bad key id line (<see cref="KeyFormatError.MalformedPem"/>).</exception>
     internal static (byte[] Der, string Label, ushort? KeyId) Read(string pem, params string[] labels)
     {
         if (pem is null) throw new ArgumentNullException(nameof(pem));
@@ -36,7 +37,7 @@ internal static class Pem
             var start = pem.IndexOf(begin, StringComparison.Ordinal);
             if (start < 0) continue;
             var end = pem.IndexOf("-----END " + label + "-----", start, StringComparison.Ordinal);
-            if (end < 0) throw new FormatException($"PEM block '{label}' at offset {start} has no END line");
+            if (end < 0) throw new KeyFormatException(KeyFormatError.MalformedPem, start, $"PEM block '{label}' at offset {start} has no END line");
             var body = pem.Substring(start + begin.Length, end - start - begin.Length);
             byte[] der;
             try
@@ -45,11 +46,14 @@ internal static class Pem
             }
             catch (FormatException e)
             {
-                throw new FormatException($"PEM block '{label}' at offset {start}: {e.Message}", e);
+                throw new KeyFormatException(KeyFormatError.MalformedPem, start, $"PEM block '{label}' at offset {start}: {e.Message}", e);
             }
+            if (der.Length == 0) throw new KeyFormatException(KeyFormatError.MalformedPem, start, $"PEM block '{label}' at offset {start} is empty");
             return (der, label, ReadKeyId(pem.Substring(0, start)));
         }
-        throw new FormatException($"no PEM block labelled {string.Join(" or ", labels)}");
+        var other = pem.IndexOf("-----BEGIN ", StringComparison.Ordinal);
+        var found = other < 0 ? "no PEM block at all" : "found " + FirstLine(pem.Substring(other));
+        throw new KeyFormatException(KeyFormatError.NoPemBlock, other, $"no PEM block labelled {string.Join(" or ", labels)} ({found})");
     }
 
     private static ushort? ReadKeyId(string preamble)
@@ -61,11 +65,23 @@ internal static class Pem
             if (!line.StartsWith(KeyIdPrefix, StringComparison.Ordinal)) continue;
             var text = line.Substring(KeyIdPrefix.Length).Trim();
             if (!ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v))
-                throw new FormatException($"'{line}': the key id must be an integer 0-65535");
+                throw new KeyFormatException(KeyFormatError.MalformedPem, -1, $"'{line}': the key id must be an integer 0-65535");
             id = v;
         }
         return id;
     }
+
+    private static string FirstLine(string s)
+    {
+        var end = s.IndexOfAny(new[] { '\r', '\n' });
+        var line = end < 0 ? s : s.Substring(0, end);
+        return line.Length > 80 ? line.Substring(0, 80) : line;
+    }
+
+    /// <summary>The key id to use: the caller's, else the PEM's.</summary>
+    /// <exception cref="KeyFormatException">Neither gives one (<see cref="KeyFormatError.MissingKeyId"/>).</exception>
+    internal static ushort RequireKeyId(ushort? fromCaller, ushort? fromPem) =>
+        fromCaller ?? fromPem ?? throw new KeyFormatException(KeyFormatError.MissingKeyId, -1, $"the PEM has no '{KeyIdPrefix}' line: pass the key id");
 
     private static string RemoveWhitespace(string s)
     {

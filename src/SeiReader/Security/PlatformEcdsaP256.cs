@@ -13,7 +13,7 @@ internal sealed class PlatformEcdsaP256 : IEcdsaP256Verifier
 
     public EcdsaBackend Backend => EcdsaBackend.Platform;
 
-    /// <exception cref="FormatException">The point is not on P-256.</exception>
+    /// <exception cref="KeyFormatException">The point is not on P-256.</exception>
     /// <exception cref="NotImplementedException">The runtime has no ECDsa (Mono).</exception>
     internal static PlatformEcdsaP256 Create(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
     {
@@ -28,7 +28,7 @@ internal sealed class PlatformEcdsaP256 : IEcdsaP256Verifier
         }
         catch (CryptographicException e)
         {
-            throw new FormatException("the public point is not on P-256: " + e.Message, e);
+            throw new KeyFormatException(KeyFormatError.InvalidPublicKey, -1, "the public point is not on P-256: " + e.Message, e);
         }
     }
 

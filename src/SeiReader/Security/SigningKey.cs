@@ -36,31 +36,49 @@ public sealed class SigningKey : IDisposable
     /// <summary>Loads a private key from PEM.</summary>
     /// <param name="pem">PEM text; a <c>CatEvening-Key-Id: N</c> line before the block gives the key id.</param>
     /// <param name="keyId">The key id; overrides the one in the PEM; required when the PEM has none.</param>
-    /// <exception cref="FormatException">Not a P-256 private key PEM, or no key id.</exception>
+    /// <exception cref="KeyFormatException">Not a P-256 private key PEM (PKCS#8 <c>PRIVATE KEY</c> or SEC 1
+    /// <c>EC PRIVATE KEY</c>), or no key id; <see cref="KeyFormatException.Error"/> says what is wrong. No other
+    /// exception comes out for bad key content.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="pem"/> is null.</exception>
     public static SigningKey FromPem(string pem, ushort? keyId = null)
     {
         var (der, label, idInPem) = Pem.Read(pem, "PRIVATE KEY", "EC PRIVATE KEY");
-        var id = keyId ?? idInPem ?? throw new FormatException($"the PEM has no '{Pem.KeyIdPrefix}' line: pass the key id");
-        var ecdsa = ECDsa.Create();
         try
         {
-            int read;
-            if (label == "PRIVATE KEY") ecdsa.ImportPkcs8PrivateKey(der, out read);
-            else ecdsa.ImportECPrivateKey(der, out read);
-            if (read != der.Length) throw new FormatException($"{der.Length - read} bytes after the {label}");
-            KeyChecks.RequireP256(ecdsa);
-            return new SigningKey(id, ecdsa);
+            var id = Pem.RequireKeyId(keyId, idInPem);
+            var key = label == "PRIVATE KEY" ? P256KeyDer.ReadPkcs8(der) : P256KeyDer.ReadEcPrivateKey(der);
+            var parameters = new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = key.D };
+            if (key.PublicKey is { } q) parameters.Q = new ECPoint { X = q.X, Y = q.Y };
+            var ecdsa = KeyChecks.Import(parameters, "private");
+            try
+            {
+                if (key.PublicKey is not null) RequireMatchingPublicKey(ecdsa);
+                return new SigningKey(id, ecdsa);
+            }
+            catch
+            {
+                ecdsa.Dispose();
+                throw;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(key.D);
+            }
         }
-        catch (CryptographicException e)
+        finally
         {
-            ecdsa.Dispose();
-            throw new FormatException($"not an EC {label}: {e.Message}", e);
+            CryptographicOperations.ZeroMemory(der);
         }
-        catch
-        {
-            ecdsa.Dispose();
-            throw;
-        }
+    }
+
+    // A file whose public key is not d·G would sign with d while publishing a key nothing it signs verifies with:
+    // sign once with d and verify with the Q written beside it.
+    private static void RequireMatchingPublicKey(ECDsa ecdsa)
+    {
+        var probe = new byte[] { 0x43, 0x61, 0x74, 0x45, 0x76, 0x65, 0x6e, 0x69, 0x6e, 0x67 };
+        var signature = ecdsa.SignData(probe, HashAlgorithmName.SHA256);
+        if (!ecdsa.VerifyData(probe, signature, HashAlgorithmName.SHA256))
+            throw new KeyFormatException(KeyFormatError.InvalidPrivateKey, -1, "the public key in the file does not belong to its private key");
     }
 
     /// <summary>The private key as PEM: a <c>CatEvening-Key-Id</c> line, then the PKCS#8 block (unencrypted: protect the file).</summary>
@@ -78,7 +96,8 @@ public sealed class SigningKey : IDisposable
         }
     }
 
-    /// <summary>Signs SHA-256(<paramref name="data"/>) into <paramref name="signature"/> (64 bytes, IEEE P1363).</summary>
+    /// <summary>Signs SHA-256(<paramref name="data"/>) into <paramref name="signature"/> (64 bytes, IEEE P1363), always with
+    /// s ≤ n / 2 (low s).</summary>
     /// <exception cref="ArgumentException"><paramref name="signature"/> is shorter than 64 bytes.</exception>
     public void Sign(ReadOnlySpan<byte> data, Span<byte> signature)
     {
@@ -88,6 +107,8 @@ public sealed class SigningKey : IDisposable
         lock (_gate) ok = _ecdsa.TrySignData(data, signature, HashAlgorithmName.SHA256, out written);
         if (!ok || written != KeyChecks.SignatureLength)
             throw new CryptographicException($"ECDSA produced {written} signature bytes, expected {KeyChecks.SignatureLength} (IEEE P1363)");
+        // Readers refuse high s (docs/sei-format.md, "Signature"): (r, n - s) verifies like (r, s), so only one may be valid.
+        P256.NormalizeToLowS(signature);
     }
 
     /// <inheritdoc />

@@ -32,23 +32,25 @@ public sealed class VerificationKey : IDisposable
     /// <summary>Loads a public key from PEM (<c>PUBLIC KEY</c>, SPKI).</summary>
     /// <param name="pem">PEM text; a <c>CatEvening-Key-Id: N</c> line before the block gives the key id.</param>
     /// <param name="keyId">The key id; overrides the one in the PEM; required when the PEM has none.</param>
-    /// <exception cref="FormatException">Not a P-256 public key PEM, or no key id.</exception>
+    /// <exception cref="KeyFormatException">Not a P-256 public key PEM, or no key id; <see cref="KeyFormatException.Error"/>
+    /// says what is wrong. No other exception comes out for bad key content.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="pem"/> is null.</exception>
     public static VerificationKey FromPem(string pem, ushort? keyId = null)
     {
         var (der, _, idInPem) = Pem.Read(pem, "PUBLIC KEY");
-        var id = keyId ?? idInPem ?? throw new FormatException($"the PEM has no '{Pem.KeyIdPrefix}' line: pass the key id");
-        return FromSubjectPublicKeyInfo(id, der);
+        return FromSubjectPublicKeyInfo(Pem.RequireKeyId(keyId, idInPem), der);
     }
 
     /// <summary>Loads a public key from DER SubjectPublicKeyInfo (91 bytes, uncompressed point).</summary>
-    /// <exception cref="FormatException">Not a P-256 public key; the message names the offset.</exception>
+    /// <exception cref="KeyFormatException">Not a P-256 public key: malformed DER, another algorithm or curve, a
+    /// compressed point or one that is not on the curve; the message names the offset.</exception>
     public static VerificationKey FromSubjectPublicKeyInfo(ushort keyId, ReadOnlySpan<byte> der) => FromSubjectPublicKeyInfo(keyId, der, null);
 
     /// <summary>As the public overload, with a chosen backend (tests and benchmarks compare the two).</summary>
     internal static VerificationKey FromSubjectPublicKeyInfo(ushort keyId, ReadOnlySpan<byte> der, EcdsaBackend? backend)
     {
-        var (x, y) = P256PublicKeyInfo.Read(der);
-        return new VerificationKey(keyId, P256PublicKeyInfo.Write(x, y), EcdsaP256.CreateVerifier(x, y, backend));
+        var key = P256KeyDer.ReadSubjectPublicKeyInfo(der);
+        return new VerificationKey(keyId, P256PublicKeyInfo.Write(key.X, key.Y), EcdsaP256.CreateVerifier(key.X, key.Y, backend));
     }
 
     internal static VerificationKey FromPoint(ushort keyId, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) =>
@@ -57,8 +59,11 @@ public sealed class VerificationKey : IDisposable
     /// <summary>The key as PEM: a <c>CatEvening-Key-Id</c> line, then the SPKI block.</summary>
     public string ExportPem() => Pem.Write("PUBLIC KEY", SubjectPublicKeyInfo.Span, KeyId);
 
-    /// <summary>Checks an IEEE P1363 signature (64 bytes) of SHA-256(<paramref name="data"/>).</summary>
-    public bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) => _verifier.Verify(data, signature);
+    /// <summary>Checks an IEEE P1363 signature (64 bytes, r ‖ s) of SHA-256(<paramref name="data"/>). A signature
+    /// with s above n / 2 is refused without verifying, whichever backend runs (see
+    /// <see cref="RejectionReason.NonCanonicalSignature"/>).</summary>
+    public bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
+        signature.Length == KeyChecks.SignatureLength && P256.IsLowS(signature.Slice(P256.ScalarLength)) && _verifier.Verify(data, signature);
 
     /// <inheritdoc />
     public void Dispose() => _verifier.Dispose();
@@ -68,16 +73,21 @@ internal static class KeyChecks
 {
     internal const int SignatureLength = EcdsaP256.SignatureLength;
 #if NET
-    private const string P256Oid = "1.2.840.10045.3.1.7";
 
-    internal static void RequireP256(System.Security.Cryptography.ECDsa ecdsa)
+    /// <summary>Hands checked key material to the platform. The checks before make a failure here unexpected, but a
+    /// platform is free to refuse: that is still a key format error, never a
+    /// <see cref="System.Security.Cryptography.CryptographicException"/> for the caller.</summary>
+    internal static System.Security.Cryptography.ECDsa Import(System.Security.Cryptography.ECParameters parameters, string what)
     {
-        var p = ecdsa.ExportParameters(includePrivateParameters: false);
-        var oid = p.Curve.Oid?.Value;
-        var named = p.Curve.Oid?.FriendlyName;
-        var isP256 = oid == P256Oid || named is "nistP256" or "ECDSA_P256" or "secp256r1" or "prime256v1";
-        if (!isP256 || ecdsa.KeySize != 256)
-            throw new FormatException($"the key is on curve {oid ?? named ?? "(explicit)"}, {ecdsa.KeySize} bits: CatEvening uses P-256");
+        try
+        {
+            return System.Security.Cryptography.ECDsa.Create(parameters);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            var error = parameters.D is null ? KeyFormatError.InvalidPublicKey : KeyFormatError.InvalidPrivateKey;
+            throw new KeyFormatException(error, -1, $"the platform refused the {what} P-256 key: {e.Message}", e);
+        }
     }
 #endif
 }

@@ -34,6 +34,21 @@ public enum RejectionReason
 
     /// <summary>The payload is shorter or longer than any CatEvening envelope of its version.</summary>
     MalformedEnvelope = 9,
+
+    /// <summary>The signature's s is above n / 2 (P-256 group order n). ECDSA accepts (r, s) and (r, n − s) alike, so
+    /// anyone can turn a genuine signature into a second valid one; CatEvening signers always write the low s and
+    /// readers refuse the high one, so each message has exactly one valid encoding. Checked without an ECDSA
+    /// verification.</summary>
+    NonCanonicalSignature = 10,
+
+    /// <summary>The verifier's budget of signature verifications per second (<see cref="VerifierOptions.MaxVerificationsPerSecond"/>)
+    /// is spent: refused without verifying and not remembered, so a later copy is verified once the budget refills.</summary>
+    VerificationBudgetExceeded = 11,
+
+    /// <summary>Refused without any check by the per-access-unit rules: a second CatEvening payload in an access unit
+    /// that holds a version-2 payload, a payload after one whose signature failed in the same access unit, or more
+    /// than <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/> payloads in one access unit.</summary>
+    AccessUnitLimit = 12,
 }
 
 /// <summary>What the verifier made of one payload.</summary>
@@ -53,7 +68,7 @@ public enum VerificationStatus
     Rejected = 3,
 }
 
-/// <summary>The outcome of <see cref="MessageVerifier.Verify"/>.</summary>
+/// <summary>The outcome of <see cref="MessageVerifier.Verify(System.ReadOnlySpan{byte}, long)"/>.</summary>
 public readonly struct VerificationResult
 {
     internal VerificationResult(VerificationStatus status, RejectionReason reason, CatEveningMessage? message, int keyId, bool fromCache, string? detail)

@@ -24,8 +24,30 @@ public sealed class VerifierOptions
     /// <summary>How many verified payloads are remembered by their exact bytes (rounded up to a power of two). Default 256.</summary>
     public int CacheSize { get; set; } = 256;
 
+    /// <summary>At most this many ECDSA verifications per second, over every payload this verifier checks (a token
+    /// bucket refilled at this rate by the clock passed to <see cref="MessageVerifier.Verify(System.ReadOnlySpan{byte}, long)"/>,
+    /// holding at most <see cref="VerificationBurst"/>). Payloads past the budget are refused as
+    /// <see cref="RejectionReason.VerificationBudgetExceeded"/> without verifying. Identical bytes already verified
+    /// (the cache) cost nothing. Default 240: four messages per frame at 60 fps. Raise it for tools that read
+    /// recordings faster than real time.</summary>
+    public int MaxVerificationsPerSecond { get; set; } = 240;
+
+    /// <summary>How many verifications may be spent at once before the per-second rate applies: a player that
+    /// downloads a whole HLS segment demuxes seconds of stream in a moment. Default 2,400 (ten seconds at the
+    /// default rate, about 0.15 s of CPU). At least 1; values below <see cref="MaxVerificationsPerSecond"/> make the
+    /// bucket smaller than one second.</summary>
+    public int VerificationBurst { get; set; } = 2400;
+
+    /// <summary>At most this many CatEvening payloads of one access unit are looked at (version 1 writers put every
+    /// message of a frame in one access unit); further ones are refused as <see cref="RejectionReason.AccessUnitLimit"/>
+    /// without any check. Default 16.</summary>
+    public int MaxPayloadsPerAccessUnit { get; set; } = 16;
+
     internal void Validate()
     {
+        if (MaxVerificationsPerSecond is < 1 or > 1_000_000) throw new ArgumentOutOfRangeException(nameof(MaxVerificationsPerSecond), MaxVerificationsPerSecond, "must be 1 to 1,000,000");
+        if (VerificationBurst is < 1 or > 100_000_000) throw new ArgumentOutOfRangeException(nameof(VerificationBurst), VerificationBurst, "must be 1 to 100,000,000");
+        if (MaxPayloadsPerAccessUnit is < 1 or > 1024) throw new ArgumentOutOfRangeException(nameof(MaxPayloadsPerAccessUnit), MaxPayloadsPerAccessUnit, "must be 1 to 1,024");
         if (MaxAge <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(MaxAge), MaxAge, "must be positive");
         if (ReplayWindow is < 64 or > 1 << 24) throw new ArgumentOutOfRangeException(nameof(ReplayWindow), ReplayWindow, "must be 64 to 16,777,216");
         if (CacheSize is < 1 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(CacheSize), CacheSize, "must be 1 to 65,536");

@@ -126,6 +126,29 @@ public sealed class CliTests
         }
     }
 
+    private static IEnumerable<BrokenKey> BrokenPublicKeys() => BrokenKeys.Representative(privateKey: false);
+
+    [TestCaseSource(nameof(BrokenPublicKeys))]
+    public void Sei_MalformedOrUnsupportedPublicKey_ExitsWith3_WithOneLineNamingTheFile(BrokenKey broken)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "probe-broken-" + Guid.NewGuid().ToString("N") + ".pub");
+        File.WriteAllText(path, broken.Pem);
+        try
+        {
+            var run = Probe("sei", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "--public-key", path, "--count", "1", "--quiet");
+            Assert.Multiple(() =>
+            {
+                Assert.That(run.ExitCode, Is.EqualTo(3), run.StdErr);
+                Assert.That(run.StdErr.Trim().Split('\n'), Has.Length.EqualTo(1), run.StdErr);
+                Assert.That(run.StdErr, Does.Contain("--public-key " + path).And.Contain(broken.Error));
+            });
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Test]
     public void UnknownDuration_IsAUsageError()
     {

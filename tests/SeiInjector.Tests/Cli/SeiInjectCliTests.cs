@@ -160,6 +160,46 @@ public class SeiInjectCliTests
         });
     }
 
+    private static IEnumerable<BrokenKey> BrokenPrivateKeys() => BrokenKeys.Representative(privateKey: true);
+
+    private static IEnumerable<BrokenKey> BrokenPublicKeys() => BrokenKeys.Representative(privateKey: false);
+
+    [TestCaseSource(nameof(BrokenPrivateKeys))]
+    public void Run_MalformedOrUnsupportedKey_ExitsWith3_WithOneLineNamingTheFile(BrokenKey broken)
+    {
+        var path = Path.Combine(_work, "broken-" + Guid.NewGuid().ToString("N") + ".key");
+        KeyFiles(path, broken.Pem, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var output = Path.Combine(_work, "never-" + Guid.NewGuid().ToString("N") + ".flv");
+        var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", output, "--key", path);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(3), r.StdErr);
+            Assert.That(r.StdErr.Trim().Split('\n'), Has.Length.EqualTo(1), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain("--key " + path).And.Contain(broken.Error));
+            Assert.That(File.Exists(output), Is.False);
+        });
+    }
+
+    [TestCaseSource(nameof(BrokenPublicKeys))]
+    public void Inspect_MalformedOrUnsupportedPublicKey_ExitsWith3_WithOneLineNamingTheFile(BrokenKey broken)
+    {
+        var path = Path.Combine(_work, "broken-" + Guid.NewGuid().ToString("N") + ".pub");
+        KeyFiles(path, broken.Pem, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var r = SeiInject("inspect", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "--public-key", path);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(3), r.StdErr);
+            Assert.That(r.StdErr.Trim().Split('\n'), Has.Length.EqualTo(1), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain("--public-key " + path).And.Contain(broken.Error));
+        });
+    }
+
+    private static void KeyFiles(string path, string text, UnixFileMode mode)
+    {
+        File.WriteAllText(path, text);
+        File.SetUnixFileMode(path, mode);
+    }
+
     [Test]
     public void Inspect_WithAnotherPublicKey_ExitsWith5_AndSaysWhy()
     {

@@ -56,6 +56,18 @@ internal static class Nals
         return buffer;
     }
 
+    /// <summary>An Annex B SEI NAL unit holding one user_data_unregistered message whose payload (UUID first) is <paramref name="payload"/>.</summary>
+    public static byte[] SeiNalWithPayload(VideoCodec codec, byte[] payload)
+    {
+        var measure = SeiNalWriter.CreateMeasuring(codec, NalFraming.AnnexB);
+        measure.WriteMessage(5, payload);
+        var buffer = new byte[measure.Complete()];
+        var writer = new SeiNalWriter(buffer, codec, NalFraming.AnnexB);
+        writer.WriteMessage(5, payload);
+        writer.Complete();
+        return buffer;
+    }
+
     public static NalFraming[] AllFramings => [NalFraming.AnnexB, NalFraming.LengthPrefixed(1), NalFraming.LengthPrefixed(2), NalFraming.LengthPrefixed(4)];
 
     /// <summary>Bytes full of 00 00 0x runs, the worst case for emulation prevention.</summary>

@@ -127,12 +127,13 @@ public class CueReaderTests
         forged[40] ^= 0x10;
         var stale = Signer.Sign(TestKeys.Cue(seq: 2));
         var p = clip.Packets[5];
-        var packet = DemuxedClip.Splice(p.Data, clip.Codec, NalFraming.AnnexB, forged, stale);
+        // The stale one first: a failed signature ends the checks of its access unit (bounded reader work).
+        var packet = DemuxedClip.Splice(p.Data, clip.Codec, NalFraming.AnnexB, stale, forged);
         reader.Feed(packet, p.Pts, p.Dts);
         reader.Feed(packet, p.Pts + 1, p.Dts + 1);
         Assert.That(events.Cast<MessageRejectedEventArgs>().Select(e => e.Reason),
-            Is.EqualTo(new[] { RejectionReason.BadSignature, RejectionReason.IssuedTooLongAgo }));
-        var staleEvent = (MessageRejectedEventArgs)events[1];
+            Is.EqualTo(new[] { RejectionReason.IssuedTooLongAgo, RejectionReason.BadSignature }));
+        var staleEvent = (MessageRejectedEventArgs)events[0];
         Assert.Multiple(() =>
         {
             Assert.That(staleEvent.Message, Is.EqualTo(TestKeys.Cue(seq: 2)));

@@ -67,6 +67,8 @@ internal static class SeiFormatVectors
         Vector(sb, "signed but malformed body (array of 2)", "MalformedBody", signer.SignRaw(1, new byte[] { 0x92, 0x01, 0xa1, 0x73 }), null);
         Vector(sb, "other stream", "OtherStream", signer.Sign(new CueMessage(MessageKind.Custom, "show-2", 1, TestKeys.Now, 0, "x", 0, 0, ReadOnlySpan<byte>.Empty)), null);
         Vector(sb, "issued 10 minutes before verification", "IssuedTooLongAgo", signer.Sign(new CueMessage(MessageKind.Custom, "show-1", 2, TestKeys.Now - 600_000_000, 0, "x", 0, 0, ReadOnlySpan<byte>.Empty)), null);
+        sb.Append("Vector 1 with s replaced by n − s: plain ECDSA (WebCrypto, OpenSSL) accepts it, CatEvening readers refuse it:\n\n");
+        Vector(sb, "high s", "NonCanonicalSignature", Security.LowSTests.Flip(startPayload), null);
         Vector(sb, "truncated to 83 bytes", "MalformedEnvelope", startPayload.AsSpan(0, 83).ToArray(), null);
 
         var offset = PeakShaving.OffsetMicros("viewer-1", "poll-1", 5_000_000);

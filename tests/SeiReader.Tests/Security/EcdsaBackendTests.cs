@@ -36,6 +36,8 @@ public class EcdsaBackendTests
             var data = new byte[random.Next(0, 400)];
             random.NextBytes(data);
             var signature = signer.SignData(data, HashAlgorithmName.SHA256);
+            // VerificationKey refuses high s whichever backend runs (issue 10): sign as CatEvening signers do.
+            P256.NormalizeToLowS(signature);
             var flipped = (byte[])signature.Clone();
             flipped[random.Next(flipped.Length)] ^= (byte)(1 << random.Next(8));
             var otherData = (byte[])data.Clone();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using CatEvening.SeiReader.Security;
+using CatEvening.Tests.Shared;
 using NUnit.Framework;
 
 namespace CatEvening.SeiReader.Tests.Security;
@@ -66,6 +67,86 @@ public class KeyTests
     [TestCase("CatEvening-Key-Id: 70000\n-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")]
     public void FromPem_Garbage_ThrowsFormatException(string pem) =>
         Assert.That(() => VerificationKey.FromPem(pem, pem.Contains("Key-Id") ? null : (ushort)1), Throws.InstanceOf<FormatException>());
+
+    private static IEnumerable<BrokenKey> BrokenPublicKeys() => BrokenKeys.Public().Concat(BrokenKeys.Text("PUBLIC KEY"));
+
+    private static IEnumerable<BrokenKey> BrokenPrivateKeys() =>
+        BrokenKeys.Private().Concat(BrokenKeys.Text("PRIVATE KEY")).Concat(BrokenKeys.Text("EC PRIVATE KEY").Skip(4));
+
+    [TestCaseSource(nameof(BrokenPublicKeys))]
+    public void VerificationKeyFromPem_BrokenOrUnsupportedKey_ThrowsKeyFormatExceptionWithItsError(BrokenKey broken)
+    {
+        var e = Assert.Throws<KeyFormatException>(() => VerificationKey.FromPem(broken.Pem).Dispose())!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.Error.ToString(), Is.EqualTo(broken.Error), e.Message);
+            Assert.That(e.Message, Is.Not.Empty);
+        });
+        Assert.That(() => new KeyRing().AddPem(broken.Pem), Throws.TypeOf<KeyFormatException>());
+    }
+
+    [TestCaseSource(nameof(BrokenPrivateKeys))]
+    public void SigningKeyFromPem_BrokenOrUnsupportedKey_ThrowsKeyFormatExceptionWithItsError(BrokenKey broken)
+    {
+        var e = Assert.Throws<KeyFormatException>(() => SigningKey.FromPem(broken.Pem).Dispose())!;
+        Assert.That(e.Error.ToString(), Is.EqualTo(broken.Error), e.Message);
+    }
+
+    [Test]
+    public void FromPem_CurveOidFlippedAsInH9_NamesTheCurveAndItsOffset()
+    {
+        using var key = SigningKey.Generate(1);
+        var der = key.PublicKey.SubjectPublicKeyInfo.ToArray();
+        var at = der.AsSpan().IndexOf(new byte[] { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 });
+        der[at + 4] ^= 1;
+        var e = Assert.Throws<KeyFormatException>(() => VerificationKey.FromSubjectPublicKeyInfo(1, der))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.Error, Is.EqualTo(KeyFormatError.UnsupportedCurve));
+            Assert.That(e.Offset, Is.EqualTo(at));
+            Assert.That(e.Message, Does.Contain("1.2.840.10044.3.1.7").And.Contain("P-256"));
+        });
+    }
+
+    [Test]
+    public void FromSubjectPublicKeyInfo_RandomBytes_OnlyEverThrowsKeyFormatException()
+    {
+        using var key = SigningKey.Generate(1);
+        var good = key.PublicKey.SubjectPublicKeyInfo.ToArray();
+        var random = new Random(10);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var der = (byte[])good.Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--) der[random.Next(der.Length)] ^= (byte)(1 << random.Next(8));
+            if (random.Next(4) == 0) der = der[..random.Next(der.Length)];
+            try
+            {
+                VerificationKey.FromSubjectPublicKeyInfo(1, der).Dispose();
+            }
+            catch (KeyFormatException)
+            {
+            }
+        }
+    }
+
+    [Test]
+    public void FromPem_Sec1WithoutPublicKey_IsAcceptedAndDerivesIt()
+    {
+        var sec1 = RunOpenSsl("ecparam -name prime256v1 -genkey -noout");
+        var path = Path.Combine(Path.GetTempPath(), "catevening-sec1-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllText(path, sec1);
+        try
+        {
+            var bare = RunOpenSsl($"ec -in {path} -no_public");
+            using var full = SigningKey.FromPem(sec1, 5);
+            using var derived = SigningKey.FromPem(bare, 5);
+            Assert.That(derived.PublicKey.SubjectPublicKeyInfo.ToArray(), Is.EqualTo(full.PublicKey.SubjectPublicKeyInfo.ToArray()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 
     [Test]
     public void FromPem_Sec1EcPrivateKeyFromOpenSsl_IsAccepted()
