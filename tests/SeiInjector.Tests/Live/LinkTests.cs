@@ -105,8 +105,12 @@ public class LinkTests
             Assert.That(resumed.InputReconnects, Is.Zero, "the publisher's link is never dropped");
         }
         var last = Status(api)!;
-        var lastPackets = last.Packets;
-        WaitFor(api, s => s.Packets > lastPackets + 50, "a last stretch of output for the reader", injector);
+        // The viewer reconnects to the restarted ingest on its own schedule and may miss the keyframe the output resumes
+        // on: wait until the carousel has brought it what stayed active (60 s windows), rather than for a fixed stretch.
+        reader.WaitUntilSeen(
+            m => new[] { "long-1", "long-2" }.All(id => m.Count(x => (x.Message as CueMessage)?.CueId == id && x.Verified) > 1)
+                && m.Any(x => (x.Message as CueMessage)?.CueId == "during-2" && x.Verified),
+            "the viewer to receive 'long-1' and 'long-2' again after the outages, and 'during-2'", Patience);
         var publisherKept = !publisher.HasExited;
         Assert.That(injector.Stop(), Is.Zero, injector.Log);
         var seen = reader.Finish();
@@ -382,6 +386,18 @@ public class LinkTests
         }
 
         public static Reader Start(string url, VerificationKey key) => new(url, key);
+
+        /// <summary>Waits (polling what the reader has found) until <paramref name="condition"/> holds; fails after
+        /// <paramref name="timeout"/>, which only a real fault reaches.</summary>
+        public void WaitUntilSeen(Func<IReadOnlyCollection<InspectedMessage>, bool> condition, string what, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (!condition(_seen.ToArray()))
+            {
+                if (DateTime.UtcNow > deadline || _task.IsCompleted) Assert.Fail($"timed out waiting for {what}; the reader got {_seen.Count} message(s)");
+                Thread.Sleep(50);
+            }
+        }
 
         public IReadOnlyList<InspectedMessage> Finish()
         {
