@@ -57,8 +57,11 @@ public sealed class MediaInput : IDisposable
     /// <param name="analyzeDuration">How much media FFmpeg reads to probe the streams before returning (its default, 5 s, when null); a
     /// live input starts sooner with less.</param>
     /// <param name="cancellation">Cancels the open and, later, any blocking read (they fail with <see cref="AvError.Exit"/>).</param>
+    /// <param name="rawTimestamps">Turn off FFmpeg's timestamp overflow correction (<c>correct_ts_overflow</c>): packets
+    /// carry the container's own values (33-bit MPEG-TS, 32-bit FLV), for a caller that unwraps them itself.</param>
     /// <exception cref="FFmpegException">The input cannot be opened, the format is unknown, it timed out or was cancelled.</exception>
-    public static MediaInput Open(string url, string? formatName, TimeSpan ioTimeout, TimeSpan? analyzeDuration = null, CancellationToken cancellation = default)
+    public static MediaInput Open(string url, string? formatName, TimeSpan ioTimeout, TimeSpan? analyzeDuration = null, CancellationToken cancellation = default,
+        bool rawTimestamps = false)
     {
         ArgumentNullException.ThrowIfNull(url);
         FFmpegLibrary.EnsureLoaded();
@@ -78,6 +81,8 @@ public sealed class MediaInput : IDisposable
             interrupt.Install(context);
             if (analyzeDuration is { } analyze)
                 AvError.Check(AvUtil.av_opt_set_int(context, "analyzeduration", (long)analyze.TotalMicroseconds, 0), "setting analyzeduration");
+            if (rawTimestamps)
+                AvError.Check(AvUtil.av_opt_set_int(context, "correct_ts_overflow", 0, 0), "setting correct_ts_overflow");
             interrupt.Arm();
             var result = AvFormat.avformat_open_input(ref context, url, inputFormat, 0);
             if (result < 0) ThrowIo(result, $"opening input {url}", interrupt);

@@ -16,6 +16,7 @@ public sealed class MediaOutput : IDisposable
 {
     private const int NoFileFlag = 0x0001;   // AVFMT_NOFILE: the muxer opens its own I/O
     private const int AvioFlagWrite = 2;     // AVIO_FLAG_WRITE
+    private const int InvalidArgument = -22; // AVERROR(EINVAL): what the muxer answers to timestamps it refuses
 
     private readonly OutputContextHandle _context;
     private readonly InterruptGuard _interrupt;
@@ -153,6 +154,31 @@ public sealed class MediaOutput : IDisposable
         _interrupt.Arm();
         var result = AvFormat.av_write_frame(_context.DangerousGetHandle(), packet.Pointer);
         if (result < 0) MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt);
+    }
+
+    /// <summary>
+    /// Writes one packet as <see cref="Write"/> does, but reports a packet the muxer refuses (<c>AVERROR(EINVAL)</c>:
+    /// timestamps it will not take) instead of throwing, so the caller can skip it and go on.
+    /// </summary>
+    /// <param name="packet">The packet, timestamps in the output stream's time base; stays owned by the caller.</param>
+    /// <param name="refusal">FFmpeg's reason when the muxer refused the packet, else null.</param>
+    /// <returns>True when the packet was written.</returns>
+    /// <exception cref="FFmpegException">The destination fails or stalls.</exception>
+    public bool TryWrite(Packet packet, out string? refusal)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        if (!_headerWritten) throw new InvalidOperationException("write the header first");
+        _interrupt.Arm();
+        var result = AvFormat.av_write_frame(_context.DangerousGetHandle(), packet.Pointer);
+        refusal = null;
+        if (result >= 0) return true;
+        if (result == InvalidArgument)
+        {
+            refusal = AvError.Describe(result);
+            return false;
+        }
+        MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt);
+        return false;
     }
 
     /// <summary>Writes the trailer (index, duration) and flushes.</summary>

@@ -124,7 +124,7 @@ internal static class LiveRun
             }
 
             WarmUp(signer, bookOptions.StreamId);
-            var runner = new ReconnectingRunner(options with { Monitor = monitor }, new CueSeiSource(book, signer), session);
+            var runner = new ReconnectingRunner(options with { Monitor = monitor, Log = TextWriter.Synchronized(log) }, new CueSeiSource(book, signer), session);
             runner.Started += (video, number) =>
             {
                 if (number == 1) audit?.TimelineStarted(DateTimeOffset.UtcNow);
@@ -137,7 +137,7 @@ internal static class LiveRun
             var status = session.Status();
             log.WriteLine(
                 $"sei-inject: {reason}: {report.Packets} packets, {report.VideoFrames} video frames, {report.CarrierFrames} carried SEI " +
-                $"({report.SeiBytes} bytes); cues pending {status.Cues.Pending}, active {status.Cues.Active}, delivered {status.Cues.Delivered}, " +
+                $"({report.SeiBytes} bytes), {report.Discontinuities} timestamp discontinuities bridged, {report.SkippedPackets} packets skipped; cues pending {status.Cues.Pending}, active {status.Cues.Active}, delivered {status.Cues.Delivered}, " +
                 $"expired {status.Cues.Expired}, cancelled {status.Cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
                 $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms");
             return ExitCodes.Ok;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiInjector.Timing;
 using CatEvening.SeiReader.Messages;
 
 namespace CatEvening.SeiInjector.Cues;
@@ -15,9 +16,9 @@ namespace CatEvening.SeiInjector.Cues;
 /// Placement: a cue whose target presentation time is T rides on the first packet in decode order whose PTS ≥ T, and
 /// its message carries T − carrier PTS, so it is decoded no later than the target frame and readers fire at exactly T
 /// after any downstream rebasing. Carousel: after the first delivery the next <see cref="CueBookOptions.Repeat"/>
-/// frames carry it again, and so does every keyframe until its window (T + duration) ends. Timestamps are FFmpeg's
-/// unwrapped 64-bit values, so MPEG-TS and FLV wraps do not disturb the comparisons. Without timestamps (raw Annex B)
-/// the wall clock since the first frame stands in for media time.
+/// frames carry it again, and so does every keyframe until its window (T + duration) ends. Every time is program time
+/// from the <see cref="MediaTimeline"/> (microseconds from the first video frame, across wraps, discontinuities and
+/// reconnections); a wall-clock target is mapped onto it at each frame through the frames' arrival pacing.
 /// </remarks>
 public sealed class CueBook
 {
@@ -28,16 +29,14 @@ public sealed class CueBook
     private readonly CueBookOptions _options;
     private readonly ICueJournal _journal;
     private readonly IWallClock _clock;
+    private readonly MediaTimeline _timeline;
     private readonly Dictionary<string, Cue> _cues = new(StringComparer.Ordinal);
     private readonly List<Transmission> _live = [];
     private readonly List<(Transmission Transmission, bool First)> _collected = [];
     private readonly List<CatEveningMessage> _messages = [];
 
     private long _nextSequence;
-    private Timeline? _timeline;
-    private bool _discontinuity;
-    private long? _lastMediaTime;
-    private long _lastFrameWallMicros;
+    private Rational _lastTimeBase;
     private long _frames, _carrierFrames, _messagesSent, _heartbeatsSent;
     private long? _lastPts, _lastCarrierPts, _lastHeartbeatTime, _previousHeartbeatTime;
 
@@ -45,7 +44,8 @@ public sealed class CueBook
     /// <param name="options">Stream id, carousel repeats and heartbeat cadence.</param>
     /// <param name="journal">Observer of every change; none when null.</param>
     /// <param name="clock">Wall clock for heartbeats and issued-at times; the system clock when null.</param>
-    public CueBook(CueBookOptions options, ICueJournal? journal = null, IWallClock? clock = null)
+    /// <param name="timeline">The program timeline frames are placed on; a new one reading <paramref name="clock"/> when null.</param>
+    public CueBook(CueBookOptions options, ICueJournal? journal = null, IWallClock? clock = null, MediaTimeline? timeline = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Repeat < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Repeat, "Repeat must be ≥ 0");
@@ -56,6 +56,7 @@ public sealed class CueBook
         _nextSequence = options.FirstSequence;
         _journal = journal ?? NullCueJournal.Instance;
         _clock = clock ?? new SystemWallClock();
+        _timeline = timeline ?? new MediaTimeline(_clock);
     }
 
     /// <summary>The settings.</summary>
@@ -63,6 +64,9 @@ public sealed class CueBook
 
     /// <summary>The wall clock heartbeats read.</summary>
     public IWallClock Clock => _clock;
+
+    /// <summary>The program timeline: the pipeline places each video frame on it before asking what rides on it.</summary>
+    public MediaTimeline Timeline => _timeline;
 
     /// <summary>
     /// Validates a request, assigns its sequence number and records it as accepted.
@@ -80,11 +84,11 @@ public sealed class CueBook
             _cues.Add(request.Id, cue);
             var transmission = new Transmission(cue, request.Kind, cue.Sequence, request.TargetCueId ?? request.Id, request.Duration, request.Spread, request.AppData);
             cue.Transmission = transmission;
-            if (_timeline != null) Resolve(transmission, _timeline);
+            Resolve(transmission);
             _live.Add(transmission);
             var now = _clock.Now().UnixMicros;
-            _journal.Record(new CueJournalEntry(CueEvent.Accepted, now, cue.Snapshot(), null, null));
-            return cue.Snapshot();
+            _journal.Record(new CueJournalEntry(CueEvent.Accepted, now, cue.Snapshot(_timeline), null, null));
+            return cue.Snapshot(_timeline);
         }
     }
 
@@ -113,21 +117,21 @@ public sealed class CueBook
                 detail = $"closed by cancel message seq {cancel.Sequence}";
             }
             cue.State = CueState.Cancelled;
-            _journal.Record(new CueJournalEntry(CueEvent.Cancelled, _clock.Now().UnixMicros, cue.Snapshot(), null, detail, cancelSequence));
-            return cue.Snapshot();
+            _journal.Record(new CueJournalEntry(CueEvent.Cancelled, _clock.Now().UnixMicros, cue.Snapshot(_timeline), null, detail, cancelSequence));
+            return cue.Snapshot(_timeline);
         }
     }
 
     /// <summary>Every cue, in the order they were added.</summary>
     public IReadOnlyList<CueSnapshot> Cues()
     {
-        lock (_gate) return _cues.Values.OrderBy(c => c.Sequence).Select(c => c.Snapshot()).ToList();
+        lock (_gate) return _cues.Values.OrderBy(c => c.Sequence).Select(c => c.Snapshot(_timeline)).ToList();
     }
 
     /// <summary>One cue by id, or null.</summary>
     public CueSnapshot? Find(string id)
     {
-        lock (_gate) return _cues.TryGetValue(id, out var cue) ? cue.Snapshot() : null;
+        lock (_gate) return _cues.TryGetValue(id, out var cue) ? cue.Snapshot(_timeline) : null;
     }
 
     /// <summary>Counts and last positions, for status pages and metrics.</summary>
@@ -148,7 +152,7 @@ public sealed class CueBook
                 }
                 if (c.Transmissions > 0 || c.State is CueState.Active or CueState.Ended) delivered++;
             }
-            double? lastSeconds = _lastPts is { } p && _timeline != null ? _timeline.TimeBase.ToSeconds(p) : null;
+            double? lastSeconds = _lastPts is { } p ? _lastTimeBase.ToSeconds(p) : null;
             return new CueBookSnapshot(pending, active, delivered, ended, expired, cancelled, _frames, _carrierFrames, _messagesSent, _heartbeatsSent,
                 _lastPts, _lastCarrierPts, lastSeconds, _nextSequence);
         }
@@ -181,11 +185,11 @@ public sealed class CueBook
             _cues.Add(request.Id, cue);
             if (state == CueState.Pending)
             {
-                if (_timeline != null) Resolve(cue.Transmission, _timeline);
+                Resolve(cue.Transmission);
                 _live.Add(cue.Transmission);
             }
             _nextSequence = Math.Max(_nextSequence, sequence + 1);
-            return cue.Snapshot();
+            return cue.Snapshot(_timeline);
         }
     }
 
@@ -196,7 +200,7 @@ public sealed class CueBook
     /// </summary>
     public void MarkDiscontinuity()
     {
-        lock (_gate) _discontinuity = true;
+        lock (_gate) _timeline.MarkReconnect();
     }
 
     /// <summary>
@@ -210,18 +214,12 @@ public sealed class CueBook
             _collected.Clear();
             _messages.Clear();
             var now = _clock.Now();
-            _timeline ??= StartTimeline(frame, now);
+            var placed = Place(frame);
             _frames++;
-            if (frame.Pts is { } pts) _lastPts = pts;
-            if (_discontinuity && _lastMediaTime is { } last && (frame.Pts ?? frame.Dts) is { } raw)
-            {
-                _timeline.Shift = last + _timeline.DurationUnits(TimeSpan.FromTicks((now.UnixMicros - _lastFrameWallMicros) * TimeSpan.TicksPerMicrosecond)) - raw;
-                _discontinuity = false;
-            }
-            var time = _timeline.MediaTime(frame, now);
-            _lastMediaTime = time;
-            _lastFrameWallMicros = now.UnixMicros;
-            if ((frame.Dts ?? frame.Pts) is { } decode) _timeline.AnchorWallClock(decode + _timeline.Shift, now.UnixMicros);
+            if (placed.Pts is { } pts) _lastPts = pts;
+            _lastTimeBase = placed.TimeBase;
+            var time = placed.ProgramTime!.Value;
+            ResolveWallClockTargets();
 
             ExpireEnded(time, now.UnixMicros);
             for (var i = 0; i < _live.Count; i++)
@@ -232,9 +230,9 @@ public sealed class CueBook
                     if (t.Target is { } target && time < target) continue;
                     if (t.Target == null)
                     {
+                        if (t.WallTarget != null) continue;
                         t.Target = time;
-                        t.WindowEnd = time + _timeline.DurationUnits(t.Duration);
-                        t.TimeBase = _timeline.TimeBase;
+                        t.WindowEnd = time + Micros(t.Duration);
                     }
                     if (t.Duration > TimeSpan.Zero && t.WindowEnd is { } over && time >= over)
                     {
@@ -250,20 +248,20 @@ public sealed class CueBook
                     t.RepeatsLeft--;
                     _collected.Add((t, false));
                 }
-                else if (frame.IsKeyframe && t.WindowEnd is { } end && time < end)
+                else if (placed.IsKeyframe && t.WindowEnd is { } end && time < end)
                 {
                     _collected.Add((t, false));
                 }
             }
             _collected.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
-            foreach (var (t, _) in _collected) _messages.Add(ToMessage(t, frame, now));
+            foreach (var (t, _) in _collected) _messages.Add(ToMessage(t, placed, now));
 
-            if (HeartbeatDue(frame, now))
+            if (HeartbeatDue(placed))
             {
                 _messages.Add(new HeartbeatMessage(_options.StreamId, _nextSequence++, now.UnixMicros, now.UnixMicros,
-                    CarrierPts90kHz(frame), now.UncertaintyMicros, _clock.TimeServer));
+                    CarrierPts90kHz(placed), now.UncertaintyMicros, _clock.TimeServer));
                 _previousHeartbeatTime = _lastHeartbeatTime;
-                _lastHeartbeatTime = HeartbeatClock(frame, now);
+                _lastHeartbeatTime = placed.ProgramDecodeTime;
                 _heartbeatsSent++;
             }
             return _messages;
@@ -289,9 +287,8 @@ public sealed class CueBook
                 if (t.Cue is not { } cue) continue;
                 cue.Transmissions++;
                 if (first && cue.State == CueState.Pending) cue.State = CueState.Active;
-                // The journal states the target on the carrier's own clock (the PTS written), whatever shift reconnections added.
-                var snapshot = cue.Snapshot();
-                if (snapshot.TargetPts is { } target && _timeline is { Shift: not 0 } timeline) snapshot = snapshot with { TargetPts = target - timeline.Shift };
+                // The journal states the target on the carrier's own clock (the PTS written): the snapshot converts it.
+                var snapshot = cue.Snapshot(_timeline);
                 _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, now, snapshot, carrier, null));
             }
             _messages.Clear();
@@ -329,7 +326,7 @@ public sealed class CueBook
         _live.RemoveAt(index);
         if (t.Cue is not { } cue) return;
         cue.State = CueState.Expired;
-        _journal.Record(new CueJournalEntry(CueEvent.Expired, nowMicros, cue.Snapshot(), null, "its window had ended before any frame could carry it"));
+        _journal.Record(new CueJournalEntry(CueEvent.Expired, nowMicros, cue.Snapshot(_timeline), null, "its window had ended before any frame could carry it"));
     }
 
     // A delivered message leaves the carousel once its repeats are done and its window is over.
@@ -343,57 +340,71 @@ public sealed class CueBook
             if (t.Cue is { State: CueState.Active } cue)
             {
                 cue.State = CueState.Ended;
-                _journal.Record(new CueJournalEntry(CueEvent.Ended, nowMicros, cue.Snapshot(), null, "window ended"));
+                _journal.Record(new CueJournalEntry(CueEvent.Ended, nowMicros, cue.Snapshot(_timeline), null, "window ended"));
             }
+        }
+    }
+
+    // A frame the pipeline placed on the timeline passes as is; one that comes straight from a caller (tests, tools) is
+    // placed here, on the same timeline.
+    private VideoFrame Place(in VideoFrame frame)
+    {
+        if (frame.ProgramTime is not null && frame.ProgramDecodeTime is not null) return frame;
+        var step = _timeline.Advance(frame.TimeBase, frame.Pts ?? TimestampTrack.NoTimestamp, frame.Dts ?? TimestampTrack.NoTimestamp);
+        return frame with { Pts = step.Pts, Dts = step.Dts, ProgramTime = step.ProgramTime, ProgramDecodeTime = step.ProgramDecodeTime };
+    }
+
+    // Wall-clock targets follow the pacing estimate until they are delivered: a frame of a burst never passes for one
+    // that arrives later at the live edge.
+    private void ResolveWallClockTargets()
+    {
+        foreach (var t in _live)
+        {
+            if (t.Delivered || t.WallTarget is not { } wall || _timeline.ProgramTimeAt(wall) is not { } target) continue;
+            t.Target = target;
+            t.WindowEnd = target + Micros(t.Duration);
         }
     }
 
     private CatEveningMessage ToMessage(Transmission t, in VideoFrame frame, WallClockReading now)
     {
-        var tb = _timeline!.TimeBase;
         long offsetTicks = 0;
-        if (t.Target is { } target && frame.Pts is { } pts && _timeline.HasTimestamps)
-            offsetTicks = Rescale(target - (pts + _timeline.Shift), tb);
+        if (t.Target is { } target && frame.Pts is { } pts && _timeline.ToStreamTime(target) is { } targetPts)
+            offsetTicks = frame.TimeBase.Rescale(targetPts - pts, Clock90kHz);
         return new CueMessage(t.Kind, _options.StreamId, t.Sequence, now.UnixMicros, offsetTicks, t.CueIdOnWire,
             (long)Math.Round(t.Duration.TotalSeconds * Ticks90kHz), (long)t.Spread.TotalMicroseconds, t.AppData.Span);
     }
 
-    private static long Rescale(long units, Rational from) => from.Rescale(units, Clock90kHz);
-
-    private long CarrierPts90kHz(in VideoFrame frame)
+    private static long CarrierPts90kHz(in VideoFrame frame)
     {
         var pts = frame.Pts ?? frame.Dts;
-        return pts is { } p ? Rescale(p, frame.TimeBase) & HeartbeatMessage.MaxPts : 0;
+        return pts is { } p ? frame.TimeBase.Rescale(p, Clock90kHz) & HeartbeatMessage.MaxPts : 0;
     }
 
-    private bool HeartbeatDue(in VideoFrame frame, WallClockReading now)
+    // The heartbeat cadence runs on program decoding time, which only moves forwards.
+    private bool HeartbeatDue(in VideoFrame frame)
     {
         var policy = _options.Heartbeat;
         if (policy.IsOff) return false;
         if (policy.EveryFrame || _lastHeartbeatTime is not { } last) return true;
-        var clock = HeartbeatClock(frame, now);
-        var interval = _timeline!.ToUnits(policy.Interval, frame);
-        return clock - last >= interval || clock < last;
+        var clock = frame.ProgramDecodeTime!.Value;
+        return clock - last >= Micros(policy.Interval) || clock < last;
     }
 
-    // Monotonic media time for the heartbeat cadence: DTS when present, else PTS, else the wall clock.
-    private long HeartbeatClock(in VideoFrame frame, WallClockReading now) =>
-        frame.Dts ?? frame.Pts ?? now.UnixMicros;
+    private static long Micros(TimeSpan span) => (long)span.TotalMicroseconds;
 
-    private Timeline StartTimeline(in VideoFrame frame, WallClockReading now)
-    {
-        var timeline = new Timeline(frame.Pts, frame.TimeBase, now.UnixMicros);
-        foreach (var t in _live) Resolve(t, timeline);
-        return timeline;
-    }
-
-    private static void Resolve(Transmission t, Timeline timeline)
+    private static void Resolve(Transmission t)
     {
         var at = t.Cue?.Request.At ?? CueTime.Immediately;
-        if (at.IsImmediate) return;
-        t.Target = timeline.TargetOf(at);
-        t.WindowEnd = t.Target + timeline.DurationUnits(t.Duration);
-        t.TimeBase = timeline.TimeBase;
+        if (at.AfterFirstFrame is { } offset)
+        {
+            t.Target = Micros(offset);
+            t.WindowEnd = t.Target + Micros(t.Duration);
+        }
+        else if (at.WallClock is { } instant)
+        {
+            t.WallTarget = (instant.UtcDateTime - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        }
     }
 
     private static void Validate(CueRequest request)
@@ -419,8 +430,12 @@ public sealed class CueBook
         public int Transmissions { get; set; }
         public Transmission? Transmission { get; set; }
 
-        public CueSnapshot Snapshot() =>
-            new(Request, Sequence, State, Transmission?.Target, Transmission?.TimeBase, Transmissions);
+        // The target as a timestamp of the video stream now passing (what a reader sees), once the timeline started.
+        public CueSnapshot Snapshot(MediaTimeline timeline)
+        {
+            var target = Transmission?.Target is { } t ? timeline.ToStreamTime(t) : null;
+            return new(Request, Sequence, State, target, target is null ? null : timeline.TimeBase, Transmissions);
+        }
     }
 
     /// <summary>One message on the carousel: a cue, or the cancel message that closes an active cue.</summary>
@@ -433,71 +448,12 @@ public sealed class CueBook
         public TimeSpan Duration { get; } = duration;
         public TimeSpan Spread { get; } = spread;
         public ReadOnlyMemory<byte> AppData { get; } = appData;
+        /// <summary>Program time, microseconds, once known.</summary>
         public long? Target { get; set; }
+        /// <summary>A wall-clock target (Unix microseconds), mapped to <see cref="Target"/> at each frame until delivered.</summary>
+        public long? WallTarget { get; set; }
         public long? WindowEnd { get; set; }
-        public Rational? TimeBase { get; set; }
         public bool Delivered { get; set; }
         public int RepeatsLeft { get; set; }
-    }
-
-    /// <summary>
-    /// Maps cue times to media time: the video time base when the input has timestamps, wall-clock microseconds
-    /// since the Unix epoch when it has none.
-    /// </summary>
-    private sealed class Timeline
-    {
-        private long _anchorWallMicros;
-        private long _anchorMedia;
-
-        public Timeline(long? firstPts, Rational timeBase, long anchorWallMicros)
-        {
-            HasTimestamps = firstPts.HasValue;
-            TimeBase = HasTimestamps ? timeBase : new Rational(1, 1_000_000);
-            Origin = firstPts ?? anchorWallMicros;
-            _anchorWallMicros = anchorWallMicros;
-            _anchorMedia = Origin;
-        }
-
-        public bool HasTimestamps { get; }
-
-        public Rational TimeBase { get; }
-
-        /// <summary>Media time of the first video frame.</summary>
-        public long Origin { get; }
-
-        /// <summary>Added to frame timestamps after a discontinuity, so media time runs on across reconnections.</summary>
-        public long Shift { get; set; }
-
-        public long MediaTime(in VideoFrame frame, WallClockReading now) =>
-            HasTimestamps ? (frame.Pts ?? frame.Dts) is { } raw ? raw + Shift : Origin : now.UnixMicros;
-
-        /// <summary>
-        /// Ties media time to the wall clock at the frame passing now (decode time, which runs steadily). A live input
-        /// starts with a burst (the server's buffered GOP, the probe), so media time runs ahead of the wall clock of the
-        /// first frame; a wall-clock target added later maps through the latest frame and lands on the frame that
-        /// passes the injector at that time.
-        /// </summary>
-        public void AnchorWallClock(long mediaTime, long wallMicros)
-        {
-            if (!HasTimestamps) return;
-            _anchorMedia = mediaTime;
-            _anchorWallMicros = wallMicros;
-        }
-
-        public long? TargetOf(CueTime at)
-        {
-            if (at.AfterFirstFrame is { } offset) return Origin + DurationUnits(offset);
-            if (at.WallClock is { } instant)
-            {
-                var micros = (instant.UtcDateTime - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-                return _anchorMedia + TimeBase.FromMicroseconds(micros - _anchorWallMicros);
-            }
-            return null;
-        }
-
-        public long DurationUnits(TimeSpan span) => TimeBase.FromMicroseconds((long)span.TotalMicroseconds);
-
-        public long ToUnits(TimeSpan span, in VideoFrame frame) =>
-            HasTimestamps && (frame.Dts ?? frame.Pts) != null ? DurationUnits(span) : (long)span.TotalMicroseconds;
     }
 }

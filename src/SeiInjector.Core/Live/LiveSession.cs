@@ -116,7 +116,8 @@ public sealed class LiveSession : IInjectorControl, IDisposable
         {
             return new LiveStatus(_input, _output, _inputReconnects, _outputReconnects, book.LastPts, book.LastPtsSeconds,
                 book.Frames, Monitor.Packets, Monitor.Bytes, book.CarrierFrames,
-                new CueCounts(pending, active, delivered, expired, cancelled), Monitor.Latency.Snapshot());
+                new CueCounts(pending, active, delivered, expired, cancelled), Monitor.Latency.Snapshot(),
+                new TimestampCounts(Monitor.Discontinuities, Monitor.Wraps, Monitor.InterpolatedTimestamps, Monitor.SkippedPackets));
         }
     }
 

@@ -56,7 +56,7 @@ public sealed class ReconnectingRunner
         var reconnect = IsNetworkInput(_options.InputUrl);
         var backoff = FirstBackoff;
         var sessions = 0;
-        long packets = 0, frames = 0, carriers = 0, seiBytes = 0, dropped = 0;
+        long packets = 0, frames = 0, carriers = 0, seiBytes = 0, dropped = 0, skipped = 0, discontinuities = 0;
         while (!stop.IsCancellationRequested)
         {
             var pipeline = new InjectionPipeline(_options, _source);
@@ -78,6 +78,8 @@ public sealed class ReconnectingRunner
                 carriers += report.CarrierFrames;
                 seiBytes += report.SeiBytes;
                 dropped += report.DroppedPackets;
+                skipped += report.SkippedPackets;
+                discontinuities += report.Discontinuities;
                 if (report.Cancelled || !reconnect) break;
                 failed = LinkSide.Input;
                 reason = "the input ended (publisher gone)";
@@ -100,7 +102,7 @@ public sealed class ReconnectingRunner
         }
         _session.SetLink(LinkSide.Input, LinkState.Closed, null);
         _session.SetLink(LinkSide.Output, LinkState.Closed, null);
-        return new PipelineReport(packets, frames, carriers, seiBytes, stop.IsCancellationRequested, dropped);
+        return new PipelineReport(packets, frames, carriers, seiBytes, stop.IsCancellationRequested, dropped, skipped, discontinuities);
     }
 
     // A dropped or refused connection, a stall or a broken stream is worth another attempt. A wrong URL, path, format

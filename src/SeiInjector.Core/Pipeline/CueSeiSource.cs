@@ -27,6 +27,9 @@ public sealed class CueSeiSource : IFrameSeiSource
     }
 
     /// <inheritdoc />
+    public Timing.MediaTimeline? Timeline => _book.Timeline;
+
+    /// <inheritdoc />
     public void Start(VideoStreamDescription video) => _video = video ?? throw new ArgumentNullException(nameof(video));
 
     /// <inheritdoc />

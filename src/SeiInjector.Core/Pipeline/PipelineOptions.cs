@@ -21,6 +21,15 @@ public sealed record PipelineOptions
     /// <summary>Longest any single blocking read or write may stall before the run fails (a dead network peer).</summary>
     public TimeSpan IoTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Frame rate of a raw Annex B input (no container timestamps) when its SPS carries no timing information: its
+    /// frames are stamped at this rate. 25 when null.
+    /// </summary>
+    public FFmpegInterop.Rational? FrameRate { get; init; }
+
+    /// <summary>Where timestamp repairs (one line per discontinuity) and refused packets are reported; nowhere when null.</summary>
+    public TextWriter? Log { get; init; }
+
     /// <summary>Counts packets and bytes written and the time each spent inside the pipeline (read to write); none when null.</summary>
     public Live.PacketMonitor? Monitor { get; init; }
 }

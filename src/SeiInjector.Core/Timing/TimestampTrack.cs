@@ -1,0 +1,308 @@
+using CatEvening.FFmpegInterop;
+
+namespace CatEvening.SeiInjector.Timing;
+
+/// <summary>What a <see cref="TimestampTrack"/> did to one packet's timestamps.</summary>
+[Flags]
+public enum TimestampRepair
+{
+    /// <summary>The timestamps go out as they came.</summary>
+    None = 0,
+
+    /// <summary>The container's counter wrapped (31, 32 or 33 bits) and was unwrapped: nothing lost, nothing shifted.</summary>
+    Wrap = 1,
+
+    /// <summary>The timestamps jumped (backwards, or forwards far beyond the packet spacing): this packet starts a new
+    /// shift so that it follows the previous one.</summary>
+    Discontinuity = 2,
+
+    /// <summary>The packet joined the shift another stream chose for the same discontinuity, or went back to the shift
+    /// it had before a one-packet outlier.</summary>
+    Rejoined = 4,
+
+    /// <summary>A missing or impossible PTS or DTS was filled in from the neighbours (or a DTS equal to the previous one
+    /// was moved one unit on).</summary>
+    Interpolated = 8,
+}
+
+/// <summary>Output timestamps of one packet, in its stream's time base.</summary>
+/// <param name="Pts">Presentation timestamp to write.</param>
+/// <param name="Dts">Decoding timestamp to write; strictly above the track's previous one.</param>
+/// <param name="Repair">What was changed, if anything.</param>
+public readonly record struct TrackStep(long Pts, long Dts, TimestampRepair Repair);
+
+/// <summary>
+/// The tracks of one output session (one muxer): a discontinuity seen first on one stream moves every stream by the
+/// same amount, so audio stays in step with video. Counts what its tracks repaired.
+/// </summary>
+public sealed class TimestampSession
+{
+    private readonly List<TimestampTrack> _tracks = [];
+    private long _discontinuities, _wraps, _interpolated;
+
+    /// <summary>Shift chosen by the latest discontinuity, microseconds; meaningful once <see cref="Generation"/> &gt; 0.</summary>
+    internal long ShiftMicros { get; private set; }
+
+    /// <summary>Number of discontinuities so far; a track compares it with the one it last joined.</summary>
+    internal int Generation { get; private set; }
+
+    /// <summary>Discontinuities bridged (each counted once, whichever stream showed it first).</summary>
+    public long Discontinuities => Interlocked.Read(ref _discontinuities);
+
+    /// <summary>Counter wraps unwrapped.</summary>
+    public long Wraps => Interlocked.Read(ref _wraps);
+
+    /// <summary>Packets whose PTS or DTS was filled in or moved.</summary>
+    public long Interpolated => Interlocked.Read(ref _interpolated);
+
+    /// <summary>Creates a track for a stream of this session.</summary>
+    /// <param name="timeBase">The stream's time base.</param>
+    /// <param name="spacing">Expected distance between packets in that time base (a frame or audio frame), used before
+    /// two packets were seen; 0 for 40 ms.</param>
+    public TimestampTrack AddTrack(Rational timeBase, long spacing = 0)
+    {
+        var track = new TimestampTrack(this, timeBase, spacing);
+        _tracks.Add(track);
+        return track;
+    }
+
+    internal int Bridge(long shiftMicros)
+    {
+        ShiftMicros = shiftMicros;
+        Interlocked.Increment(ref _discontinuities);
+        return ++Generation;
+    }
+
+    internal void Count(TimestampRepair repair)
+    {
+        if ((repair & TimestampRepair.Wrap) != 0) Interlocked.Increment(ref _wraps);
+        if ((repair & TimestampRepair.Interpolated) != 0) Interlocked.Increment(ref _interpolated);
+    }
+
+    // The end (last DTS + spacing) of the stream that reached furthest, microseconds: where a bridged session resumes.
+    internal long FurthestEndMicros()
+    {
+        var end = long.MinValue;
+        foreach (var t in _tracks)
+            if (t.EndMicros is { } e && e > end) end = e;
+        return end;
+    }
+}
+
+/// <summary>
+/// Makes one stream's timestamps valid for a muxer while changing as little as possible: timestamps that increase go
+/// out exactly as they came; a counter wrap (MPEG-TS 33 bits, FLV 32 bits, and 31 bits as FFmpeg's FLV muxer writes)
+/// is unwrapped; a jump backwards, or forwards far beyond the packet spacing, is a discontinuity (a publisher restart
+/// spliced into one stream, a corrupt packet): from there the stream is shifted to follow the previous packet by the
+/// spacing, and a one-packet outlier is undone at the next packet. A missing DTS or PTS is interpolated from the
+/// neighbours. Allocation-free per packet.
+/// </summary>
+public sealed class TimestampTrack
+{
+    /// <summary>The value for an absent timestamp (FFmpeg's <c>AV_NOPTS_VALUE</c>).</summary>
+    public const long NoTimestamp = long.MinValue;
+
+    private static readonly int[] WrapBits = [33, 32, 31];
+    private static readonly Rational Micros = new(1, 1_000_000);
+
+    private readonly TimestampSession _session;
+    private readonly long _oneSecond;
+
+    private bool _started, _leading, _freshShift, _ptsDelayKnown;
+    private long _wrap, _shift, _previousShift;
+    private int _generation;
+    private long _lastDts, _spacing, _ptsDelay, _leadingNext;
+
+    internal TimestampTrack(TimestampSession session, Rational timeBase, long spacing)
+    {
+        _session = session;
+        TimeBase = timeBase;
+        _oneSecond = Math.Max(1, timeBase.FromMicroseconds(1_000_000));
+        _spacing = spacing > 0 ? spacing : Math.Max(1, timeBase.FromMicroseconds(40_000));
+    }
+
+    /// <summary>The stream's time base.</summary>
+    public Rational TimeBase { get; }
+
+    /// <summary>The stream has no timestamps of its own: stamping every packet is the plan, not a repair.</summary>
+    public bool Synthesized { get; set; }
+
+    /// <summary>DTS of the last packet written, or null before the first.</summary>
+    public long? LastDts => _started || _leading ? _lastDts : null;
+
+    /// <summary>Current distance between packets (the last regular DTS step, or the packet duration).</summary>
+    public long Spacing => _spacing;
+
+    /// <summary>Where the next packet is expected, microseconds; null before the first.</summary>
+    internal long? EndMicros => LastDts is { } d ? TimeBase.Rescale(d + _spacing, Micros) : null;
+
+    /// <summary>
+    /// Where packets that come before any timestamp (PES without PTS at the start of an MPEG-TS) are stamped, one
+    /// spacing apart: the earliest start FFmpeg found among the input's streams, as <c>ffmpeg</c> does.
+    /// </summary>
+    public void SetLeadingStart(long dts) => _leadingNext = dts;
+
+    /// <summary>Output timestamps for the next packet of the stream.</summary>
+    /// <param name="pts">PTS as demuxed, or <see cref="NoTimestamp"/>.</param>
+    /// <param name="dts">DTS as demuxed, or <see cref="NoTimestamp"/>.</param>
+    /// <param name="duration">Packet duration in the time base, 0 when unknown.</param>
+    public TrackStep Next(long pts, long dts, long duration)
+    {
+        var repair = TimestampRepair.None;
+        if (dts == NoTimestamp && pts == NoTimestamp)
+        {
+            repair = Synthesized ? TimestampRepair.None : TimestampRepair.Interpolated;
+            long outDts;
+            if (!_started)
+            {
+                outDts = _leading ? _lastDts + _spacing : _leadingNext;
+                _leading = true;
+            }
+            else
+            {
+                outDts = _lastDts + _spacing;
+            }
+            _lastDts = outDts;
+            _session.Count(repair);
+            return new TrackStep(outDts + _ptsDelay, outDts, repair);
+        }
+        if (dts == NoTimestamp)
+        {
+            dts = pts - _ptsDelay;
+            repair |= TimestampRepair.Interpolated;
+        }
+        if (duration > 0) _spacing = duration;
+
+        var unwrapped = dts + _wrap;
+        long output;
+        if (!_started)
+        {
+            _started = true;
+            output = unwrapped + _shift;
+            if (_leading && output <= _lastDts)
+            {
+                // The stamped leading packets ran past the first real timestamp: follow them instead.
+                _shift = _lastDts + _spacing - unwrapped;
+                output = unwrapped + _shift;
+                _generation = _session.Bridge(TimeBase.Rescale(_shift, Micros));
+                repair |= TimestampRepair.Discontinuity;
+            }
+        }
+        else
+        {
+            output = unwrapped + _shift;
+            var delta = output - _lastDts;
+            if (_freshShift)
+            {
+                // Right after a discontinuity, a packet that fits the line from before better was an outlier's neighbour.
+                _freshShift = false;
+                var before = unwrapped + _previousShift;
+                var expected = _lastDts + _spacing;
+                if (IsStep(before - _lastDts) && Math.Abs(before - expected) < Math.Abs(output - expected))
+                {
+                    _shift = _previousShift;
+                    output = before;
+                    delta = output - _lastDts;
+                    repair |= TimestampRepair.Rejoined;
+                }
+            }
+            if (!IsStep(delta))
+            {
+                if (delta <= 0 && delta > -_spacing)
+                {
+                    // Equal or slightly backwards (jitter, rounding): one unit on, no new shift.
+                    output = _lastDts + 1;
+                    repair |= TimestampRepair.Interpolated;
+                }
+                else if (WrapOf(delta) is var wrap and not 0)
+                {
+                    _wrap += wrap;
+                    unwrapped += wrap;
+                    output += wrap;
+                    repair |= TimestampRepair.Wrap;
+                }
+                else if (_session.Generation != _generation
+                    && unwrapped + TimeBase.FromMicroseconds(_session.ShiftMicros) is var joined && IsStep(joined - _lastDts))
+                {
+                    _previousShift = _shift;
+                    _shift = joined - unwrapped;
+                    _generation = _session.Generation;
+                    output = joined;
+                    repair |= TimestampRepair.Rejoined;
+                }
+                else
+                {
+                    var resume = Math.Max(_lastDts + _spacing, ResumeOfSession());
+                    _previousShift = _shift;
+                    _shift = resume - unwrapped;
+                    output = resume;
+                    _freshShift = true;
+                    _generation = _session.Bridge(TimeBase.Rescale(_shift, Micros));
+                    repair |= TimestampRepair.Discontinuity;
+                }
+            }
+            else if (duration <= 0)
+            {
+                _spacing = delta;
+            }
+        }
+
+        long outPts;
+        if (pts == NoTimestamp)
+        {
+            outPts = output + _ptsDelay;
+            repair |= TimestampRepair.Interpolated;
+        }
+        else
+        {
+            // PTS and DTS may straddle a wrap: unwrap the PTS against its own DTS.
+            var ptsUnwrapped = pts + _wrap;
+            var lead = ptsUnwrapped - unwrapped;
+            var maxLead = _oneSecond * 60;
+            if (lead < 0 || lead > maxLead)
+            {
+                foreach (var bits in WrapBits)
+                {
+                    var period = 1L << bits;
+                    if (lead + period is var up && up >= 0 && up <= maxLead) { lead = up; break; }
+                    if (lead - period is var down && down >= 0 && down <= maxLead) { lead = down; break; }
+                }
+            }
+            if (lead < 0 || lead > maxLead)
+            {
+                lead = _ptsDelay;
+                repair |= TimestampRepair.Interpolated;
+            }
+            else if (!_ptsDelayKnown || lead < _ptsDelay)
+            {
+                _ptsDelay = lead;
+                _ptsDelayKnown = true;
+            }
+            outPts = output + lead;
+        }
+        _lastDts = output;
+        _session.Count(repair);
+        return new TrackStep(outPts, output, repair);
+    }
+
+    // A regular step: forwards, and not far beyond the spacing (at most 1 s, or 10 spacings when packets are sparse).
+    private bool IsStep(long delta) => delta > 0 && delta <= Math.Max(_oneSecond, 10 * _spacing);
+
+    // The multiple of a counter wrap (±2^33, ±2^32, ±2^31 units) that turns `delta` into a regular step, or 0.
+    private long WrapOf(long delta)
+    {
+        foreach (var bits in WrapBits)
+        {
+            var period = 1L << bits;
+            if (IsStep(delta + period)) return period;
+            if (IsStep(delta - period)) return -period;
+        }
+        return 0;
+    }
+
+    private long ResumeOfSession()
+    {
+        var end = _session.FurthestEndMicros();
+        return end == long.MinValue ? long.MinValue : TimeBase.FromMicroseconds(end);
+    }
+}

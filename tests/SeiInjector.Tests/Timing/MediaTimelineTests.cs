@@ -1,0 +1,250 @@
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Tests.Cues;
+using CatEvening.SeiInjector.Timing;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Timing;
+
+/// <summary>The program timeline on its own: wraps, resets, gaps, missing timestamps and arrival pacing.</summary>
+public class MediaTimelineTests
+{
+    private const long None = TimestampTrack.NoTimestamp;
+    private static readonly Rational Ts = new(1, 90_000);
+    private static readonly Rational Flv = new(1, 1000);
+    private const long TsFrame = 3600;
+    private const long FlvFrame = 40;
+
+    private static MediaTimeline Timeline(CueBookTests.ManualClock? clock = null) => new(clock ?? new CueBookTests.ManualClock());
+
+    /// <summary>Feeds frames with PTS = DTS at the given raw values; returns what the timeline made of them.</summary>
+    private static List<TimelineFrame> Feed(MediaTimeline timeline, Rational timeBase, IEnumerable<long> raw) =>
+        raw.Select(t => timeline.Advance(timeBase, t, t)).ToList();
+
+    private static IEnumerable<long> Run(long first, int count, long step) => Enumerable.Range(0, count).Select(i => first + (i * step));
+
+    [Test]
+    public void IncreasingTimestamps_GoOutAsTheyCame_AndProgramTimeCountsFromTheFirstFrame()
+    {
+        var timeline = Timeline();
+        var raw = Run(126_000, 50, TsFrame).ToList();
+        var frames = Feed(timeline, Ts, raw);
+        Assert.Multiple(() =>
+        {
+            Assert.That(frames.Select(f => f.Dts), Is.EqualTo(raw));
+            Assert.That(frames.Select(f => f.Pts), Is.EqualTo(raw));
+            Assert.That(frames.Select(f => f.ProgramTime), Is.EqualTo(Enumerable.Range(0, 50).Select(i => i * 40_000L)));
+            Assert.That(frames.Select(f => f.Repair), Is.All.EqualTo(TimestampRepair.None));
+            Assert.That(timeline.Session!.Discontinuities, Is.Zero);
+        });
+    }
+
+    [TestCase(33, 90_000, TsFrame, TestName = "MpegTs33BitWrap_IsUnwrapped_OutputKeepsTheLowBits_ProgramTimeRunsOn")]
+    [TestCase(32, 1000, FlvFrame, TestName = "Flv32BitWrap_IsUnwrapped_OutputKeepsTheLowBits_ProgramTimeRunsOn")]
+    [TestCase(31, 1000, FlvFrame, TestName = "Flv31BitWrapAsFFmpegsMuxerWrites_IsUnwrapped_OutputKeepsTheLowBits_ProgramTimeRunsOn")]
+    public void CounterWrap(int bits, int hz, long frame)
+    {
+        var timeline = Timeline();
+        var period = 1L << bits;
+        var unwrapped = Run(period - (20 * frame) + 7, 50, frame).ToList();
+        var frames = Feed(timeline, new Rational(1, hz), unwrapped.Select(t => t % period));
+        Assert.Multiple(() =>
+        {
+            Assert.That(frames.Select(f => f.Dts), Is.EqualTo(unwrapped), "the container's counter, unwrapped: a muxer keeps the same low bits");
+            Assert.That(frames.Select(f => f.Dts % period), Is.EqualTo(unwrapped.Select(t => t % period)));
+            Assert.That(frames.Select(f => f.ProgramTime), Is.EqualTo(Enumerable.Range(0, 50).Select(i => i * 40_000L)));
+            Assert.That(frames.Count(f => f.Repair == TimestampRepair.Wrap), Is.EqualTo(1));
+            Assert.That(timeline.Session!.Wraps, Is.EqualTo(1));
+            Assert.That(timeline.Session.Discontinuities, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void ForwardJumpOf2Pow31Ms_AsFFmpegsDemuxerShowsA31BitFlv_IsAWrap_NotATimeJump()
+    {
+        var timeline = Timeline();
+        var raw = Run(2_147_483_648L - 200, 5, FlvFrame).Concat(Run(4_294_967_296L, 5, FlvFrame)).ToList();
+        var frames = Feed(timeline, Flv, raw);
+        Assert.Multiple(() =>
+        {
+            Assert.That(frames.Select(f => f.ProgramTime), Is.EqualTo(Enumerable.Range(0, 10).Select(i => i * 40_000L)));
+            Assert.That(frames.Select(f => f.Dts % (1L << 31)), Is.EqualTo(raw.Select(t => t % (1L << 31))));
+            Assert.That(timeline.Session!.Discontinuities, Is.Zero);
+        });
+    }
+
+    [TestCase(0L, TestName = "RestartAtZero_IsBridgedByTheFrameSpacing_CountedOnce")]
+    [TestCase(55_000L, TestName = "JumpForwardFarBeyondTheSpacing_IsBridgedByTheFrameSpacing_CountedOnce")]
+    public void Discontinuity(long secondSessionStartMs)
+    {
+        var timeline = Timeline();
+        var raw = Run(1000, 63, FlvFrame).Concat(Run(secondSessionStartMs, 63, FlvFrame)).ToList();
+        var frames = Feed(timeline, Flv, raw);
+        var dts = frames.Select(f => f.Dts).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(dts.Take(63), Is.EqualTo(raw.Take(63)), "untouched before the jump");
+            Assert.That(dts.Zip(dts.Skip(1)).Select(p => p.Second - p.First), Is.All.EqualTo(FlvFrame), "the second session follows the first");
+            Assert.That(frames.Select(f => f.ProgramTime), Is.EqualTo(Enumerable.Range(0, 126).Select(i => i * 40_000L)));
+            Assert.That(frames[63].Repair, Is.EqualTo(TimestampRepair.Discontinuity));
+            Assert.That(timeline.Session!.Discontinuities, Is.EqualTo(1));
+            Assert.That(timeline.ToStreamTime(4_000_000), Is.EqualTo(dts[100]), "program time maps back onto the timestamps written");
+        });
+    }
+
+    [TestCase(987_654_321L, TestName = "OneCorruptPacket_FarForward_IsBridgedAndUndoneAtTheNextPacket")]
+    [TestCase(3L, TestName = "OneCorruptPacket_FarBackwards_IsBridgedAndUndoneAtTheNextPacket")]
+    [TestCase(126_000L + (10 * TsFrame), TestName = "OneCorruptPacket_SlightlyBackwards_IsBridgedAndUndoneAtTheNextPacket")]
+    public void CorruptPacket(long corrupt)
+    {
+        var timeline = Timeline();
+        var raw = Run(126_000, 60, TsFrame).ToList();
+        var fed = raw.ToList();
+        fed[30] = corrupt;
+        var frames = Feed(timeline, Ts, fed);
+        Assert.Multiple(() =>
+        {
+            Assert.That(frames.Select(f => f.Dts), Is.EqualTo(raw), "the corrupt packet takes its place in the line; the rest stays untouched");
+            Assert.That(frames.Select(f => f.ProgramTime), Is.EqualTo(Enumerable.Range(0, 60).Select(i => i * 40_000L)));
+        });
+    }
+
+    [Test]
+    public void MissingTimestampsMidStream_AreInterpolatedFromTheNeighbours()
+    {
+        var timeline = Timeline();
+        var raw = Run(126_000, 20, TsFrame).ToList();
+        var frames = raw.Select((t, i) => i is 10 or 11 ? timeline.Advance(Ts, None, None) : timeline.Advance(Ts, t, t)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(frames.Select(f => f.Dts), Is.EqualTo(raw));
+            Assert.That(frames.Select(f => f.Pts), Is.EqualTo(raw));
+            Assert.That(frames[10].Repair, Is.EqualTo(TimestampRepair.Interpolated));
+            Assert.That(timeline.Session!.Interpolated, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void MissingPtsWithDts_TakesTheDtsPlusTheStreamsReorderDelay()
+    {
+        var timeline = Timeline();
+        var a = timeline.Advance(Flv, 80, 0);
+        var b = timeline.Advance(Flv, 200, 40);
+        var c = timeline.Advance(Flv, 120, 80);
+        var d = timeline.Advance(Flv, None, 120);
+        Assert.Multiple(() =>
+        {
+            Assert.That((a.Pts, b.Pts, c.Pts), Is.EqualTo((80L, 200L, 120L)));
+            Assert.That((d.Pts, d.Dts), Is.EqualTo((160L, 120L)), "DTS + the smallest PTS lead seen");
+            Assert.That(d.Repair, Is.EqualTo(TimestampRepair.Interpolated));
+        });
+    }
+
+    [Test]
+    public void FramesBeforeTheFirstTimestamp_AreStampedFromTheLeadingStart_ProgramTimeStartsAtTheFirstTimestamp()
+    {
+        var timeline = Timeline();
+        timeline.BeginSession(Ts, 0, leadingStart: 126_000);
+        var first = timeline.Advance(Ts, None, None);
+        var second = timeline.Advance(Ts, None, None);
+        var rest = Feed(timeline, Ts, Run(135_120, 10, TsFrame));
+        Assert.Multiple(() =>
+        {
+            Assert.That((first.Dts, second.Dts), Is.EqualTo((126_000L, 129_600L)), "as ffmpeg stamps them");
+            Assert.That((first.ProgramTime, second.ProgramTime), Is.EqualTo((MediaTimeline.BeforeStart, MediaTimeline.BeforeStart)));
+            Assert.That(rest.Select(f => f.Dts), Is.EqualTo(Run(135_120, 10, TsFrame)));
+            Assert.That(rest.Select(f => f.ProgramTime), Is.EqualTo(Enumerable.Range(0, 10).Select(i => i * 40_000L)));
+        });
+    }
+
+    [Test]
+    public void RawInput_IsStampedAtTheFrameRate_AndThatIsItsMediaTime()
+    {
+        var timeline = Timeline();
+        var tb = new Rational(1, 1_200_000);
+        timeline.BeginSession(tb, frameSpacing: 48_000, leadingStart: 0, synthesized: true);
+        var frames = Enumerable.Range(0, 30).Select(_ => timeline.Advance(tb, None, None)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(frames.Select(f => f.Dts), Is.EqualTo(Enumerable.Range(0, 30).Select(i => i * 48_000L)));
+            Assert.That(frames.Select(f => f.ProgramTime), Is.EqualTo(Enumerable.Range(0, 30).Select(i => i * 40_000L)));
+            Assert.That(frames.Select(f => f.Repair), Is.All.EqualTo(TimestampRepair.None), "stamping a stream that has no timestamps is the plan, not a repair");
+        });
+    }
+
+    [Test]
+    public void WallClock_MapsThroughArrivalPacing_NotThroughTheMomentABacklogIsHandedOver()
+    {
+        var clock = new CueBookTests.ManualClock();
+        var timeline = Timeline(clock);
+        var start = clock.Micros;
+        // 2 s of probed frames handed over at once, then real time.
+        Feed(timeline, Flv, Run(0, 50, FlvFrame));
+        foreach (var t in Run(2000, 25, FlvFrame))
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(FlvFrame));
+            timeline.Advance(Flv, t, t);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(timeline.ProgramTimeAt(clock.Micros), Is.EqualTo(2_960_000), "the frame arriving now");
+            Assert.That(timeline.ProgramTimeAt(clock.Micros + 1_000_000), Is.EqualTo(3_960_000), "the frame that will arrive 1 s from now");
+            Assert.That(timeline.ProgramTimeAt(start), Is.EqualTo(1_960_000), "the backlog's frames were older than their handover");
+        });
+    }
+
+    [Test]
+    public void Reconnect_ProgramTimeGoesOnByTheWallClockGap_AndTheNewSessionsTimestampsGoOutAsTheyCome()
+    {
+        var clock = new CueBookTests.ManualClock();
+        var timeline = Timeline(clock);
+        foreach (var t in Run(5000, 50, FlvFrame))
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(FlvFrame));
+            timeline.Advance(Flv, t, t);
+        }
+        clock.Advance(TimeSpan.FromSeconds(3));
+        timeline.MarkReconnect();
+        var session = timeline.BeginSession(Flv);
+        var first = timeline.Advance(Flv, 0, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Dts, Is.Zero, "a new output session starts afresh");
+            Assert.That(first.ProgramTime, Is.EqualTo(1_960_000 + 3_000_000));
+            Assert.That(session.Discontinuities, Is.Zero);
+            Assert.That(timeline.Sessions, Is.EqualTo(2));
+        });
+    }
+
+    [TestCase(true, TestName = "AudioAndVideoRestart_VideoFirst_AudioTakesTheVideosShift")]
+    [TestCase(false, TestName = "AudioAndVideoRestart_AudioFirst_VideoTakesTheAudiosShift")]
+    public void AudioFollowsVideo(bool videoFirst)
+    {
+        var timeline = Timeline();
+        var session = timeline.BeginSession(Flv);
+        var audio = session.AddTrack(Flv);
+        var shifts = new List<(long Video, long Audio)>();
+        long videoShift = 0, audioShift = 0;
+        void Video(long t) { var f = timeline.Advance(Flv, t, t); videoShift = f.Dts - t; }
+        void Audio(long t) { var s = audio.Next(t, t, 21); audioShift = s.Dts - t; }
+        for (var i = 0; i < 63; i++)
+        {
+            Video(i * FlvFrame);
+            Audio(i * FlvFrame);
+            Audio((i * FlvFrame) + 21);
+        }
+        for (var i = 0; i < 20; i++)
+        {
+            if (videoFirst) Video(i * FlvFrame);
+            Audio(i * FlvFrame);
+            Audio((i * FlvFrame) + 21);
+            if (!videoFirst) Video(i * FlvFrame);
+            shifts.Add((videoShift, audioShift));
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(shifts.Select(s => s.Audio - s.Video), Is.All.Zero, "one shift for both streams");
+            Assert.That(videoShift, Is.GreaterThanOrEqualTo((62 * FlvFrame) + 21 + 21), "after the end of both streams");
+            Assert.That(session.Discontinuities, Is.EqualTo(1));
+        });
+    }
+}
