@@ -57,7 +57,7 @@ public sealed class InjectionPipeline
         foreach (var stream in input.Streams) output.AddCopyOf(stream);
         output.WriteHeader();
         var timeline = _seiSource.Timeline ?? new MediaTimeline();
-        var tracks = BeginSession(timeline, input, video, out var session);
+        var tracks = BeginSession(timeline, input, video, out var session, out var rawStamps);
         var lastWritten = new long[output.Streams.Count];
         Array.Fill(lastWritten, long.MinValue);
         _seiSource.Start(video);
@@ -99,7 +99,7 @@ public sealed class InjectionPipeline
             }
             if (streamIndex == video.StreamIndex)
             {
-                var (rawPts, rawDts) = (packet.Pts, packet.Dts);
+                var (rawPts, rawDts) = rawStamps is null ? (packet.Pts, packet.Dts) : rawStamps.Next(packet.Data);
                 var placed = timeline.Advance(video.TimeBase, rawPts, rawDts, packet.Duration);
                 packet.Pts = placed.Pts;
                 packet.Dts = placed.Dts;
@@ -159,14 +159,24 @@ public sealed class InjectionPipeline
     }
 
     // The video's session on the timeline, and one track for every other stream of the input.
-    private TimestampTrack?[] BeginSession(MediaTimeline timeline, MediaInput input, VideoStreamDescription video, out TimestampSession session)
+    // A raw Annex B input (FFmpeg's h264/hevc demuxers give no timestamps) is stamped by RawVideoTimestamps.
+    private TimestampTrack?[] BeginSession(MediaTimeline timeline, MediaInput input, VideoStreamDescription video, out TimestampSession session,
+        out RawVideoTimestamps? rawStamps)
     {
         var streams = input.Streams;
         var videoStream = streams[video.StreamIndex];
-        var isRaw = videoStream.StartTime is null && input.FormatName is "h264" or "hevc";
-        var frameRate = _options.FrameRate ?? new Rational(25, 1);
-        var spacing = video.TimeBase.FromMicroseconds(new Rational(frameRate.Denominator, frameRate.Numerator).ToMicroseconds(1));
-        session = timeline.BeginSession(video.TimeBase, isRaw ? spacing : 0, LeadingStart(streams, video), synthesized: isRaw);
+        rawStamps = null;
+        long spacing = 0;
+        if (input.FormatName is "h264" or "hevc")
+        {
+            rawStamps = new RawVideoTimestamps(video.Codec, video.TimeBase, _options.FrameRate);
+            rawStamps.ReadConfiguration(videoStream.Extradata);
+            var rate = rawStamps.FrameRate;
+            spacing = new Rational(rate.Denominator, rate.Numerator).Rescale(1, video.TimeBase);
+            _options.Log?.WriteLine($"sei-inject: raw {video.Codec} input: frames stamped at {rate.Numerator}/{rate.Denominator} fps " +
+                $"({rawStamps.FrameRateSource switch { "option" => "--frame-rate", "sps" => "SPS timing", "vps" => "VPS timing", _ => "default; give --frame-rate" }}), in picture order");
+        }
+        session = timeline.BeginSession(video.TimeBase, spacing, LeadingStart(streams, video));
         var tracks = new TimestampTrack?[streams.Count];
         for (var i = 0; i < streams.Count; i++)
             if (i != video.StreamIndex) tracks[i] = session.AddTrack(streams[i].TimeBase);

@@ -166,9 +166,12 @@ public sealed class TimestampTrack
             _session.Count(repair);
             return new TrackStep(outDts + _ptsDelay, outDts, repair);
         }
-        if (dts == NoTimestamp)
+        var dtsMissing = dts == NoTimestamp;
+        if (dtsMissing)
         {
-            dts = pts - _ptsDelay;
+            // Only a PTS (a demuxer that cannot tell the DTS of the first B-frame stream packets yet, or a PES with PTS
+            // only): the DTS moves on by the least step, so the real ones that follow still fit after it.
+            dts = _started || _leading ? Math.Min(pts - _ptsDelay, _lastDts - _shift - _wrap + 1) : pts - _ptsDelay;
             repair |= TimestampRepair.Interpolated;
         }
         if (duration > 0) _spacing = duration;
@@ -241,7 +244,7 @@ public sealed class TimestampTrack
                     repair |= TimestampRepair.Discontinuity;
                 }
             }
-            else if (duration <= 0)
+            else if (duration <= 0 && !dtsMissing)
             {
                 _spacing = delta;
             }
@@ -273,12 +276,18 @@ public sealed class TimestampTrack
                 lead = _ptsDelay;
                 repair |= TimestampRepair.Interpolated;
             }
-            else if (!_ptsDelayKnown || lead < _ptsDelay)
+            else if (!dtsMissing && (!_ptsDelayKnown || lead < _ptsDelay))
             {
                 _ptsDelay = lead;
                 _ptsDelayKnown = true;
             }
-            outPts = output + lead;
+            // From the DTS as it came, not as nudged: a DTS moved one unit on leaves its PTS where it was.
+            outPts = unwrapped + _shift + lead;
+            if (outPts < output)
+            {
+                outPts = output;
+                repair |= TimestampRepair.Interpolated;
+            }
         }
         _lastDts = output;
         _session.Count(repair);

@@ -184,7 +184,28 @@ public class FieldCaseTests
         });
     }
 
-    private Outcome Inject(string input, string outputFormat)
+    [TestCase("libx264", "h264", "mpegts", null, 0.04, TestName = "H5_RawH264WithBFrames_ToMpegTs_StampedFromTheSpsTimingInPictureOrder_CuesByMediaTime")]
+    [TestCase("libx264", "h264", "flv", null, 0.04, TestName = "H5_RawH264WithBFrames_ToFlv_StampedFromTheSpsTimingInPictureOrder_CuesByMediaTime")]
+    [TestCase("libx265", "hevc", "mp4", null, 0.04, TestName = "H5_RawH265WithBFrames_ToMp4_StampedFromTheVpsTimingInPictureOrder_CuesByMediaTime")]
+    [TestCase("libx264", "h264", "mpegts", 50, 0.02, TestName = "H5_RawH264_FrameRateOption_StampsAtThatRate")]
+    public void H5(string encoder, string rawFormat, string outputFormat, int? frameRate, double spacing)
+    {
+        var input = FieldMedia.Clip($"h5-{encoder}", 6, rawFormat,
+            ["-c:v", encoder, "-preset", "medium", .. encoder == "libx265" ? new[] { "-x265-params", "log-level=error" } : []], ["-an"]);
+        var outcome = Inject(input, outputFormat, rawFormat, frameRate is { } f ? new FFmpegInterop.Rational(f, 1) : null);
+        var presented = Probe.VideoFrames(outcome.Output).Select(f => Probe.Seconds(f.Pts)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.VideoIn.Select(p => p.Pts), Is.All.EqualTo("N/A"), "the raw input has no timestamps");
+            outcome.AssertValid();
+            Assert.That(presented.Zip(presented.Skip(1)).Select(p => Math.Round(p.Second - p.First, 6)), Is.All.EqualTo(spacing),
+                "decoded in presentation order, one frame apart: PTS follow the picture order");
+            if (frameRate is null) outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(outcome.Log, Does.Contain(frameRate is null ? (rawFormat == "h264" ? "SPS timing" : "VPS timing") : "--frame-rate"));
+        });
+    }
+
+    private Outcome Inject(string input, string outputFormat, string? inputFormat = null, FFmpegInterop.Rational? frameRate = null)
     {
         var output = Path.Combine(_work, Path.GetFileNameWithoutExtension(input) + "-" + Guid.NewGuid().ToString("N")[..6] + "." + (outputFormat == "mpegts" ? "ts" : outputFormat));
         var book = new CueBook(new CueBookOptions { StreamId = "field", Heartbeat = HeartbeatPolicy.Every(TimeSpan.FromSeconds(1)), Repeat = 3 });
@@ -193,7 +214,7 @@ public class FieldCaseTests
                 id == "a" ? TimeSpan.Zero : TimeSpan.FromSeconds(2), TimeSpan.Zero, ReadOnlyMemory<byte>.Empty));
         var log = new StringWriter();
         var monitor = new PacketMonitor();
-        var report = new InjectionPipeline(new PipelineOptions { InputUrl = input, OutputUrl = output, OutputFormat = outputFormat, Log = log, Monitor = monitor },
+        var report = new InjectionPipeline(new PipelineOptions { InputUrl = input, OutputUrl = output, InputFormat = inputFormat, OutputFormat = outputFormat, Log = log, Monitor = monitor, FrameRate = frameRate },
             new CueSeiSource(book, new MessageSigner(_key))).Run();
         var inspected = new List<InspectedMessage>();
         new StreamInspector(_key.PublicKey).Inspect(output, null, TimeSpan.FromSeconds(30), inspected.Add);

@@ -22,7 +22,7 @@ internal static class FieldMedia
             ]).EnsureSuccess($"making {name}"));
     }
 
-    private static string Extension(string format) => format switch { "mpegts" => "ts", _ => format };
+    private static string Extension(string format) => format switch { "mpegts" => "ts", "hevc" => "h265", _ => format };
 
     /// <summary>
     /// flvcat.py: <paramref name="b"/>'s tags after <paramref name="a"/>'s (b's header and onMetaData dropped); with
