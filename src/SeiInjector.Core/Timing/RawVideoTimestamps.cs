@@ -311,7 +311,7 @@ public sealed class RawVideoTimestamps
         r.Bit(); r.Bit(); // amp_enabled_flag, sample_adaptive_offset_enabled_flag
         if (r.Bit()) { r.Bits(8); r.Ue(); r.Ue(); r.Bit(); } // pcm
         var sets = r.Ue();
-        Span<int> deltaPocs = stackalloc int[65];
+        var deltaPocs = new int[65];
         for (var i = 0; i < sets && i < 64; i++) deltaPocs[i] = ShortTermRefPicSet(ref r, i, sets, deltaPocs);
         if (r.Bit())
         {
