@@ -21,11 +21,15 @@ demo: build
 demo-live: build
 	@scripts/demo-live.sh
 
-# Every test; media is made afresh once per run by the first test that needs it.
+# Every test; media is made afresh once per run by the first test that needs it. Then the Mono job: SeiReader's
+# netstandard2.0 build checked on the Mono runtime (tests/MonoChecker/run.sh, its .trx counted with the others).
 test: build
 	rm -rf .test-media TestResults
+	status=0; \
 	$(DOTNET) test CatEvening.sln -c $(CONFIG) --no-build --no-restore \
-	  --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults
+	  --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults || status=1; \
+	CONFIG=$(CONFIG) tests/MonoChecker/run.sh TestResults || status=1; \
+	exit $$status
 
 bench: build
 	$(DOTNET) run -c Release --project benchmarks/CatEvening.Benchmarks -- --filter '*' $(BENCH_ARGS)
