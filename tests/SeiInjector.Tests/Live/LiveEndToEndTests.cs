@@ -62,9 +62,10 @@ public class LiveEndToEndTests
         using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
         var live = WaitForStatus(api, s => s.Frames > 25, "the injector to pass a second of video", injector);
 
-        var wallTarget = DateTimeOffset.UtcNow.AddSeconds(1.5);
         var now = SeiInject.Run(["cue", "--control", injector.Control, "--token-file", TokenFile, "--id", "now-1", "--duration", "2s",
             "--data", """{"prize":"coupon-50"}"""]);
+        // Taken after the cue verb's process has come and gone (seconds on a loaded machine), so the target is ahead.
+        var wallTarget = DateTimeOffset.UtcNow.AddSeconds(1.5);
         var wall = Fire(api, $$"""{"id":"wall-1","kind":"custom","at":"{{wallTarget:O}}","duration":"1s"}""");
         var later = Fire(api, """{"id":"later-1","at":"10m","duration":"1s"}""");
         Assert.Multiple(() =>
