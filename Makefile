@@ -21,11 +21,13 @@ demo: build
 demo-live: build
 	@scripts/demo-live.sh
 
-# Every test; media is made afresh once per run by the first test that needs it.
+# Every test (.NET, then node's runner on tests/node: web players' demuxers); media is made afresh once per run by
+# the first test that needs it. Both write .trx files into TestResults, which scripts/test-totals.sh sums.
 test: build
 	rm -rf .test-media TestResults
 	$(DOTNET) test CatEvening.sln -c $(CONFIG) --no-build --no-restore \
-	  --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults
+	  --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults; \
+	  status=$$?; scripts/node-tests.sh TestResults || status=1; exit $$status
 
 bench: build
 	$(DOTNET) run -c Release --project benchmarks/CatEvening.Benchmarks -- --filter '*' $(BENCH_ARGS)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module,
-# then restores NuGet packages. Says what it does; does nothing when all is there.
+# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module, Node.js
+# (the web players' tests in tests/node), then restores NuGet and npm packages. Says what it does; does nothing when
+# all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,7 @@ have_nginx_rtmp() {
 missing=()
 have_ffmpeg || missing+=(ffmpeg)
 have_nginx_rtmp || missing+=(nginx-rtmp)
+{ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || missing+=(node)
 if [ ${#missing[@]} -gt 0 ]; then
   say "missing: ${missing[*]}"
   if command -v apt-get >/dev/null 2>&1; then
@@ -39,6 +41,7 @@ if [ ${#missing[@]} -gt 0 ]; then
       case $m in
         ffmpeg) pkgs+=(ffmpeg libavformat59 libavcodec59 libavutil57) ;;
         nginx-rtmp) pkgs+=(nginx libnginx-mod-rtmp) ;;
+        node) pkgs+=(nodejs npm) ;;
       esac
     done
     # libavformat59 is Debian 12's name; later releases ship 60/61: fall back to the plain ffmpeg package.
@@ -47,11 +50,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
       || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp >/dev/null
   elif command -v dnf >/dev/null 2>&1; then
-    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp (needs RPM Fusion for FFmpeg)"
-    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp
+    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp nodejs npm (needs RPM Fusion for FFmpeg)"
+    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp nodejs npm
   elif command -v brew >/dev/null 2>&1; then
-    say "brew install ffmpeg nginx (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
-    brew install ffmpeg nginx
+    say "brew install ffmpeg nginx node (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
+    brew install ffmpeg nginx node
   else
     say "no apt-get, dnf or brew here: install FFmpeg (libavformat 59/60/61 and the ffmpeg CLI) and nginx with its RTMP module by hand"
     exit 1
@@ -60,8 +63,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then $SUDO systemctl stop nginx || true; fi
   say "installed"
 else
-  say "FFmpeg and nginx-rtmp present"
+  say "FFmpeg, nginx-rtmp and Node.js present"
 fi
 
 say "restoring NuGet packages"
 dotnet restore CatEvening.sln --verbosity quiet
+
+# The web players' demuxers (hls.js, mpegts.js) and esbuild, pinned by tests/node/package-lock.json.
+if [ ! -e tests/node/node_modules/.package-lock.json ] || [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then
+  say "npm ci in tests/node"
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -4,6 +4,7 @@ using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiInjector.Schedule;
+using CatEvening.SeiReader.Messages;
 using CatEvening.SeiReader.Security;
 
 namespace CatEvening.SeiInjector.Cli;
@@ -58,11 +59,21 @@ internal static class RunCommand
             CustomParser = r => ParseDuration(r, "--analyze-duration"),
         };
 
+        var formatVersion = new Option<int>("--format-version")
+        {
+            Description = "Message format written: 2 (default: everything due on a frame in one signed payload, which every web player reads) or 1 (one payload per message, for readers not yet updated).",
+            DefaultValueFactory = _ => CatEveningSei.FormatVersion2,
+        };
+        formatVersion.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is not (1 or 2)) r.AddError("--format-version must be 1 or 2");
+        });
+
         var clock = new Option<string?>("--clock") { Description = "Stamp heartbeats with the clock of a CatEvening clock service (latency-probe clock serve) at HOST:PORT, and its uncertainty." };
 
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, analyzeDuration, clock,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, analyzeDuration, clock, formatVersion,
         };
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
@@ -97,7 +108,8 @@ internal static class RunCommand
                 IoTimeout = parsed.GetValue(ioTimeout),
                 AnalyzeDuration = parsed.GetValue(analyzeDuration),
             };
-            return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock);
+            return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock,
+                (byte)parsed.GetValue(formatVersion));
         });
         return command;
     }

@@ -207,18 +207,10 @@ public sealed class SeiInstrument
             if (verdict.Status == VerificationStatus.Accepted) _sessionAccepted = true;
             switch (verdict.Status)
             {
-                case VerificationStatus.Accepted when verdict.Message is HeartbeatMessage && !_caughtUp:
-                    _recorder.Increment("backlog_heartbeats");
-                    break;
-                case VerificationStatus.Accepted when verdict.Message is HeartbeatMessage heartbeat:
-                    var latency = (received.UnixMicroseconds - heartbeat.InjectionWallClockMicros) / 1000.0;
-                    var uncertainty = (received.UncertaintyMicroseconds + heartbeat.ClockUncertaintyMicros) / 1000.0;
-                    _recorder.Increment("heartbeats");
-                    _recorder.Add(new LatencySample(received.UnixMicroseconds, latency, uncertainty));
-                    HeartbeatRead?.Invoke(new HeartbeatObservation(heartbeat, received, latency, uncertainty));
-                    break;
                 case VerificationStatus.Accepted:
-                    _recorder.Increment("cues");
+                    // Format version 2 carries everything due on a frame in one payload: a heartbeat and cues side by side.
+                    foreach (var message in verdict.NewMessages) Count(message, received);
+                    if (verdict.Messages.Count > verdict.NewMessages.Count) _recorder.Increment("repeats", verdict.Messages.Count - verdict.NewMessages.Count);
                     break;
                 case VerificationStatus.Repeat:
                     _recorder.Increment("repeats");
@@ -229,6 +221,26 @@ public sealed class SeiInstrument
                 case VerificationStatus.NotCatEvening:
                     break;
             }
+        }
+    }
+
+    private void Count(CatEveningMessage message, ClockReading received)
+    {
+        switch (message)
+        {
+            case HeartbeatMessage when !_caughtUp:
+                _recorder.Increment("backlog_heartbeats");
+                break;
+            case HeartbeatMessage heartbeat:
+                var latency = (received.UnixMicroseconds - heartbeat.InjectionWallClockMicros) / 1000.0;
+                var uncertainty = (received.UncertaintyMicroseconds + heartbeat.ClockUncertaintyMicros) / 1000.0;
+                _recorder.Increment("heartbeats");
+                _recorder.Add(new LatencySample(received.UnixMicroseconds, latency, uncertainty));
+                HeartbeatRead?.Invoke(new HeartbeatObservation(heartbeat, received, latency, uncertainty));
+                break;
+            default:
+                _recorder.Increment("cues");
+                break;
         }
     }
 

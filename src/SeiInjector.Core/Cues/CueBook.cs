@@ -34,6 +34,7 @@ public sealed class CueBook
     private readonly List<CatEveningMessage> _messages = [];
 
     private long _nextSequence;
+    private long _transmission = -1;
     private Timeline? _timeline;
     private bool _discontinuity;
     private long? _lastMediaTime;
@@ -203,7 +204,16 @@ public sealed class CueBook
     /// Pipeline side: the messages that ride on this video packet (new cues whose target ≤ its PTS, carousel repeats,
     /// a heartbeat when due), unsigned, in sequence order. Empty when nothing is due.
     /// </summary>
-    public IReadOnlyList<CatEveningMessage> Collect(in VideoFrame frame)
+    public IReadOnlyList<CatEveningMessage> Collect(in VideoFrame frame) => Collect(frame, out _);
+
+    /// <summary>
+    /// Pipeline side: as <see cref="Collect(in VideoFrame)"/>, and the <b>transmission sequence number</b> of this
+    /// packet: drawn from the same counter as cue numbers whenever anything is due (−1 when nothing is), so the numbers
+    /// of successive carrier frames increase strictly in transmission order, and a restart (which starts the counter at
+    /// the Unix time in ms or above the audit log's reserved blocks) never reuses one. The heartbeat, if due, carries it;
+    /// a format-version-2 payload carries it for everything on the frame.
+    /// </summary>
+    public IReadOnlyList<CatEveningMessage> Collect(in VideoFrame frame, out long transmissionSequence)
     {
         lock (_gate)
         {
@@ -258,9 +268,12 @@ public sealed class CueBook
             _collected.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
             foreach (var (t, _) in _collected) _messages.Add(ToMessage(t, frame, now));
 
-            if (HeartbeatDue(frame, now))
+            var heartbeatDue = HeartbeatDue(frame, now);
+            _transmission = _messages.Count > 0 || heartbeatDue ? _nextSequence++ : -1;
+            transmissionSequence = _transmission;
+            if (heartbeatDue)
             {
-                _messages.Add(new HeartbeatMessage(_options.StreamId, _nextSequence++, now.UnixMicros, now.UnixMicros,
+                _messages.Add(new HeartbeatMessage(_options.StreamId, _transmission, now.UnixMicros, now.UnixMicros,
                     CarrierPts90kHz(frame), now.UncertaintyMicros, _clock.TimeServer));
                 _previousHeartbeatTime = _lastHeartbeatTime;
                 _lastHeartbeatTime = HeartbeatClock(frame, now);
@@ -280,7 +293,7 @@ public sealed class CueBook
         {
             if (_messages.Count == 0) return;
             var now = _clock.Now().UnixMicros;
-            var carrier = new CarrierFrame(frame.Pts, frame.FrameIndex, frame.TimeBase, Convert.ToHexStringLower(SHA256.HashData(sei)));
+            var carrier = new CarrierFrame(frame.Pts, frame.FrameIndex, frame.TimeBase, Convert.ToHexStringLower(SHA256.HashData(sei)), _transmission);
             _carrierFrames++;
             _messagesSent += _messages.Count;
             _lastCarrierPts = frame.Pts;

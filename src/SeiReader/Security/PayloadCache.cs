@@ -35,9 +35,9 @@ internal sealed class PayloadCache
         return e is not null && payload.SequenceEqual(e.Bytes) ? e : null;
     }
 
-    internal Entry Add(ReadOnlySpan<byte> payload, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError)
+    internal Entry Add(ReadOnlySpan<byte> payload, bool keyKnown, bool signatureValid, CatEveningMessage? message, MessageBundle? bundle, string? parseError)
     {
-        var e = new Entry(payload.ToArray(), keyKnown, signatureValid, message, parseError);
+        var e = new Entry(payload.ToArray(), keyKnown, signatureValid, message, bundle, parseError);
         _slots[Slot(payload)] = e;
         return e;
     }
@@ -54,8 +54,9 @@ internal sealed class PayloadCache
 
     internal sealed class Entry
     {
-        internal Entry(byte[] bytes, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError)
+        internal Entry(byte[] bytes, bool keyKnown, bool signatureValid, CatEveningMessage? message, MessageBundle? bundle, string? parseError)
         {
+            Bundle = bundle;
             Bytes = bytes;
             KeyKnown = keyKnown;
             SignatureValid = signatureValid;
@@ -69,6 +70,9 @@ internal sealed class PayloadCache
         internal bool KeyKnown { get; }
         internal bool SignatureValid { get; }
         internal CatEveningMessage? Message { get; }
+
+        /// <summary>Format version 2: the parsed bundle.</summary>
+        internal MessageBundle? Bundle { get; }
         internal string? ParseError { get; }
 
         /// <summary>Set once these bytes were accepted: later copies are repeats.</summary>

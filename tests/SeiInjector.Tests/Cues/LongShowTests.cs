@@ -1,0 +1,112 @@
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiReader.Bitstream;
+using CatEvening.SeiReader.Client;
+using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Cues;
+
+/// <summary>
+/// Sequence numbers in transmission order (issue 10, item 2): a whole show of synthetic frames goes through the real
+/// book, source (signing, SEI NAL) and reader, with a heartbeat on every frame. Every cue must verify however many
+/// heartbeats went before it, in a reader fed from the first frame and in one that joins late.
+/// </summary>
+[Category("LongShow")]
+public class LongShowTests
+{
+    private const string StreamId = "show-1";
+    private static readonly Rational TimeBase90k = new(1, 90_000);
+
+    private sealed record Seen(string CueId, long TargetPts, long Sequence, long Transmission);
+
+    /// <summary>6 hours at 60 fps (1,296,000 frames, each signed and verified), cues at 1, 180 and 359 minutes; the
+    /// first has a window to the end of the show, so the late joiner (at 179 minutes) gets it from the carousel.</summary>
+    [Test]
+    public void SixHourShowAt60Fps_FrameHeartbeats_EveryCueVerifies_FromTheStartAndForALateJoiner()
+    {
+        const int fps = 60;
+        const long frames = 6L * 3600 * fps;
+        const long frameTicks = 90_000 / fps;
+        const long lateJoinFrame = 179L * 60 * fps;
+        var clock = new CueBookTests.ManualClock();
+        var book = new CueBook(new CueBookOptions { StreamId = StreamId, Heartbeat = HeartbeatPolicy.OnEveryFrame, FirstSequence = 1_795_000_000_000 },
+            clock: clock);
+        book.Add(new CueRequest("one-minute", MessageKind.InteractionStart, CueTime.FromFirstFrame(TimeSpan.FromMinutes(1)), TimeSpan.FromMinutes(358), TimeSpan.Zero, "{}"u8.ToArray()));
+        book.Add(new CueRequest("three-hours", MessageKind.Custom, CueTime.FromFirstFrame(TimeSpan.FromMinutes(180)), TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty));
+        book.Add(new CueRequest("last-minute", MessageKind.InteractionStart, CueTime.FromFirstFrame(TimeSpan.FromMinutes(359)), TimeSpan.FromSeconds(30), TimeSpan.Zero, ReadOnlyMemory<byte>.Empty));
+        using var key = SigningKey.Generate(1);
+        var source = new CueSeiSource(book, new MessageSigner(key));
+        source.Start(new VideoStreamDescription(0, VideoCodec.H264, NalFraming.AnnexB, TimeBase90k));
+
+        var fromStart = Reader(key, clock);
+        var late = Reader(key, clock);
+        const long firstPts = 900_000;
+        long lastTransmission = -1;
+        for (long i = 0; i < frames; i++)
+        {
+            var pts = firstPts + i * frameTicks;
+            var frame = new VideoFrame(pts, pts, i % (2 * fps) == 0, i, TimeBase90k);
+            var sei = source.SeiFor(frame);
+            source.Delivered(frame, sei.Span);
+            // The packet as a player's demuxer hands it over: our SEI NAL (the slices do not matter to the reader).
+            fromStart.Reader.Feed(sei.Span, pts, pts);
+            if (i >= lateJoinFrame) late.Reader.Feed(sei.Span, pts, pts);
+            clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond / fps));
+            if (i % 100_000 == 0)
+            {
+                Assert.That(fromStart.Rejected, Is.Empty, $"frame {i}: {string.Join("; ", fromStart.Rejected)}");
+                var transmission = book.Snapshot().NextSequence;
+                Assert.That(transmission, Is.GreaterThan(lastTransmission), "transmission numbers only go up");
+                lastTransmission = transmission;
+            }
+        }
+
+        long At(TimeSpan t) => firstPts + (long)(t.TotalSeconds * 90_000);
+        Assert.Multiple(() =>
+        {
+            Assert.That(fromStart.Rejected, Is.Empty, "nothing refused, from the start");
+            Assert.That(late.Rejected, Is.Empty, "nothing refused, joining late");
+            Assert.That(fromStart.Cues.Select(c => (c.CueId, c.TargetPts)), Is.EqualTo(new[]
+            {
+                ("one-minute", At(TimeSpan.FromMinutes(1))), ("three-hours", At(TimeSpan.FromMinutes(180))), ("last-minute", At(TimeSpan.FromMinutes(359))),
+            }), "every cue once, at its target, from the start");
+            Assert.That(late.Cues.Select(c => (c.CueId, c.TargetPts)), Is.EqualTo(new[]
+            {
+                ("one-minute", At(TimeSpan.FromMinutes(1))), ("three-hours", At(TimeSpan.FromMinutes(180))), ("last-minute", At(TimeSpan.FromMinutes(359))),
+            }), "every cue once, at its target, joining at 179 minutes (the first from a carousel repeat)");
+            Assert.That(fromStart.Heartbeats, Is.EqualTo(frames), "a heartbeat per frame, each verified");
+            Assert.That(late.Heartbeats, Is.EqualTo(frames - lateJoinFrame));
+            Assert.That(fromStart.Cues.Select(c => c.Sequence), Is.EqualTo(book.Cues().Select(c => c.Sequence)), "the cue numbers the book gave");
+            Assert.That(fromStart.Cues[2].Transmission - fromStart.Cues[0].Transmission, Is.GreaterThan(1_200_000),
+                "the last cue travels 1.2 million transmissions after the first, far beyond a 65,536 window");
+        });
+    }
+
+    private static ReaderProbe Reader(SigningKey key, CueBookTests.ManualClock clock)
+    {
+        var options = new VerifierOptions();
+        options.StreamIds.Add(StreamId);
+        var reader = new CueReader(new MessageVerifier(new KeyRing(key.PublicKey), options), VideoCodec.H264, NalFraming.AnnexB, new SeiReader.Client.TimeBase(1, 90_000),
+            utcNowMicros: () => clock.Micros + 500_000);
+        return new ReaderProbe(reader);
+    }
+
+    private sealed class ReaderProbe
+    {
+        public ReaderProbe(CueReader reader)
+        {
+            Reader = reader;
+            reader.CueReceived += (_, e) => Cues.Add(new Seen(e.Cue.CueId, e.TargetPts!.Value, e.Cue.SequenceNumber, e.TransmissionSequenceNumber));
+            reader.HeartbeatReceived += (_, _) => Heartbeats++;
+            reader.MessageRejected += (_, e) => Rejected.Add($"{e.Reason}: {e.Detail}");
+        }
+
+        public CueReader Reader { get; }
+        public List<Seen> Cues { get; } = [];
+        public List<string> Rejected { get; } = [];
+        public long Heartbeats { get; set; }
+    }
+}
