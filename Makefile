@@ -32,15 +32,19 @@ test: build
 bench: build
 	$(DOTNET) run -c Release --project benchmarks/CatEvening.Benchmarks -- --filter '*' $(BENCH_ARGS)
 
-# The SeiReader NuGet package (netstandard2.1 and net10.0, XML docs, package README), checked for its contents.
+# The SeiReader NuGet package (netstandard2.0 and net10.0, XML docs, package README, Unity link.xml), checked for its contents.
 SEIREADER_NUPKG = artifacts/packages/CatEvening.SeiReader.0.1.0.nupkg
 pack: build
 	rm -f artifacts/packages/CatEvening.SeiReader.*.nupkg
 	$(DOTNET) pack src/SeiReader/SeiReader.csproj -c $(CONFIG) --no-build --no-restore -nologo -v quiet -o artifacts/packages
-	@for f in README.md lib/netstandard2.1/CatEvening.SeiReader.dll lib/netstandard2.1/CatEvening.SeiReader.xml \
+	@for f in README.md Unity/link.xml lib/netstandard2.0/CatEvening.SeiReader.dll lib/netstandard2.0/CatEvening.SeiReader.xml \
 	          lib/net10.0/CatEvening.SeiReader.dll lib/net10.0/CatEvening.SeiReader.xml; do \
 	  unzip -l $(SEIREADER_NUPKG) | grep -q " $$f$$" || { echo "pack: $$f is missing from $(SEIREADER_NUPKG)"; exit 1; }; \
-	done; echo "pack: $(SEIREADER_NUPKG) holds both targets, their XML docs and the README"
+	done; \
+	unzip -l $(SEIREADER_NUPKG) | grep -q "lib/netstandard2.1/" && { echo "pack: a netstandard2.1 build is back in $(SEIREADER_NUPKG) (it breaks Mono: see src/SeiReader/README.md)"; exit 1; }; \
+	unzip -p $(SEIREADER_NUPKG) CatEvening.SeiReader.nuspec | grep -A4 'targetFramework=".NETStandard2.0"' | grep -q 'id="System.Memory"' \
+	  || { echo "pack: the netstandard2.0 group of the nuspec does not depend on System.Memory"; exit 1; }; \
+	echo "pack: $(SEIREADER_NUPKG) holds both targets, their XML docs, the README and Unity/link.xml"
 
 # 10,000 simulated viewers, built against the package from `make pack` as any app would (report and plots in
 # artifacts/viewersim). The package is restored into samples/ViewerSim/obj/packages so the fresh build is used.

@@ -147,5 +147,8 @@ public sealed class CueReader
         }
     }
 
-    private static long SystemUtcNowMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+    /// <summary>DateTime.UnixEpoch.Ticks (the property is not in netstandard2.0).</summary>
+    private const long UnixEpochTicks = 621_355_968_000_000_000;
+
+    private static long SystemUtcNowMicros() => (DateTime.UtcNow.Ticks - UnixEpochTicks) / 10;
 }

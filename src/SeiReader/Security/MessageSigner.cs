@@ -3,11 +3,13 @@ using System.Buffers;
 using System.Buffers.Binary;
 using CatEvening.SeiReader.Messages;
 
+#if NET
 namespace CatEvening.SeiReader.Security;
 
 /// <summary>
 /// Signs CatEvening messages into complete user_data_unregistered payloads (UUID, version, key id, body,
-/// signature: see <see cref="CatEveningSei"/>), ready for an SEI writer. Thread-safe.
+/// signature: see <see cref="CatEveningSei"/>), ready for an SEI writer. Thread-safe. In the net10.0 build only,
+/// as <see cref="SigningKey"/>.
 /// </summary>
 public sealed class MessageSigner
 {
@@ -77,3 +79,4 @@ public sealed class MessageSigner
         return payload;
     }
 }
+#endif

@@ -1,12 +1,15 @@
 using System;
 using System.Security.Cryptography;
 
+#if NET
 namespace CatEvening.SeiReader.Security;
 
 /// <summary>
 /// A private ECDSA P-256 key with its CatEvening key id. Generated fresh or loaded from PEM (PKCS#8
 /// <c>PRIVATE KEY</c>; SEC 1 <c>EC PRIVATE KEY</c> as written by <c>openssl ecparam -genkey</c> is accepted too) and
 /// saved as PKCS#8 PEM. Thread-safe.
+/// Signing uses the runtime's ECDsa and is in the net10.0 build only: the injector signs, clients (which may run the
+/// netstandard2.0 build on Mono or Unity, without ECDsa) only verify.
 /// </summary>
 public sealed class SigningKey : IDisposable
 {
@@ -17,7 +20,8 @@ public sealed class SigningKey : IDisposable
     {
         KeyId = keyId;
         _ecdsa = ecdsa;
-        PublicKey = VerificationKey.FromEcdsa(keyId, ecdsa);
+        var q = ecdsa.ExportParameters(includePrivateParameters: false).Q;
+        PublicKey = VerificationKey.FromPoint(keyId, q.X, q.Y);
     }
 
     /// <summary>The key id written into bytes 17-18 of every payload this key signs.</summary>
@@ -93,3 +97,4 @@ public sealed class SigningKey : IDisposable
         PublicKey.Dispose();
     }
 }
+#endif

@@ -1,22 +1,22 @@
 using System;
-using System.Security.Cryptography;
 
 namespace CatEvening.SeiReader.Security;
 
 /// <summary>
 /// A public ECDSA P-256 key with its CatEvening key id (the 2-byte id in the envelope). Loaded from and saved to
-/// PEM (SubjectPublicKeyInfo, <c>-----BEGIN PUBLIC KEY-----</c>). Thread-safe.
+/// PEM (SubjectPublicKeyInfo, <c>-----BEGIN PUBLIC KEY-----</c>). The key is parsed without the runtime's ECDsa,
+/// and signatures are checked by the runtime's ECDsa where it has one, by BouncyCastle where not (Mono, Unity):
+/// see <see cref="Backend"/>. Thread-safe.
 /// </summary>
 public sealed class VerificationKey : IDisposable
 {
-    private readonly ECDsa _ecdsa;
-    private readonly object _gate = new();
+    private readonly IEcdsaP256Verifier _verifier;
 
-    private VerificationKey(ushort keyId, ECDsa ecdsa)
+    private VerificationKey(ushort keyId, byte[] subjectPublicKeyInfo, IEcdsaP256Verifier verifier)
     {
         KeyId = keyId;
-        _ecdsa = ecdsa;
-        SubjectPublicKeyInfo = ecdsa.ExportSubjectPublicKeyInfo();
+        SubjectPublicKeyInfo = subjectPublicKeyInfo;
+        _verifier = verifier;
     }
 
     /// <summary>The key id carried in bytes 17-18 of every payload signed with the matching private key.</summary>
@@ -24,6 +24,10 @@ public sealed class VerificationKey : IDisposable
 
     /// <summary>The DER SubjectPublicKeyInfo of the key (91 bytes for P-256).</summary>
     public ReadOnlyMemory<byte> SubjectPublicKeyInfo { get; }
+
+    /// <summary>Which implementation checks this key's signatures: <see cref="EcdsaBackend.Platform"/> where the
+    /// runtime's ECDsa works (probed once per process), else <see cref="EcdsaBackend.BouncyCastle"/>.</summary>
+    public EcdsaBackend Backend => _verifier.Backend;
 
     /// <summary>Loads a public key from PEM (<c>PUBLIC KEY</c>, SPKI).</summary>
     /// <param name="pem">PEM text; a <c>CatEvening-Key-Id: N</c> line before the block gives the key id.</param>
@@ -36,56 +40,37 @@ public sealed class VerificationKey : IDisposable
         return FromSubjectPublicKeyInfo(id, der);
     }
 
-    /// <summary>Loads a public key from DER SubjectPublicKeyInfo.</summary>
-    /// <exception cref="FormatException">Not a P-256 public key.</exception>
-    public static VerificationKey FromSubjectPublicKeyInfo(ushort keyId, ReadOnlySpan<byte> der)
+    /// <summary>Loads a public key from DER SubjectPublicKeyInfo (91 bytes, uncompressed point).</summary>
+    /// <exception cref="FormatException">Not a P-256 public key; the message names the offset.</exception>
+    public static VerificationKey FromSubjectPublicKeyInfo(ushort keyId, ReadOnlySpan<byte> der) => FromSubjectPublicKeyInfo(keyId, der, null);
+
+    /// <summary>As the public overload, with a chosen backend (tests and benchmarks compare the two).</summary>
+    internal static VerificationKey FromSubjectPublicKeyInfo(ushort keyId, ReadOnlySpan<byte> der, EcdsaBackend? backend)
     {
-        var ecdsa = ECDsa.Create();
-        try
-        {
-            ecdsa.ImportSubjectPublicKeyInfo(der, out var read);
-            if (read != der.Length) throw new FormatException($"{der.Length - read} bytes after the SubjectPublicKeyInfo");
-            KeyChecks.RequireP256(ecdsa);
-            return new VerificationKey(keyId, ecdsa);
-        }
-        catch (CryptographicException e)
-        {
-            ecdsa.Dispose();
-            throw new FormatException("not an EC public key: " + e.Message, e);
-        }
-        catch
-        {
-            ecdsa.Dispose();
-            throw;
-        }
+        var (x, y) = P256PublicKeyInfo.Read(der);
+        return new VerificationKey(keyId, P256PublicKeyInfo.Write(x, y), EcdsaP256.CreateVerifier(x, y, backend));
     }
 
-    internal static VerificationKey FromEcdsa(ushort keyId, ECDsa privateKey)
-    {
-        var pub = ECDsa.Create(privateKey.ExportParameters(includePrivateParameters: false));
-        return new VerificationKey(keyId, pub);
-    }
+    internal static VerificationKey FromPoint(ushort keyId, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) =>
+        new(keyId, P256PublicKeyInfo.Write(x, y), EcdsaP256.CreateVerifier(x, y));
 
     /// <summary>The key as PEM: a <c>CatEvening-Key-Id</c> line, then the SPKI block.</summary>
     public string ExportPem() => Pem.Write("PUBLIC KEY", SubjectPublicKeyInfo.Span, KeyId);
 
     /// <summary>Checks an IEEE P1363 signature (64 bytes) of SHA-256(<paramref name="data"/>).</summary>
-    public bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
-    {
-        if (signature.Length != KeyChecks.SignatureLength) return false;
-        lock (_gate) return _ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256);
-    }
+    public bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) => _verifier.Verify(data, signature);
 
     /// <inheritdoc />
-    public void Dispose() => _ecdsa.Dispose();
+    public void Dispose() => _verifier.Dispose();
 }
 
 internal static class KeyChecks
 {
-    internal const int SignatureLength = 64;
+    internal const int SignatureLength = EcdsaP256.SignatureLength;
+#if NET
     private const string P256Oid = "1.2.840.10045.3.1.7";
 
-    internal static void RequireP256(ECDsa ecdsa)
+    internal static void RequireP256(System.Security.Cryptography.ECDsa ecdsa)
     {
         var p = ecdsa.ExportParameters(includePrivateParameters: false);
         var oid = p.Curve.Oid?.Value;
@@ -94,4 +79,5 @@ internal static class KeyChecks
         if (!isP256 || ecdsa.KeySize != 256)
             throw new FormatException($"the key is on curve {oid ?? named ?? "(explicit)"}, {ecdsa.KeySize} bits: CatEvening uses P-256");
     }
+#endif
 }
