@@ -82,7 +82,8 @@ public sealed class SeiInstrument
         ArgumentNullException.ThrowIfNull(log);
         _options = options;
         // Latency measurement wants every heartbeat it can verify, however late: age is what it measures.
-        _verifier = new MessageVerifier(keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(1) });
+        // The probe measures whatever clocks the injector and this host have: neither age nor skew is a reason to refuse.
+        _verifier = new MessageVerifier(keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(1), MaxClockSkew = TimeSpan.FromDays(1) });
         _clock = clock;
         _recorder = recorder;
         _log = log;

@@ -53,8 +53,9 @@ public sealed class StreamInspector
         ArgumentNullException.ThrowIfNull(report);
         using var input = MediaInput.Open(url, inputFormat, ioTimeout, cancellation: cancellation);
         var video = VideoStreamDescription.Find(input);
-        // Recorded streams are inspected long after they were signed: only the signature and the replay rules count.
-        var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(36_500) });
+        // Recorded streams are inspected long after they were signed, on hosts whose clocks may differ from the
+        // injector's: only the signature and the replay rules count.
+        var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(36_500), MaxClockSkew = TimeSpan.FromDays(36_500) });
         var seen = new HashSet<(string Stream, long Sequence)>();
         var presented = new SortedSet<long>();
         var waiting = new Queue<(InspectedMessage Message, long? Target)>();

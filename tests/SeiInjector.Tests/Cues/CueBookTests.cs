@@ -191,8 +191,9 @@ public class CueBookTests
             Assert.That(afterCancel.Select(c => c.Frame.FrameIndex), Is.EqualTo(new long[] { 10, 11, 12 }), "the cancel goes out at once, then 2 repeats");
             Assert.That(afterCancel.SelectMany(c => c.Messages).Cast<CueMessage>().Select(m => (m.Kind, m.CueId)),
                 Is.All.EqualTo((MessageKind.Cancel, "rain")));
-            Assert.That(afterCancel[0].Messages[0].SequenceNumber, Is.EqualTo(1));
-            Assert.That(journal.Cues.Last(e => e.Event == CueEvent.Cancelled).CancelSequence, Is.EqualTo(1));
+            // Cue 0, then one transmission number for each of the three frames that carried it (1-3): the cancel is 4.
+            Assert.That(afterCancel[0].Messages[0].SequenceNumber, Is.EqualTo(4));
+            Assert.That(journal.Cues.Last(e => e.Event == CueEvent.Cancelled).CancelSequence, Is.EqualTo(4));
         });
     }
 
@@ -262,7 +263,7 @@ public class CueBookTests
             Assert.That(s.Frames, Is.EqualTo(50));
             Assert.That(s.HeartbeatsSent, Is.EqualTo(2));
             Assert.That(s.LastPts, Is.EqualTo(frames[^1].Pts));
-            Assert.That(s.NextSequence, Is.EqualTo(4));
+            Assert.That(s.NextSequence, Is.EqualTo(5), "two cue numbers, and a transmission number for each of the three carrier frames");
         });
     }
 
