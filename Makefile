@@ -21,13 +21,17 @@ demo: build
 demo-live: build
 	@scripts/demo-live.sh
 
-# Every test (.NET, then node's runner on tests/node: web players' demuxers); media is made afresh once per run by
-# the first test that needs it. Both write .trx files into TestResults, which scripts/test-totals.sh sums.
+# Every test; media is made afresh once per run by the first test that needs it. Then the Mono job: SeiReader's
+# netstandard2.0 build checked on the Mono runtime (tests/MonoChecker/run.sh), and node's runner on tests/node (web
+# players' demuxers, scripts/node-tests.sh). Each writes .trx files into TestResults, which scripts/test-totals.sh sums.
 test: build
 	rm -rf .test-media TestResults
+	status=0; \
 	$(DOTNET) test CatEvening.sln -c $(CONFIG) --no-build --no-restore \
-	  --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults; \
-	  status=$$?; scripts/node-tests.sh TestResults || status=1; exit $$status
+	  --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults || status=1; \
+	CONFIG=$(CONFIG) tests/MonoChecker/run.sh TestResults || status=1; \
+	scripts/node-tests.sh TestResults || status=1; \
+	exit $$status
 
 bench: build
 	$(DOTNET) run -c Release --project benchmarks/CatEvening.Benchmarks -- --filter '*' $(BENCH_ARGS)

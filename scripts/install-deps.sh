@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module, Node.js
-# (the web players' tests in tests/node), then restores NuGet and npm packages. Says what it does; does nothing when
-# all is there.
+# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module, Mono
+# (the netstandard2.0 check), Node.js (the web players' tests in tests/node), then restores NuGet and npm packages.
+# Says what it does; does nothing when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,10 @@ have_ffmpeg() {
     *) ldconfig -p 2>/dev/null | grep -E 'libavformat\.so\.(59|60|61)' >/dev/null ;;  # no -q: an early exit would SIGPIPE ldconfig under pipefail
   esac
 }
+# Mono (runtime and mcs) runs the Mono job of `make test`: SeiReader as Mono and Unity load it.
+have_mono() {
+  command -v mono >/dev/null 2>&1 && command -v mcs >/dev/null 2>&1
+}
 have_nginx_rtmp() {
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || return 1
   # pipefail is on: test each candidate rather than piping ls (which fails when one of them is absent).
@@ -32,6 +36,7 @@ have_nginx_rtmp() {
 missing=()
 have_ffmpeg || missing+=(ffmpeg)
 have_nginx_rtmp || missing+=(nginx-rtmp)
+have_mono || missing+=(mono)
 { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || missing+=(node)
 if [ ${#missing[@]} -gt 0 ]; then
   say "missing: ${missing[*]}"
@@ -41,6 +46,7 @@ if [ ${#missing[@]} -gt 0 ]; then
       case $m in
         ffmpeg) pkgs+=(ffmpeg libavformat59 libavcodec59 libavutil57) ;;
         nginx-rtmp) pkgs+=(nginx libnginx-mod-rtmp) ;;
+        mono) pkgs+=(mono-devel) ;;
         node) pkgs+=(nodejs npm) ;;
       esac
     done
@@ -48,22 +54,22 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${pkgs[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
-      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp >/dev/null
+      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp mono-devel nodejs npm >/dev/null
   elif command -v dnf >/dev/null 2>&1; then
-    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp nodejs npm (needs RPM Fusion for FFmpeg)"
-    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp nodejs npm
+    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel nodejs npm (needs RPM Fusion for FFmpeg)"
+    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel nodejs npm
   elif command -v brew >/dev/null 2>&1; then
-    say "brew install ffmpeg nginx node (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
-    brew install ffmpeg nginx node
+    say "brew install ffmpeg nginx mono node (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
+    brew install ffmpeg nginx mono node
   else
-    say "no apt-get, dnf or brew here: install FFmpeg (libavformat 59/60/61 and the ffmpeg CLI) and nginx with its RTMP module by hand"
+    say "no apt-get, dnf or brew here: install FFmpeg (libavformat 59/60/61 and the ffmpeg CLI), nginx with its RTMP module, Mono (mono, mcs) and Node.js (node, npm) by hand"
     exit 1
   fi
   # apt-get may have started nginx as a system service: the tests start their own on loopback ports.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then $SUDO systemctl stop nginx || true; fi
   say "installed"
 else
-  say "FFmpeg, nginx-rtmp and Node.js present"
+  say "FFmpeg, nginx-rtmp, Mono and Node.js present"
 fi
 
 say "restoring NuGet packages"

@@ -46,6 +46,13 @@ internal sealed unsafe class InterruptGuard : IDisposable
         Volatile.Write(ref _deadline, _timeoutTicks == long.MaxValue ? long.MaxValue : Stopwatch.GetTimestamp() + _timeoutTicks);
     }
 
+    /// <summary>Lets the blocking call that follows wait without a bound (a listener waiting for its peer); cancellation still stops it.</summary>
+    internal void ArmUnbounded()
+    {
+        TimedOut = false;
+        Volatile.Write(ref _deadline, long.MaxValue);
+    }
+
     /// <summary>Makes every further blocking call on this context stop at once.</summary>
     internal void Cancel() => _cancelled = true;
 

@@ -23,6 +23,7 @@ public sealed class MediaInput : IDisposable
     private readonly InputContextHandle _context;
     private readonly InterruptGuard _interrupt;
     private readonly CancellationTokenRegistration _cancellation;
+    private MediaStream[] _streams = [];
 
     private MediaInput(InputContextHandle context, InterruptGuard interrupt, CancellationTokenRegistration cancellation, string url)
     {
@@ -30,11 +31,7 @@ public sealed class MediaInput : IDisposable
         _interrupt = interrupt;
         _cancellation = cancellation;
         Url = url;
-        var count = Marshal.ReadInt32(context.DangerousGetHandle() + StructLayouts.FormatStreamCount);
-        var array = Marshal.ReadIntPtr(context.DangerousGetHandle() + StructLayouts.FormatStreams);
-        var streams = new MediaStream[count];
-        for (var i = 0; i < count; i++) streams[i] = new MediaStream(context, Marshal.ReadIntPtr(array + (i * IntPtr.Size)));
-        Streams = streams;
+        UpdateStreams();
         var format = Marshal.ReadIntPtr(context.DangerousGetHandle() + StructLayouts.FormatInputFormat);
         FormatName = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(format + StructLayouts.FormatName)) ?? "";
     }
@@ -45,20 +42,28 @@ public sealed class MediaInput : IDisposable
     /// <summary>The demuxer's short name, e.g. <c>flv</c> or <c>mov,mp4,m4a,3gp,3g2,mj2</c>.</summary>
     public string FormatName { get; }
 
-    /// <summary>The streams found while opening, in index order.</summary>
-    public IReadOnlyList<MediaStream> Streams { get; }
+    /// <summary>
+    /// The streams known so far, in index order: those found while opening, and those a later read announced once
+    /// <see cref="UpdateStreams"/> has seen them (FLV and MPEG-TS create a stream when its first packet arrives).
+    /// </summary>
+    public IReadOnlyList<MediaStream> Streams => _streams;
 
     /// <summary>
     /// Opens <paramref name="url"/> and probes its streams.
     /// </summary>
     /// <param name="url">Anything FFmpeg opens: a path, <c>pipe:0</c>, rtmp://, srt://, udp://, …</param>
     /// <param name="formatName">Demuxer short name (needed for pipes without a recognisable header), or null to probe.</param>
-    /// <param name="ioTimeout">Longest any single blocking call (open, probe, one read) may take before it fails.</param>
+    /// <param name="ioTimeout">Longest any single blocking call (open, probe, one read) may take before it fails. A
+    /// listening input (<paramref name="listen"/>) waits for its peer without a bound; the probe after it is bounded.</param>
     /// <param name="analyzeDuration">How much media FFmpeg reads to probe the streams before returning (its default, 5 s, when null); a
     /// live input starts sooner with less.</param>
     /// <param name="cancellation">Cancels the open and, later, any blocking read (they fail with <see cref="AvError.Exit"/>).</param>
-    /// <exception cref="FFmpegException">The input cannot be opened, the format is unknown, it timed out or was cancelled.</exception>
-    public static MediaInput Open(string url, string? formatName, TimeSpan ioTimeout, TimeSpan? analyzeDuration = null, CancellationToken cancellation = default)
+    /// <param name="listen">Wait for the peer to connect instead of connecting to it: FFmpeg's <c>listen</c> option
+    /// (rtmp://, tcp://, http://) for those protocols, <c>mode=listener</c> in the URL for srt://.</param>
+    /// <exception cref="FFmpegException">The input cannot be opened, the format is unknown, it timed out or was cancelled
+    /// (<see cref="FFmpegException.Direction"/> is <see cref="MediaDirection.Input"/>).</exception>
+    public static MediaInput Open(string url, string? formatName, TimeSpan ioTimeout, TimeSpan? analyzeDuration = null,
+        CancellationToken cancellation = default, bool listen = false)
     {
         ArgumentNullException.ThrowIfNull(url);
         FFmpegLibrary.EnsureLoaded();
@@ -66,25 +71,33 @@ public sealed class MediaInput : IDisposable
         if (formatName != null)
         {
             inputFormat = AvFormat.av_find_input_format(formatName);
-            if (inputFormat == 0) throw new FFmpegException($"input format '{formatName}' is not known to this FFmpeg ({FFmpegLibrary.Release})");
+            if (inputFormat == 0)
+                throw new FFmpegException($"input format '{formatName}' is not known to this FFmpeg ({FFmpegLibrary.Release})", MediaDirection.Input);
         }
         var interrupt = new InterruptGuard(ioTimeout);
         var handle = new InputContextHandle(interrupt);
         var registration = cancellation.Register(interrupt.Cancel);
+        nint options = 0;
         try
         {
-            var context = AvFormat.avformat_alloc_context();
-            if (context == 0) throw new FFmpegException("avformat_alloc_context", 0, "out of memory");
+            // The handle owns the context from here on: whatever fails below, disposing the handle frees it.
+            handle.Adopt(AvFormat.avformat_alloc_context());
+            var context = handle.DangerousGetHandle();
+            if (context == 0) throw new FFmpegException("avformat_alloc_context", 0, "out of memory", MediaDirection.Input);
             interrupt.Install(context);
             if (analyzeDuration is { } analyze)
-                AvError.Check(AvUtil.av_opt_set_int(context, "analyzeduration", (long)analyze.TotalMicroseconds, 0), "setting analyzeduration");
+                AvError.Check(AvUtil.av_opt_set_int(context, "analyzeduration", (long)analyze.TotalMicroseconds, 0), $"setting analyzeduration {analyze}", MediaDirection.Input);
+            if (listen && !IsSrt(url)) AvError.Check(AvUtil.av_dict_set(ref options, "listen", "1", 0), "setting listen", MediaDirection.Input);
+            if (listen || IsListeningUrl(url)) interrupt.ArmUnbounded();
+            else interrupt.Arm();
+            var result = handle.OpenInput(url, inputFormat, ref options);
+            if (result < 0) ThrowIo(result, $"{(listen ? "listening for input" : "opening input")} {url}", interrupt, MediaDirection.Input);
+            if (options != 0 && AvUtil.av_dict_get(options, "", 0, DictIgnoreSuffix) != 0)
+                throw new FFmpegException($"opening input {url}: the {url[..Math.Max(0, url.IndexOf(':'))]} protocol has no 'listen' option", AvError.OptionNotFound,
+                    AvError.Describe(AvError.OptionNotFound), MediaDirection.Input);
             interrupt.Arm();
-            var result = AvFormat.avformat_open_input(ref context, url, inputFormat, 0);
-            if (result < 0) ThrowIo(result, $"opening input {url}", interrupt);
-            handle.Adopt(context);
-            interrupt.Arm();
-            result = AvFormat.avformat_find_stream_info(context, 0);
-            if (result < 0) ThrowIo(result, $"reading stream information of {url}", interrupt);
+            result = AvFormat.avformat_find_stream_info(handle.DangerousGetHandle(), 0);
+            if (result < 0) ThrowIo(result, $"reading stream information of {url}", interrupt, MediaDirection.Input);
             return new MediaInput(handle, interrupt, registration, url);
         }
         catch
@@ -93,6 +106,39 @@ public sealed class MediaInput : IDisposable
             handle.Dispose();
             throw;
         }
+        finally
+        {
+            AvUtil.av_dict_free(ref options);
+        }
+    }
+
+    /// <summary>True when <paramref name="url"/> waits for its peer by itself (srt:// with <c>mode=listener</c>).</summary>
+    public static bool IsListeningUrl(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var query = url.IndexOf('?', StringComparison.Ordinal);
+        return IsSrt(url) && query > 0 && url[(query + 1)..].Split('&').Contains("mode=listener", StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static bool IsSrt(string url) => url.StartsWith("srt://", StringComparison.OrdinalIgnoreCase);
+
+    private const int DictIgnoreSuffix = 2; // AV_DICT_IGNORE_SUFFIX: av_dict_get with key "" walks every entry
+
+    /// <summary>
+    /// Reads the context's stream list again; true when streams were added since the last look (a stream whose first
+    /// packet arrived after the probe). Existing <see cref="MediaStream"/> objects stay valid.
+    /// </summary>
+    public bool UpdateStreams()
+    {
+        var context = _context.DangerousGetHandle();
+        var count = Marshal.ReadInt32(context + StructLayouts.FormatStreamCount);
+        if (count == _streams.Length) return false;
+        var array = Marshal.ReadIntPtr(context + StructLayouts.FormatStreams);
+        var streams = new MediaStream[count];
+        for (var i = 0; i < count; i++)
+            streams[i] = i < _streams.Length ? _streams[i] : new MediaStream(_context, Marshal.ReadIntPtr(array + (i * IntPtr.Size)));
+        _streams = streams;
+        return true;
     }
 
     /// <summary>
@@ -105,25 +151,22 @@ public sealed class MediaInput : IDisposable
         ArgumentNullException.ThrowIfNull(packet);
         _interrupt.Arm();
         var result = AvFormat.av_read_frame(_context.DangerousGetHandle(), packet.Pointer);
-        return result switch
-        {
-            >= 0 => ReadResult.Packet,
-            AvError.EndOfFile => ReadResult.EndOfStream,
-            AvError.TryAgain => ReadResult.TryAgain,
-            _ => ThrowIo(result, $"reading from {Url}", _interrupt),
-        };
+        if (result >= 0) return ReadResult.Packet;
+        if (result == AvError.EndOfFile) return ReadResult.EndOfStream;
+        if (result == AvError.TryAgain) return ReadResult.TryAgain;
+        return ThrowIo(result, $"reading from {Url}", _interrupt, MediaDirection.Input);
     }
 
     /// <summary>Makes the current and every later blocking call on this input stop; safe from any thread.</summary>
     public void Cancel() => _interrupt.Cancel();
 
-    internal static ReadResult ThrowIo(int result, string operation, InterruptGuard interrupt)
+    internal static ReadResult ThrowIo(int result, string operation, InterruptGuard interrupt, MediaDirection direction)
     {
         if (result == AvError.Exit && interrupt.TimedOut)
-            throw new FFmpegException($"{operation}: no progress for {interrupt.Timeout.TotalSeconds:0.###} s (I/O timeout)", result, AvError.Describe(result));
+            throw new FFmpegException($"{operation}: no progress for {interrupt.Timeout.TotalSeconds:0.###} s (I/O timeout)", result, AvError.Describe(result), direction);
         if (result == AvError.Exit && interrupt.Cancelled)
-            throw new FFmpegException($"{operation}: cancelled", result, AvError.Describe(result));
-        AvError.Throw(result, operation);
+            throw new FFmpegException($"{operation}: cancelled", result, AvError.Describe(result), direction);
+        AvError.Throw(result, operation, direction);
         return default;
     }
 
@@ -144,6 +187,16 @@ public sealed class MediaInput : IDisposable
 
         public void Adopt(nint context) => SetHandle(context);
 
+        // avformat_open_input frees the context when it fails and nulls the pointer: the handle follows it.
+        public int OpenInput(string url, nint inputFormat, ref nint options)
+        {
+            var context = handle;
+            var result = AvFormat.avformat_open_input(ref context, url, inputFormat, ref options);
+            SetHandle(context);
+            return result;
+        }
+
+        // avformat_close_input also frees a context that was allocated but never opened (no demuxer, no I/O yet).
         protected override bool ReleaseHandle()
         {
             var p = handle;

@@ -78,7 +78,7 @@ public sealed class MediaOutput : IDisposable
                 var what = formatName != null
                     ? $"output format '{formatName}' is not known to this FFmpeg"
                     : $"no output format matches '{url}': give one with --output-format";
-                throw new FFmpegException(what, result, result < 0 ? AvError.Describe(result) : "unknown format");
+                throw new FFmpegException(what, result, result < 0 ? AvError.Describe(result) : "unknown format", MediaDirection.Output);
             }
             handle.Adopt(context);
             interrupt.Install(context);
@@ -101,9 +101,9 @@ public sealed class MediaOutput : IDisposable
         if (_headerWritten) throw new InvalidOperationException("streams must be added before the header is written");
         var context = _context.DangerousGetHandle();
         var native = AvFormat.avformat_new_stream(context, 0);
-        if (native == 0) throw new FFmpegException("avformat_new_stream", 0, "out of memory");
+        if (native == 0) throw new FFmpegException("avformat_new_stream", 0, "out of memory", MediaDirection.Output);
         var output = new MediaStream(_context, native);
-        AvError.Check(AvCodec.avcodec_parameters_copy(output.CodecParameters, input.CodecParameters), $"copying the parameters of stream {input}");
+        AvError.Check(AvCodec.avcodec_parameters_copy(output.CodecParameters, input.CodecParameters), $"copying the parameters of stream {input}", MediaDirection.Output);
         output.CodecTag = CompatibleTag(input);
         output.TimeBase = input.TimeBase;
         _streams.Add(output);
@@ -132,12 +132,12 @@ public sealed class MediaOutput : IDisposable
             var io = (nint)0;
             _interrupt.Arm();
             var opened = AvFormat.avio_open2(ref io, Url, AvioFlagWrite, _interrupt.Native, 0);
-            if (opened < 0) MediaInput.ThrowIo(opened, $"opening output {Url}", _interrupt);
+            if (opened < 0) MediaInput.ThrowIo(opened, $"opening output {Url}", _interrupt, MediaDirection.Output);
             Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, io);
         }
         _interrupt.Arm();
         var result = AvFormat.avformat_write_header(context, 0);
-        if (result < 0) MediaInput.ThrowIo(result, $"writing the {FormatName} header to {Url}", _interrupt);
+        if (result < 0) MediaInput.ThrowIo(result, $"writing the {FormatName} header to {Url}", _interrupt, MediaDirection.Output);
         _headerWritten = true;
     }
 
@@ -152,7 +152,7 @@ public sealed class MediaOutput : IDisposable
         if (!_headerWritten) throw new InvalidOperationException("write the header first");
         _interrupt.Arm();
         var result = AvFormat.av_write_frame(_context.DangerousGetHandle(), packet.Pointer);
-        if (result < 0) MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt);
+        if (result < 0) MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt, MediaDirection.Output);
     }
 
     /// <summary>Writes the trailer (index, duration) and flushes.</summary>
@@ -161,8 +161,12 @@ public sealed class MediaOutput : IDisposable
         if (!_headerWritten) throw new InvalidOperationException("write the header first");
         _interrupt.Arm();
         var result = AvFormat.av_write_trailer(_context.DangerousGetHandle());
-        if (result < 0) MediaInput.ThrowIo(result, $"finishing {Url}", _interrupt);
+        if (result < 0) MediaInput.ThrowIo(result, $"finishing {Url}", _interrupt, MediaDirection.Output);
     }
+
+    /// <summary>Makes the current and every later blocking call on this output stop (a header or a write waiting on a
+    /// dead peer); safe from any thread.</summary>
+    public void Cancel() => _interrupt.Cancel();
 
     /// <summary>Closes the destination and frees the muxer (without a trailer: call <see cref="WriteTrailer"/> first).</summary>
     public void Dispose() => _context.Dispose();

@@ -94,6 +94,16 @@ public sealed class Packet : SafeHandle
         AvError.Check(AvCodec.av_packet_copy_props(handle, template.handle), "copying packet properties");
     }
 
+    /// <summary>
+    /// Moves the payload reference and every property of this packet into the unreferenced <paramref name="destination"/>
+    /// (<c>av_packet_move_ref</c>); this packet is left blank, ready for the next read. No copy of the payload.
+    /// </summary>
+    public void MoveTo(Packet destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        AvCodec.av_packet_move_ref(destination.handle, handle);
+    }
+
     /// <summary>Converts pts, dts and duration from one time base to another.</summary>
     public void RescaleTimestamps(Rational from, Rational to) =>
         AvCodec.av_packet_rescale_ts(handle, from.ToNative(), to.ToNative());

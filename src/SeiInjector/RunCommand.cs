@@ -59,6 +59,11 @@ internal static class RunCommand
             CustomParser = r => ParseDuration(r, "--analyze-duration"),
         };
 
+        var listen = new Option<bool>("--listen")
+        {
+            Description = "Wait for the publisher to connect to the input URL (rtmp://HOST:PORT/app/key, tcp://HOST:PORT) instead of pulling from a server. For SRT give mode=listener in the URL.",
+        };
+
         var formatVersion = new Option<int>("--format-version")
         {
             Description = "Message format written: 2 (default: everything due on a frame in one signed payload, which every web player reads) or 1 (one payload per message, for readers not yet updated).",
@@ -73,7 +78,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, analyzeDuration, clock, formatVersion,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, streamId, ioTimeout, analyzeDuration, listen, clock, formatVersion,
         };
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
@@ -107,6 +112,8 @@ internal static class RunCommand
                 OutputFormat = parsed.GetValue(outputFormat),
                 IoTimeout = parsed.GetValue(ioTimeout),
                 AnalyzeDuration = parsed.GetValue(analyzeDuration),
+                ListenInput = parsed.GetValue(listen),
+                Log = line => Console.Error.WriteLine("sei-inject: " + line),
             };
             return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock,
                 (byte)parsed.GetValue(formatVersion));

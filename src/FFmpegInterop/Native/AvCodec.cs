@@ -23,6 +23,11 @@ internal static unsafe partial class AvCodec
     [LibraryImport(Library)]
     internal static partial void av_packet_unref(nint packet);
 
+    /// <summary>Moves every field and the buffer reference of <paramref name="source"/> into the unreferenced
+    /// <paramref name="destination"/>, leaving the source blank. Nothing to free beyond the two packets.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_packet_move_ref(nint destination, nint source);
+
     /// <summary>Gives an unreferenced packet a new refcounted, padded buffer of <paramref name="size"/> bytes.</summary>
     [LibraryImport(Library)]
     internal static partial int av_new_packet(nint packet, int size);
@@ -38,6 +43,34 @@ internal static unsafe partial class AvCodec
     /// <summary>Deep-copies codec parameters (extradata included) into parameters owned by the destination stream.</summary>
     [LibraryImport(Library)]
     internal static partial int avcodec_parameters_copy(nint destination, nint source);
+
+    /// <summary>Static decoder description for a codec id, or null; owned by FFmpeg.</summary>
+    [LibraryImport(Library)]
+    internal static partial nint avcodec_find_decoder(int codecId);
+
+    /// <summary>Allocates a codec context with defaults; freed by <see cref="avcodec_free_context"/>.</summary>
+    [LibraryImport(Library)]
+    internal static partial nint avcodec_alloc_context3(nint codec);
+
+    /// <summary>Closes and frees a codec context and sets the pointer to null.</summary>
+    [LibraryImport(Library)]
+    internal static partial void avcodec_free_context(ref nint context);
+
+    /// <summary>Copies codec parameters (extradata included) into a codec context the context owns.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_parameters_to_context(nint context, nint parameters);
+
+    /// <summary>Copies what a codec context knows (size, pixel format, profile, extradata...) into codec parameters they own.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_parameters_from_context(nint parameters, nint context);
+
+    /// <summary>Opens a decoder on a context. Nothing extra to free: <see cref="avcodec_free_context"/> closes it.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_open2(nint context, nint codec, nint options);
+
+    /// <summary>Feeds a packet to a decoder; the packet stays owned by the caller.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avcodec_send_packet(nint context, nint packet);
 
     /// <summary>Static codec name; owned by FFmpeg.</summary>
     [LibraryImport(Library)]

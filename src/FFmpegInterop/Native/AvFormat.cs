@@ -22,9 +22,10 @@ internal static unsafe partial class AvFormat
     [LibraryImport(Library)]
     internal static partial nint avformat_alloc_context();
 
-    /// <summary>Opens an input into <paramref name="context"/>; on failure FFmpeg frees the context and sets it to null.</summary>
+    /// <summary>Opens an input into <paramref name="context"/>; on failure FFmpeg frees the context and sets it to null.
+    /// <paramref name="options"/> (an AVDictionary, may be null) is left holding the entries nobody consumed.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int avformat_open_input(ref nint context, string url, nint inputFormat, nint options);
+    internal static partial int avformat_open_input(ref nint context, string url, nint inputFormat, ref nint options);
 
     /// <summary>Probes the first packets for codec parameters; they stay buffered inside the context and are returned by reads.</summary>
     [LibraryImport(Library)]

@@ -23,6 +23,24 @@ internal static unsafe partial class AvUtil
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int av_opt_set_int(nint target, string name, long value, int searchFlags);
 
+    /// <summary>Adds or replaces an entry of a dictionary, allocating it when <paramref name="dictionary"/> is null;
+    /// freed by <see cref="av_dict_free"/>. Key and value are copied.</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int av_dict_set(ref nint dictionary, string key, string value, int flags);
+
+    /// <summary>Next entry after <paramref name="previous"/> whose key starts with <paramref name="key"/> (flag
+    /// AV_DICT_IGNORE_SUFFIX), or null. The entry stays owned by the dictionary.</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint av_dict_get(nint dictionary, string key, nint previous, int flags);
+
+    /// <summary>Frees a dictionary and every entry, and sets the pointer to null.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_dict_free(ref nint dictionary);
+
+    /// <summary>Reads an image-size AVOption (e.g. a codec context's <c>video_size</c>); nothing to free.</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int av_opt_get_image_size(nint target, string name, int searchFlags, out int width, out int height);
+
     /// <summary>Reads an AVOption by name; FFmpeg finds the field through its own offset table.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int av_opt_get_int(nint target, string name, int searchFlags, out long value);

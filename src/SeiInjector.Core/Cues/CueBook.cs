@@ -336,6 +336,20 @@ public sealed class CueBook
         }
     }
 
+    /// <summary>
+    /// Pipeline side: this video packet passed without reaching the output (it was down). Time moves on as for any
+    /// frame (windows that close now end or expire) but nothing is recorded as sent: first deliveries and repeats stay
+    /// due, and a heartbeat is skipped.
+    /// </summary>
+    public void Pass(in VideoFrame frame)
+    {
+        lock (_gate)
+        {
+            Collect(frame);
+            Defer(frame);
+        }
+    }
+
     // A cue added after its whole window had passed is never sent: a reader could do nothing with it.
     private void ExpireUndelivered(Transmission t, int index, long nowMicros)
     {

@@ -116,7 +116,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
         {
             return new LiveStatus(_input, _output, _inputReconnects, _outputReconnects, book.LastPts, book.LastPtsSeconds,
                 book.Frames, Monitor.Packets, Monitor.Bytes, book.CarrierFrames,
-                new CueCounts(pending, active, delivered, expired, cancelled), Monitor.Latency.Snapshot());
+                new CueCounts(pending, active, delivered, expired, cancelled), Monitor.Latency.Snapshot(), Monitor.DroppedPackets);
         }
     }
 
@@ -127,7 +127,8 @@ public sealed class LiveSession : IInjectorControl, IDisposable
         {
             ref var current = ref side == LinkSide.Input ? ref _input : ref _output;
             if (current == state) return;
-            if (state == LinkState.Connected && current == LinkState.Reconnecting)
+            // A reconnect is counted when it starts (the link dropped), so status and metrics show it during the outage.
+            if (state == LinkState.Reconnecting && current == LinkState.Connected)
             {
                 if (side == LinkSide.Input) _inputReconnects++;
                 else _outputReconnects++;

@@ -75,8 +75,8 @@ public readonly record struct CueCounts(int Pending, int Active, int Delivered, 
 /// <summary>The run at one moment.</summary>
 /// <param name="Input">Input link state.</param>
 /// <param name="Output">Output link state.</param>
-/// <param name="InputReconnects">Times the input was reopened after a drop.</param>
-/// <param name="OutputReconnects">Times the output was reopened after a drop.</param>
+/// <param name="InputReconnects">Times the input dropped and reconnection began (counted at the drop).</param>
+/// <param name="OutputReconnects">Times the output dropped and reconnection began (counted at the drop).</param>
 /// <param name="LastPts">PTS of the last video packet (its stream's time base), or null.</param>
 /// <param name="LastPtsTime">The same in seconds, or null.</param>
 /// <param name="Frames">Video packets passed.</param>
@@ -85,9 +85,11 @@ public readonly record struct CueCounts(int Pending, int Active, int Delivered, 
 /// <param name="SeiFrames">Video packets that carried a CatEvening SEI.</param>
 /// <param name="Cues">Cue counts by state.</param>
 /// <param name="Latency">Added latency per packet.</param>
+/// <param name="DroppedPackets">Packets read but not written (output down, before the keyframe it resumed at, or of a
+/// stream that appeared after the output header).</param>
 public sealed record LiveStatus(
     LinkState Input, LinkState Output, int InputReconnects, int OutputReconnects, long? LastPts, double? LastPtsTime,
-    long Frames, long Packets, long BytesWritten, long SeiFrames, CueCounts Cues, AddedLatencySnapshot Latency)
+    long Frames, long Packets, long BytesWritten, long SeiFrames, CueCounts Cues, AddedLatencySnapshot Latency, long DroppedPackets = 0)
 {
     /// <summary>The status as the JSON object <c>GET /v1/status</c> returns (latencies in milliseconds).</summary>
     public byte[] ToJson()
@@ -106,6 +108,7 @@ public sealed record LiveStatus(
             else w.WriteNull("last_pts_time");
             w.WriteNumber("frames", Frames);
             w.WriteNumber("packets", Packets);
+            w.WriteNumber("dropped_packets", DroppedPackets);
             w.WriteNumber("bytes", BytesWritten);
             w.WriteNumber("sei_frames", SeiFrames);
             w.WriteStartObject("cues");

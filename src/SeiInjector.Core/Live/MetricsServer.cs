@@ -41,6 +41,7 @@ public sealed class MetricsServer : IDisposable
         var b = new StringBuilder(2048);
         Counter(b, "catevening_frames_total", "Video packets passed through the injector.", s.Frames);
         Counter(b, "catevening_packets_total", "Packets of every stream passed through the injector.", s.Packets);
+        Counter(b, "catevening_packets_dropped_total", "Packets read but not written: the output was down, or before the keyframe it resumed at.", s.DroppedPackets);
         Counter(b, "catevening_bytes_written_total", "Bytes of packet data written, SEI included.", s.BytesWritten);
         Counter(b, "catevening_sei_frames_total", "Video packets that carried a CatEvening SEI NAL.", s.SeiFrames);
         Header(b, "catevening_cues", "gauge", "Cues by state: pending and active now; delivered, expired and cancelled since the start.");
@@ -52,7 +53,7 @@ public sealed class MetricsServer : IDisposable
         Header(b, "catevening_link_up", "gauge", "1 while the link is connected.");
         Sample(b, "catevening_link_up", "side=\"input\"", s.Input == LinkState.Connected ? 1 : 0);
         Sample(b, "catevening_link_up", "side=\"output\"", s.Output == LinkState.Connected ? 1 : 0);
-        Header(b, "catevening_reconnects_total", "counter", "Times a dropped link was opened again.");
+        Header(b, "catevening_reconnects_total", "counter", "Times a link dropped and reconnection began, counted at the drop.");
         Sample(b, "catevening_reconnects_total", "side=\"input\"", s.InputReconnects);
         Sample(b, "catevening_reconnects_total", "side=\"output\"", s.OutputReconnects);
         if (s.LastPtsTime is { } pts)

@@ -10,6 +10,7 @@ public sealed class PacketMonitor
 {
     private long _packets;
     private long _bytes;
+    private long _dropped;
 
     /// <summary>Per-packet added latency, read to write.</summary>
     public AddedLatency Latency { get; } = new();
@@ -19,6 +20,13 @@ public sealed class PacketMonitor
 
     /// <summary>Bytes of packet data written, SEI included.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Packets read but not written: the output was down, or they came before the keyframe it resumed at, or
+    /// their stream appeared after the output header.</summary>
+    public long DroppedPackets => Interlocked.Read(ref _dropped);
+
+    /// <summary>One packet was read and dropped (see <see cref="DroppedPackets"/>).</summary>
+    public void Dropped() => Interlocked.Increment(ref _dropped);
 
     /// <summary>One packet of <paramref name="bytes"/> bytes, read at <paramref name="readTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>), was written.</summary>
     public void Written(long readTimestamp, int bytes)

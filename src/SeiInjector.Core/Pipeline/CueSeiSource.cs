@@ -76,4 +76,7 @@ public sealed class CueSeiSource : IFrameSeiSource
 
     /// <inheritdoc />
     public void NotCarried(in VideoFrame frame, string reason) => _book.Defer(frame);
+
+    /// <inheritdoc />
+    public void Skipped(in VideoFrame frame) => _book.Pass(frame);
 }

@@ -23,4 +23,11 @@ public interface IFrameSeiSource
     /// what was due on it is due again on the next packet. <paramref name="reason"/> names the fault and its offset.
     /// </summary>
     void NotCarried(in VideoFrame frame, string reason);
+
+    /// <summary>
+    /// The frame was read while the output was down (or before the keyframe it resumes at) and was dropped: nothing
+    /// rides on it, but program time moves on, so cues whose window closes meanwhile expire and those still open go
+    /// out on the first frame written after it.
+    /// </summary>
+    void Skipped(in VideoFrame frame);
 }

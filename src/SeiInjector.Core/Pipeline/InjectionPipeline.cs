@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiReader.Bitstream;
 
@@ -9,125 +10,560 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// and every non-video byte untouched) and splices the SEI NAL that <see cref="IFrameSeiSource"/> gives for each video
 /// packet into that packet. Each packet is written as soon as it is read.
 /// </summary>
+/// <remarks>
+/// With <see cref="PipelineOptions.ReconnectLinks"/> each side recovers on its own. An output drop (the ingest restarts,
+/// a write fails or stalls) closes only the output: the input is still read, every packet read meanwhile is dropped and
+/// counted, and each video frame still passes the SEI source (<see cref="IFrameSeiSource.Skipped"/>) so the cue
+/// timeline runs on; the output is opened again in the background after a back-off and resumes at the next video
+/// keyframe. An input drop (the publisher goes, the input ends or fails) reopens only the input and keeps the output
+/// open when the new input has the same streams, its timestamps moved to follow what was already written.
+/// </remarks>
 public sealed class InjectionPipeline
 {
+    /// <summary>First wait after a drop.</summary>
+    public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Longest wait between attempts: an ingest that comes back is written to again within about a second (plus the
+    /// wait for a keyframe); a refused attempt costs one connect.
+    /// </summary>
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most packets of other streams held while waiting for the video stream to appear.</summary>
+    public const int MaxHeldPackets = 10_000;
+
     private readonly PipelineOptions _options;
     private readonly IFrameSeiSource _seiSource;
+    private readonly ILinkObserver? _links;
 
     /// <summary>Creates a pipeline; nothing is opened until <see cref="Run"/>.</summary>
-    public InjectionPipeline(PipelineOptions options, IFrameSeiSource seiSource)
+    /// <param name="options">What to read and write, and whether to reconnect.</param>
+    /// <param name="seiSource">Decides what rides on each video packet.</param>
+    /// <param name="links">Told when a side goes up or down; none when null.</param>
+    public InjectionPipeline(PipelineOptions options, IFrameSeiSource seiSource, ILinkObserver? links = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(seiSource);
         _options = options;
         _seiSource = seiSource;
+        _links = links;
     }
 
-    /// <summary>Raised once the output header is written, i.e. when the pipeline is live.</summary>
+    /// <summary>Raised each time the output header is written, i.e. when the pipeline goes live (again).</summary>
     public event Action<VideoStreamDescription>? Started;
 
     /// <summary>
     /// Runs until the input ends or <paramref name="cancellation"/> fires; on cancellation the output is still closed
     /// properly (trailer written).
     /// </summary>
-    /// <exception cref="FFmpegException">The input or output fails or stalls longer than the I/O timeout.</exception>
-    /// <exception cref="InjectionException">The input has no H.264/H.265 video, or its codec configuration is malformed.</exception>
+    /// <exception cref="FFmpegException">The input or output fails or stalls longer than the I/O timeout (without
+    /// <see cref="PipelineOptions.ReconnectLinks"/>), or fails in a way no retry mends (<see cref="FFmpegException.IsPermanent"/>).</exception>
+    /// <exception cref="InjectionException">The input has no H.264/H.265 video (none appeared within
+    /// <see cref="PipelineOptions.VideoStreamWait"/>), or its codec configuration is malformed.</exception>
     public PipelineReport Run(CancellationToken cancellation = default)
     {
-        MediaInput input;
-        try
-        {
-            input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout, _options.AnalyzeDuration, cancellation);
-        }
-        catch (FFmpegException e) when (e.WasInterrupted && cancellation.IsCancellationRequested)
-        {
-            return new PipelineReport(0, 0, 0, 0, Cancelled: true);
-        }
-        using var inputOwner = input;
-        using var output = MediaOutput.Create(_options.OutputUrl, _options.OutputFormat, _options.IoTimeout);
-        var video = VideoStreamDescription.Find(input);
-        foreach (var stream in input.Streams) output.AddCopyOf(stream);
-        output.WriteHeader();
-        _seiSource.Start(video);
-        Started?.Invoke(video);
+        using var run = new Session(this, cancellation);
+        return run.Execute();
+    }
 
-        using var packet = new Packet();
-        using var spliced = new Packet();
-        long packets = 0, frames = 0, carriers = 0, seiBytes = 0, dropped = 0;
-        var cancelled = false;
-        while (true)
+    /// <summary>The state of one <see cref="Run"/>: the two links, what is held, the counters.</summary>
+    private sealed class Session(InjectionPipeline owner, CancellationToken stop) : IDisposable
+    {
+        private readonly PipelineOptions _options = owner._options;
+        private readonly IFrameSeiSource _seiSource = owner._seiSource;
+        private readonly Queue<Packet> _held = new();
+        private readonly HashSet<int> _lateStreams = [];
+
+        private MediaInput? _input;
+        private VideoStreamDescription _video = null!;
+        private TimeSpan _inputBackoff = FirstBackoff;
+        private int _inputSessions;
+        private bool _followPrevious;
+
+        private MediaOutput? _output;
+        private MediaOutput? _opening;
+        private Task? _openingTask;
+        private int _outputStreams;
+        private long _nextOutputAttempt;
+        private TimeSpan _outputBackoff = FirstBackoff;
+        private bool _awaitKeyframe;
+        private long _floorMicros = long.MinValue;
+
+        private long _shiftMicros;
+        private long _lastEndMicros = long.MinValue;
+        private long _lastWriteTimestamp;
+
+        private long _packets, _frames, _carriers, _seiBytes, _dropped;
+        private long _frameIndex; // video packets that passed the SEI source, written or not
+
+        private bool Reconnect => _options.ReconnectLinks;
+
+        public PipelineReport Execute()
         {
-            ReadResult result;
-            try
+            if (!OpenInput()) return Report(cancelled: true);
+            OpenOutputNow();
+
+            using var packet = new Packet();
+            using var spliced = new Packet();
+            var cancelled = false;
+            while (true)
             {
-                result = input.Read(packet);
+                if (stop.IsCancellationRequested)
+                {
+                    cancelled = true;
+                    break;
+                }
+                if (_input is null && !OpenInput())
+                {
+                    cancelled = true;
+                    break;
+                }
+                PollOutput();
+                ReadResult result;
+                if (_held.TryDequeue(out var held))
+                {
+                    held.MoveTo(packet);
+                    held.Dispose();
+                    result = ReadResult.Packet;
+                }
+                else
+                {
+                    try
+                    {
+                        result = _input!.Read(packet);
+                    }
+                    catch (FFmpegException e) when (e.WasInterrupted && stop.IsCancellationRequested)
+                    {
+                        cancelled = true;
+                        break;
+                    }
+                    catch (FFmpegException e) when (Reconnect && !e.IsPermanent)
+                    {
+                        DropInput(e.Message);
+                        continue;
+                    }
+                }
+                if (result == ReadResult.EndOfStream)
+                {
+                    if (!Reconnect) break;
+                    DropInput("the input ended (publisher gone)");
+                    continue;
+                }
+                if (result == ReadResult.TryAgain)
+                {
+                    Thread.Sleep(1);
+                    continue;
+                }
+                Pass(packet, spliced);
+                packet.Unref();
+                spliced.Unref();
             }
-            catch (FFmpegException e) when (e.WasInterrupted && cancellation.IsCancellationRequested)
-            {
-                cancelled = true;
-                break;
-            }
-            if (result == ReadResult.EndOfStream) break;
-            if (result == ReadResult.TryAgain)
-            {
-                Thread.Sleep(1);
-                continue;
-            }
+            Finish();
+            return Report(cancelled);
+        }
+
+        private PipelineReport Report(bool cancelled) => new(_packets, _frames, _carriers, _seiBytes, cancelled, _dropped);
+
+        // One packet read: written (with the SEI spliced into a video packet), or dropped and counted while the output
+        // is down, before the keyframe it resumes at, or for a stream the output does not have.
+        private void Pass(Packet packet, Packet spliced)
+        {
             var readAt = Stopwatch.GetTimestamp();
+            var streamIndex = packet.StreamIndex;
+            var isVideo = streamIndex == _video.StreamIndex;
+            var frame = isVideo
+                ? new VideoFrame(packet.Pts == Packet.NoTimestamp ? null : packet.Pts, packet.Dts == Packet.NoTimestamp ? null : packet.Dts,
+                    packet.IsKeyframe, _frameIndex, _video.TimeBase)
+                : default;
+            if (streamIndex >= _outputStreams)
+            {
+                // A stream announced after the output header (an MPEG-TS PMT update, an FLV audio tag first seen late)
+                // has no output stream: its packets are counted, and the operator told once.
+                NoteLateStream(streamIndex);
+                Drop(isVideo, frame);
+                return;
+            }
+            if (_followPrevious) FollowPreviousSession(packet);
+            if (_output is null || (_awaitKeyframe && !(isVideo && packet.IsKeyframe)))
+            {
+                Drop(isVideo, frame);
+                return;
+            }
+            var decodeMicros = DecodeMicros(packet);
+            if (_awaitKeyframe)
+            {
+                // Muxers refuse a stream that starts before the first packet written (FLV: "not in the proper order"):
+                // from here on, packets of any stream older than this keyframe are dropped.
+                _awaitKeyframe = false;
+                _floorMicros = decodeMicros ?? long.MinValue;
+            }
+            else if (decodeMicros < _floorMicros)
+            {
+                Drop(isVideo, frame);
+                return;
+            }
 
             var toWrite = packet;
-            var streamIndex = packet.StreamIndex;
-            if (streamIndex >= output.Streams.Count)
+            ReadOnlyMemory<byte> sei = default;
+            var carried = false;
+            if (isVideo)
             {
-                // A stream announced after the probe (an MPEG-TS PMT update far into the input) has no output stream.
-                packet.Unref();
-                dropped++;
-                continue;
-            }
-            if (streamIndex == video.StreamIndex)
-            {
-                var frame = new VideoFrame(
-                    packet.Pts == Packet.NoTimestamp ? null : packet.Pts,
-                    packet.Dts == Packet.NoTimestamp ? null : packet.Dts,
-                    packet.IsKeyframe, frames, video.TimeBase);
-                var sei = _seiSource.SeiFor(frame);
-                var carried = false;
+                sei = _seiSource.SeiFor(frame);
                 if (!sei.IsEmpty)
                 {
-                    carried = TrySplice(packet, sei.Span, spliced, video, out var splice);
+                    carried = TrySplice(packet, sei.Span, spliced, _video, out var splice);
                     if (carried) toWrite = spliced;
                     else _seiSource.NotCarried(frame, splice.ToString());
                 }
-                var size = toWrite.Data.Length;
-                WritePacket(output, input, toWrite, streamIndex);
-                _options.Monitor?.Written(readAt, size);
+            }
+            var size = toWrite.Data.Length;
+            try
+            {
+                WritePacket(toWrite, streamIndex, decodeMicros);
+            }
+            catch (FFmpegException e) when (Reconnect && !e.IsPermanent && e.Direction == MediaDirection.Output && !stop.IsCancellationRequested)
+            {
+                if (carried) _seiSource.NotCarried(frame, "the output dropped");
+                DropOutput(e.Message);
+                Drop(isVideo, frame, passedSource: true);
+                return;
+            }
+            _options.Monitor?.Written(readAt, size);
+            if (isVideo)
+            {
                 if (carried)
                 {
                     _seiSource.Delivered(frame, sei.Span);
-                    carriers++;
-                    seiBytes += sei.Length;
+                    _carriers++;
+                    _seiBytes += sei.Length;
                 }
-                frames++;
+                _frames++;
+                _frameIndex++;
             }
-            else
-            {
-                var size = toWrite.Data.Length;
-                WritePacket(output, input, toWrite, streamIndex);
-                _options.Monitor?.Written(readAt, size);
-            }
-            packet.Unref();
-            spliced.Unref();
-            packets++;
+            _packets++;
         }
-        output.WriteTrailer();
-        return new PipelineReport(packets, frames, carriers, seiBytes, cancelled, dropped);
-    }
 
-    private static void WritePacket(MediaOutput output, MediaInput input, Packet packet, int streamIndex)
-    {
-        packet.RescaleTimestamps(input.Streams[streamIndex].TimeBase, output.Streams[streamIndex].TimeBase);
-        packet.Position = -1;
-        output.Write(packet);
+        // The frame still passes the SEI source, so program time runs on and cues due meanwhile are kept or expired.
+        private void Drop(bool isVideo, in VideoFrame frame, bool passedSource = false)
+        {
+            if (isVideo)
+            {
+                if (!passedSource) _seiSource.Skipped(frame);
+                _frameIndex++;
+            }
+            _dropped++;
+            _options.Monitor?.Dropped();
+        }
+
+        private void WritePacket(Packet packet, int streamIndex, long? decodeMicros)
+        {
+            var from = _input!.Streams[streamIndex].TimeBase;
+            if (_shiftMicros != 0)
+            {
+                var shift = from.FromMicroseconds(_shiftMicros);
+                if (packet.Pts != Packet.NoTimestamp) packet.Pts += shift;
+                if (packet.Dts != Packet.NoTimestamp) packet.Dts += shift;
+            }
+            packet.RescaleTimestamps(from, _output!.Streams[streamIndex].TimeBase);
+            packet.Position = -1;
+            _output.Write(packet);
+            if (decodeMicros is { } d)
+            {
+                var end = d + _output.Streams[streamIndex].TimeBase.ToMicroseconds(packet.Duration);
+                if (end > _lastEndMicros) _lastEndMicros = end;
+            }
+            _lastWriteTimestamp = Stopwatch.GetTimestamp();
+        }
+
+        // Decode time of a packet on the output's clock (microseconds, after the shift of a reopened input).
+        private long? DecodeMicros(Packet packet)
+        {
+            var raw = packet.Dts != Packet.NoTimestamp ? packet.Dts : packet.Pts;
+            if (raw == Packet.NoTimestamp) return null;
+            return _input!.Streams[packet.StreamIndex].TimeBase.ToMicroseconds(raw) + _shiftMicros;
+        }
+
+        // A reopened input starts its own timestamps (often at 0 again) while the output goes on: the new session is
+        // moved to start where the old one ended plus the time the link was down, so every stream stays monotonic.
+        private void FollowPreviousSession(Packet packet)
+        {
+            var raw = packet.Dts != Packet.NoTimestamp ? packet.Dts : packet.Pts;
+            if (raw == Packet.NoTimestamp) return;
+            _followPrevious = false;
+            if (_lastEndMicros == long.MinValue) return;
+            var gap = (long)Stopwatch.GetElapsedTime(_lastWriteTimestamp).TotalMicroseconds;
+            _shiftMicros = _lastEndMicros + gap - _input!.Streams[packet.StreamIndex].TimeBase.ToMicroseconds(raw);
+        }
+
+        private void NoteLateStream(int streamIndex)
+        {
+            if (!_lateStreams.Add(streamIndex)) return;
+            _input!.UpdateStreams();
+            var stream = streamIndex < _input.Streams.Count ? _input.Streams[streamIndex].ToString() : $"#{streamIndex}";
+            _options.Log?.Invoke($"stream {stream} of {_input.Url} appeared after the output header was written: its packets are dropped (counted)");
+        }
+
+        // Opens the input (again, after a back-off, when reconnecting) and waits for its video stream. False when
+        // stopped meanwhile.
+        private bool OpenInput()
+        {
+            var first = _inputSessions == 0;
+            var listening = _options.ListenInput || MediaInput.IsListeningUrl(_options.InputUrl);
+            while (true)
+            {
+                // A listener has nothing to wait for: the sooner it listens again, the sooner the publisher gets in.
+                if (!first && !listening && stop.WaitHandle.WaitOne(_inputBackoff)) return false;
+                first = false;
+                MediaInput? input = null;
+                try
+                {
+                    if (listening) _options.Log?.Invoke($"waiting for a publisher on {_options.InputUrl}");
+                    input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout, _options.AnalyzeDuration, stop, _options.ListenInput);
+                    var video = WaitForVideo(input);
+                    _input = input;
+                    _video = video;
+                    break;
+                }
+                catch (FFmpegException e) when (e.WasInterrupted && stop.IsCancellationRequested)
+                {
+                    input?.Dispose();
+                    return false;
+                }
+                catch (FFmpegException e) when (Reconnect && !e.IsPermanent && e.Direction == MediaDirection.Input)
+                {
+                    input?.Dispose();
+                    ClearHeld();
+                    var wait = _inputBackoff;
+                    _inputBackoff = Next(_inputBackoff);
+                    owner._links?.Down(MediaDirection.Input, e.Message, wait);
+                }
+                catch
+                {
+                    input?.Dispose();
+                    throw;
+                }
+            }
+            var reopened = _inputSessions != 0;
+            _inputSessions++;
+            _inputBackoff = FirstBackoff;
+            _seiSource.Start(_video);
+            if (reopened && _output is not null)
+            {
+                if (SameStreams(_input, _output)) _followPrevious = true;
+                else CloseOutput("the reopened input's streams differ from the output's: the output is opened again with them", TimeSpan.Zero);
+            }
+            else if (reopened)
+            {
+                _followPrevious = true;
+            }
+            owner._links?.Up(MediaDirection.Input, _options.InputUrl, reopened);
+            return true;
+        }
+
+        // FLV and MPEG-TS announce a stream when its first packet arrives: a live input whose audio comes first may
+        // open (after a short probe) with no video yet. Packets are held, in order, until the video stream appears.
+        private VideoStreamDescription WaitForVideo(MediaInput input)
+        {
+            if (VideoStreamDescription.TryFind(input) is { } found) return found;
+            var started = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                if (_held.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(started) > _options.VideoStreamWait)
+                    throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s " +
+                        $"({_held.Count} packets of other streams read; streams: {string.Join(", ", input.Streams)})");
+                var packet = new Packet();
+                var result = input.Read(packet);
+                if (result == ReadResult.EndOfStream)
+                {
+                    packet.Dispose();
+                    throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (it ended after {_held.Count} packets; streams: {string.Join(", ", input.Streams)})");
+                }
+                if (result == ReadResult.TryAgain)
+                {
+                    packet.Dispose();
+                    Thread.Sleep(1);
+                    continue;
+                }
+                _held.Enqueue(packet);
+                input.UpdateStreams();
+                if (VideoStreamDescription.TryFind(input) is { } video)
+                {
+                    // The stream comes with what its first packet told the demuxer (codec, configuration, time base);
+                    // its picture size, which every muxer wants, comes from decoding its first packets.
+                    if (LateStreamProbe.TryCompleteVideo(input.Streams[video.StreamIndex], _held)) return video;
+                }
+            }
+        }
+
+        private static bool SameStreams(MediaInput input, MediaOutput output)
+        {
+            if (input.Streams.Count != output.Streams.Count) return false;
+            for (var i = 0; i < input.Streams.Count; i++)
+            {
+                var a = input.Streams[i];
+                var b = output.Streams[i];
+                if (a.MediaType != b.MediaType || a.CodecId != b.CodecId) return false;
+                if (a.MediaType == MediaType.Video && !a.Extradata.SequenceEqual(b.Extradata)) return false;
+            }
+            return true;
+        }
+
+        private void DropInput(string reason)
+        {
+            _input?.Dispose();
+            _input = null;
+            ClearHeld();
+            owner._links?.Down(MediaDirection.Input, reason, _inputBackoff);
+        }
+
+        // The first open happens before the first packet is read: a file output gets every packet from the start.
+        private void OpenOutputNow()
+        {
+            var output = CreateOutput();
+            try
+            {
+                output.WriteHeader();
+            }
+            catch (FFmpegException e) when (Reconnect && !e.IsPermanent && !stop.IsCancellationRequested)
+            {
+                output.Dispose();
+                ScheduleOutput(e.Message);
+                return;
+            }
+            catch
+            {
+                output.Dispose();
+                throw;
+            }
+            OutputUp(output, awaitKeyframe: false);
+        }
+
+        private MediaOutput CreateOutput()
+        {
+            var output = MediaOutput.Create(_options.OutputUrl, _options.OutputFormat, _options.IoTimeout);
+            try
+            {
+                foreach (var stream in _input!.Streams) output.AddCopyOf(stream);
+            }
+            catch
+            {
+                output.Dispose();
+                throw;
+            }
+            _outputStreams = _input.Streams.Count;
+            return output;
+        }
+
+        private void OutputUp(MediaOutput output, bool awaitKeyframe)
+        {
+            _output = output;
+            _awaitKeyframe = awaitKeyframe;
+            _outputBackoff = FirstBackoff;
+            owner._links?.Up(MediaDirection.Output, _options.OutputUrl, awaitKeyframe);
+            owner.Started?.Invoke(_video);
+        }
+
+        // Completes a background open that finished, and starts the next one when its time has come. Opening (connect,
+        // handshake, header) runs on another thread so that the input is read on time meanwhile.
+        private void PollOutput()
+        {
+            if (_openingTask is { IsCompleted: true } task)
+            {
+                var output = _opening!;
+                _openingTask = null;
+                _opening = null;
+                if (task.IsCompletedSuccessfully)
+                {
+                    OutputUp(output, awaitKeyframe: true);
+                }
+                else
+                {
+                    output.Dispose();
+                    var error = task.Exception!.InnerException!;
+                    if (error is FFmpegException e && !e.IsPermanent && !stop.IsCancellationRequested) ScheduleOutput(e.Message);
+                    else ExceptionDispatchInfo.Throw(error);
+                }
+            }
+            if (_output is null && _openingTask is null && _input is not null && Stopwatch.GetTimestamp() >= _nextOutputAttempt)
+            {
+                var output = CreateOutput();
+                _opening = output;
+                _openingTask = Task.Run(output.WriteHeader, CancellationToken.None);
+            }
+        }
+
+        private void ScheduleOutput(string reason)
+        {
+            var wait = _outputBackoff;
+            _outputBackoff = Next(_outputBackoff);
+            _nextOutputAttempt = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
+            owner._links?.Down(MediaDirection.Output, reason, wait);
+        }
+
+        private void DropOutput(string reason)
+        {
+            _output?.Dispose();
+            _output = null;
+            ScheduleOutput(reason);
+        }
+
+        private void CloseOutput(string reason, TimeSpan wait)
+        {
+            try
+            {
+                _output?.WriteTrailer();
+            }
+            catch (FFmpegException)
+            {
+                // The old output is being replaced: a trailer it cannot take changes nothing.
+            }
+            _output?.Dispose();
+            _output = null;
+            _shiftMicros = 0;
+            _nextOutputAttempt = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
+            owner._links?.Down(MediaDirection.Output, reason, wait);
+        }
+
+        private void Finish()
+        {
+            if (_openingTask is not null)
+            {
+                _opening!.Cancel();
+                _openingTask.ContinueWith(_ => { }, TaskScheduler.Default).Wait(_options.IoTimeout + TimeSpan.FromSeconds(5));
+                _opening.Dispose();
+                _opening = null;
+                _openingTask = null;
+            }
+            if (_output is null) return;
+            try
+            {
+                _output.WriteTrailer();
+            }
+            catch (FFmpegException e) when (Reconnect && !e.IsPermanent)
+            {
+                // The output dropped as the run ended: nothing left to close properly.
+            }
+        }
+
+        private void ClearHeld()
+        {
+            while (_held.TryDequeue(out var p)) p.Dispose();
+        }
+
+        private static TimeSpan Next(TimeSpan backoff) => backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+
+        public void Dispose()
+        {
+            ClearHeld();
+            if (_openingTask is not null)
+            {
+                _opening!.Cancel();
+                _openingTask.ContinueWith(_ => { }, TaskScheduler.Default).Wait(_options.IoTimeout + TimeSpan.FromSeconds(5));
+                _opening.Dispose();
+            }
+            _output?.Dispose();
+            _input?.Dispose();
+        }
     }
 
     // Writes the access unit with the SEI NAL inserted into `destination`; false (destination left empty) when the

@@ -21,6 +21,27 @@ public sealed record PipelineOptions
     /// <summary>Longest any single blocking read or write may stall before the run fails (a dead network peer).</summary>
     public TimeSpan IoTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Wait for the peer to connect to the input instead of connecting to it: FFmpeg's <c>listen</c> option for
+    /// rtmp:// (and tcp://, http://); srt:// listens with <c>mode=listener</c> in its URL.
+    /// </summary>
+    public bool ListenInput { get; init; }
+
+    /// <summary>
+    /// Reopen each side on its own after it drops (250 ms back-off doubling to 5 s): an output drop keeps the input
+    /// read, an input drop keeps the output open. Without it, the first failure ends the run.
+    /// </summary>
+    public bool ReconnectLinks { get; init; }
+
+    /// <summary>
+    /// How long to keep reading an input that opened without a video stream (audio first, video announced by its first
+    /// packet) before giving up with a clear error. Packets read meanwhile are held and written after the header.
+    /// </summary>
+    public TimeSpan VideoStreamWait { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Sentences for the operator (a stream that appeared after the header...); none when null.</summary>
+    public Action<string>? Log { get; init; }
+
     /// <summary>Counts packets and bytes written and the time each spent inside the pipeline (read to write); none when null.</summary>
     public Live.PacketMonitor? Monitor { get; init; }
 }

@@ -12,11 +12,16 @@ public sealed record VideoStreamDescription(int StreamIndex, VideoCodec Codec, N
 {
     /// <summary>The first H.264 or H.265 stream of an input, with its framing read from the codec configuration.</summary>
     /// <exception cref="InjectionException">No such stream, or its configuration (extradata) is malformed.</exception>
-    public static VideoStreamDescription Find(MediaInput input)
+    public static VideoStreamDescription Find(MediaInput input) =>
+        TryFind(input) ?? throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (streams: {string.Join(", ", input.Streams)})");
+
+    /// <summary>The first H.264 or H.265 stream of an input, or null when it has none (yet).</summary>
+    /// <exception cref="InjectionException">The stream's configuration (extradata) is malformed.</exception>
+    public static VideoStreamDescription? TryFind(MediaInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc)
-            ?? throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (streams: {string.Join(", ", input.Streams)})");
+        var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc);
+        if (stream is null) return null;
         var codec = stream.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
         if (CodecConfiguration.TryParse(codec, stream.Extradata, out var configuration, out var error, out var offset) != ReadStatus.Success)
             throw new InjectionException($"the {stream.CodecName} configuration (extradata) of stream {stream.Index} in {input.Url} is malformed: {BitstreamException.Describe(error, offset)}");

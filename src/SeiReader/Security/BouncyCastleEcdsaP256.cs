@@ -1,5 +1,5 @@
 using System;
-using Org.BouncyCastle.Asn1.X9;
+using Org.BouncyCastle.Crypto.EC;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
@@ -14,7 +14,9 @@ namespace CatEvening.SeiReader.Security;
 /// </summary>
 internal sealed class BouncyCastleEcdsaP256 : IEcdsaP256Verifier
 {
-    private static readonly Lazy<ECDomainParameters> Domain = new(() => new ECDomainParameters(ECNamedCurveTable.GetByName("P-256")));
+    // CustomNamedCurves, not ECNamedCurveTable: the latter gives a generic prime-field curve, the former BouncyCastle's
+    // P-256-specific field arithmetic (SecP256R1Curve), several times faster.
+    private static readonly Lazy<ECDomainParameters> Domain = new(() => new ECDomainParameters(CustomNamedCurves.GetByName("P-256")));
 
     private readonly ECPublicKeyParameters _key;
 

@@ -144,11 +144,12 @@ public class LiveEndToEndTests
             publisher = Publisher.Start(_clip, _server.Url("fault-in"));
             WaitForStatus(api, s => s.Input == LinkState.Connected && s.InputReconnects == 1, "the input to come back", injector);
 
-            // The ingest restarts: both links drop. Cues fired during the outage are accepted; one whose whole window
+            // The ingest restarts: both links drop. The input's drop shows at once; the output's when the injector next
+            // writes to it, once the input is back. Cues fired during the outage are accepted; one whose whole window
             // passes during the outage expires, one still open goes out on the first frame after it.
             _server.Stop();
             publisher.Dispose();
-            WaitForStatus(api, s => s.Output == LinkState.Reconnecting, "the output drop to show", injector);
+            WaitForStatus(api, s => s.Input == LinkState.Reconnecting && s.InputReconnects == 2, "the input drop to show", injector);
             var closesSoon = DateTimeOffset.UtcNow.AddMilliseconds(300);
             Assert.Multiple(() =>
             {

@@ -24,4 +24,6 @@ internal sealed class RecordingSeiSource(IFrameSeiSource inner) : IFrameSeiSourc
         NotCarriedReasons.Add(reason);
         inner.NotCarried(frame, reason);
     }
+
+    public void Skipped(in VideoFrame frame) => inner.Skipped(frame);
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# CPU time per live stream, sei-inject against an `ffmpeg -c copy` relay of the same stream through the same nginx
+# (issue 9). One loopback nginx-rtmp; for each N in STREAMS (default "1 8 32"), N publishers (`ffmpeg -re`, a 720p30
+# H.264 + AAC test card, 3 Mb/s) push live/inK; N `ffmpeg -c copy` relays pull live/inK and push live/relayK while N
+# `sei-inject run` (default heartbeat, control API) pull the same live/inK and push live/outK, all at once, so the
+# machine's load hits both alike. After WARMUP s, the user+system CPU time of every relay and every injector is read
+# from /proc over WINDOW s. Prints, per N, CPU per stream (ms per second of media) for each and their ratio, and the
+# injectors' added latency p99 from GET /v1/status (median and worst of the N).
+#   benchmarks/live-streams.sh [WINDOW_SECONDS] [WARMUP_SECONDS]     (build first: make build)
+#   STREAMS="1 8" SEI_INJECT=artifacts/bin/sei-inject benchmarks/live-streams.sh 30 10   (Native AOT: make publish)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+window=${1:-30}
+warmup=${2:-10}
+streams=${STREAMS:-1 8 32}
+if [ -n "${SEI_INJECT:-}" ]; then SEI=("$SEI_INJECT"); else SEI=(dotnet src/SeiInjector/bin/Release/net10.0/sei-inject.dll); fi
+work=$(mktemp -d /tmp/catevening-live-streams.XXXXXX)
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() {
+  stop_all
+  scripts/nginx-rtmp.sh stop "$work/nginx" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; return 1; }
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sum_ticks() { local s=0; for pid in "$@"; do s=$((s + $(cpu_ticks "$pid"))); done; echo "$s"; }
+
+rtmp=$(scripts/nginx-rtmp.sh start "$work/nginx")
+"${SEI[@]}" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
+head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
+ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" -f lavfi -i "sine=frequency=440:duration=20" \
+  -c:v libx264 -preset veryfast -g 60 -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); window ${window} s after ${warmup} s warm-up"
+printf '| streams | relay CPU per stream (ms/s) | sei-inject CPU per stream (ms/s) | ratio | added latency p99, median of N (ms) | worst p99 (ms) |\n'
+printf '| --- | --- | --- | --- | --- | --- |\n'
+for n in $streams; do
+  relays=(); injectors=(); controls=()
+  for k in $(seq 1 "$n"); do
+    ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in$n-$k" &
+    pids+=($!)
+  done
+  for k in $(seq 1 "$n"); do
+    ffmpeg -hide_banner -nostdin -v error -rw_timeout 15000000 -i "rtmp://$rtmp/live/in$n-$k" -c copy -f flv "rtmp://$rtmp/live/relay$n-$k" &
+    relays+=($!); pids+=($!)
+    control=127.0.0.1:$(port)
+    "${SEI[@]}" run -i "rtmp://$rtmp/live/in$n-$k" -o "rtmp://$rtmp/live/out$n-$k" --output-format flv --key "$work/k.pem" \
+      --control "$control" --token-file "$work/token" 2>"$work/run$n-$k.log" &
+    injectors+=($!); pids+=($!); controls+=("$control")
+  done
+  sleep "$warmup"
+  r0=$(sum_ticks "${relays[@]}"); i0=$(sum_ticks "${injectors[@]}")
+  sleep "$window"
+  r1=$(sum_ticks "${relays[@]}"); i1=$(sum_ticks "${injectors[@]}")
+  p99s=()
+  for control in "${controls[@]}"; do
+    p=$("${SEI[@]}" status --control "$control" --token-file "$work/token" 2>/dev/null | tr -d '\n ' | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2 || true)
+    [ -n "$p" ] && p99s+=("$p")
+  done
+  live=$(grep -l "sei-inject: live" "$work"/run$n-*.log 2>/dev/null | wc -l)
+  stop_all
+  awk -v n="$n" -v r="$((r1 - r0))" -v i="$((i1 - i0))" -v t="$ticks" -v w="$window" -v live="$live" -v p99="${p99s[*]:-}" 'BEGIN {
+    rc = r * 1000 / t / w / n; ic = i * 1000 / t / w / n
+    m = split(p99, a, " "); for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (a[y] + 0 < a[x] + 0) { s = a[x]; a[x] = a[y]; a[y] = s }
+    med = m ? a[int((m + 1) / 2)] : "n/a"; worst = m ? a[m] : "n/a"
+    printf "| %d (%d live) | %.2f | %.2f | %.2fx | %s | %s |\n", n, live, rc, ic, (rc > 0 ? ic / rc : 0), med, worst }'
+done

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The Mono job of `make test` (issue 16): compiles tests/MonoChecker with Mono's mcs against SeiReader's
+# netstandard2.0 build (the one Mono and Unity load), makes a real H.264 and a real H.265 stream with the ffmpeg CLI
+# and sei-inject, and runs the checker on Mono. The checks land in TestResults/mono/mono-checker.trx, which
+# scripts/test-totals.sh adds to the CI totals; any failed check (or a checker that does not run) exits non-zero.
+# Needs: `make build` done (SeiReader netstandard2.0 and sei-inject), mono-devel, ffmpeg with libx264 and libx265.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+config=${CONFIG:-Release}
+results=${1:-TestResults}/mono
+lib=src/SeiReader/bin/$config/netstandard2.0
+inject=src/SeiInjector/bin/$config/net10.0/sei-inject
+say() { printf '[mono-checker] %s\n' "$*"; }
+
+for tool in mono mcs ffmpeg ffprobe; do
+  command -v $tool >/dev/null 2>&1 || { say "$tool is missing: run scripts/install-deps.sh"; exit 1; }
+done
+[ -f "$lib/CatEvening.SeiReader.dll" ] || { say "$lib/CatEvening.SeiReader.dll is missing: run make build"; exit 1; }
+[ -x "$inject" ] || { say "$inject is missing: run make build"; exit 1; }
+
+work=$(mktemp -d /tmp/catevening-mono-checker.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/bin" "$results"
+rm -f "$results/mono-checker.trx"
+
+# The checker sees only the package's netstandard2.0 DLL and its dependencies, as a Unity project's Plugins folder does.
+cp "$lib"/*.dll "$work/bin/"
+mcs -nologo -nowarn:1685 -target:exe -out:"$work/bin/MonoChecker.exe" \
+  -r:"$work/bin/CatEvening.SeiReader.dll" -r:"$work/bin/System.Memory.dll" \
+  -r:/usr/lib/mono/4.5/Facades/netstandard.dll -r:System.Numerics.dll -r:System.Xml.dll \
+  tests/MonoChecker/MonoChecker.cs
+
+cat > "$work/show.yaml" <<'YAML'
+stream: mono-check
+cues:
+  - id: welcome
+    kind: custom
+    at: 200ms
+    data: { banner: "hello Mono" }
+  - id: poll-1
+    kind: interaction-start
+    at: 600ms
+    duration: 1s
+    spread: 2s
+    data: { question: "Best cat?" }
+  - id: poll-1-end
+    kind: interaction-end
+    closes: poll-1
+    at: 1.6s
+  - id: quiz-9
+    kind: cancel
+    at: 2s
+YAML
+"$inject" keygen --private "$work/key.pem" --public "$work/key.pub.pem" --key-id 3 >/dev/null
+
+stream_args=()
+for codec in h264 h265; do
+  case $codec in
+    h264) enc=(-c:v libx264 -preset veryfast -bf 2 -g 30 -x264-params log-level=error) ;;
+    h265) enc=(-c:v libx265 -preset veryfast -bf 2 -g 30 -x265-params log-level=error) ;;
+  esac
+  ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=30 -t 3 -pix_fmt yuv420p "${enc[@]}" -f mpegts -y "$work/$codec.ts"
+  "$inject" run -i "$work/$codec.ts" -o "$work/$codec.mp4" --key "$work/key.pem" --schedule "$work/show.yaml" \
+    --heartbeat 500ms --repeat 2 >"$work/$codec.inject.log" 2>&1 || { cat "$work/$codec.inject.log"; exit 1; }
+  "$inject" inspect "$work/$codec.mp4" --public-key "$work/key.pub.pem" --json >"$work/$codec.inspect.jsonl"
+  ffprobe -v error -select_streams v:0 -show_entries packet=pts,dts,size,pos -of csv=p=0 "$work/$codec.mp4" >"$work/$codec.packets.csv"
+  timebase=$(ffprobe -v error -select_streams v:0 -show_entries stream=time_base -of csv=p=0 "$work/$codec.mp4")
+  stream_args+=(--stream "$codec" "$codec" "$work/$codec.mp4" "$work/$codec.packets.csv" "$timebase" "$work/$codec.inspect.jsonl" "$work/key.pub.pem")
+done
+
+say "running on $(mono --version | head -n1)"
+mono "$work/bin/MonoChecker.exe" --repo "$root" --trx "$results/mono-checker.trx" "${stream_args[@]}"
