@@ -5,7 +5,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build demo demo-live test bench pack viewersim publish clean
+.PHONY: all deps build demo demo-live test bench pack viewersim publish ffmpeg-matrix clean
 
 all: build
 
@@ -59,6 +59,11 @@ viewersim: pack
 # Native AOT binaries into artifacts/bin (sei-inject: about a minute on 2 cores); scripts/demo.sh prefers them.
 publish: deps
 	$(DOTNET) publish src/SeiInjector/SeiInjector.csproj -c Release --use-current-runtime -o artifacts/bin
+
+# sei-inject (Native AOT, built once) against FFmpeg 5.1 (host), 7.1 (Debian trixie chroot), 9.x and 8.x (sid chroot),
+# judged by each release's own ffmpeg/ffprobe. Root; chroots cached in $${CATEVENING_MATRIX_DIR:-/var/cache/catevening-matrix}.
+ffmpeg-matrix: deps
+	@scripts/ffmpeg-matrix.sh $(MATRIX_ENVS)
 
 clean:
 	rm -rf artifacts TestResults .test-media

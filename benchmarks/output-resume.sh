@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # How soon the output comes back after the ingest restarts (issue 9: "within 2 s of nginx coming back"), whole
-# process: `sei-inject run --listen` waits for its publisher (ffmpeg -re, 720p30 H.264 + AAC, keyframe every 2 s) and
+# process: `sei-inject run --listen` waits for its publisher (ffmpeg -re, 720p30 H.264 + AAC, a keyframe every KEYINT
+# frames: default 60, 2 s) and
 # writes to an ingest nginx-rtmp that is stopped (scripts/nginx-rtmp.sh stop) and started again RESTARTS times, about OUTAGE seconds down
 # each time. For each restart the script polls GET /v1/status every 20 ms from the moment nginx accepts connections
 # again until the output is `connected` and its packet count grows, and prints that time; it also prints the
 # injector's input reconnect count (0: the publisher was never dropped). Exits non-zero when one resume took more than
 # LIMIT seconds (default 2).
 #   benchmarks/output-resume.sh [RESTARTS] [OUTAGE_SECONDS] [LIMIT_SECONDS]     (build first: make build)
+#   KEYINT=30 benchmarks/output-resume.sh 5 5 2                                  (a keyframe every second)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 restarts=${1:-5}
@@ -22,7 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; return 1; }
-status() { "${SEI[@]}" status --control "$control" --token-file "$work/token" 2>/dev/null | tr -d '\n ' || true; }
+# curl, not `sei-inject status`: starting a .NET process per poll would be most of what is measured on a loaded machine.
+status() { curl -s -m 2 -H "Authorization: Bearer $(cat "$work/token")" "http://$control/v1/status" | tr -d '\n ' || true; }
 field() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2 | tr -d '"'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -31,7 +34,7 @@ ingest_port=${ingest##*:}
 "${SEI[@]}" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
 head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
 ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=10" -f lavfi -i "sine=frequency=440:duration=10" \
-  -c:v libx264 -preset veryfast -g 60 -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
+  -c:v libx264 -preset veryfast -g "${KEYINT:-60}" -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
 listen=127.0.0.1:$(port); control=127.0.0.1:$(port)
 "${SEI[@]}" run -i "rtmp://$listen/live/show" --listen -o "rtmp://$ingest/live/show" --output-format flv --key "$work/k.pem" \
   --control "$control" --token-file "$work/token" --analyze-duration 500ms 2>"$work/run.log" &

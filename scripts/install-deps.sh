@@ -20,7 +20,7 @@ have_ffmpeg() {
   command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || return 1
   case "$(uname -s)" in
     Darwin) return 0 ;;
-    *) ldconfig -p 2>/dev/null | grep -E 'libavformat\.so\.(59|60|61)' >/dev/null ;;  # no -q: an early exit would SIGPIPE ldconfig under pipefail
+    *) ldconfig -p 2>/dev/null | grep -E 'libavformat\.so\.(59|60|61|62|63)' >/dev/null ;;  # no -q: an early exit would SIGPIPE ldconfig under pipefail
   esac
 }
 # Mono (runtime and mcs) runs the Mono job of `make test`: SeiReader as Mono and Unity load it.
@@ -41,16 +41,24 @@ have_mono || missing+=(mono)
 if [ ${#missing[@]} -gt 0 ]; then
   say "missing: ${missing[*]}"
   if command -v apt-get >/dev/null 2>&1; then
+    # The library packages carry the major in their names, which differ per release (see FFmpegLibrary's error text).
+    codename=$( { . /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}"; } || true)
+    case $codename in
+      bookworm) ffmpeg_libs=(libavformat59 libavcodec59 libavutil57) ;;                  # FFmpeg 5.1
+      noble) ffmpeg_libs=(libavformat60 libavcodec60 libavutil58) ;;                     # FFmpeg 6.1
+      trixie|oracular|plucky) ffmpeg_libs=(libavformat61 libavcodec61 libavutil59) ;;    # FFmpeg 7.x
+      forky|sid) ffmpeg_libs=(libavformat63 libavcodec63 libavutil61) ;;                 # FFmpeg 9.x
+      *) ffmpeg_libs=() ;;                                                                # ffmpeg pulls in its own
+    esac
     pkgs=()
     for m in "${missing[@]}"; do
       case $m in
-        ffmpeg) pkgs+=(ffmpeg libavformat59 libavcodec59 libavutil57) ;;
+        ffmpeg) pkgs+=(ffmpeg "${ffmpeg_libs[@]}") ;;
         nginx-rtmp) pkgs+=(nginx libnginx-mod-rtmp) ;;
         mono) pkgs+=(mono-devel) ;;
         node) pkgs+=(nodejs npm) ;;
       esac
     done
-    # libavformat59 is Debian 12's name; later releases ship 60/61: fall back to the plain ffmpeg package.
     say "apt-get install ${pkgs[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
@@ -62,7 +70,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "brew install ffmpeg nginx mono node (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
     brew install ffmpeg nginx mono node
   else
-    say "no apt-get, dnf or brew here: install FFmpeg (libavformat 59/60/61 and the ffmpeg CLI), nginx with its RTMP module, Mono (mono, mcs) and Node.js (node, npm) by hand"
+    say "no apt-get, dnf or brew here: install FFmpeg 5.1 to 9.x (libavformat 59 to 63 and the ffmpeg CLI), nginx with its RTMP module, Mono (mono, mcs) and Node.js (node, npm) by hand"
     exit 1
   fi
   # apt-get may have started nginx as a system service: the tests start their own on loopback ports.

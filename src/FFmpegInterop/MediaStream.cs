@@ -20,14 +20,15 @@ public enum MediaType
     Attachment = 4,
 }
 
-/// <summary>FFmpeg codec ids this project looks at (<c>AVCodecID</c>; stable since FFmpeg 4).</summary>
-public static class CodecIds
+/// <summary>The codecs CatEvening tells apart by their FFmpeg codec id; everything else is <see cref="Other"/>.</summary>
+public enum KnownCodec
 {
-    /// <summary>AV_CODEC_ID_H264.</summary>
-    public const int H264 = 27;
-
-    /// <summary>AV_CODEC_ID_HEVC.</summary>
-    public const int Hevc = 173;
+    /// <summary>Any codec not listed here.</summary>
+    Other,
+    /// <summary>H.264 / AVC (FFmpeg's <c>h264</c>).</summary>
+    H264,
+    /// <summary>H.265 / HEVC (FFmpeg's <c>hevc</c>).</summary>
+    Hevc,
 }
 
 /// <summary>
@@ -59,8 +60,11 @@ public sealed class MediaStream
     /// <summary>Video, audio, …</summary>
     public MediaType MediaType => (MediaType)Marshal.ReadInt32(CodecParameters + StructLayouts.ParametersCodecType);
 
-    /// <summary>FFmpeg's codec id (see <see cref="CodecIds"/>).</summary>
+    /// <summary>FFmpeg's codec id: a number of the loaded libavcodec, which can differ between releases (see <see cref="CodecIds"/>).</summary>
     public int CodecId => Marshal.ReadInt32(CodecParameters + StructLayouts.ParametersCodecId);
+
+    /// <summary>The codec, if it is one CatEvening knows, by the loaded library's own ids.</summary>
+    public KnownCodec KnownCodec => FFmpegLibrary.CodecIds.Classify(CodecId);
 
     /// <summary>FFmpeg's short codec name, e.g. <c>h264</c>.</summary>
     public string CodecName => Marshal.PtrToStringUTF8(AvCodec.avcodec_get_name(CodecId)) ?? "unknown";

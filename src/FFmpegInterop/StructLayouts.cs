@@ -10,7 +10,8 @@ namespace CatEvening.FFmpegInterop;
 /// Sources: FFmpeg's <c>libavformat/avformat.h</c> and <c>libavcodec/packet.h</c>, <c>codec_par.h</c> of each release.
 /// 5.1 was checked on Debian 12 with <c>offsetof</c> against the installed headers. 6.0 put <c>av_class</c> first in
 /// AVStream and moved <c>codecpar</c> up after <c>id</c>; 7.0 moved stream groups and chapters up in AVFormatContext
-/// and added <c>data_codec_id</c> before <c>metadata</c>. <see cref="Verify"/> checks the AVFormatContext offsets at
+/// and added <c>data_codec_id</c> before <c>metadata</c>; 8.x and 9.x (majors 62 and 63) kept 7.x's offsets for every
+/// field here (checked with <c>offsetof</c> against their headers). <see cref="Verify"/> checks the AVFormatContext offsets at
 /// load through AVOptions, which locate the same fields by FFmpeg's own offset table.
 /// </remarks>
 internal sealed record StructLayouts(
@@ -21,7 +22,7 @@ internal sealed record StructLayouts(
     int StreamTimeBase,
     int StreamCodecParameters)
 {
-    // AVFormatContext fields that never moved (5.1 to 7.x).
+    // AVFormatContext fields that never moved (5.1 to 9.x).
     internal const int FormatInputFormat = 8;
     internal const int FormatOutputFormat = 16;
     internal const int FormatIoContext = 32;
@@ -60,7 +61,10 @@ internal sealed record StructLayouts(
         FormatFlags: 96, FormatFpsProbeSize: 192, FormatInterruptCallback: 200,
         StreamIndex: 8, StreamTimeBase: 32, StreamCodecParameters: 16);
 
-    /// <summary>FFmpeg 7.x: nb_stream_groups/stream_groups and the chapters moved up after streams, data_codec_id added.</summary>
+    /// <summary>
+    /// FFmpeg 7.x, 8.x and 9.x: nb_stream_groups/stream_groups and the chapters moved up after streams, data_codec_id
+    /// added (7.0); unchanged since for these fields.
+    /// </summary>
     internal static readonly StructLayouts Major61 = new(
         FormatFlags: 128, FormatFpsProbeSize: 208, FormatInterruptCallback: 216,
         StreamIndex: 8, StreamTimeBase: 32, StreamCodecParameters: 16);

@@ -130,7 +130,7 @@ internal static class LiveRun
                 if (number == 1) audit?.TimelineStarted(DateTimeOffset.UtcNow);
                 log.WriteLine(
                     $"sei-inject: {(number == 1 ? "live" : $"live again (session {number})")}: {options.InputUrl} -> {options.OutputUrl}: " +
-                    $"{video.Codec} ({video.Framing}), stream '{bookOptions.StreamId}', heartbeat {bookOptions.Heartbeat}, {book.Snapshot().Pending} cue(s) pending");
+                    $"{video.Codec} ({video.Framing}), stream '{bookOptions.StreamId}', heartbeat {bookOptions.Heartbeat}, {book.Snapshot().Pending} cue(s) pending; {FFmpegLibrary.Release}");
             };
             var report = runner.Run(stop.Token);
             if (report.Cancelled) reason = "stopped by signal";

@@ -18,6 +18,14 @@ for tool in mono mcs ffmpeg ffprobe; do
 done
 [ -f "$lib/CatEvening.SeiReader.dll" ] || { say "$lib/CatEvening.SeiReader.dll is missing: run make build"; exit 1; }
 [ -x "$inject" ] || { say "$inject is missing: run make build"; exit 1; }
+# The netstandard2.0 build copies its dependencies next to itself (CopyLocalLockFileAssemblies); a build of a net10.0
+# project alone does not rebuild it, so it must not be older than the sources.
+for dep in System.Memory MessagePack BouncyCastle.Cryptography; do
+  [ -f "$lib/$dep.dll" ] || { say "$lib/$dep.dll is missing: run make build"; exit 1; }
+done
+if [ -n "$(find src/SeiReader -name '*.cs' -newer "$lib/CatEvening.SeiReader.dll" -not -path '*/obj/*' -not -path '*/bin/*' | head -n1)" ]; then
+  say "$lib/CatEvening.SeiReader.dll is older than src/SeiReader: run make build"; exit 1
+fi
 
 work=$(mktemp -d /tmp/catevening-mono-checker.XXXXXX)
 trap 'rm -rf "$work"' EXIT

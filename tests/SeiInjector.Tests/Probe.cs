@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using CatEvening.Tests.Shared;
 
 namespace CatEvening.SeiInjector.Tests;
@@ -22,20 +23,16 @@ internal static class Probe
     /// <summary>Decoded video frames in presentation order: pts_time and how many user_data_unregistered side data entries each has.</summary>
     public static List<(string Pts, int Unregistered)> VideoFrames(string path)
     {
-        var r = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_frames", "-show_entries", "frame=pts_time:frame_side_data=side_data_type", path)
+        var r = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_frames", "-show_entries", "frame=pts_time:frame_side_data=side_data_type", "-of", "json", path)
             .EnsureSuccess($"ffprobe frames of {path}");
-        var frames = new List<(string, int)>();
-        string? pts = null;
-        var count = 0;
-        foreach (var raw in r.StdOut.Split('\n'))
-        {
-            var line = raw.Trim();
-            if (line == "[FRAME]") { pts = null; count = 0; }
-            else if (line.StartsWith("pts_time=", StringComparison.Ordinal)) pts = line["pts_time=".Length..];
-            else if (line == "side_data_type=" + UnregisteredSei) count++;
-            else if (line == "[/FRAME]") frames.Add((pts ?? "N/A", count));
-        }
-        return frames;
+        using var json = JsonDocument.Parse(r.StdOut);
+        return json.RootElement.GetProperty("frames").EnumerateArray()
+            .Select(f => (
+                f.TryGetProperty("pts_time", out var pts) ? pts.GetString() ?? "N/A" : "N/A",
+                f.TryGetProperty("side_data_list", out var list)
+                    ? list.EnumerateArray().Count(s => s.TryGetProperty("side_data_type", out var type) && type.GetString() == UnregisteredSei)
+                    : 0))
+            .ToList();
     }
 
     public static double Seconds(string ffprobeTime) => double.Parse(ffprobeTime, CultureInfo.InvariantCulture);

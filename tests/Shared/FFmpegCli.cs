@@ -18,6 +18,28 @@ public static class FFmpegCli
         }
     }
 
+    private static readonly Lazy<(string Release, Version AvFormat)> s_version = new(() =>
+    {
+        var text = Ffmpeg("-version").EnsureSuccess("ffmpeg -version").StdOut;
+        var release = System.Text.RegularExpressions.Regex.Match(text, @"^ffmpeg version (\S+)").Groups[1].Value;
+        var avformat = System.Text.RegularExpressions.Regex.Match(text, @"libavformat\s+(\d+)\.\s*(\d+)\.");
+        return (release, new Version(int.Parse(avformat.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(avformat.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)));
+    });
+
+    /// <summary>The ffmpeg CLI's release as it prints it, e.g. <c>7.1.5-0+deb13u1</c>.</summary>
+    public static string Release => s_version.Value.Release;
+
+    /// <summary>
+    /// True when the ffmpeg CLI muxes and demuxes HEVC in FLV (enhanced RTMP/FLV: FFmpeg 6.1, libavformat 60.16, and
+    /// later).
+    /// </summary>
+    public static bool FlvCarriesHevc => s_version.Value.AvFormat >= new Version(60, 16);
+
+    /// <summary>Why HEVC-in-FLV tests are skipped here, naming the FFmpeg release.</summary>
+    public static string NoHevcInFlvReason =>
+        $"FFmpeg {Release} (libavformat {s_version.Value.AvFormat}) has no HEVC in FLV: enhanced RTMP/FLV came with FFmpeg 6.1 (libavformat 60.16)";
+
     public static Result Ffmpeg(params string[] args) => Run("ffmpeg", ["-hide_banner", "-nostdin", .. args]);
 
     public static Result Ffprobe(params string[] args) => Run("ffprobe", ["-hide_banner", .. args]);

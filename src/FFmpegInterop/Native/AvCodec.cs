@@ -44,6 +44,13 @@ internal static unsafe partial class AvCodec
     [LibraryImport(Library)]
     internal static partial int avcodec_parameters_copy(nint destination, nint source);
 
+    /// <summary>
+    /// Static <c>AVCodecDescriptor</c> for a codec name (null when unknown); owned by FFmpeg, never freed. Its first field
+    /// is the <c>AVCodecID</c> (an int) in every release.
+    /// </summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint avcodec_descriptor_get_by_name(string name);
+
     /// <summary>Static decoder description for a codec id, or null; owned by FFmpeg.</summary>
     [LibraryImport(Library)]
     internal static partial nint avcodec_find_decoder(int codecId);

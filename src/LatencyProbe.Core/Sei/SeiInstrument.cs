@@ -139,10 +139,10 @@ public sealed class SeiInstrument
     {
         using var input = MediaInput.Open(_options.Input, _options.InputFormat, _options.IoTimeout);
         using var registration = cancellationToken.Register(input.Cancel);
-        var video = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc)
+        var video = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.KnownCodec is KnownCodec.H264 or KnownCodec.Hevc)
             ?? throw new InvalidOperationException($"{_options.Input} has no H.264 or H.265 video stream ({string.Join(", ", input.Streams)})");
         opened = true;
-        var codec = video.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
+        var codec = video.KnownCodec == KnownCodec.H264 ? VideoCodec.H264 : VideoCodec.H265;
         if (CodecConfiguration.TryParse(codec, video.Extradata, out var configuration, out var error, out var offset) != ReadStatus.Success)
             throw new InvalidOperationException($"{_options.Input}: codec configuration is malformed: {BitstreamException.Describe(error, offset)}");
         var framing = configuration!.Framing;

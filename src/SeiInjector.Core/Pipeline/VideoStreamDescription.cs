@@ -20,9 +20,9 @@ public sealed record VideoStreamDescription(int StreamIndex, VideoCodec Codec, N
     public static VideoStreamDescription? TryFind(MediaInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.CodecId is CodecIds.H264 or CodecIds.Hevc);
+        var stream = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.KnownCodec is KnownCodec.H264 or KnownCodec.Hevc);
         if (stream is null) return null;
-        var codec = stream.CodecId == CodecIds.H264 ? VideoCodec.H264 : VideoCodec.H265;
+        var codec = stream.KnownCodec == KnownCodec.H264 ? VideoCodec.H264 : VideoCodec.H265;
         if (CodecConfiguration.TryParse(codec, stream.Extradata, out var configuration, out var error, out var offset) != ReadStatus.Success)
             throw new InjectionException($"the {stream.CodecName} configuration (extradata) of stream {stream.Index} in {input.Url} is malformed: {BitstreamException.Describe(error, offset)}");
         return new VideoStreamDescription(stream.Index, codec, configuration!.Framing, stream.TimeBase);

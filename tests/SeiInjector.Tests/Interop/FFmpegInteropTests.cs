@@ -16,34 +16,118 @@ public class FFmpegInteropTests
     public void LoadedRelease_MatchesTheLibrariesTheFFmpegCliUses()
     {
         var version = FFmpegCli.Ffprobe("-version").EnsureSuccess("ffprobe -version").StdOut;
-        var major = int.Parse(Regex.Match(version, @"libavformat\s+(\d+)\.").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.That(FFmpegLibrary.Release.AvFormatMajor, Is.EqualTo(major));
-        Assert.That(FFmpegRelease.Supported.Select(r => r.AvFormatMajor), Is.EqualTo(new[] { 61, 60, 59 }));
+        int Major(string library) => int.Parse(Regex.Match(version, library + @"\s+(\d+)\.").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Multiple(() =>
+        {
+            Assert.That(FFmpegLibrary.Release.AvFormatMajor, Is.EqualTo(Major("libavformat")));
+            Assert.That(FFmpegLibrary.Release.AvCodecMajor, Is.EqualTo(Major("libavcodec")));
+            Assert.That(FFmpegLibrary.Release.AvUtilMajor, Is.EqualTo(Major("libavutil")));
+        });
+    }
+
+    [Test]
+    public void VersionTable_ListsFFmpeg9To51NewestFirst_WithEachReleasesMajors()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(FFmpegRelease.Supported.Select(r => r.Name), Is.EqualTo(new[] { "9.x", "8.x", "7.x", "6.x", "5.1" }));
+            Assert.That(FFmpegRelease.Supported.Select(r => r.AvFormatMajor), Is.EqualTo(new[] { 63, 62, 61, 60, 59 }));
+            Assert.That(FFmpegRelease.Supported.Select(r => r.AvCodecMajor), Is.EqualTo(new[] { 63, 62, 61, 60, 59 }));
+            Assert.That(FFmpegRelease.Supported.Select(r => r.AvUtilMajor), Is.EqualTo(new[] { 61, 60, 59, 58, 57 }));
+            // 7.0 moved AVFormatContext fields, 6.0 AVStream's; 8.x and 9.x kept 7.x's offsets.
+            Assert.That(FFmpegRelease.Supported.Select(r => r.Layout), Is.EqualTo(new[]
+            {
+                StructLayouts.Major61, StructLayouts.Major61, StructLayouts.Major61, StructLayouts.Major60, StructLayouts.Major59,
+            }));
+            Assert.That(FFmpegRelease.Supported[0].ToString(), Is.EqualTo("FFmpeg 9.x (libavformat 63, libavcodec 63, libavutil 61)"));
+        });
     }
 
     [Test]
     public void LayoutCheck_RejectsTheLayoutOfEveryOtherMajor()
     {
-        var others = FFmpegRelease.Supported.Where(r => r.AvFormatMajor != FFmpegLibrary.Release.AvFormatMajor).ToList();
+        var others = FFmpegRelease.Supported.Select(r => r.Layout).Distinct().Where(l => l != FFmpegLibrary.Release.Layout).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(others, Has.Count.EqualTo(2));
             foreach (var other in others)
-                Assert.That(() => StructLayouts.Verify(other.Layout), Throws.TypeOf<FFmpegException>().With.Message.Contains("layout"), other.ToString());
+                Assert.That(() => StructLayouts.Verify(other), Throws.TypeOf<FFmpegException>().With.Message.Contains("layout"), other.ToString());
             Assert.That(() => StructLayouts.Verify(FFmpegLibrary.Release.Layout), Throws.Nothing);
+        });
+    }
+
+    [Test]
+    public void CodecIds_AreTheLoadedLibrarysOwn_HevcIs172FromLibavcodec63()
+    {
+        var ids = CodecIds.Loaded;
+        Assert.Multiple(() =>
+        {
+            Assert.That(ids.Hevc, Is.EqualTo(FFmpegLibrary.Release.AvCodecMajor >= 63 ? 172 : 173));
+            Assert.That(ids.H264, Is.EqualTo(27));
+            Assert.That(ids.IdOf(KnownCodec.Hevc), Is.EqualTo(ids.Hevc));
+            Assert.That(ids.Classify(ids.H264), Is.EqualTo(KnownCodec.H264));
+            Assert.That(ids.Classify(ids.Hevc), Is.EqualTo(KnownCodec.Hevc));
+            Assert.That(ids.Classify(0), Is.EqualTo(KnownCodec.Other));
+            Assert.That(() => ids.IdOf(KnownCodec.Other), Throws.TypeOf<ArgumentOutOfRangeException>());
+            Assert.That(() => CodecIds.IdByName("no-such-codec"), Throws.TypeOf<FFmpegException>().With.Message.Contains("'no-such-codec'"));
+        });
+    }
+
+    [TestCase(VideoProfile.H264Main, KnownCodec.H264, "h264")]
+    [TestCase(VideoProfile.H265Main, KnownCodec.Hevc, "hevc")]
+    public void StreamsOfRealClips_AreClassifiedByTheLoadedCodecIds(VideoProfile profile, KnownCodec expected, string name)
+    {
+        using var input = MediaInput.Open(TestMedia.Get(profile, Container.Mp4), null, TimeSpan.FromSeconds(30));
+        Assert.Multiple(() =>
+        {
+            Assert.That(input.Streams.Select(s => s.KnownCodec), Is.EqualTo(new[] { expected, KnownCodec.Other }));
+            Assert.That(input.Streams[0].CodecName, Is.EqualTo(name));
+            Assert.That(input.Streams[1].CodecName, Is.EqualTo("aac"));
         });
     }
 
     [Test]
     public void NoFFmpeg_ErrorListsEveryPathTriedAndTheInstallCommand()
     {
-        var message = FFmpegLibrary.NotFoundMessage(["libavutil.so.61", "/opt/ffmpeg/libavutil.so.60", "libavutil.so.59"]);
+        var message = FFmpegLibrary.NotFoundMessage(["/opt/ffmpeg/libavutil.so.61", "libavutil.so.61", "libavutil.so.59"], "sudo apt-get install x");
         Assert.Multiple(() =>
         {
-            Assert.That(message, Does.Contain("  libavutil.so.61").And.Contain("  /opt/ffmpeg/libavutil.so.60").And.Contain("  libavutil.so.59"));
-            Assert.That(message, Does.Contain("7.x, 6.x, 5.1"));
-            Assert.That(message, Does.Contain("apt-get install libavformat59"));
+            Assert.That(message, Does.Contain("  /opt/ffmpeg/libavutil.so.61").And.Contain("  libavutil.so.61").And.Contain("  libavutil.so.59"));
+            Assert.That(message, Does.Contain("9.x, 8.x, 7.x, 6.x, 5.1"));
+            Assert.That(message, Does.Contain("Install them with: sudo apt-get install x"));
             Assert.That(message, Does.Contain(FFmpegLibrary.DirectoryVariable));
+        });
+    }
+
+    [TestCase("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+        "sudo apt-get install libavformat59 libavcodec59 libavutil57 (FFmpeg 5.1 on Debian GNU/Linux 12 (bookworm))")]
+    [TestCase("PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nID=debian\nVERSION_ID=\"13\"\nVERSION_CODENAME=trixie\n",
+        "sudo apt-get install libavformat61 libavcodec61 libavutil59 (FFmpeg 7.1 on Debian GNU/Linux 13 (trixie))")]
+    [TestCase("PRETTY_NAME=\"Debian GNU/Linux forky/sid\"\nNAME=\"Debian GNU/Linux\"\nVERSION_CODENAME=forky\nID=debian\n",
+        "sudo apt-get install libavformat63 libavcodec63 libavutil61 (FFmpeg 9.x; its 8.x libraries: libavformat62 libavcodec62 libavutil60 on Debian GNU/Linux forky/sid)")]
+    [TestCase("PRETTY_NAME=\"Ubuntu 24.04.1 LTS\"\nID=ubuntu\nID_LIKE=debian\nVERSION_CODENAME=noble\n",
+        "sudo apt-get install libavformat60 libavcodec60 libavutil58 (FFmpeg 6.1 on Ubuntu 24.04.1 LTS)")]
+    [TestCase("PRETTY_NAME=\"Linux Mint 22\"\nID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_CODENAME=wilma\n",
+        "sudo apt-get install ffmpeg (it pulls in the libavformat/libavcodec/libavutil of the release's FFmpeg, which must be 5.1 or newer)")]
+    [TestCase("NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=41\n",
+        "sudo dnf install ffmpeg-libs (RPM Fusion), or Fedora's own sudo dnf install libavformat-free libavcodec-free libavutil-free")]
+    [TestCase("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n",
+        "sudo dnf install ffmpeg-libs (RPM Fusion), or Fedora's own sudo dnf install libavformat-free libavcodec-free libavutil-free")]
+    [TestCase("ID=arch\n", "sudo pacman -S ffmpeg")]
+    public void InstallHint_NamesTheCommandOfTheDetectedDistribution(string osRelease, string expected)
+    {
+        Assert.That(InstallHint.ForLinux(osRelease), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void InstallHint_SaysWhenTheDistributionsFFmpegIsTooOld_AndFallsBackWithoutOsRelease()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(InstallHint.ForLinux("PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nID=ubuntu\nVERSION_CODENAME=jammy\n"),
+                Does.StartWith("Ubuntu 22.04.4 LTS ships FFmpeg 4.4, older than 5.1").And.Contain(FFmpegLibrary.DirectoryVariable));
+            Assert.That(InstallHint.ForLinux(null), Does.Contain("sudo apt-get install ffmpeg").And.Contain("brew install ffmpeg"));
+            Assert.That(InstallHint.ForLinux("# comment\n=novalue\ngarbage\n"), Does.Contain("5.1 or newer"));
         });
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using CatEvening.Tests.Shared;
 
@@ -22,7 +23,8 @@ internal static partial class FFmpegOracle
     [GeneratedRegex(@"\] \d+\s+nuh_temporal_id_plus1\s+[01]+ = (\d+)$")]
     private static partial Regex TemporalIdLine();
 
-    [GeneratedRegex(@"\] UUID=([0-9a-f-]+)$")]
+    // 5.1 prints the UUID on a line of its own after "side data - User Data Unregistered:"; 7.1 on that same line.
+    [GeneratedRegex(@"(?:\] |: )UUID=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")]
     private static partial Regex UuidLine();
 
     [GeneratedRegex(@"\] User Data=([0-9a-f]*)$")]
@@ -125,18 +127,17 @@ internal static partial class FFmpegOracle
         return frames;
     }
 
-    /// <summary>Number of frames for which <c>ffprobe -show_frames</c> reports user_data_unregistered side data.</summary>
+    /// <summary>The <c>side_data_type</c> ffprobe gives a user_data_unregistered SEI's frame side data (5.1 to 9.x).</summary>
+    public const string UserDataSideDataType = "H.26[45] User Data Unregistered SEI message";
+
+    /// <summary>Number of frames for which <c>ffprobe -show_frames -of json</c> reports user_data_unregistered side data.</summary>
     public static (int Frames, int WithUserData) ProbeUserDataFrames(string path)
     {
-        var r = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_frames", path).EnsureSuccess("show_frames of " + path);
-        int frames = 0, withUserData = 0;
-        bool seen = false;
-        foreach (var line in r.StdOut.Split('\n'))
-        {
-            var text = line.Trim();
-            if (text == "[FRAME]") { frames++; seen = false; }
-            else if (text == "side_data_type=H.26[45] User Data Unregistered SEI message" && !seen) { withUserData++; seen = true; }
-        }
-        return (frames, withUserData);
+        var r = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_frames", "-show_entries", "frame=media_type:frame_side_data", "-of", "json", path)
+            .EnsureSuccess("show_frames of " + path);
+        var frames = JsonDocument.Parse(r.StdOut).RootElement.GetProperty("frames").EnumerateArray().ToList();
+        var withUserData = frames.Count(f => f.TryGetProperty("side_data_list", out var list)
+            && list.EnumerateArray().Any(s => s.TryGetProperty("side_data_type", out var type) && type.GetString() == UserDataSideDataType));
+        return (frames.Count, withUserData);
     }
 }

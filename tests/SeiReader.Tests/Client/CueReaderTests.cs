@@ -232,14 +232,19 @@ public class CueReaderTests
                     original.Write(data);
                     output.Write(carriers.Contains(i) ? DemuxedClip.Splice(data, clip.Codec, NalFraming.AnnexB, Signer.Sign(TestKeys.Cue(seq: i))) : data);
                 }
-            var json = FFmpegCli.Ffprobe("-v", "error", "-show_frames", "-show_entries", "frame=coded_picture_number:frame_side_data", "-of", "json", path)
+            // Frames come out in presentation order (coded_picture_number, which named the decode order, is gone from
+            // ffprobe 7.x): the carrier in decode order i is output frame number rank(pts of packet i).
+            var json = FFmpegCli.Ffprobe("-v", "error", "-show_frames", "-show_entries", "frame=frame_side_data", "-of", "json", path)
                 .EnsureSuccess("ffprobe").StdOut;
             var withUserData = JsonDocument.Parse(json).RootElement.GetProperty("frames").EnumerateArray()
-                .Where(f => f.TryGetProperty("side_data_list", out var l) && l.EnumerateArray().Any(s => s.GetProperty("side_data_type").GetString()!.Contains("User Data Unregistered")))
-                .Select(f => f.GetProperty("coded_picture_number").GetInt32()).OrderBy(n => n).ToArray();
+                .Select((f, outputIndex) => (f, outputIndex))
+                .Where(x => x.f.TryGetProperty("side_data_list", out var l) && l.EnumerateArray().Any(s => s.GetProperty("side_data_type").GetString()!.Contains("User Data Unregistered")))
+                .Select(x => x.outputIndex).ToArray();
+            var outputOrder = clip.Packets.Select(p => p.Pts).Order().ToList();
+            var expected = new[] { 0 }.Concat(carriers).Select(i => outputOrder.IndexOf(clip.Packets[i].Pts)).Order();
             Assert.Multiple(() =>
             {
-                Assert.That(withUserData, Is.EqualTo(new[] { 0 }.Concat(carriers)));
+                Assert.That(withUserData, Is.EqualTo(expected));
                 Assert.That(FFmpegCli.VideoFrameMd5(path), Is.EqualTo(FFmpegCli.VideoFrameMd5(plain)));
             });
         }
