@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using CatEvening.Http;
+using Microsoft.AspNetCore.Http;
 
 namespace CatEvening.LatencyProbe.Reporting;
 
@@ -17,20 +19,21 @@ namespace CatEvening.LatencyProbe.Reporting;
 public sealed class PrometheusExporter : IDisposable
 {
     private readonly LatencyRecorder _recorder;
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
+    private readonly HttpHost _host;
 
     /// <summary>Starts serving on <c>http://HOST:PORT/metrics</c>.</summary>
-    /// <exception cref="HttpListenerException">The address cannot be bound.</exception>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is not an IP address.</exception>
+    /// <exception cref="IOException">The address cannot be bound; the message names it.</exception>
     public PrometheusExporter(LatencyRecorder recorder, string host, int port)
     {
         ArgumentNullException.ThrowIfNull(recorder);
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
         _recorder = recorder;
-        _listener.Prefixes.Add($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        var address = host is "localhost" or "+" or "*" ? (host == "localhost" ? IPAddress.Loopback : IPAddress.Any)
+            : IPAddress.TryParse(host.Trim('[', ']'), out var parsed) ? parsed
+            : throw new ArgumentException($"'{host}' is not an IP address (use 127.0.0.1, ::1 or 0.0.0.0)", nameof(host));
+        _host = HttpHost.Start(new IPEndPoint(address, port), ServeAsync);
     }
 
     /// <summary>The current metrics in Prometheus text format.</summary>
@@ -61,51 +64,24 @@ public sealed class PrometheusExporter : IDisposable
         return text.ToString();
     }
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-            // The loop ends by the listener's own exception when it is closed; nothing to report.
-        }
-    }
+    /// <summary>The address served on, as <c>http://host:port/</c>.</summary>
+    public Uri BaseAddress => _host.BaseAddress;
 
-    private async Task ServeAsync()
+    /// <inheritdoc />
+    public void Dispose() => _host.Dispose();
+
+    private Task ServeAsync(HttpContext context)
     {
-        while (_listener.IsListening)
+        var response = context.Response;
+        if (context.Request.Path.Value != "/metrics")
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-            using var response = context.Response;
-            if (context.Request.Url?.AbsolutePath != "/metrics")
-            {
-                response.StatusCode = 404;
-                continue;
-            }
-            var body = Encoding.UTF8.GetBytes(Render(_recorder.ToReport(DateTimeOffset.UtcNow)));
-            response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            response.ContentLength64 = body.Length;
-            try
-            {
-                await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
-            }
-            catch (HttpListenerException)
-            {
-                // The scraper hung up; the next scrape gets fresh figures.
-            }
+            response.StatusCode = 404;
+            return Task.CompletedTask;
         }
+        var body = Encoding.UTF8.GetBytes(Render(_recorder.ToReport(DateTimeOffset.UtcNow)));
+        response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body).AsTask();
     }
 
     private static void Gauge(StringBuilder text, string name, string help, string labels, double value)
