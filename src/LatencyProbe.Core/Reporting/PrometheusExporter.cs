@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using CatEvening.Http;
 using Microsoft.AspNetCore.Http;
@@ -22,7 +23,7 @@ public sealed class PrometheusExporter : IDisposable
     private readonly HttpHost _host;
 
     /// <summary>Starts serving on <c>http://HOST:PORT/metrics</c>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="host"/> is not an IP address.</exception>
+    /// <exception cref="SocketException"><paramref name="host"/> is a name that does not resolve.</exception>
     /// <exception cref="IOException">The address cannot be bound; the message names it.</exception>
     public PrometheusExporter(LatencyRecorder recorder, string host, int port)
     {
@@ -30,9 +31,9 @@ public sealed class PrometheusExporter : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
         _recorder = recorder;
-        var address = host is "localhost" or "+" or "*" ? (host == "localhost" ? IPAddress.Loopback : IPAddress.Any)
+        var address = host is "+" or "*" ? IPAddress.Any
             : IPAddress.TryParse(host.Trim('[', ']'), out var parsed) ? parsed
-            : throw new ArgumentException($"'{host}' is not an IP address (use 127.0.0.1, ::1 or 0.0.0.0)", nameof(host));
+            : Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new SocketException((int)SocketError.HostNotFound);
         _host = HttpHost.Start(new IPEndPoint(address, port), ServeAsync);
     }
 
