@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -27,31 +28,37 @@ public sealed class HttpHost : IDisposable
 {
     private readonly WebApplication _app;
 
-    private HttpHost(WebApplication app, IPEndPoint local)
+    private HttpHost(WebApplication app, IPEndPoint local, bool tls)
     {
         _app = app;
         LocalEndPoint = local;
+        IsHttps = tls;
     }
 
     /// <summary>The address and port actually bound (port 0 at start becomes the port the system picked).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>The server's address as <c>http://host:port/</c> (IPv6 hosts in brackets; 0.0.0.0 and :: as given).</summary>
-    public Uri BaseAddress => AddressOf(LocalEndPoint);
+    /// <summary>True when the server speaks HTTPS (started with a certificate).</summary>
+    public bool IsHttps { get; }
 
-    /// <summary>An endpoint as an http base address: <c>http://host:port/</c>, IPv6 hosts in brackets.</summary>
-    public static Uri AddressOf(IPEndPoint endpoint)
+    /// <summary>The server's address as <c>http://host:port/</c> or <c>https://host:port/</c> (IPv6 hosts in brackets; 0.0.0.0 and :: as given).</summary>
+    public Uri BaseAddress => AddressOf(LocalEndPoint, IsHttps);
+
+    /// <summary>An endpoint as a base address: <c>http://host:port/</c> (<c>https</c> with <paramref name="tls"/>), IPv6 hosts in brackets.</summary>
+    public static Uri AddressOf(IPEndPoint endpoint, bool tls = false)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        return new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{Format(endpoint)}/"));
+        return new Uri(string.Create(CultureInfo.InvariantCulture, $"{(tls ? "https" : "http")}://{Format(endpoint)}/"));
     }
 
     /// <summary>Binds <paramref name="listen"/> and starts serving; returns once the port accepts connections.</summary>
     /// <param name="listen">Address and port; port 0 picks a free one (read it back from <see cref="LocalEndPoint"/>).</param>
     /// <param name="handler">Called for every request; it must write the response.</param>
     /// <param name="limits">Connection and request limits; <c>null</c> for the defaults.</param>
+    /// <param name="certificate">With a certificate (and its private key), the server speaks HTTPS only (TLS 1.2 or 1.3,
+    /// the system's defaults); <c>null</c> for plain HTTP. See <see cref="PemCertificate.Load"/>.</param>
     /// <exception cref="IOException">The address cannot be bound (in use, not on this host, no permission); the message names it.</exception>
-    public static HttpHost Start(IPEndPoint listen, RequestDelegate handler, HttpHostLimits? limits = null)
+    public static HttpHost Start(IPEndPoint listen, RequestDelegate handler, HttpHostLimits? limits = null, X509Certificate2? certificate = null)
     {
         ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(handler);
@@ -70,7 +77,11 @@ public sealed class HttpHost : IDisposable
             l.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;
             l.MinRequestBodyDataRate = new MinDataRate(240, limits.MinDataRateGracePeriod);
             l.MinResponseDataRate = new MinDataRate(240, limits.MinDataRateGracePeriod);
-            kestrel.Listen(listen, o => o.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(listen, o =>
+            {
+                o.Protocols = HttpProtocols.Http1;
+                if (certificate is not null) o.UseHttps(certificate);
+            });
         });
         var app = builder.Build();
         app.Run(handler);
@@ -90,7 +101,7 @@ public sealed class HttpHost : IDisposable
         }
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var port = addresses is { Count: > 0 } ? new Uri(addresses.First()).Port : listen.Port;
-        return new HttpHost(app, new IPEndPoint(listen.Address, port));
+        return new HttpHost(app, new IPEndPoint(listen.Address, port), certificate is not null);
     }
 
     /// <summary>Stops accepting, lets requests in progress finish for up to 2 s, and closes every connection.</summary>

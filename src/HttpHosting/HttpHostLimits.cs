@@ -11,10 +11,12 @@ public sealed record HttpHostLimits
     /// <summary>Most connections open at once (default 256); further ones are refused at accept.</summary>
     public long MaxConcurrentConnections { get; init; } = 256;
 
-    /// <summary>How long an idle kept-alive connection stays open (default 15 s).</summary>
+    /// <summary>How long an idle connection stays open (default 15 s): between requests, and also before the first byte
+    /// of the first request (Kestrel starts the header timeout only once a request begins).</summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Time a client has to send the whole request line and headers (default 5 s); a silent connection is closed after it.</summary>
+    /// <summary>Time a client has to send the whole request line and headers once it started a request (default 5 s); a
+    /// slow sender is closed after it (a silent one after <see cref="KeepAliveTimeout"/>).</summary>
     public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Largest request body in bytes (default 64 KiB); Kestrel answers 413 above it.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
 using CatEvening.FFmpegInterop;
+using CatEvening.Http;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Live;
 using CatEvening.SeiInjector.Pipeline;
@@ -37,6 +38,16 @@ internal static class LiveRun
         Description = "Serve Prometheus metrics on HOST:PORT at /metrics (frames, bytes, cues by state, reconnects, added latency).",
     };
 
+    public static readonly Option<string?> TlsCert = new("--tls-cert")
+    {
+        Description = "PEM certificate (chain) to serve the control API over HTTPS with; needs --tls-key. Use it when the control port is reached over a network rather than loopback.",
+    };
+
+    public static readonly Option<string?> TlsKey = new("--tls-key")
+    {
+        Description = "PEM private key (unencrypted) of --tls-cert.",
+    };
+
     /// <summary>Adds the live options to the run command.</summary>
     public static void AddTo(Command run)
     {
@@ -44,12 +55,18 @@ internal static class LiveRun
         run.Options.Add(TokenFile);
         run.Options.Add(Audit);
         run.Options.Add(Metrics);
+        run.Options.Add(TlsCert);
+        run.Options.Add(TlsKey);
         run.Validators.Add(r =>
         {
             if (r.GetValue(Control) is not null && r.GetValue(TokenFile) is null)
                 r.AddError("--control needs --token-file: the control API does not start without a token");
             if (r.GetValue(TokenFile) is not null && r.GetValue(Control) is null)
                 r.AddError("--token-file is only used with --control");
+            if ((r.GetValue(TlsCert) is null) != (r.GetValue(TlsKey) is null))
+                r.AddError("--tls-cert and --tls-key go together: the certificate and its private key");
+            if (r.GetValue(TlsCert) is not null && r.GetValue(Control) is null)
+                r.AddError("--tls-cert is only used with --control");
         });
     }
 
@@ -82,7 +99,9 @@ internal static class LiveRun
         {
             var replay = audit?.Replay;
             if (replay is not null) bookOptions = bookOptions with { FirstSequence = Math.Max(bookOptions.FirstSequence, replay.NextSequenceNumber) };
-            var book = new CueBook(bookOptions, audit, clock);
+            // The console's history sits in front of the audit log: every change still goes to the file first.
+            var history = new CueHistory(audit);
+            var book = new CueBook(bookOptions, history, clock);
             var restored = audit is null ? null : AuditRestore.Into(book, replay!, audit, DateTimeOffset.UtcNow);
             foreach (var cue in scheduled)
             {
@@ -100,14 +119,16 @@ internal static class LiveRun
             if (replay is { LastRunCrashed: true })
                 log.WriteLine($"sei-inject: {audit!.Path}: the last run did not stop cleanly; resuming at seq {bookOptions.FirstSequence}, {restored!.Resent} cue(s) to send again");
             var monitor = new PacketMonitor();
-            session = new LiveSession(book, monitor, audit, log);
+            session = new LiveSession(book, monitor, audit, log, history);
             audit?.Started(bookOptions.StreamId, options.InputUrl, options.OutputUrl, bookOptions.FirstSequence, restored?.Resent ?? 0);
             try
             {
                 if (parsed.GetValue(Control) is { } listen)
                 {
-                    control = ControlServer.Start(listen, parsed.GetValue(TokenFile)!, session, audit, TextWriter.Synchronized(log));
-                    log.WriteLine($"sei-inject: control API on {control.BaseAddress}");
+                    var certificate = parsed.GetValue(TlsCert) is { } cert ? PemCertificate.Load(cert, parsed.GetValue(TlsKey)!) : null;
+                    control = ControlServer.Start(listen, parsed.GetValue(TokenFile)!, session, audit, TextWriter.Synchronized(log),
+                        new ControlServerOptions { Certificate = certificate });
+                    log.WriteLine($"sei-inject: control API and operator console on {control.BaseAddress}");
                 }
                 if (parsed.GetValue(Metrics) is { } metricsListen)
                 {

@@ -200,13 +200,18 @@ public sealed class AuditLog : ICueJournal, IDisposable
             if (detail is not null) w.WriteString("detail", detail);
         }, toDisk: false);
 
-    /// <summary>A control API request was refused for a missing or wrong token.</summary>
-    public void Unauthorized(string remote, string method, string path) =>
-        Append("unauthorized", w =>
+    /// <summary>
+    /// Control API requests were refused for a missing or wrong token: one record a minute at most, whatever the number
+    /// (<paramref name="first"/> is the first request's method, path cut short, and address).
+    /// </summary>
+    public void UnauthorizedSummary(DateTimeOffset since, long refused, long rateLimited, int addresses, string first) =>
+        Append("unauthorized_summary", w =>
         {
-            w.WriteString("remote", remote);
-            w.WriteString("method", method);
-            w.WriteString("path", path);
+            w.WriteString("since", Iso(since));
+            w.WriteNumber("refused", refused);
+            w.WriteNumber("rate_limited", rateLimited);
+            w.WriteNumber("addresses", addresses);
+            w.WriteString("first", first);
         }, toDisk: false);
 
     /// <summary>The injector stopped cleanly; <paramref name="cues"/> is the book's tally at the end (the run summary's).</summary>

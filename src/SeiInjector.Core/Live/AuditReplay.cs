@@ -229,7 +229,7 @@ public sealed class AuditReplay
                         case "ended": Set(cues, r, AuditCueState.Ended); break;
                         case "expired": Set(cues, r, AuditCueState.Expired); break;
                         case "restored": Known(cues, r); break;
-                        case "input" or "output" or "stream" or "unauthorized": break;
+                        case "input" or "output" or "stream" or "unauthorized" or "unauthorized_summary": break;
                         default:
                             throw new AuditLogException($"{name}: line {line} (byte {offset}): unknown event '{kind}'");
                     }

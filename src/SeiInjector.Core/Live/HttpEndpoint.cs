@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using CatEvening.Http;
@@ -18,7 +19,7 @@ internal sealed class HttpEndpoint : IDisposable
 
     private HttpEndpoint(IPEndPoint listen) => _listen = listen;
 
-    /// <summary>The address served on, as <c>http://host:port/</c>; the bound port once started.</summary>
+    /// <summary>The address served on, as <c>http://host:port/</c> (or <c>https</c>); the bound port once started.</summary>
     public Uri BaseAddress => _host?.BaseAddress ?? HttpHost.AddressOf(_listen);
 
     /// <summary>Parses <c>HOST:PORT</c>, <c>:PORT</c> (loopback) or <c>PORT</c> (loopback); port 0 picks a free one.</summary>
@@ -36,9 +37,13 @@ internal sealed class HttpEndpoint : IDisposable
         return new HttpEndpoint(new IPEndPoint(address, port));
     }
 
-    /// <summary>Binds and starts serving; each request goes to <paramref name="handler"/>, which must write the response.</summary>
+    /// <summary>
+    /// Binds and starts serving (HTTPS with <paramref name="certificate"/>); each request goes to <paramref name="handler"/>,
+    /// which must write the response.
+    /// </summary>
     /// <exception cref="IOException">The address cannot be bound; the message names it.</exception>
-    public void Start(RequestDelegate handler, HttpHostLimits? limits = null) => _host = HttpHost.Start(_listen, handler, limits);
+    public void Start(RequestDelegate handler, HttpHostLimits? limits = null, X509Certificate2? certificate = null) =>
+        _host = HttpHost.Start(_listen, handler, limits, certificate);
 
     public void Dispose() => _host?.Dispose();
 

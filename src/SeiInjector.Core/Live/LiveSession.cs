@@ -16,6 +16,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
 
     private readonly CueBook _book;
     private readonly AuditLog? _audit;
+    private readonly CueHistory? _history;
     private readonly TextWriter _log;
     private readonly object _gate = new();
     private readonly Timer? _reserver;
@@ -29,7 +30,8 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     /// <param name="monitor">The packet counters the pipeline feeds.</param>
     /// <param name="audit">The audit log, or null.</param>
     /// <param name="log">The operator's log (stderr).</param>
-    public LiveSession(CueBook book, PacketMonitor monitor, AuditLog? audit, TextWriter log)
+    /// <param name="history">The book's journal when it is a <see cref="CueHistory"/> (for the console), or null.</param>
+    public LiveSession(CueBook book, PacketMonitor monitor, AuditLog? audit, TextWriter log, CueHistory? history = null)
     {
         ArgumentNullException.ThrowIfNull(book);
         ArgumentNullException.ThrowIfNull(monitor);
@@ -37,6 +39,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
         Monitor = monitor;
         _audit = audit;
         _log = log;
+        _history = history;
         if (audit is null) return;
         ReserveSequenceNumbers();
         // Heartbeats take about one number a second (one a frame with --heartbeat frame): checking five times a
@@ -104,6 +107,12 @@ public sealed class LiveSession : IInjectorControl, IDisposable
                 new CueCounts(book.Pending, book.Active, book.Delivered, book.Expired, book.Cancelled, book.Ended), Monitor.Latency.Snapshot(), Monitor.DroppedPackets);
         }
     }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<CueSnapshot> Cues() => _book.Cues();
+
+    /// <inheritdoc/>
+    public IReadOnlyList<CueHistoryEntry> History(long after) => _history?.After(after) ?? [];
 
     /// <summary>Records a link state change: status, metrics, audit log and the operator's log.</summary>
     public void SetLink(LinkSide side, LinkState state, string? detail)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using CatEvening.SeiInjector.Cues;
 
 namespace CatEvening.SeiInjector.Live;
 
@@ -14,6 +15,12 @@ public interface IInjectorControl
 
     /// <summary>The state of the run right now.</summary>
     LiveStatus Status();
+
+    /// <summary>Every cue of the run, in the order they were added (the run of show); empty when there is no book.</summary>
+    IReadOnlyList<CueSnapshot> Cues() => [];
+
+    /// <summary>The cue state changes numbered above <paramref name="after"/>, oldest first; empty when none are kept.</summary>
+    IReadOnlyList<CueHistoryEntry> History(long after) => [];
 }
 
 /// <summary>When a cue fired through the control API is due.</summary>

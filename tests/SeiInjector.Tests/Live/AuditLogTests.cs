@@ -148,7 +148,7 @@ public class AuditLogTests
         using (var log = AuditLog.Open(_path))
         {
             log.Record(Entry(CueEvent.Accepted, Cue(id, 1, TimeSpan.Zero, at: CueTime.At(T0)), T0));
-            log.Unauthorized("127.0.0.1:5555", "POST", "/v1/cues");
+            log.UnauthorizedSummary(T0, 3, 1, 2, "POST /v1/cues\" \n from 127.0.0.1");
         }
         var text = File.ReadAllText(_path, Encoding.UTF8);
         var replay = AuditReplay.Load(_path);

@@ -109,7 +109,8 @@ public class ControlServerTests
         using (var http = new HttpClient { BaseAddress = server.BaseAddress })
         using (var r = await http.GetAsync("v1/status"))
             Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.That(File.ReadAllText(auditPath), Does.Contain("\"event\":\"unauthorized\"").And.Contain("/v1/status"));
+        Assert.That(File.ReadAllText(auditPath), Does.Contain("\"event\":\"unauthorized_summary\"").And.Contain("\"refused\":1").And.Contain("/v1/status"),
+            "the server writes the summary of refused requests when it stops");
     }
 
     [Test]
