@@ -82,6 +82,6 @@ say "what the viewer received (sei-inject inspect, cues only)"
 "${SEI[@]}" inspect "$work/viewer.flv" --public-key "$work/show.pub" | grep -v heartbeat || true
 
 say "the audit log: cue events ($work/audit.jsonl)"
-grep -E '"event":"(accepted|delivered|ended|expired|cancelled|unauthorized|stopped)"' "$work/audit.jsonl" | cut -c1-220
+grep -E '"event":"(accepted|delivered|ended|expired|cancelled|unauthorized_summary|stopped)"' "$work/audit.jsonl" | cut -c1-220
 echo
 echo "Everything is in $work (delete it when done)."

@@ -32,10 +32,16 @@ have_nginx_rtmp() {
   [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || [ -e /usr/lib64/nginx/modules/ngx_rtmp_module.so ] || [ "$(uname -s)" = Darwin ]
 }
 
+# Debian's chromium: the operator console's browser tests drive it through Playwright (no browser download).
+have_chromium() {
+  [ -x /usr/bin/chromium ] || [ "$(uname -s)" = Darwin ]
+}
+
 missing=()
 have_ffmpeg || missing+=(ffmpeg)
 have_nginx_rtmp || missing+=(nginx-rtmp)
 have_mono || missing+=(mono)
+have_chromium || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   say "missing: ${missing[*]}"
   if command -v apt-get >/dev/null 2>&1; then
@@ -54,15 +60,16 @@ if [ ${#missing[@]} -gt 0 ]; then
         ffmpeg) pkgs+=(ffmpeg "${ffmpeg_libs[@]}") ;;
         nginx-rtmp) pkgs+=(nginx libnginx-mod-rtmp) ;;
         mono) pkgs+=(mono-devel) ;;
+        chromium) pkgs+=(chromium) ;;
       esac
     done
     say "apt-get install ${pkgs[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
-      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp mono-devel >/dev/null
+      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp mono-devel chromium >/dev/null
   elif command -v dnf >/dev/null 2>&1; then
-    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel (needs RPM Fusion for FFmpeg)"
-    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel
+    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel chromium (needs RPM Fusion for FFmpeg; the browser tests expect /usr/bin/chromium)"
+    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel chromium
   elif command -v brew >/dev/null 2>&1; then
     say "brew install ffmpeg nginx mono (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
     brew install ffmpeg nginx mono
@@ -74,7 +81,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then $SUDO systemctl stop nginx || true; fi
   say "installed"
 else
-  say "FFmpeg, nginx-rtmp and Mono present"
+  say "FFmpeg, nginx-rtmp, Mono and chromium present"
 fi
 
 say "restoring NuGet packages"

@@ -118,7 +118,7 @@ public class LiveEndToEndTests
         {
             Assert.That(live.Input, Is.EqualTo(LinkState.Connected));
             Assert.That(lines[^1], Does.Contain("\"event\":\"stopped\""), "the audit log ends with a clean stop");
-            Assert.That(lines.Count(l => l.Contains("\"event\":\"unauthorized\"", StringComparison.Ordinal)), Is.EqualTo(1));
+            Assert.That(lines.Single(l => l.Contains("\"event\":\"unauthorized_summary\"", StringComparison.Ordinal)), Does.Contain("\"refused\":1"), "the intruder, summed up when the run stops");
             Assert.That(log.Find("later-1")!.State, Is.EqualTo(AuditCueState.Cancelled));
             Assert.That(seen.Where(m => (m.Message as CueMessage)?.CueId == "later-1"), Is.Empty, "a cancelled pending cue never goes out");
             Assert.That(seen.Where(m => m.Message is HeartbeatMessage), Is.Not.Empty, "heartbeats");
@@ -328,7 +328,7 @@ public class LiveEndToEndTests
             $"'{id}' rides on a frame {first.TargetTime - first.PtsTime:0.###} s before its target at the reader, {loggedOffset:0.###} s at the injector");
     }
 
-    private static ControlClient.Answer Fire(ControlClient api, string json) => api.FireAsync(Encoding.UTF8.GetBytes(json)).Result;
+    internal static ControlClient.Answer Fire(ControlClient api, string json) => api.FireAsync(Encoding.UTF8.GetBytes(json)).Result;
 
     private static bool Saw(IEnumerable<InspectedMessage> seen, string id) => seen.Any(m => (m.Message as CueMessage)?.CueId == id);
 
@@ -344,7 +344,7 @@ public class LiveEndToEndTests
         while ((left = instant.AddMilliseconds(100) - DateTimeOffset.UtcNow) > TimeSpan.Zero) Thread.Sleep(left);
     }
 
-    private static LiveStatusView WaitForStatus(ControlClient api, Func<LiveStatusView, bool> condition, string what, Injector injector)
+    internal static LiveStatusView WaitForStatus(ControlClient api, Func<LiveStatusView, bool> condition, string what, Injector injector)
     {
         var deadline = DateTime.UtcNow + Patience;
         LiveStatusView? last = null;
@@ -371,7 +371,7 @@ public class LiveEndToEndTests
     }
 
     /// <summary>The parts of <c>GET /v1/status</c> the tests look at.</summary>
-    private sealed record LiveStatusView(LinkState Input, LinkState Output, int InputReconnects, int OutputReconnects, long Frames,
+    internal sealed record LiveStatusView(LinkState Input, LinkState Output, int InputReconnects, int OutputReconnects, long Frames,
         CueCounts Cues, AddedLatencySnapshot Latency)
     {
         public static LiveStatusView Parse(string json)
@@ -417,7 +417,7 @@ public class LiveEndToEndTests
     }
 
     /// <summary><c>sei-inject run</c> between two streams of the server, with the control API and an audit log.</summary>
-    private sealed class Injector : IDisposable
+    internal sealed class Injector : IDisposable
     {
         private readonly Process _process;
         private readonly StringBuilder _log = new();
@@ -491,7 +491,7 @@ public class LiveEndToEndTests
     }
 
     /// <summary><c>ffmpeg -re</c> publishing the clip in a loop (continuous timestamps) until disposed.</summary>
-    private sealed class Publisher : IDisposable
+    internal sealed class Publisher : IDisposable
     {
         private readonly Process _process;
         private bool _disposed;
