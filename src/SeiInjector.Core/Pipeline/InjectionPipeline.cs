@@ -333,7 +333,7 @@ public sealed class InjectionPipeline
                 var rate = _rawStamps.FrameRate;
                 spacing = new Rational(rate.Denominator, rate.Numerator).Rescale(1, _video.TimeBase);
                 var source = _rawStamps.FrameRateSource switch { "option" => "--frame-rate", "sps" => "SPS timing", "vps" => "VPS timing", _ => "default; give --frame-rate" };
-                _options.Log?.Invoke($"raw {_video.Codec} input: frames stamped at {rate.Numerator}/{rate.Denominator} fps ({source}), in picture order");
+                _options.Log?.Invoke($"raw {_video.Codec} input: frames stamped at {rate.Numerator / (double)rate.Denominator:0.###} fps ({source}), in picture order");
             }
             _discontinuitiesBefore += _stamps?.Discontinuities ?? 0;
             _stamps = _timeline.BeginSession(_video.TimeBase, spacing, LeadingStart(streams, _video));
