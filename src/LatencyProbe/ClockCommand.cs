@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using CatEvening.ClockSync;
 using CatEvening.LatencyProbe.Reporting;
@@ -16,12 +18,27 @@ internal static class ClockCommand
 
     private static Command CreateServe()
     {
-        var listen = new Option<string>("--listen") { Description = "HOST:PORT for UDP and HTTP (same port number).", DefaultValueFactory = _ => "0.0.0.0:5123" };
+        var listen = new Option<string>("--listen")
+        {
+            Description = "HOST:PORT for UDP and HTTP (same port number).",
+            DefaultValueFactory = _ => "0.0.0.0:5123",
+            Validators = { Addresses.Validator("--listen", allowPortZero: true) },
+        };
         var command = new Command("serve", "Serve this host's UTC time: UDP exchanges for clock query / --clock, HTTP GET for DASH UTCTiming (http-iso).") { listen };
         command.SetAction(async (result, cancel) =>
         {
-            var endpoint = Endpoint.Resolve(result.GetValue(listen)!);
-            using var server = new ClockServer(endpoint, HostClock.Instance);
+            var text = result.GetValue(listen)!;
+            var endpoint = Addresses.Resolve("--listen", text, allowPortZero: true);
+            ClockServer server;
+            try
+            {
+                server = new ClockServer(endpoint, HostClock.Instance);
+            }
+            catch (Exception e) when (e is SocketException or HttpListenerException)
+            {
+                throw new AddressException($"--listen {text}: cannot serve there: {e.Message}", malformed: false, e);
+            }
+            using var owned = server;
             using var interrupt = new Interrupt(cancel);
             Console.Error.WriteLine($"clock: serving udp://{server.LocalEndPoint} and http://{server.LocalEndPoint}/ (Ctrl+C to stop)");
             try
@@ -39,7 +56,7 @@ internal static class ClockCommand
 
     private static Command CreateQuery()
     {
-        var server = new Argument<string>("HOST:PORT") { Description = "The clock service." };
+        var server = new Argument<string>("HOST:PORT") { Description = "The clock service.", Validators = { Addresses.ArgumentValidator("clock query:") } };
         var samples = new Option<int>("--samples") { Description = "Exchanges to make.", DefaultValueFactory = _ => 16 };
         var interval = new Option<int>("--interval") { Description = "Milliseconds between exchanges.", DefaultValueFactory = _ => 0 };
         var json = new Option<string?>("--json") { Description = "Write the result as JSON to FILE, or to standard output with -." };
@@ -49,19 +66,18 @@ internal static class ClockCommand
             var n = result.GetValue(samples);
             if (n < 1)
             {
-                Console.Error.WriteLine("--samples must be at least 1");
-                return 2;
+                return Program.Fail(ExitCodes.Usage, "--samples must be at least 1");
             }
-            using var client = new ClockClient(Endpoint.Resolve(result.GetValue(server)!));
+            var text = result.GetValue(server)!;
+            using var client = new ClockClient(Addresses.Resolve("clock query", text));
             ClockQueryResult q;
             try
             {
                 q = await client.QueryAsync(n, TimeSpan.FromMilliseconds(result.GetValue(interval)), TimeSpan.FromSeconds(1), cancel).ConfigureAwait(false);
             }
-            catch (TimeoutException e)
+            catch (Exception e) when (e is TimeoutException or SocketException)
             {
-                Console.Error.WriteLine($"clock: {e.Message}");
-                return 1;
+                return Program.Fail(ExitCodes.Unreadable, $"clock query {text}: {ClockOption.NoAnswer(e)}");
             }
             Console.Error.WriteLine($"clock: offset {q.OffsetMilliseconds:+0.000;-0.000} ms ± {q.UncertaintyMilliseconds:0.000} ms, min round trip {q.RoundTripMilliseconds:0.000} ms, {q.SamplesUsed}/{q.Samples} exchanges agree, {q.Lost} lost");
             Console.Error.WriteLine($"clock: one exchange alone: offset {q.SingleOffsetMilliseconds:+0.000;-0.000} ms ± {q.SingleUncertaintyMilliseconds:0.000} ms (round trip {q.SingleRoundTripMilliseconds:0.000} ms)");

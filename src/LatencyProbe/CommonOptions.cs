@@ -28,7 +28,11 @@ internal sealed class CommonOptions
     private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report to FILE, or to standard output with -." };
     private readonly Option<string?> _csv = new("--csv") { Description = "Write the raw samples as CSV to FILE." };
     private readonly Option<string?> _png = new("--png") { Description = "Write a PNG plot (timeline and histogram) to FILE." };
-    private readonly Option<string?> _metrics = new("--metrics") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics while running." };
+    private readonly Option<string?> _metrics = new("--metrics")
+    {
+        Description = "Serve Prometheus metrics at http://HOST:PORT/metrics while running.",
+        Validators = { Addresses.Validator("--metrics") },
+    };
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No live console view." };
 
     public void AddTo(Command command)

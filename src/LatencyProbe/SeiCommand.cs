@@ -33,13 +33,11 @@ internal static class SeiCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"--public-key {keyPath}: cannot read: {e.Message}");
-                return 3;
+                return Program.Fail(ExitCodes.Unreadable, $"--public-key {keyPath}: cannot read: {e.Message}");
             }
             catch (KeyFormatException e)
             {
-                Console.Error.WriteLine($"--public-key {keyPath}: not a CatEvening public key ({e.Error}): {e.Message}");
-                return 3;
+                return Program.Fail(ExitCodes.Unreadable, $"--public-key {keyPath}: not a CatEvening public key ({e.Error}): {e.Message}");
             }
             using var source = await ClockOption.OpenAsync(result.GetValue(clock), cancel).ConfigureAwait(false);
             var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
@@ -53,8 +51,7 @@ internal static class SeiCommand
             }
             catch (Exception e) when (e is FFmpegException or InvalidOperationException)
             {
-                Console.Error.WriteLine($"sei: {e.Message}");
-                return 3;
+                return Program.Fail(ExitCodes.Unreadable, $"sei {options.Input}: {e.Message}");
             }
         });
         return command;

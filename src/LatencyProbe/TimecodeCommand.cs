@@ -36,8 +36,7 @@ internal static class TimecodeCommand
             var parts = sizeText.Split('x');
             if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h))
             {
-                Console.Error.WriteLine($"--size '{sizeText}' is not WIDTHxHEIGHT");
-                return 2;
+                return Program.Fail(ExitCodes.Usage, $"--size '{sizeText}' is not WIDTHxHEIGHT");
             }
             using var interrupt = new Interrupt(cancel);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token);
@@ -45,8 +44,7 @@ internal static class TimecodeCommand
             {
                 if (!RunLimits.TryParseDuration(d, out var span))
                 {
-                    Console.Error.WriteLine($"--duration '{d}' is not a duration such as 90s, 5m or 00:05:00");
-                    return 2;
+                    return Program.Fail(ExitCodes.Usage, $"--duration '{d}' is not a duration such as 90s, 5m or 00:05:00");
                 }
                 stop.CancelAfter(span);
             }
@@ -69,8 +67,7 @@ internal static class TimecodeCommand
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
-                Console.Error.WriteLine($"timecode: {e.Message}");
-                return 3;
+                return Program.Fail(ExitCodes.Unreadable, $"timecode render -o {options.Output}: {e.Message}");
             }
         });
         return command;
@@ -98,8 +95,7 @@ internal static class TimecodeCommand
             }
             catch (InvalidOperationException e)
             {
-                Console.Error.WriteLine($"timecode: {e.Message}");
-                return 3;
+                return Program.Fail(ExitCodes.Unreadable, $"timecode read {result.GetValue(input)}: {e.Message}");
             }
         });
         return command;

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using CatEvening.ClockSync;
 using CatEvening.SeiInjector.Cues;
@@ -27,15 +26,11 @@ internal sealed class SyncedWallClock : IWallClock, IDisposable
     /// <exception cref="CliException">The address is malformed or the service does not answer.</exception>
     public static SyncedWallClock Start(string endpoint)
     {
-        var colon = endpoint.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
-            throw new CliException(ExitCodes.Usage, $"--clock '{endpoint}' is not HOST:PORT");
-        var host = endpoint[..colon].Trim('[', ']');
+        if (!HostPort.TryParse(endpoint, out var address, out var error))
+            throw new CliException(ExitCodes.Usage, $"--clock {error}");
         try
         {
-            var address = IPAddress.TryParse(host, out var literal) ? literal
-                : Dns.GetHostAddresses(host).OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).First();
-            var clock = SyncedClock.StartAsync(new IPEndPoint(address, port), 16, TimeSpan.FromSeconds(1), CancellationToken.None).GetAwaiter().GetResult();
+            var clock = SyncedClock.StartAsync(address.Resolve(), 16, TimeSpan.FromSeconds(1), CancellationToken.None).GetAwaiter().GetResult();
             return new SyncedWallClock(clock, endpoint);
         }
         catch (Exception e) when (e is SocketException or TimeoutException or InvalidOperationException)

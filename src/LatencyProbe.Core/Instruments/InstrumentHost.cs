@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using CatEvening.ClockSync;
 using CatEvening.LatencyProbe.Reporting;
 
 namespace CatEvening.LatencyProbe.Instruments;
@@ -52,6 +55,7 @@ public static class InstrumentHost
     /// Runs <paramref name="instrument"/> until the limits are reached, <paramref name="cancellationToken"/> fires or
     /// the instrument returns by itself (end of input), then writes the outputs and returns the report.
     /// </summary>
+    /// <exception cref="AddressException">The metrics address is malformed or cannot be served on.</exception>
     public static async Task<LatencyReport> RunAsync(
         LatencyRecorder recorder, RunLimits limits, ReportOutputs outputs,
         Func<CancellationToken, Task> instrument, CancellationToken cancellationToken)
@@ -73,8 +77,15 @@ public static class InstrumentHost
         {
             if (outputs.MetricsEndpoint is { } endpoint)
             {
-                var (host, port) = Endpoint.Parse(endpoint);
-                exporter = new PrometheusExporter(recorder, host, port);
+                if (!HostPort.TryParse(endpoint, out var address, out var error)) throw new AddressException($"--metrics {error}", malformed: true);
+                try
+                {
+                    exporter = new PrometheusExporter(recorder, address.Host, address.Port);
+                }
+                catch (Exception e) when (e is HttpListenerException or SocketException)
+                {
+                    throw new AddressException($"--metrics {endpoint}: cannot serve metrics there: {e.Message}", malformed: false, e);
+                }
             }
             if (outputs.LiveView) view = new LiveConsoleView(recorder);
             try

@@ -28,8 +28,18 @@ public sealed class PrometheusExporter : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
         _recorder = recorder;
-        _listener.Prefixes.Add($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}/");
-        _listener.Start();
+        // HttpListener's prefix takes "+" for every interface and an IPv6 literal in brackets.
+        var prefixHost = host is "0.0.0.0" or "::" ? "+" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
+        _listener.Prefixes.Add($"http://{prefixHost}:{port.ToString(CultureInfo.InvariantCulture)}/");
+        try
+        {
+            _listener.Start();
+        }
+        catch
+        {
+            _listener.Close();
+            throw;
+        }
         _loop = Task.Run(ServeAsync);
     }
 
