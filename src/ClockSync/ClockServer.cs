@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using CatEvening.Http;
+using Microsoft.AspNetCore.Http;
 
 namespace CatEvening.ClockSync;
 
@@ -14,10 +16,9 @@ public sealed class ClockServer : IDisposable
 {
     private readonly IClockSource _clock;
     private readonly Socket _udp;
-    private readonly HttpListener? _http;
+    private readonly HttpHost? _http;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _udpLoop;
-    private readonly Task? _httpLoop;
     private long _answered;
     private long _refused;
 
@@ -26,7 +27,7 @@ public sealed class ClockServer : IDisposable
     /// <param name="clock">The time the server tells; <see cref="HostClock.Instance"/> in production.</param>
     /// <param name="http">Whether to serve the HTTP ISO time as well.</param>
     /// <exception cref="SocketException">The UDP port cannot be bound.</exception>
-    /// <exception cref="HttpListenerException">The HTTP port cannot be bound.</exception>
+    /// <exception cref="IOException">The HTTP port cannot be bound; the message names the address.</exception>
     public ClockServer(IPEndPoint listen, IClockSource clock, bool http = true)
     {
         ArgumentNullException.ThrowIfNull(listen);
@@ -37,20 +38,15 @@ public sealed class ClockServer : IDisposable
         LocalEndPoint = (IPEndPoint)_udp.LocalEndPoint!;
         if (http)
         {
-            _http = new HttpListener();
-            var host = listen.Address.Equals(IPAddress.Any) || listen.Address.Equals(IPAddress.IPv6Any) ? "+"
-                : listen.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{listen.Address}]" : listen.Address.ToString();
-            _http.Prefixes.Add($"http://{host}:{LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture)}/");
             try
             {
-                _http.Start();
+                _http = HttpHost.Start(LocalEndPoint, ServeHttpAsync);
             }
             catch
             {
                 _udp.Dispose();
                 throw;
             }
-            _httpLoop = Task.Run(ServeHttpAsync);
         }
         _udpLoop = Task.Run(ServeUdpAsync);
     }
@@ -73,10 +69,10 @@ public sealed class ClockServer : IDisposable
     {
         _stop.Cancel();
         _udp.Dispose();
-        _http?.Close();
+        _http?.Dispose();
         try
         {
-            Task.WaitAll(_httpLoop is null ? [_udpLoop] : [_udpLoop, _httpLoop], TimeSpan.FromSeconds(2));
+            _udpLoop.Wait(TimeSpan.FromSeconds(2));
         }
         catch (AggregateException)
         {
@@ -122,34 +118,15 @@ public sealed class ClockServer : IDisposable
         }
     }
 
-    private async Task ServeHttpAsync()
+    private Task ServeHttpAsync(HttpContext context)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _http!.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-            using var response = context.Response;
-            var body = Encoding.ASCII.GetBytes(IsoTime(_clock.Now().UnixMicroseconds));
-            response.ContentType = "text/plain; charset=us-ascii";
-            response.Headers["Cache-Control"] = "no-store";
-            // Browser players fetch UTCTiming from other origins.
-            response.Headers["Access-Control-Allow-Origin"] = "*";
-            response.ContentLength64 = body.Length;
-            try
-            {
-                await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
-            }
-            catch (HttpListenerException)
-            {
-                // The client hung up.
-            }
-        }
+        var response = context.Response;
+        var body = Encoding.ASCII.GetBytes(IsoTime(_clock.Now().UnixMicroseconds));
+        response.ContentType = "text/plain; charset=us-ascii";
+        response.Headers.CacheControl = "no-store";
+        // Browser players fetch UTCTiming from other origins.
+        response.Headers.AccessControlAllowOrigin = "*";
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body).AsTask();
     }
 }

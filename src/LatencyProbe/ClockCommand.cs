@@ -34,7 +34,7 @@ internal static class ClockCommand
             {
                 server = new ClockServer(endpoint, HostClock.Instance);
             }
-            catch (Exception e) when (e is SocketException or HttpListenerException)
+            catch (Exception e) when (e is SocketException or IOException)
             {
                 throw new AddressException($"--listen {text}: cannot serve there: {e.Message}", malformed: false, e);
             }

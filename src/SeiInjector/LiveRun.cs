@@ -119,9 +119,9 @@ internal static class LiveRun
             {
                 throw new CliException(ExitCodes.Usage, e.Message);
             }
-            catch (HttpListenerException e)
+            catch (IOException e)
             {
-                throw new CliException(ExitCodes.Usage, $"cannot listen: {e.Message}");
+                throw new CliException(ExitCodes.Usage, e.Message);
             }
 
             WarmUp(signer, bookOptions.StreamId);

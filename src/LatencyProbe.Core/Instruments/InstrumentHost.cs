@@ -82,7 +82,7 @@ public static class InstrumentHost
                 {
                     exporter = new PrometheusExporter(recorder, address.Host, address.Port);
                 }
-                catch (Exception e) when (e is HttpListenerException or SocketException)
+                catch (Exception e) when (e is IOException or SocketException)
                 {
                     throw new AddressException($"--metrics {endpoint}: cannot serve metrics there: {e.Message}", malformed: false, e);
                 }

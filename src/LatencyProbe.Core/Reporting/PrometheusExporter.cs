@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
+using CatEvening.Http;
+using Microsoft.AspNetCore.Http;
 
 namespace CatEvening.LatencyProbe.Reporting;
 
@@ -17,30 +20,21 @@ namespace CatEvening.LatencyProbe.Reporting;
 public sealed class PrometheusExporter : IDisposable
 {
     private readonly LatencyRecorder _recorder;
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
+    private readonly HttpHost _host;
 
     /// <summary>Starts serving on <c>http://HOST:PORT/metrics</c>.</summary>
-    /// <exception cref="HttpListenerException">The address cannot be bound.</exception>
+    /// <exception cref="SocketException"><paramref name="host"/> is a name that does not resolve.</exception>
+    /// <exception cref="IOException">The address cannot be bound; the message names it.</exception>
     public PrometheusExporter(LatencyRecorder recorder, string host, int port)
     {
         ArgumentNullException.ThrowIfNull(recorder);
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
         _recorder = recorder;
-        // HttpListener's prefix takes "+" for every interface and an IPv6 literal in brackets.
-        var prefixHost = host is "0.0.0.0" or "::" ? "+" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
-        _listener.Prefixes.Add($"http://{prefixHost}:{port.ToString(CultureInfo.InvariantCulture)}/");
-        try
-        {
-            _listener.Start();
-        }
-        catch
-        {
-            _listener.Close();
-            throw;
-        }
-        _loop = Task.Run(ServeAsync);
+        var address = host is "+" or "*" ? IPAddress.Any
+            : IPAddress.TryParse(host.Trim('[', ']'), out var parsed) ? parsed
+            : Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new SocketException((int)SocketError.HostNotFound);
+        _host = HttpHost.Start(new IPEndPoint(address, port), ServeAsync);
     }
 
     /// <summary>The current metrics in Prometheus text format.</summary>
@@ -71,51 +65,24 @@ public sealed class PrometheusExporter : IDisposable
         return text.ToString();
     }
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-            // The loop ends by the listener's own exception when it is closed; nothing to report.
-        }
-    }
+    /// <summary>The address served on, as <c>http://host:port/</c>.</summary>
+    public Uri BaseAddress => _host.BaseAddress;
 
-    private async Task ServeAsync()
+    /// <inheritdoc />
+    public void Dispose() => _host.Dispose();
+
+    private Task ServeAsync(HttpContext context)
     {
-        while (_listener.IsListening)
+        var response = context.Response;
+        if (context.Request.Path.Value != "/metrics")
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-            using var response = context.Response;
-            if (context.Request.Url?.AbsolutePath != "/metrics")
-            {
-                response.StatusCode = 404;
-                continue;
-            }
-            var body = Encoding.UTF8.GetBytes(Render(_recorder.ToReport(DateTimeOffset.UtcNow)));
-            response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            response.ContentLength64 = body.Length;
-            try
-            {
-                await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
-            }
-            catch (HttpListenerException)
-            {
-                // The scraper hung up; the next scrape gets fresh figures.
-            }
+            response.StatusCode = 404;
+            return Task.CompletedTask;
         }
+        var body = Encoding.UTF8.GetBytes(Render(_recorder.ToReport(DateTimeOffset.UtcNow)));
+        response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body).AsTask();
     }
 
     private static void Gauge(StringBuilder text, string name, string help, string labels, double value)

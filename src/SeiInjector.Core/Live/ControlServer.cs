@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Net;
+using Microsoft.AspNetCore.Http;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -41,7 +41,7 @@ public sealed class ControlServer : IDisposable
 
     /// <summary>Starts the API on <paramref name="listen"/> (<c>HOST:PORT</c>) with the token read from <paramref name="tokenFile"/>.</summary>
     /// <exception cref="ArgumentException">The listen address or the token is unusable; the message says which and why.</exception>
-    /// <exception cref="HttpListenerException">The port cannot be bound.</exception>
+    /// <exception cref="IOException">The port cannot be bound; the message names the address.</exception>
     public static ControlServer Start(string listen, string tokenFile, IInjectorControl injector, AuditLog? audit, TextWriter log)
     {
         var token = ReadToken(tokenFile);
@@ -77,22 +77,22 @@ public sealed class ControlServer : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _endpoint.Dispose();
 
-    private async Task Handle(HttpListenerContext context)
+    private async Task Handle(HttpContext context)
     {
         var request = context.Request;
         var response = context.Response;
-        var path = request.Url?.AbsolutePath ?? "/";
-        if (!IsAuthorized(request.Headers["Authorization"]))
+        var path = HttpEndpoint.RawPath(context);
+        if (!IsAuthorized(request.Headers.Authorization))
         {
-            var remote = request.RemoteEndPoint?.ToString() ?? "?";
-            await _log.WriteLineAsync($"control: 401 for {request.HttpMethod} {path} from {remote}: missing or wrong bearer token").ConfigureAwait(false);
-            _audit?.Unauthorized(remote, request.HttpMethod, path);
-            response.AddHeader("WWW-Authenticate", "Bearer");
+            var remote = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
+            await _log.WriteLineAsync($"control: 401 for {request.Method} {path} from {remote}: missing or wrong bearer token").ConfigureAwait(false);
+            _audit?.Unauthorized(remote, request.Method, path);
+            response.Headers.WWWAuthenticate = "Bearer";
             await HttpEndpoint.WriteError(response, 401, "missing or wrong bearer token").ConfigureAwait(false);
             return;
         }
         const string cuePrefix = "/v1/cues/";
-        switch (request.HttpMethod, path)
+        switch (request.Method, path)
         {
             case ("POST", "/v1/cues"):
                 await Fire(request, response).ConfigureAwait(false);
@@ -106,7 +106,7 @@ public sealed class ControlServer : IDisposable
                 break;
             case (_, "/v1/cues" or "/v1/status"):
             case ("GET" or "POST", _) when path.StartsWith(cuePrefix, StringComparison.Ordinal):
-                await HttpEndpoint.WriteError(response, 405, $"{request.HttpMethod} is not allowed on {path}").ConfigureAwait(false);
+                await HttpEndpoint.WriteError(response, 405, $"{request.Method} is not allowed on {path}").ConfigureAwait(false);
                 break;
             default:
                 await HttpEndpoint.WriteError(response, 404, $"no such resource {path} (POST /v1/cues, DELETE /v1/cues/ID, GET /v1/status)").ConfigureAwait(false);
@@ -114,7 +114,7 @@ public sealed class ControlServer : IDisposable
         }
     }
 
-    private async Task Fire(HttpListenerRequest request, HttpListenerResponse response)
+    private async Task Fire(HttpRequest request, HttpResponse response)
     {
         var body = await HttpEndpoint.ReadBody(request, CueOrderJson.MaxBodyBytes).ConfigureAwait(false);
         if (body is null)
@@ -130,7 +130,7 @@ public sealed class ControlServer : IDisposable
         await Reply(response, _injector.Fire(order!), order!.Id, 201).ConfigureAwait(false);
     }
 
-    private async Task Reply(HttpListenerResponse response, ControlResult result, string id, int success)
+    private async Task Reply(HttpResponse response, ControlResult result, string id, int success)
     {
         var status = result.Outcome switch
         {
@@ -160,7 +160,7 @@ public sealed class ControlServer : IDisposable
     private bool IsAuthorized(string? header)
     {
         const string scheme = "Bearer ";
-        if (header is null || !header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return false;
+        if (string.IsNullOrEmpty(header) || !header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return false;
         var presented = Encoding.UTF8.GetBytes(header[scheme.Length..].Trim());
         return CryptographicOperations.FixedTimeEquals(presented, _token);
     }

@@ -49,7 +49,8 @@ public static class CueOrderJson
             byte[] data = [];
             foreach (var p in root.EnumerateObject())
             {
-                switch (p.Name)
+                if (!TryName(p, out var name, out error)) return false;
+                switch (name)
                 {
                     case "id":
                         if (!TryString(p, out id, out error)) return false;
@@ -134,9 +135,35 @@ public static class CueOrderJson
             error = $"field '{p.Name}' must be a string, not {p.Value.ValueKind.ToString().ToLowerInvariant()}";
             return false;
         }
-        value = p.Value.GetString();
+        try
+        {
+            value = p.Value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses to decode an escaped lone surrogate (\ud800 without its pair).
+            value = null;
+            error = $"field '{p.Name}': not valid text: invalid UTF-8 bytes or an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)";
+            return false;
+        }
         error = "";
         return true;
+    }
+
+    private static bool TryName(JsonProperty p, out string name, out string error)
+    {
+        try
+        {
+            name = p.Name;
+            error = "";
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = "";
+            error = "a field name is not valid text: invalid UTF-8 bytes or an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)";
+            return false;
+        }
     }
 
     private static bool TryDuration(JsonProperty p, out TimeSpan value, out string error)

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Net;
+using Microsoft.AspNetCore.Http;
 using System.Text;
 
 namespace CatEvening.SeiInjector.Live;
@@ -26,7 +26,7 @@ public sealed class MetricsServer : IDisposable
 
     /// <summary>Starts serving on <paramref name="listen"/> (<c>HOST:PORT</c>).</summary>
     /// <exception cref="ArgumentException">The listen address is unusable.</exception>
-    /// <exception cref="HttpListenerException">The port cannot be bound.</exception>
+    /// <exception cref="IOException">The port cannot be bound; the message names the address.</exception>
     public static MetricsServer Start(string listen, Func<LiveStatus> status)
     {
         var endpoint = HttpEndpoint.Parse(listen, "--metrics");
@@ -80,10 +80,10 @@ public sealed class MetricsServer : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _endpoint.Dispose();
 
-    private Task Handle(HttpListenerContext context)
+    private Task Handle(HttpContext context)
     {
-        var path = context.Request.Url?.AbsolutePath;
-        if (context.Request.HttpMethod != "GET" || path is not ("/metrics" or "/"))
+        var path = context.Request.Path.Value;
+        if (context.Request.Method != "GET" || path is not ("/metrics" or "/"))
             return HttpEndpoint.WriteError(context.Response, 404, "metrics are at GET /metrics");
         var text = Encoding.UTF8.GetBytes(Format(_status()));
         return HttpEndpoint.Write(context.Response, 200, "text/plain; version=0.0.4; charset=utf-8", text);

@@ -209,4 +209,23 @@ public class ControlServerTests
         var e = Assert.Throws<ArgumentException>(() => ControlServer.Start(listen, _tokenFile, _injector, null, TextWriter.Null));
         Assert.That(e!.Message, Does.Contain("--control").And.Contain(expected));
     }
+
+    // Issue 12's attack list: the HttpListener server never answered these and kept each connection open forever.
+    [TestCase(new byte[] { 0x7B, 0x22, 0x69, 0x64, 0x22, 0x3A, 0x22, 0x61, 0xFF, 0x62, 0x22, 0x7D }, "field 'id': not valid text", TestName = "PostCue_InvalidUtf8InTheId_Is400NamingTheField")]
+    [TestCase(new byte[] { 0x7B, 0x22, 0x69, 0x64, 0x22, 0x3A, 0x22, 0x5C, 0x75, 0x64, 0x38, 0x30, 0x30, 0x22, 0x7D }, "field 'id'", TestName = "PostCue_LoneSurrogateInTheId_Is400NamingTheField")]
+    [TestCase(new byte[] { 0x7B, 0x22, 0x5C, 0x75, 0x64, 0x63, 0x30, 0x30, 0x22, 0x3A, 0x31, 0x7D }, "field name", TestName = "PostCue_LoneSurrogateInAFieldName_Is400")]
+    public async Task PostCue_UndecodableText_Is400AndTheConnectionIsAnswered(byte[] body, string expected)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var r = await _http.PostAsync("v1/cues", content, timeout.Token);
+        var error = (await Body(r)).GetProperty("error").GetString();
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(error, Does.Contain(expected));
+            Assert.That(_injector.Fired, Is.Empty);
+        });
+    }
 }

@@ -70,7 +70,7 @@ public class LinkTests
         using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
         using var publisher = Publisher.StartWhenAccepted(_clip, publishUrl, publishFormat, () => Status(api)?.Input == LinkState.Connected, injector);
         WaitFor(api, s => s.Output == LinkState.Connected && s.Packets > 100, "the injector to go live", injector);
-        using var reader = Reader.Start(ingest.Url("show"), _publicKey);
+        using var reader = LiveViewer.Start(ingest.Url("show"), _publicKey);
 
         var resumes = new List<TimeSpan>();
         for (var outage = 1; outage <= 2; outage++)
@@ -356,61 +356,6 @@ public class LinkTests
             if (!_process.HasExited) _process.Kill();
             _process.WaitForExit();
             _process.Dispose();
-        }
-    }
-
-    /// <summary>A viewer pulling the ingest (again after each restart) and keeping every CatEvening message it finds.</summary>
-    private sealed class Reader : IDisposable
-    {
-        private readonly ConcurrentQueue<InspectedMessage> _seen = new();
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _task;
-
-        private Reader(string url, VerificationKey key)
-        {
-            var inspector = new StreamInspector(key);
-            _task = Task.Run(() =>
-            {
-                for (var attempt = 0; attempt < 10_000 && !_stop.IsCancellationRequested; attempt++)
-                {
-                    try
-                    {
-                        inspector.Inspect(url, null, TimeSpan.FromSeconds(5), _seen.Enqueue, _stop.Token);
-                    }
-                    catch (Exception e) when (e is FFmpegException or InjectionException)
-                    {
-                        if (_stop.Token.WaitHandle.WaitOne(100)) return;
-                    }
-                }
-            });
-        }
-
-        public static Reader Start(string url, VerificationKey key) => new(url, key);
-
-        /// <summary>Waits (polling what the reader has found) until <paramref name="condition"/> holds; fails after
-        /// <paramref name="timeout"/>, which only a real fault reaches.</summary>
-        public void WaitUntilSeen(Func<IReadOnlyCollection<InspectedMessage>, bool> condition, string what, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (!condition(_seen.ToArray()))
-            {
-                if (DateTime.UtcNow > deadline || _task.IsCompleted) Assert.Fail($"timed out waiting for {what}; the reader got {_seen.Count} message(s)");
-                Thread.Sleep(50);
-            }
-        }
-
-        public IReadOnlyList<InspectedMessage> Finish()
-        {
-            _stop.CancelAfter(TimeSpan.FromSeconds(2));
-            _task.Wait(TimeSpan.FromSeconds(30));
-            return _seen.ToList();
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _task.Wait(TimeSpan.FromSeconds(30));
-            _stop.Dispose();
         }
     }
 }

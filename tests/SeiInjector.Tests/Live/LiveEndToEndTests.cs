@@ -59,7 +59,7 @@ public class LiveEndToEndTests
         var audit = Path.Combine(_dir, "happy.jsonl");
         using var publisher = Publisher.Start(_clip, _server.Url("happy-in"));
         using var injector = Injector.Start(_server, "happy-in", "happy-out", Key, TokenFile, audit);
-        using var reader = Reader.Start(_server.Url("happy-out"), _publicKey);
+        using var reader = LiveViewer.Start(_server.Url("happy-out"), _publicKey);
         using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
         var live = WaitForStatus(api, s => s.Frames > 25, "the injector to pass a second of video", injector);
         // The reader must be receiving before the cues go out, or it misses their first frames: a heartbeat shows it is.
@@ -174,7 +174,7 @@ public class LiveEndToEndTests
             // The injector host dies: restarted on the same audit log it resends the active cues and moves on.
             injector.Kill();
             injector = Injector.Start(_server, "fault-in", "fault-out", Key, TokenFile, audit);
-            using var reader = Reader.Start(_server.Url("fault-out"), _publicKey);
+            using var reader = LiveViewer.Start(_server.Url("fault-out"), _publicKey);
             api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
             WaitForStatus(api, s => s.Frames > 0 && s.Cues.Active == 2, "the restarted injector to resend the active cues", injector);
             // The active cues repeat on every keyframe: once the reader has both, it receives the stream and cannot
@@ -243,7 +243,7 @@ public class LiveEndToEndTests
         // The ingest stays down until the wall clock has passed the end of 'too-late''s window.
         WaitUntilPast(closesSoon.AddMilliseconds(300));
         ingest.Start();
-        using var reader = Reader.Start(ingest.Url("ingest-out"), _publicKey);
+        using var reader = LiveViewer.Start(ingest.Url("ingest-out"), _publicKey);
         WaitForStatus(api, s => s.Output == LinkState.Connected && s.OutputReconnects == 1 && s.Cues.Delivered == 1 && s.Cues.Expired == 1,
             "the output to come back, 'meanwhile' to go out and 'too-late' to expire", injector);
         // The reader and the injector's output reconnect race to the restarted ingest, so the reader may join after
@@ -516,61 +516,6 @@ public class LiveEndToEndTests
             if (!_process.HasExited) _process.Kill();
             _process.WaitForExit();
             _process.Dispose();
-        }
-    }
-
-    /// <summary>A viewer: pulls the injector's output over RTMP and reports every CatEvening message it finds.</summary>
-    private sealed class Reader : IDisposable
-    {
-        private readonly ConcurrentQueue<InspectedMessage> _seen = new();
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _task;
-
-        private Reader(string url, VerificationKey key)
-        {
-            var inspector = new StreamInspector(key);
-            _task = Task.Run(() =>
-            {
-                // The server ends a play when its publisher goes (the injector reconnecting): play again until told to stop.
-                while (!_stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        inspector.Inspect(url, null, TimeSpan.FromSeconds(5), _seen.Enqueue, _stop.Token);
-                    }
-                    catch (FFmpegException)
-                    {
-                        if (_stop.Token.WaitHandle.WaitOne(100)) return;
-                    }
-                }
-            });
-        }
-
-        public static Reader Start(string url, VerificationKey key) => new(url, key);
-
-        /// <summary>Waits until the messages received so far satisfy <paramref name="condition"/>; fails the test after <paramref name="timeout"/>.</summary>
-        public void WaitUntilSeen(Func<IReadOnlyCollection<InspectedMessage>, bool> condition, string what, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (!condition(_seen.ToArray()))
-            {
-                if (DateTime.UtcNow > deadline || _task.IsCompleted) Assert.Fail($"timed out waiting for {what}; the reader got {_seen.Count} message(s)");
-                Thread.Sleep(50);
-            }
-        }
-
-        public IReadOnlyList<InspectedMessage> Finish()
-        {
-            _stop.CancelAfter(TimeSpan.FromSeconds(3));
-            _task.Wait(TimeSpan.FromSeconds(15));
-            return _seen.ToList();
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _task.Wait(TimeSpan.FromSeconds(15));
-            _stop.Dispose();
         }
     }
 }
