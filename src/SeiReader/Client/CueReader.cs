@@ -19,6 +19,8 @@ public sealed class CueReader
     private readonly Func<long> _utcNowMicros;
     private byte[] _scratch = Array.Empty<byte>();
     private long _packets, _payloads, _accepted, _repeats, _rejected, _malformed, _verifications, _overBudget, _skipped;
+    private long _badFramingRun;
+    private int _framingDiagnosticPackets = 25;
 
     /// <summary>Creates a reader.</summary>
     /// <param name="verifier">Verifies payloads (its key ring, stream ids, age and replay settings apply).</param>
@@ -59,6 +61,26 @@ public sealed class CueReader
     /// <summary>Raised for each refused CatEvening payload (once per distinct bytes).</summary>
     public event EventHandler<MessageRejectedEventArgs>? MessageRejected;
 
+    /// <summary>
+    /// Raised when the reader suspects it is set up wrongly for the stream: <see cref="FramingDiagnosticPackets"/> packets
+    /// in a row whose NAL units cannot be found with <see cref="Framing"/> (<see cref="StreamDiagnostic.LikelyWrongFraming"/>;
+    /// no SEI, so no cue, can be read from them). Raised once per such run of packets; <see cref="Diagnostic"/> keeps it
+    /// until a packet parses again.
+    /// </summary>
+    public event EventHandler<StreamDiagnosticEventArgs>? DiagnosticRaised;
+
+    /// <summary>The problem the reader currently suspects (see <see cref="DiagnosticRaised"/>), or null.</summary>
+    public StreamDiagnostic? Diagnostic { get; private set; }
+
+    /// <summary>How many packets in a row must fail to parse with <see cref="Framing"/> before
+    /// <see cref="DiagnosticRaised"/> says so. Default 25 (one second at 25 fps). At least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int FramingDiagnosticPackets
+    {
+        get => _framingDiagnosticPackets;
+        set => _framingDiagnosticPackets = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be at least 1");
+    }
+
     /// <summary>The stream's codec.</summary>
     public VideoCodec Codec { get; }
 
@@ -91,6 +113,8 @@ public sealed class CueReader
         var events = 0;
         var scope = default(AccessUnitScope);
         long? now = null;
+        // Annex B packets start with a start code; one that does not was most likely written length-prefixed.
+        var framingBroke = Framing.IsAnnexB && packet.Length > 0 && !AnnexB.StartsWithStartCode(packet);
         while (true)
         {
             var status = reader.Read(out var udu);
@@ -100,7 +124,11 @@ public sealed class CueReader
                 // Skip only what is broken: a malformed SEI NAL unit or message is counted and the walk goes on with
                 // the next one; only broken NAL framing (no way to find the next NAL unit) ends the packet.
                 _malformed++;
-                if (!reader.CanContinue) break;
+                if (!reader.CanContinue)
+                {
+                    framingBroke = true;
+                    break;
+                }
                 continue;
             }
             if (!CatEveningSei.HasCatEveningUuid(udu.Payload)) continue;
@@ -110,7 +138,41 @@ public sealed class CueReader
         }
         _verifications += scope.SignatureVerifications;
         _skipped += scope.Skipped;
-        return events;
+        return events + CheckFraming(framingBroke, packet);
+    }
+
+    private int CheckFraming(bool framingBroke, ReadOnlySpan<byte> packet)
+    {
+        if (!framingBroke)
+        {
+            _badFramingRun = 0;
+            Diagnostic = null;
+            return 0;
+        }
+        if (++_badFramingRun != _framingDiagnosticPackets) return 0;
+        Diagnostic = StreamDiagnostic.LikelyWrongFraming;
+        DiagnosticRaised?.Invoke(this, new StreamDiagnosticEventArgs(StreamDiagnostic.LikelyWrongFraming,
+            DescribeWrongFraming(packet), _badFramingRun, Framing));
+        return 1;
+    }
+
+    private string DescribeWrongFraming(ReadOnlySpan<byte> packet)
+    {
+        var head = $"no SEI could be read from the last {_badFramingRun} packets: their NAL units cannot be found when read as {Framing}";
+        if (Framing.IsAnnexB)
+        {
+            return head + ", and they do not start with a start code (00 00 01). Is this a length-prefixed stream (MP4, FLV, MKV: " +
+                "avcC/hvcC extradata) read as Annex B? Create the reader with CueReader.FromCodecConfiguration and the stream's codec " +
+                "configuration, or with NalFraming.LengthPrefixed(lengthSize).";
+        }
+        if (AnnexB.StartsWithStartCode(packet))
+        {
+            return head + ", and they start with an Annex B start code (00 00 00 01). Is this an Annex B stream (MPEG-TS, raw " +
+                ".h264/.h265) read as length-prefixed? Create the reader with NalFraming.AnnexB, or with " +
+                "CueReader.FromCodecConfiguration and the stream's codec configuration.";
+        }
+        return head + ". Is the length size wrong (take it from the avcC/hvcC extradata with CueReader.FromCodecConfiguration), " +
+            "or the codec (H.264 read as H.265 or the reverse)?";
     }
 
     private int Handle(VerificationResult result, long? carrier)

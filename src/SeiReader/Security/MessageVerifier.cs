@@ -16,6 +16,7 @@ public sealed class MessageVerifier
     private readonly KeyRing _keys;
     private readonly VerifierOptions _options;
     private readonly long _maxAgeMicros;
+    private readonly bool _checkIssuedAt;
     private readonly PayloadCache _cache;
     private readonly Dictionary<string, SequenceWindow> _windows = new(StringComparer.Ordinal);
     private readonly HashSet<string> _streams;
@@ -38,6 +39,7 @@ public sealed class MessageVerifier
         _options.Validate();
         _streams = new HashSet<string>(_options.StreamIds, StringComparer.Ordinal);
         _maxAgeMicros = _options.MaxAge.Ticks / 10;
+        _checkIssuedAt = _options.CheckIssuedAt;
         _cache = new PayloadCache(_options.CacheSize);
         _ringVersion = keys.Version;
     }
@@ -161,7 +163,7 @@ public sealed class MessageVerifier
             if (_streams.Count > 0 && !_streams.Contains(message.StreamId))
                 return Reject(RejectionReason.OtherStream, keyId, $"stream id '{message.StreamId}' is not one this verifier accepts", fromCache, message);
             // Compared without subtracting the signed value, which could overflow for an absurd issued-at.
-            if (message.IssuedAtMicros < nowMicros - _maxAgeMicros)
+            if (_checkIssuedAt && message.IssuedAtMicros < nowMicros - _maxAgeMicros)
                 return Reject(RejectionReason.IssuedTooLongAgo, keyId,
                     $"issued {((double)nowMicros - message.IssuedAtMicros) / 1000:F0} ms ago, more than the maximum age of {_maxAgeMicros / 1000} ms", fromCache, message);
 

@@ -12,8 +12,37 @@ public sealed class VerifierOptions
 
     /// <summary>Messages whose issued-at is older than this by the verifier's clock are rejected as
     /// <see cref="RejectionReason.IssuedTooLongAgo"/>. Must cover the stream's end-to-end delay plus the clock error.
-    /// Default 2 minutes.</summary>
+    /// Default 2 minutes. Not applied when <see cref="CheckIssuedAt"/> is false (recordings: <see cref="ForRecording"/>).</summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Whether a message's issued-at time is checked against the verifier's clock (<see cref="MaxAge"/>).
+    /// True (the default) for live streams; false for recordings, see <see cref="ForRecording"/> for what that gives up.</summary>
+    public bool CheckIssuedAt { get; set; } = true;
+
+    /// <summary>
+    /// Replay mode: settings for reading a <b>recording</b> (a replay of the show, VOD, a clip kept for tests) rather than a
+    /// live stream. A recording's messages were signed when the show went out, minutes or months before it is played, so
+    /// the live default refuses every one of them as <see cref="RejectionReason.IssuedTooLongAgo"/>. These options do not
+    /// check the issued-at time (<see cref="CheckIssuedAt"/> false) and raise the verification budget
+    /// (<see cref="MaxVerificationsPerSecond"/> 1,000,000, <see cref="VerificationBurst"/> 100,000,000), so that a file read
+    /// faster than real time is checked whole. Signatures, key ids, stream ids (add yours to <see cref="StreamIds"/>) and
+    /// sequence-number replays within one playback are still checked.
+    /// </summary>
+    /// <remarks>
+    /// <para><b>The security trade-off.</b> The age check is what stops anyone from re-broadcasting a recording of an
+    /// earlier show, with its validly signed cues, as if it were live: in replay mode a signed message stays acceptable
+    /// for ever. Use these options only for content the app itself knows to be a recording (its own VOD catalogue or
+    /// storage, a test), never for a channel that claims to be live, and do not pay out anything on a cue read in replay
+    /// mode that the server cannot check against its own record of the show.</para>
+    /// <para>A verifier remembers the sequence numbers it accepted: when the viewer seeks back in a recording, create a new
+    /// <see cref="MessageVerifier"/> (and <c>CueReader</c>) so that the cues fire again.</para>
+    /// </remarks>
+    public static VerifierOptions ForRecording() => new VerifierOptions
+    {
+        CheckIssuedAt = false,
+        MaxVerificationsPerSecond = 1_000_000,
+        VerificationBurst = 100_000_000,
+    };
 
     /// <summary>How many sequence numbers behind the highest one seen are still tracked, per stream; older ones are
     /// rejected as <see cref="RejectionReason.SequenceTooFarBehind"/>. Carousel repeats of a cue keep their first
