@@ -5,7 +5,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build demo demo-live test bench pack viewersim publish ffmpeg-matrix clean
+.PHONY: all deps build bin demo demo-live test bench pack viewersim publish ffmpeg-matrix clean
 
 all: build
 
@@ -14,6 +14,10 @@ deps:
 
 build: deps
 	$(DOTNET) build CatEvening.sln -c $(CONFIG) --no-restore -v quiet -nologo
+
+# sei-inject and latency-probe of the plain build on one known path: artifacts/bin (launchers; see scripts/make-bin.sh).
+bin: build
+	@CONFIG=$(CONFIG) scripts/make-bin.sh
 
 demo: build
 	@scripts/demo.sh

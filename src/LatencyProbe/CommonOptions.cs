@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CatEvening.LatencyProbe.Instruments;
+using CatEvening.LatencyProbe.Reporting;
 
 namespace CatEvening.LatencyProbe.Cli;
 
@@ -35,9 +36,15 @@ internal sealed class CommonOptions
     };
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "No live console view." };
 
+    private readonly Option<LogFormat> _logFormat = new("--log-format")
+    {
+        Description = "Status and log lines on standard error: text (one unbroken line each) or json (one JSON object per line).",
+        DefaultValueFactory = _ => LogFormat.Text,
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _duration, _count, _json, _csv, _png, _metrics, _quiet }) command.Options.Add(option);
+        foreach (var option in new Option[] { _duration, _count, _json, _csv, _png, _metrics, _quiet, _logFormat }) command.Options.Add(option);
     }
 
     public RunLimits Limits(ParseResult result)
@@ -48,5 +55,11 @@ internal sealed class CommonOptions
     }
 
     public ReportOutputs Outputs(ParseResult result) => new(
-        result.GetValue(_json), result.GetValue(_csv), result.GetValue(_png), result.GetValue(_metrics), !result.GetValue(_quiet));
+        result.GetValue(_json), result.GetValue(_csv), result.GetValue(_png), result.GetValue(_metrics), !result.GetValue(_quiet))
+    {
+        LogFormat = result.GetValue(_logFormat),
+    };
+
+    /// <summary>Sets the program's log format from <c>--log-format</c>; call first in the command's action.</summary>
+    public void UseLogFormat(ParseResult result) => ProbeLog.Use(result.GetValue(_logFormat));
 }

@@ -26,8 +26,9 @@ internal static class DeviceCommand
                 MaxDelay = TimeSpan.FromMilliseconds(result.GetValue(maxDelay)),
                 JumpTolerance = TimeSpan.FromMilliseconds(result.GetValue(tolerance)),
             };
+            common.UseLogFormat(result);
             var recorder = new LatencyRecorder("device", DateTimeOffset.UtcNow);
-            var instrument = new DeviceInstrument(options, recorder, Console.Error);
+            var instrument = new DeviceInstrument(options, recorder, ProbeLog.Writer);
             using var interrupt = new Interrupt(cancel);
             var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result), instrument.RunAsync, interrupt.Token).ConfigureAwait(false);
             return Program.Finish(report);

@@ -41,16 +41,22 @@ internal static class Program
     }
 
     /// <summary>Prints the final one-line summary on standard error; exit code 0 with samples, 1 without.</summary>
-    public static int Finish(LatencyReport report)
+    /// <param name="report">The run's report.</param>
+    /// <param name="diagnosis">Why there is no sample, in words (printed only when there is none).</param>
+    public static int Finish(LatencyReport report, string? diagnosis = null)
     {
-        Console.Error.WriteLine(LiveConsoleView.FormatLine(report.Instrument, report.Summary, report.Counters));
-        return report.Samples.Count > 0 ? ExitCodes.Ok : ExitCodes.NoSamples;
+        Console.Error.WriteLine(ProbeLog.Format == LogFormat.Json
+            ? LiveConsoleView.FormatJsonLine(report.Instrument, report.Summary, report.Counters, DateTimeOffset.UtcNow)
+            : LiveConsoleView.FormatLine(report.Instrument, report.Summary, report.Counters));
+        if (report.Samples.Count > 0) return ExitCodes.Ok;
+        if (diagnosis != null) ProbeLog.Write("warning", $"{report.Instrument}: {diagnosis}");
+        return ExitCodes.NoSamples;
     }
 
     /// <summary>Writes <paramref name="message"/> as one line on standard error (FFmpeg's several lines joined) and returns <paramref name="exitCode"/>.</summary>
     public static int Fail(int exitCode, string message)
     {
-        Console.Error.WriteLine(OneLine(message.StartsWith("latency-probe: ", StringComparison.Ordinal) ? message : "latency-probe: " + message));
+        ProbeLog.Write("error", OneLine(message.StartsWith("latency-probe: ", StringComparison.Ordinal) ? message : "latency-probe: " + message));
         return exitCode;
     }
 

@@ -25,6 +25,7 @@ internal static class SeiCommand
         common.AddTo(command);
         command.SetAction(async (result, cancel) =>
         {
+            common.UseLogFormat(result);
             var keyPath = result.GetValue(publicKey)!;
             var keys = new KeyRing();
             try
@@ -42,12 +43,14 @@ internal static class SeiCommand
             using var source = await ClockOption.OpenAsync(result.GetValue(clock), cancel).ConfigureAwait(false);
             var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
             var options = new SeiProbeOptions { Input = result.GetValue(url)!, InputFormat = result.GetValue(inputFormat), RealTime = result.GetValue(realTime) };
-            var instrument = new SeiInstrument(options, keys, source.Clock, recorder, Console.Error);
+            var instrument = new SeiInstrument(options, keys, source.Clock, recorder, ProbeLog.Writer);
+            if (!options.RealTime && File.Exists(options.Input))
+                ProbeLog.Write("warning", $"sei: {options.Input} is a file read as fast as it demuxes (no --realtime): each latency is the age of its heartbeat (now − when sei-inject passed the frame), not a path's delay");
             using var interrupt = new Interrupt(cancel);
             try
             {
                 var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result), instrument.RunAsync, interrupt.Token).ConfigureAwait(false);
-                return Program.Finish(report);
+                return Program.Finish(report, instrument.Diagnosis);
             }
             catch (Exception e) when (e is FFmpegException or InvalidOperationException)
             {

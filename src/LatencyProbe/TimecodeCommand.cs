@@ -61,6 +61,8 @@ internal static class TimecodeCommand
             try
             {
                 var renderer = new TimecodeRenderer(options);
+                Console.Error.WriteLine($"timecode: rendering {w}x{h} at {options.FrameRate} fps to {options.Output} (Ctrl+C to stop)");
+                using var progress = new RenderProgress(renderer, options.Output, TimeSpan.FromSeconds(5));
                 await renderer.RenderAsync(source.Clock, result.GetValue(count), realTime: true, stop.Token).ConfigureAwait(false);
                 Console.Error.WriteLine($"timecode: {renderer.FramesWritten} frames to {options.Output}");
                 return 0;
@@ -73,6 +75,43 @@ internal static class TimecodeCommand
         return command;
     }
 
+    /// <summary>One line every few seconds while rendering: frames written, time, frame rate achieved.</summary>
+    private sealed class RenderProgress : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public RenderProgress(TimecodeRenderer renderer, string output, TimeSpan interval)
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            _loop = Task.Run(async () =>
+            {
+                while (true)
+                {
+                    try
+                    {
+                        await Task.Delay(interval, _stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                    var frames = renderer.FramesWritten;
+                    var seconds = started.Elapsed.TotalSeconds;
+                    Console.Error.WriteLine(FormattableString.Invariant(
+                        $"timecode: {frames} frames to {output} in {seconds:0.0} s ({frames / seconds:0.0} fps)"));
+                }
+            });
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _loop.Wait(TimeSpan.FromSeconds(5));
+            _stop.Dispose();
+        }
+    }
+
     private static Command CreateRead()
     {
         var input = new Argument<string>("URL") { Description = "The stream or file to read (anything FFmpeg opens)." };
@@ -83,15 +122,19 @@ internal static class TimecodeCommand
         common.AddTo(command);
         command.SetAction(async (result, cancel) =>
         {
+            common.UseLogFormat(result);
             var recorder = new LatencyRecorder("timecode", DateTimeOffset.UtcNow);
-            var reader = new TimecodeReader(new TimecodeReadOptions { Input = result.GetValue(input)!, RealTime = result.GetValue(realTime) });
+            var readOptions = new TimecodeReadOptions { Input = result.GetValue(input)!, RealTime = result.GetValue(realTime) };
+            var reader = new TimecodeReader(readOptions);
+            if (!readOptions.RealTime && File.Exists(readOptions.Input))
+                ProbeLog.Write("warning", $"timecode: {readOptions.Input} is a file read as fast as it decodes (no --realtime): each latency is the age of its frame (now − when it was rendered), not a path's delay");
             using var source = await ClockOption.OpenAsync(result.GetValue(clock), cancel).ConfigureAwait(false);
             using var interrupt = new Interrupt(cancel);
             try
             {
                 var report = await InstrumentHost.RunAsync(recorder, common.Limits(result), common.Outputs(result),
                     token => reader.ReadAsync(source.Clock, recorder, token), interrupt.Token).ConfigureAwait(false);
-                return Program.Finish(report);
+                return Program.Finish(report, reader.Diagnosis);
             }
             catch (InvalidOperationException e)
             {

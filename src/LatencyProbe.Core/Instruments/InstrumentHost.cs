@@ -43,7 +43,11 @@ public sealed record RunLimits(TimeSpan? Duration, int? Count)
 /// <param name="PngPath">Timeline and histogram plot, or null.</param>
 /// <param name="MetricsEndpoint"><c>HOST:PORT</c> to serve Prometheus metrics on while running, or null.</param>
 /// <param name="LiveView">Whether to show the live console view on standard error.</param>
-public sealed record ReportOutputs(string? JsonPath, string? CsvPath, string? PngPath, string? MetricsEndpoint, bool LiveView);
+public sealed record ReportOutputs(string? JsonPath, string? CsvPath, string? PngPath, string? MetricsEndpoint, bool LiveView)
+{
+    /// <summary>How the live view writes its status lines (text, or JSON lines).</summary>
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+}
 
 /// <summary>
 /// Runs an instrument with the parts every instrument shares: limits, live view, Prometheus metrics, and the
@@ -87,7 +91,7 @@ public static class InstrumentHost
                     throw new AddressException($"--metrics {endpoint}: cannot serve metrics there: {e.Message}", malformed: false, e);
                 }
             }
-            if (outputs.LiveView) view = new LiveConsoleView(recorder);
+            if (outputs.LiveView) view = new LiveConsoleView(recorder, format: outputs.LogFormat);
             try
             {
                 await instrument(stop.Token).ConfigureAwait(false);

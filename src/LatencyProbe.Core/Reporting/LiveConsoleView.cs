@@ -1,12 +1,26 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Spectre.Console;
 
 namespace CatEvening.LatencyProbe.Reporting;
 
+/// <summary>How status and log lines are written when standard error is not a terminal.</summary>
+public enum LogFormat
+{
+    /// <summary>One plain text line per status (<c>sei: current 12.0 ms | p50 ... | n=40</c>), never wrapped.</summary>
+    Text,
+
+    /// <summary>One JSON object per line (<c>{"time":"...","instrument":"sei","current_ms":12.0,...}</c>), also on a terminal.</summary>
+    Json,
+}
+
 /// <summary>
 /// Shows a recorder's figures while an instrument runs: current, p50/p95/p99, min/max, uncertainty and the
-/// sample count, refreshed in place on a terminal, or as one plain line every few seconds when the output is
-/// redirected (logs, CI). Writes to standard error so that <c>--json -</c> keeps standard output clean.
+/// sample count, refreshed in place on a terminal, or as one line every few seconds when the output is
+/// redirected (logs, CI) or JSON lines are asked for. Writes to standard error so that <c>--json -</c> keeps standard
+/// output clean. Lines go straight to the output's writer, never through the console's word wrapping: a status is one
+/// line however long, so that grep and log collectors see it whole.
 /// </summary>
 public sealed class LiveConsoleView : IDisposable
 {
@@ -15,20 +29,75 @@ public sealed class LiveConsoleView : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly TimeSpan _plainInterval;
+    private readonly LogFormat _format;
 
     /// <summary>Starts the view; it runs until disposed.</summary>
     /// <param name="recorder">Where the figures come from.</param>
     /// <param name="console">Console to draw on; <c>null</c> for standard error.</param>
     /// <param name="plainInterval">Interval of the plain status lines when the console is not interactive.</param>
-    public LiveConsoleView(LatencyRecorder recorder, IAnsiConsole? console = null, TimeSpan? plainInterval = null)
+    /// <param name="format">Text, or JSON lines (which are written on a terminal too, instead of the table).</param>
+    public LiveConsoleView(LatencyRecorder recorder, IAnsiConsole? console = null, TimeSpan? plainInterval = null, LogFormat format = LogFormat.Text)
     {
         ArgumentNullException.ThrowIfNull(recorder);
         _recorder = recorder;
         _console = console ?? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         _plainInterval = plainInterval ?? TimeSpan.FromSeconds(5);
-        _loop = _console.Profile.Capabilities.Interactive && _console.Profile.Capabilities.Ansi
+        _format = format;
+        _loop = format == LogFormat.Text && _console.Profile.Capabilities.Interactive && _console.Profile.Capabilities.Ansi
             ? Task.Run(RunLiveAsync)
             : Task.Run(RunPlainAsync);
+    }
+
+    /// <summary>
+    /// One status as a JSON object on one line: <c>time</c> (UTC), <c>instrument</c>, <c>current_ms</c>, <c>p50_ms</c>,
+    /// <c>p95_ms</c>, <c>p99_ms</c>, <c>min_ms</c>, <c>max_ms</c>, <c>uncertainty_ms</c> (null before the first sample),
+    /// <c>n</c>, and <c>counters</c>.
+    /// </summary>
+    public static string FormatJsonLine(string instrument, LatencySummary summary, IEnumerable<KeyValuePair<string, long>> counters, DateTimeOffset time)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(counters);
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("time", time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+            json.WriteString("instrument", instrument);
+            Figure(json, "current_ms", summary.CurrentMilliseconds);
+            Figure(json, "p50_ms", summary.P50Milliseconds);
+            Figure(json, "p95_ms", summary.P95Milliseconds);
+            Figure(json, "p99_ms", summary.P99Milliseconds);
+            Figure(json, "min_ms", summary.MinMilliseconds);
+            Figure(json, "max_ms", summary.MaxMilliseconds);
+            Figure(json, "uncertainty_ms", summary.UncertaintyMilliseconds);
+            json.WriteNumber("n", summary.Count);
+            json.WriteStartObject("counters");
+            foreach (var (name, value) in counters) json.WriteNumber(name, value);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A message as a JSON line: <c>{"time": "...", "level": "info", "message": "..."}</c>.</summary>
+    public static string FormatJsonMessage(string level, string message, DateTimeOffset time)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("time", time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+            json.WriteString("level", level);
+            json.WriteString("message", message);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Figure(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value)) json.WriteNumber(name, Math.Round(value, 3));
+        else json.WriteNull(name);
     }
 
     /// <summary>One status line: <c>device: current 83.1 ms | p50 ... | n=12</c>.</summary>
@@ -69,8 +138,15 @@ public sealed class LiveConsoleView : IDisposable
             {
                 break;
             }
-            var report = _recorder.ToReport(DateTimeOffset.UtcNow);
-            _console.WriteLine(FormatLine(report.Instrument, report.Summary, report.Counters), Style.Plain);
+            var now = DateTimeOffset.UtcNow;
+            var report = _recorder.ToReport(now);
+            var line = _format == LogFormat.Json
+                ? FormatJsonLine(report.Instrument, report.Summary, report.Counters, now)
+                : FormatLine(report.Instrument, report.Summary, report.Counters);
+            // Straight to the writer: the console would wrap the line at its width (80 columns off a terminal).
+            var writer = _console.Profile.Out.Writer;
+            writer.WriteLine(line);
+            writer.Flush();
         }
     }
 

@@ -71,6 +71,16 @@ public sealed class SeiInstrument
     private readonly TextWriter _log;
     private bool _caughtUp;
     private bool _sessionAccepted;
+    private long _videoPackets;
+    private long _catEveningPayloads;
+    private long _acceptedTotal;
+    private long _keyRejections;
+    private RejectionReason _keyRejection;
+    private int _keyRejectionKeyId;
+    private bool _keyWarned;
+
+    /// <summary>Messages refused for their key, with none verified, before the instrument says the key looks wrong.</summary>
+    public const int KeyWarningRejections = 3;
 
     /// <summary>Creates the instrument; heartbeats are verified against <paramref name="keys"/>.</summary>
     public SeiInstrument(SeiProbeOptions options, KeyRing keys, IClockSource clock, LatencyRecorder recorder, TextWriter log)
@@ -95,6 +105,30 @@ public sealed class SeiInstrument
 
     /// <summary>Raised for every new verified heartbeat, on the reading thread.</summary>
     public event Action<HeartbeatObservation>? HeartbeatRead;
+
+    /// <summary>
+    /// Why no heartbeat could be measured, in words, once the run is over; null when messages verified. In order: every
+    /// message was refused for its key ("is --public-key the injector's key? key id N"); no video packet arrived at
+    /// all (the stream is not there); video arrived without any CatEvening message.
+    /// </summary>
+    public string? Diagnosis
+    {
+        get
+        {
+            if (Interlocked.Read(ref _acceptedTotal) > 0) return null;
+            if (Interlocked.Read(ref _keyRejections) > 0) return KeyProblem();
+            var packets = Interlocked.Read(ref _videoPackets);
+            if (packets == 0)
+                return $"no video packet arrived from {_options.Input}: is the stream published there (stream names are case-sensitive), and is it H.264 or H.265?";
+            if (Interlocked.Read(ref _catEveningPayloads) == 0)
+                return $"{packets} video packets from {_options.Input} and not one CatEvening message: is sei-inject (with heartbeats on) on the way to this URL, and does every hop keep SEI?";
+            return null;
+        }
+    }
+
+    private string KeyProblem() => _keyRejection == RejectionReason.UnknownKeyId
+        ? $"every message is signed with key id {_keyRejectionKeyId}, which --public-key does not hold ({Interlocked.Read(ref _keyRejections)} refused as unknown_key_id): is --public-key the injector's key? key id {_keyRejectionKeyId}"
+        : $"every message failed signature verification ({Interlocked.Read(ref _keyRejections)} refused as bad_signature under key id {_keyRejectionKeyId}): is --public-key the injector's key? key id {_keyRejectionKeyId}";
 
     /// <summary>Reads until <paramref name="cancellationToken"/> fires or, for a file, the file ends.</summary>
     /// <exception cref="FFmpegException">The input cannot be opened, or a file cannot be read (timeouts included).</exception>
@@ -180,6 +214,7 @@ public sealed class SeiInstrument
             try
             {
                 if (packet.StreamIndex != video.Index) continue;
+                Interlocked.Increment(ref _videoPackets);
                 if (_options.RealTime) Pace(packet, video.TimeBase, pace, ref firstDts, cancellationToken);
                 var received = _clock.Now();
                 var data = packet.Data;
@@ -210,7 +245,12 @@ public sealed class SeiInstrument
             }
             if (status != ReadStatus.Success) return;
             var verdict = _verifier.Verify(payload.Payload, received.UnixMicroseconds);
-            if (verdict.Status == VerificationStatus.Accepted) _sessionAccepted = true;
+            if (verdict.Status != VerificationStatus.NotCatEvening) Interlocked.Increment(ref _catEveningPayloads);
+            if (verdict.Status == VerificationStatus.Accepted)
+            {
+                _sessionAccepted = true;
+                Interlocked.Increment(ref _acceptedTotal);
+            }
             switch (verdict.Status)
             {
                 case VerificationStatus.Accepted when verdict.Message is HeartbeatMessage && !_caughtUp:
@@ -231,10 +271,24 @@ public sealed class SeiInstrument
                     break;
                 case VerificationStatus.Rejected:
                     _recorder.Increment("rejected_" + ToSnakeCase(verdict.Reason.ToString()));
+                    if (verdict.Reason is RejectionReason.BadSignature or RejectionReason.UnknownKeyId) NoteKeyRejection(verdict);
                     break;
                 case VerificationStatus.NotCatEvening:
                     break;
             }
+        }
+    }
+
+    /// <summary>Counts a message refused for its key; says so once, early, while nothing has verified.</summary>
+    private void NoteKeyRejection(VerificationResult verdict)
+    {
+        _keyRejection = verdict.Reason;
+        _keyRejectionKeyId = verdict.KeyId;
+        var n = Interlocked.Increment(ref _keyRejections);
+        if (n >= KeyWarningRejections && !_keyWarned && Interlocked.Read(ref _acceptedTotal) == 0)
+        {
+            _keyWarned = true;
+            _log.WriteLine($"sei: {KeyProblem()}");
         }
     }
 

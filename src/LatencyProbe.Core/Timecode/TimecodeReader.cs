@@ -61,6 +61,12 @@ public sealed class TimecodeReader
     /// <summary>Raised for every decoded frame, on the reading thread.</summary>
     public event Action<TimecodeObservation>? FrameRead;
 
+    /// <summary>
+    /// Why no latency could be measured, in words, once the run is over; null when frames were read. No frame at all:
+    /// the input never appeared (with FFmpeg's last words); frames without a readable code: not a timecode video.
+    /// </summary>
+    public string? Diagnosis { get; private set; }
+
     /// <summary>The FFmpeg command line (without the program name).</summary>
     public IReadOnlyList<string> FfmpegArguments()
     {
@@ -139,5 +145,11 @@ public sealed class TimecodeReader
         var exit = await ffmpeg.CompleteAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         if (index == 0 && !cancellationToken.IsCancellationRequested)
             throw new InvalidOperationException($"ffmpeg gave no video frames from {_options.Input} (exit code {exit}): {ffmpeg.ErrorText}");
+        var ffmpegSays = ffmpeg.ErrorText is { Length: > 0 } words ? $" (ffmpeg: {words})" : "";
+        Diagnosis = index == 0
+            ? $"no frame arrived from {_options.Input}{ffmpegSays}: is the stream published there (stream names are case-sensitive)?"
+            : recorder.Count == 0 && recorder.GetCounter("backlog_frames") == 0
+                ? $"{index} frames from {_options.Input} and none with a readable timecode: is it the video of 'latency-probe timecode render', shown whole and in focus?"
+                : null;
     }
 }

@@ -55,8 +55,10 @@ public sealed class TimecodeRenderer
         _options = options;
     }
 
-    /// <summary>Number of frames written so far.</summary>
-    public long FramesWritten { get; private set; }
+    private long _framesWritten;
+
+    /// <summary>Number of frames written so far (readable from any thread while rendering).</summary>
+    public long FramesWritten => Interlocked.Read(ref _framesWritten);
 
     /// <summary>The FFmpeg command line (without the program name).</summary>
     public IReadOnlyList<string> FfmpegArguments()
@@ -121,7 +123,7 @@ public sealed class TimecodeRenderer
                 {
                     throw new InvalidOperationException($"ffmpeg stopped taking frames after {n}: {ffmpeg.ErrorText}", e);
                 }
-                FramesWritten = n + 1;
+                Interlocked.Exchange(ref _framesWritten, n + 1);
             }
         }
         finally
