@@ -60,10 +60,12 @@ public sealed class MediaInput : IDisposable
     /// <param name="cancellation">Cancels the open and, later, any blocking read (they fail with <see cref="AvError.Exit"/>).</param>
     /// <param name="listen">Wait for the peer to connect instead of connecting to it: FFmpeg's <c>listen</c> option
     /// (rtmp://, tcp://, http://) for those protocols, <c>mode=listener</c> in the URL for srt://.</param>
+    /// <param name="rawTimestamps">Turn off FFmpeg's timestamp overflow correction (<c>correct_ts_overflow</c>): packets
+    /// carry the container's own values (33-bit MPEG-TS, 32-bit FLV), for a caller that unwraps them itself.</param>
     /// <exception cref="FFmpegException">The input cannot be opened, the format is unknown, it timed out or was cancelled
     /// (<see cref="FFmpegException.Direction"/> is <see cref="MediaDirection.Input"/>).</exception>
     public static MediaInput Open(string url, string? formatName, TimeSpan ioTimeout, TimeSpan? analyzeDuration = null,
-        CancellationToken cancellation = default, bool listen = false)
+        CancellationToken cancellation = default, bool listen = false, bool rawTimestamps = false)
     {
         ArgumentNullException.ThrowIfNull(url);
         FFmpegLibrary.EnsureLoaded();
@@ -87,6 +89,8 @@ public sealed class MediaInput : IDisposable
             interrupt.Install(context);
             if (analyzeDuration is { } analyze)
                 AvError.Check(AvUtil.av_opt_set_int(context, "analyzeduration", (long)analyze.TotalMicroseconds, 0), $"setting analyzeduration {analyze}", MediaDirection.Input);
+            if (rawTimestamps)
+                AvError.Check(AvUtil.av_opt_set_int(context, "correct_ts_overflow", 0, 0), "setting correct_ts_overflow", MediaDirection.Input);
             if (listen && !IsSrt(url)) AvError.Check(AvUtil.av_dict_set(ref options, "listen", "1", 0), "setting listen", MediaDirection.Input);
             if (listen || IsListeningUrl(url)) interrupt.ArmUnbounded();
             else interrupt.Arm();

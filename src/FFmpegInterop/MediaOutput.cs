@@ -155,6 +155,31 @@ public sealed class MediaOutput : IDisposable
         if (result < 0) MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt, MediaDirection.Output);
     }
 
+    /// <summary>
+    /// Writes one packet as <see cref="Write"/> does, but reports a packet the muxer refuses (<c>AVERROR(EINVAL)</c>:
+    /// timestamps it will not take) instead of throwing, so the caller can skip it and go on.
+    /// </summary>
+    /// <param name="packet">The packet, timestamps in the output stream's time base; stays owned by the caller.</param>
+    /// <param name="refusal">FFmpeg's reason when the muxer refused the packet, else null.</param>
+    /// <returns>True when the packet was written.</returns>
+    /// <exception cref="FFmpegException">The destination fails or stalls.</exception>
+    public bool TryWrite(Packet packet, out string? refusal)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        if (!_headerWritten) throw new InvalidOperationException("write the header first");
+        _interrupt.Arm();
+        var result = AvFormat.av_write_frame(_context.DangerousGetHandle(), packet.Pointer);
+        refusal = null;
+        if (result >= 0) return true;
+        if (result == AvError.InvalidArgument)
+        {
+            refusal = AvError.Describe(result);
+            return false;
+        }
+        MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt, MediaDirection.Output);
+        return false;
+    }
+
     /// <summary>Writes the trailer (index, duration) and flushes.</summary>
     public void WriteTrailer()
     {

@@ -86,6 +86,21 @@ public sealed class MediaStream
     }
 
     /// <summary>
+    /// Timestamp of the stream's first frame as the demuxer found it while probing (AVStream <c>start_time</c>, in
+    /// <see cref="TimeBase"/>), or null when unknown. <c>start_time</c> follows <c>time_base</c> in every supported
+    /// release's AVStream.
+    /// </summary>
+    public unsafe long? StartTime
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_owner.IsClosed, this);
+            var start = *(long*)(_stream + FFmpegLibrary.Layout.StreamTimeBase + sizeof(AVRational));
+            return start == Packet.NoTimestamp ? null : start;
+        }
+    }
+
+    /// <summary>
     /// The codec's out-of-band configuration (avcC, hvcC or Annex B parameter sets), empty when there is none. A view
     /// over FFmpeg's buffer, valid while the context is open.
     /// </summary>

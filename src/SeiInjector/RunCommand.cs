@@ -69,11 +69,17 @@ internal static class RunCommand
             Description = "Wait for the publisher to connect to the input URL (rtmp://HOST:PORT/app/key, tcp://HOST:PORT) instead of pulling from a server. For SRT give mode=listener in the URL.",
         };
 
+        var frameRate = new Option<Rational?>("--frame-rate")
+        {
+            Description = "Frame rate of a raw H.264/H.265 input (--input-format h264|hevc) whose SPS has no timing information, e.g. 25, 30000/1001 (default 25). Its frames are stamped at this rate.",
+            CustomParser = ParseFrameRate,
+        };
+
         var clock = new Option<string?>("--clock") { Description = "Stamp heartbeats with the clock of a CatEvening clock service (latency-probe clock serve) at HOST:PORT, and its uncertainty." };
 
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, closeHold, streamId, ioTimeout, analyzeDuration, listen, clock,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, closeHold, streamId, ioTimeout, analyzeDuration, listen, frameRate, clock,
         };
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
@@ -110,6 +116,7 @@ internal static class RunCommand
                 AnalyzeDuration = parsed.GetValue(analyzeDuration),
                 ListenInput = parsed.GetValue(listen),
                 Log = line => Console.Error.WriteLine("sei-inject: " + line),
+                FrameRate = parsed.GetValue(frameRate),
             };
             return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock);
         });
@@ -124,6 +131,19 @@ internal static class RunCommand
         if (DurationText.TryParse(text, out var interval) && interval > TimeSpan.Zero) return HeartbeatPolicy.Every(interval);
         result.AddError($"--heartbeat '{text}' is not 'frame', 'off' or a positive duration such as 500ms, 1s, 2s");
         return HeartbeatPolicy.Off;
+    }
+
+    private static Rational? ParseFrameRate(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        var slash = text.IndexOf('/');
+        var (num, den) = slash < 0 ? (text, "1") : (text[..slash], text[(slash + 1)..]);
+        if (int.TryParse(num, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            && int.TryParse(den, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d)
+            && n is > 0 and <= 1000 * 1001 && d is > 0 and <= 1001 && n / (double)d <= 1000)
+            return new Rational(n, d);
+        result.AddError($"--frame-rate '{text}' is not a frame rate such as 25, 50 or 30000/1001 (at most 1000 fps)");
+        return null;
     }
 
     internal static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result, string option)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiInjector.Timing;
 using CatEvening.SeiReader.Messages;
 
 namespace CatEvening.SeiInjector.Cues;
@@ -20,9 +21,9 @@ namespace CatEvening.SeiInjector.Cues;
 /// frames carry it again, and so does every keyframe until its window (T + duration) ends. A close (an
 /// interaction-end or cancel, or the cancel message of <see cref="Cancel"/>) rides the same way until the window of the
 /// cue it closes ends (<see cref="CueBookOptions.CloseHold"/> when that cue has none); once a close is delivered the
-/// cue it closes never rides again. Timestamps are FFmpeg's unwrapped 64-bit values, so MPEG-TS and FLV wraps do not
-/// disturb the comparisons. Without timestamps (raw Annex B) the wall clock since the first frame stands in for media
-/// time.
+/// cue it closes never rides again. Every time is program time from the <see cref="MediaTimeline"/> (microseconds from
+/// the first video frame, across wraps, discontinuities and reconnections); a wall-clock target is mapped onto it at
+/// each frame through the frames' arrival pacing.
 /// </remarks>
 public sealed class CueBook
 {
@@ -33,6 +34,7 @@ public sealed class CueBook
     private readonly CueBookOptions _options;
     private readonly ICueJournal _journal;
     private readonly IWallClock _clock;
+    private readonly MediaTimeline _timeline;
     private readonly Dictionary<string, Cue> _cues = new(StringComparer.Ordinal);
     // Messages that may still ride (pending, in flight or active); closed ones are dropped at the next Collect.
     private readonly List<Transmission> _carousel = [];
@@ -41,10 +43,7 @@ public sealed class CueBook
     private readonly int[] _byState = new int[Enum.GetValues<CueState>().Length];
 
     private long _nextSequence;
-    private Timeline? _timeline;
-    private bool _discontinuity;
-    private long? _lastMediaTime;
-    private long _lastFrameWallMicros;
+    private Rational _lastTimeBase;
     private long _frames, _carrierFrames, _messagesSent, _heartbeatsSent;
     private int _delivered;
     private long? _lastPts, _lastCarrierPts, _lastHeartbeatTime;
@@ -54,7 +53,8 @@ public sealed class CueBook
     /// <param name="options">Stream id, carousel repeats, close hold and heartbeat cadence.</param>
     /// <param name="journal">Observer of every change; none when null.</param>
     /// <param name="clock">Wall clock for heartbeats and issued-at times; the system clock when null.</param>
-    public CueBook(CueBookOptions options, ICueJournal? journal = null, IWallClock? clock = null)
+    /// <param name="timeline">The program timeline frames are placed on; a new one reading <paramref name="clock"/> when null.</param>
+    public CueBook(CueBookOptions options, ICueJournal? journal = null, IWallClock? clock = null, MediaTimeline? timeline = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Repeat < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Repeat, "Repeat must be ≥ 0");
@@ -66,6 +66,7 @@ public sealed class CueBook
         _nextSequence = options.FirstSequence;
         _journal = journal ?? NullCueJournal.Instance;
         _clock = clock ?? new SystemWallClock();
+        _timeline = timeline ?? new MediaTimeline(_clock);
     }
 
     /// <summary>The settings.</summary>
@@ -73,6 +74,9 @@ public sealed class CueBook
 
     /// <summary>The wall clock heartbeats read.</summary>
     public IWallClock Clock => _clock;
+
+    /// <summary>The program timeline: the pipeline places each video frame on it before asking what rides on it.</summary>
+    public MediaTimeline Timeline => _timeline;
 
     /// <summary>
     /// Validates a request, assigns its sequence number and records it as accepted.
@@ -87,8 +91,8 @@ public sealed class CueBook
             if (_cues.ContainsKey(request.Id))
                 throw new CueRejectedException(CueRejection.DuplicateId, $"cue '{request.Id}' already exists");
             var cue = Enter(request, _nextSequence++, new CueLife());
-            _journal.Record(new CueJournalEntry(CueEvent.Accepted, _clock.Now().UnixMicros, cue.Snapshot(), null, null));
-            return cue.Snapshot();
+            _journal.Record(new CueJournalEntry(CueEvent.Accepted, _clock.Now().UnixMicros, cue.Snapshot(_timeline), null, null));
+            return cue.Snapshot(_timeline);
         }
     }
 
@@ -111,20 +115,20 @@ public sealed class CueBook
                 throw new CueRejectedException(CueRejection.AlreadyEnded, $"cue '{id}' already {(state.IsClosed() ? state : CueState.Cancelled).ToString().ToLowerInvariant()}");
             if (state == CueState.InFlight) Move(cue.Transmission, CueTrigger.CancelRequested);
             else ApplyCancel(cue, _clock.Now().UnixMicros, null);
-            return cue.Snapshot();
+            return cue.Snapshot(_timeline);
         }
     }
 
     /// <summary>Every cue, in the order they were added.</summary>
     public IReadOnlyList<CueSnapshot> Cues()
     {
-        lock (_gate) return _cues.Values.OrderBy(c => c.Sequence).Select(c => c.Snapshot()).ToList();
+        lock (_gate) return _cues.Values.OrderBy(c => c.Sequence).Select(c => c.Snapshot(_timeline)).ToList();
     }
 
     /// <summary>One cue by id, or null.</summary>
     public CueSnapshot? Find(string id)
     {
-        lock (_gate) return _cues.TryGetValue(id, out var cue) ? cue.Snapshot() : null;
+        lock (_gate) return _cues.TryGetValue(id, out var cue) ? cue.Snapshot(_timeline) : null;
     }
 
     /// <summary>The tally of cue states, counters and last positions at one moment, for the summary, status, metrics and audit log.</summary>
@@ -133,7 +137,7 @@ public sealed class CueBook
         lock (_gate)
         {
             var pending = _byState[(int)CueState.Pending] + _byState[(int)CueState.InFlight] + _byState[(int)CueState.CancelQueued];
-            double? lastSeconds = _lastPts is { } p && _timeline != null ? _timeline.TimeBase.ToSeconds(p) : null;
+            double? lastSeconds = _lastPts is { } p ? _lastTimeBase.ToSeconds(p) : null;
             return new CueBookSnapshot(pending, _byState[(int)CueState.Active], _delivered, _byState[(int)CueState.Ended],
                 _byState[(int)CueState.Expired], _byState[(int)CueState.Cancelled], _frames, _carrierFrames, _messagesSent, _heartbeatsSent,
                 _lastPts, _lastCarrierPts, lastSeconds, _nextSequence);
@@ -182,18 +186,19 @@ public sealed class CueBook
                 });
                 _nextSequence = Math.Max(_nextSequence, closeSequence + 1);
             }
-            return cue.Snapshot();
+            return cue.Snapshot(_timeline);
         }
     }
 
     /// <summary>
-    /// The input or output was opened again after a drop: the next frame's timestamps may start afresh. Media time
-    /// keeps running at wall-clock speed across the gap, so a cue whose target passed during the outage goes out on the
+    /// For a caller that feeds frames itself (the pipeline begins its own sessions on <see cref="Timeline"/>): the input
+    /// was opened again after a drop, so the next frame's timestamps may start afresh. Program time keeps running at
+    /// wall-clock speed across the gap, so a cue whose target passed during the outage goes out on the
     /// first frame after it (or expires if its window closed meanwhile), and the carousel keeps its windows.
     /// </summary>
     public void MarkDiscontinuity()
     {
-        lock (_gate) _discontinuity = true;
+        lock (_gate) _timeline.MarkReconnect();
     }
 
     /// <summary>
@@ -209,18 +214,12 @@ public sealed class CueBook
         {
             if (_inFlight is { } unresolved) Unplan(unresolved, "its packet was never written");
             var now = _clock.Now();
-            _timeline ??= StartTimeline(frame, now);
+            var placed = Place(frame);
             _frames++;
-            if (frame.Pts is { } pts) _lastPts = pts;
-            if (_discontinuity && _lastMediaTime is { } last && (frame.Pts ?? frame.Dts) is { } raw)
-            {
-                _timeline.Shift = last + _timeline.DurationUnits(TimeSpan.FromTicks((now.UnixMicros - _lastFrameWallMicros) * TimeSpan.TicksPerMicrosecond)) - raw;
-                _discontinuity = false;
-            }
-            var time = _timeline.MediaTime(frame, now);
-            _lastMediaTime = time;
-            _lastFrameWallMicros = now.UnixMicros;
-            if ((frame.Dts ?? frame.Pts) is { } decode) _timeline.AnchorWallClock(decode + _timeline.Shift, now.UnixMicros);
+            if (placed.Pts is { } pts) _lastPts = pts;
+            _lastTimeBase = placed.TimeBase;
+            var time = placed.ProgramTime!.Value;
+            ResolveWallClockTargets();
 
             CloseWindows(time, now.UnixMicros);
             // A cue whose close goes out for the first time on this frame does not ride on it.
@@ -235,28 +234,28 @@ public sealed class CueBook
                 if (t.Cue is { } own && own.Transmission == t && _closing.Contains(own)) continue;
                 if (t.Life.State == CueState.Pending && IsDue(t, time))
                     _planning.Add(new PlannedTransmission(t, true, t.Target ?? time));
-                else if (t.Life.State == CueState.Active && (t.Life.RepeatsLeft > 0 || (frame.IsKeyframe && t.WindowEnd is { } end && time < end)))
+                else if (t.Life.State == CueState.Active && (t.Life.RepeatsLeft > 0 || (placed.IsKeyframe && t.WindowEnd is { } end && time < end)))
                     _planning.Add(new PlannedTransmission(t, false, t.Target ?? time));
             }
             _planning.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
 
-            var heartbeat = HeartbeatDue(frame, now);
-            if (_planning.Count == 0 && !heartbeat) return new CuePlan(frame, time, [], [], null);
+            var heartbeat = HeartbeatDue(placed);
+            if (_planning.Count == 0 && !heartbeat) return new CuePlan(placed, time, [], [], null);
             var messages = new CatEveningMessage[_planning.Count + (heartbeat ? 1 : 0)];
             for (var i = 0; i < _planning.Count; i++)
             {
                 var p = _planning[i];
-                messages[i] = ToMessage(p.Transmission, p.Target, frame, now);
+                messages[i] = ToMessage(p.Transmission, p.Target, placed, now);
                 if (p.First) Move(p.Transmission, CueTrigger.Planned);
             }
             long? heartbeatClock = null;
             if (heartbeat)
             {
                 messages[^1] = new HeartbeatMessage(_options.StreamId, _nextSequence++, now.UnixMicros, now.UnixMicros,
-                    CarrierPts90kHz(frame), now.UncertaintyMicros, _clock.TimeServer);
-                heartbeatClock = HeartbeatClock(frame, now);
+                    CarrierPts90kHz(placed), now.UncertaintyMicros, _clock.TimeServer);
+                heartbeatClock = placed.ProgramDecodeTime;
             }
-            var plan = new CuePlan(frame, time, [.. _planning], messages, heartbeatClock);
+            var plan = new CuePlan(placed, time, [.. _planning], messages, heartbeatClock);
             _inFlight = plan;
             return plan;
         }
@@ -292,8 +291,7 @@ public sealed class CueBook
                     continue;
                 }
                 t.Target ??= p.Target;
-                t.TimeBase ??= _timeline!.TimeBase;
-                t.WindowEnd ??= p.Target + _timeline!.DurationUnits(t.Duration);
+                t.WindowEnd ??= p.Target + Micros(t.Duration);
                 var closed = ClosedBy(t);
                 if (t.IsClose) t.Hold = HoldOf(t, closed, plan.MediaTime);
                 var from = Move(t, CueTrigger.Committed, _options.Repeat);
@@ -364,7 +362,7 @@ public sealed class CueBook
         if (life.Transmissions > 0) _delivered++;
         if (life.State == CueState.Pending)
         {
-            if (_timeline != null) Resolve(transmission, _timeline);
+            Resolve(transmission);
             _carousel.Add(transmission);
         }
         return cue;
@@ -396,7 +394,7 @@ public sealed class CueBook
             closeSequence = cancel.Sequence;
             detail = $"closed by cancel message seq {cancel.Sequence}";
         }
-        _journal.Record(new CueJournalEntry(CueEvent.Cancelled, nowMicros, cue.Snapshot(), null, detail + note, closeSequence));
+        _journal.Record(new CueJournalEntry(CueEvent.Cancelled, nowMicros, cue.Snapshot(_timeline), null, detail + note, closeSequence));
     }
 
     // A close delivered for the first time closes the cue it names; that cue never rides again.
@@ -408,7 +406,7 @@ public sealed class CueBook
         var by = close.Cue is { } c && c.Transmission == close ? c.Request.Id : null;
         var what = $"{close.Kind.ToWireName()} {(by is null ? "message" : $"'{by}'")} seq {close.Sequence}";
         var detail = from == CueState.Pending ? $"closed before delivery by {what}" : $"closed by {what}";
-        _journal.Record(new CueJournalEntry(closed.Life.State == CueState.Ended ? CueEvent.Ended : CueEvent.Cancelled, nowMicros, closed.Snapshot(),
+        _journal.Record(new CueJournalEntry(closed.Life.State == CueState.Ended ? CueEvent.Ended : CueEvent.Cancelled, nowMicros, closed.Snapshot(_timeline),
             null, detail, close.Sequence, by));
     }
 
@@ -426,22 +424,20 @@ public sealed class CueBook
     // interaction-end or cancel cue), else CloseHold.
     private TimeSpan HoldOf(Transmission close, Cue? closed, long time)
     {
-        var timeline = _timeline!;
         long end;
-        if (close.Hold is { } restored) end = time + timeline.DurationUnits(restored);
+        if (close.Hold is { } restored) end = time + Micros(restored);
         else if (closed is { Request.Duration.Ticks: > 0, Transmission.WindowEnd: { } closedEnd }) end = closedEnd;
-        else if (close.Duration > TimeSpan.Zero) end = close.Target!.Value + timeline.DurationUnits(close.Duration);
-        else end = time + timeline.DurationUnits(_options.CloseHold);
+        else if (close.Duration > TimeSpan.Zero) end = close.Target!.Value + Micros(close.Duration);
+        else end = time + Micros(_options.CloseHold);
         close.WindowEnd = end;
-        return TimeSpan.FromSeconds(timeline.TimeBase.ToSeconds(Math.Max(0, end - time)));
+        return TimeSpan.FromMicroseconds(Math.Max(0, end - time));
     }
 
     private void Journal(Transmission t, bool first, CarrierFrame carrier, long nowMicros)
     {
         if (t.Cue is not { } cue) return;
-        var snapshot = cue.Snapshot();
-        // The journal states the target on the carrier's own clock (the PTS written), whatever shift reconnections added.
-        if (snapshot.TargetPts is { } target && _timeline is { Shift: not 0 } timeline) snapshot = snapshot with { TargetPts = target - timeline.Shift };
+        // The journal states the target on the carrier's own clock (the PTS written): the snapshot converts it.
+        var snapshot = cue.Snapshot(_timeline);
         if (cue.Transmission == t)
         {
             _journal.Record(new CueJournalEntry(first ? CueEvent.Delivered : CueEvent.Repeated, nowMicros, snapshot, carrier, null));
@@ -451,7 +447,8 @@ public sealed class CueBook
             snapshot with { Hold = t.Hold }, carrier, null, t.Sequence));
     }
 
-    private static bool IsDue(Transmission t, long time) => t.Target is not { } target || time >= target;
+    // A wall-clock target is due once the pacing has placed it on the timeline; until then it waits.
+    private static bool IsDue(Transmission t, long time) => t.Target is { } target ? time >= target : t.WallTarget is null;
 
     // Observes time passing: a pending cue whose window is over expires unsent; an active message whose repeats are
     // done and whose window is over leaves the carousel (a cue then ends). Closed messages are dropped from the carousel.
@@ -465,64 +462,79 @@ public sealed class CueBook
                 case CueState.Pending when t.Duration > TimeSpan.Zero && t.Target is { } target && time >= target && t.WindowEnd is { } over && time >= over:
                     Move(t, CueTrigger.WindowOver);
                     if (t.Cue is { } expired)
-                        _journal.Record(new CueJournalEntry(CueEvent.Expired, nowMicros, expired.Snapshot(), null, "its window had ended before any frame could carry it"));
+                        _journal.Record(new CueJournalEntry(CueEvent.Expired, nowMicros, expired.Snapshot(_timeline), null, "its window had ended before any frame could carry it"));
                     break;
                 case CueState.Active when t.Life.RepeatsLeft == 0 && (t.WindowEnd is not { } end || time >= end):
                     Move(t, CueTrigger.WindowOver);
                     if (t.Cue is { } ended && ended.Transmission == t)
-                        _journal.Record(new CueJournalEntry(CueEvent.Ended, nowMicros, ended.Snapshot(), null, "window ended"));
+                        _journal.Record(new CueJournalEntry(CueEvent.Ended, nowMicros, ended.Snapshot(_timeline), null, "window ended"));
                     break;
             }
             if (t.Life.IsClosed) _carousel.RemoveAt(i);
         }
     }
 
+    // A frame the pipeline placed on the timeline passes as is; one that comes straight from a caller (tests, tools) is
+    // placed here, on the same timeline.
+    private VideoFrame Place(in VideoFrame frame)
+    {
+        if (frame.ProgramTime is not null && frame.ProgramDecodeTime is not null) return frame;
+        var step = _timeline.Advance(frame.TimeBase, frame.Pts ?? TimestampTrack.NoTimestamp, frame.Dts ?? TimestampTrack.NoTimestamp);
+        return frame with { Pts = step.Pts, Dts = step.Dts, ProgramTime = step.ProgramTime, ProgramDecodeTime = step.ProgramDecodeTime };
+    }
+
+    // Wall-clock targets follow the pacing estimate until first delivered: a frame of a burst never passes for one that
+    // arrives later at the live edge.
+    private void ResolveWallClockTargets()
+    {
+        foreach (var t in _carousel)
+        {
+            if (t.Life.State != CueState.Pending || t.WallTarget is not { } wall || _timeline.ProgramTimeAt(wall) is not { } target) continue;
+            t.Target = target;
+            t.WindowEnd = target + Micros(t.Duration);
+        }
+    }
+
     private CatEveningMessage ToMessage(Transmission t, long target, in VideoFrame frame, WallClockReading now)
     {
-        var tb = _timeline!.TimeBase;
         long offsetTicks = 0;
-        if (frame.Pts is { } pts && _timeline.HasTimestamps)
-            offsetTicks = Rescale(target - (pts + _timeline.Shift), tb);
+        if (frame.Pts is { } pts && _timeline.ToStreamTime(target) is { } targetPts)
+            offsetTicks = frame.TimeBase.Rescale(targetPts - pts, Clock90kHz);
         return new CueMessage(t.Kind, _options.StreamId, t.Sequence, now.UnixMicros, offsetTicks, t.CueIdOnWire,
             (long)Math.Round(t.Duration.TotalSeconds * Ticks90kHz), (long)t.Spread.TotalMicroseconds, t.AppData.Span);
     }
 
-    private static long Rescale(long units, Rational from) => from.Rescale(units, Clock90kHz);
-
-    private long CarrierPts90kHz(in VideoFrame frame)
+    private static long CarrierPts90kHz(in VideoFrame frame)
     {
         var pts = frame.Pts ?? frame.Dts;
-        return pts is { } p ? Rescale(p, frame.TimeBase) & HeartbeatMessage.MaxPts : 0;
+        return pts is { } p ? frame.TimeBase.Rescale(p, Clock90kHz) & HeartbeatMessage.MaxPts : 0;
     }
 
-    private bool HeartbeatDue(in VideoFrame frame, WallClockReading now)
+    // The heartbeat cadence runs on program decoding time, which only moves forwards.
+    private bool HeartbeatDue(in VideoFrame frame)
     {
         var policy = _options.Heartbeat;
         if (policy.IsOff) return false;
         if (policy.EveryFrame || _lastHeartbeatTime is not { } last) return true;
-        var clock = HeartbeatClock(frame, now);
-        var interval = _timeline!.ToUnits(policy.Interval, frame);
-        return clock - last >= interval || clock < last;
+        var clock = frame.ProgramDecodeTime!.Value;
+        return clock - last >= Micros(policy.Interval) || clock < last;
     }
 
-    // Monotonic media time for the heartbeat cadence: DTS when present, else PTS, else the wall clock.
-    private static long HeartbeatClock(in VideoFrame frame, WallClockReading now) =>
-        frame.Dts ?? frame.Pts ?? now.UnixMicros;
+    private static long Micros(TimeSpan span) => (long)span.TotalMicroseconds;
 
-    private Timeline StartTimeline(in VideoFrame frame, WallClockReading now)
-    {
-        var timeline = new Timeline(frame.Pts, frame.TimeBase, now.UnixMicros);
-        foreach (var t in _carousel) Resolve(t, timeline);
-        return timeline;
-    }
-
-    private static void Resolve(Transmission t, Timeline timeline)
+    // Program-time targets are known at once; a wall-clock target is mapped at each frame until first delivered.
+    private static void Resolve(Transmission t)
     {
         var at = t.Cue?.Transmission == t ? t.Cue.Request.At : CueTime.Immediately;
-        if (at.IsImmediate) return;
-        t.Target = timeline.TargetOf(at);
-        t.WindowEnd = t.Target + timeline.DurationUnits(t.Duration);
-        t.TimeBase = timeline.TimeBase;
+        if (at.AfterFirstFrame is { } offset)
+        {
+            t.Target = Micros(offset);
+            t.WindowEnd = t.Target + Micros(t.Duration);
+        }
+        else if (at.WallClock is { } instant)
+        {
+            t.WallTarget = (instant.UtcDateTime - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        }
     }
 
     private static void Validate(CueRequest request)
@@ -558,8 +570,12 @@ public sealed class CueBook
 
         public CueLife Life => Transmission.Life;
 
-        public CueSnapshot Snapshot() =>
-            new(Request, Sequence, Life.State, Transmission.Target, Transmission.TimeBase, Life.Transmissions, Transmission.Hold);
+        // The target as a timestamp of the video stream now passing (what a reader sees), once the timeline started.
+        public CueSnapshot Snapshot(MediaTimeline timeline)
+        {
+            var target = Transmission.Target is { } t ? timeline.ToStreamTime(t) : null;
+            return new(Request, Sequence, Life.State, target, target is null ? null : timeline.TimeBase, Life.Transmissions, Transmission.Hold);
+        }
     }
 
     /// <summary>
@@ -576,12 +592,14 @@ public sealed class CueBook
         public TimeSpan Spread { get; } = spread;
         public ReadOnlyMemory<byte> AppData { get; } = appData;
         public CueLife Life { get; } = life;
+        /// <summary>Program time, microseconds, once known.</summary>
         public long? Target { get; set; }
 
-        /// <summary>Until when the carousel carries it (media time): the cue's window, or a close's hold.</summary>
-        public long? WindowEnd { get; set; }
+        /// <summary>A wall-clock target (Unix microseconds), mapped to <see cref="Target"/> at each frame until first delivered.</summary>
+        public long? WallTarget { get; set; }
 
-        public Rational? TimeBase { get; set; }
+        /// <summary>Until when the carousel carries it (program time): the cue's window, or a close's hold.</summary>
+        public long? WindowEnd { get; set; }
 
         /// <summary>For a close once delivered: how long after its first delivery it rides.</summary>
         public TimeSpan? Hold { get; set; }
@@ -591,65 +609,4 @@ public sealed class CueBook
 
     /// <summary>One message a plan puts on its frame, and the target its message was written with.</summary>
     internal readonly record struct PlannedTransmission(Transmission Transmission, bool First, long Target);
-
-    /// <summary>
-    /// Maps cue times to media time: the video time base when the input has timestamps, wall-clock microseconds
-    /// since the Unix epoch when it has none.
-    /// </summary>
-    private sealed class Timeline
-    {
-        private long _anchorWallMicros;
-        private long _anchorMedia;
-
-        public Timeline(long? firstPts, Rational timeBase, long anchorWallMicros)
-        {
-            HasTimestamps = firstPts.HasValue;
-            TimeBase = HasTimestamps ? timeBase : new Rational(1, 1_000_000);
-            Origin = firstPts ?? anchorWallMicros;
-            _anchorWallMicros = anchorWallMicros;
-            _anchorMedia = Origin;
-        }
-
-        public bool HasTimestamps { get; }
-
-        public Rational TimeBase { get; }
-
-        /// <summary>Media time of the first video frame.</summary>
-        public long Origin { get; }
-
-        /// <summary>Added to frame timestamps after a discontinuity, so media time runs on across reconnections.</summary>
-        public long Shift { get; set; }
-
-        public long MediaTime(in VideoFrame frame, WallClockReading now) =>
-            HasTimestamps ? (frame.Pts ?? frame.Dts) is { } raw ? raw + Shift : Origin : now.UnixMicros;
-
-        /// <summary>
-        /// Ties media time to the wall clock at the frame passing now (decode time, which runs steadily). A live input
-        /// starts with a burst (the server's buffered GOP, the probe), so media time runs ahead of the wall clock of the
-        /// first frame; a wall-clock target added later maps through the latest frame and lands on the frame that
-        /// passes the injector at that time.
-        /// </summary>
-        public void AnchorWallClock(long mediaTime, long wallMicros)
-        {
-            if (!HasTimestamps) return;
-            _anchorMedia = mediaTime;
-            _anchorWallMicros = wallMicros;
-        }
-
-        public long? TargetOf(CueTime at)
-        {
-            if (at.AfterFirstFrame is { } offset) return Origin + DurationUnits(offset);
-            if (at.WallClock is { } instant)
-            {
-                var micros = (instant.UtcDateTime - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-                return _anchorMedia + TimeBase.FromMicroseconds(micros - _anchorWallMicros);
-            }
-            return null;
-        }
-
-        public long DurationUnits(TimeSpan span) => TimeBase.FromMicroseconds((long)span.TotalMicroseconds);
-
-        public long ToUnits(TimeSpan span, in VideoFrame frame) =>
-            HasTimestamps && (frame.Dts ?? frame.Pts) != null ? DurationUnits(span) : (long)span.TotalMicroseconds;
-    }
 }

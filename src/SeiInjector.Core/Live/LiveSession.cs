@@ -101,7 +101,8 @@ public sealed class LiveSession : IInjectorControl, IDisposable
         {
             return new LiveStatus(_input, _output, _inputReconnects, _outputReconnects, book.LastPts, book.LastPtsSeconds,
                 book.Frames, Monitor.Packets, Monitor.Bytes, book.CarrierFrames,
-                new CueCounts(book.Pending, book.Active, book.Delivered, book.Expired, book.Cancelled, book.Ended), Monitor.Latency.Snapshot(), Monitor.DroppedPackets);
+                new CueCounts(book.Pending, book.Active, book.Delivered, book.Expired, book.Cancelled, book.Ended), Monitor.Latency.Snapshot(), Monitor.DroppedPackets,
+                new TimestampCounts(Monitor.Discontinuities, Monitor.Wraps, Monitor.InterpolatedTimestamps, Monitor.SkippedPackets));
         }
     }
 

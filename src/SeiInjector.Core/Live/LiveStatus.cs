@@ -73,6 +73,13 @@ public enum ControlOutcome
 /// <param name="Ended">Delivered, and their window ended or an interaction-end closing them was delivered.</param>
 public readonly record struct CueCounts(int Pending, int Active, int Delivered, int Expired, int Cancelled, int Ended = 0);
 
+/// <summary>What the pipeline did to keep timestamps valid, since the start.</summary>
+/// <param name="Discontinuities">Discontinuities bridged (the input jumped backwards, or far forwards); each was logged.</param>
+/// <param name="Wraps">Counter wraps unwrapped (33-bit MPEG-TS, 31/32-bit FLV).</param>
+/// <param name="Interpolated">Packets with a missing or impossible timestamp filled in.</param>
+/// <param name="Skipped">Packets the muxer refused even so: logged and skipped.</param>
+public readonly record struct TimestampCounts(long Discontinuities, long Wraps, long Interpolated, long Skipped);
+
 /// <summary>The run at one moment.</summary>
 /// <param name="Input">Input link state.</param>
 /// <param name="Output">Output link state.</param>
@@ -88,9 +95,11 @@ public readonly record struct CueCounts(int Pending, int Active, int Delivered, 
 /// <param name="Latency">Added latency per packet.</param>
 /// <param name="DroppedPackets">Packets read but not written (output down, before the keyframe it resumed at, or of a
 /// stream that appeared after the output header).</param>
+/// <param name="Timestamps">Timestamp repairs and skipped packets.</param>
 public sealed record LiveStatus(
     LinkState Input, LinkState Output, int InputReconnects, int OutputReconnects, long? LastPts, double? LastPtsTime,
-    long Frames, long Packets, long BytesWritten, long SeiFrames, CueCounts Cues, AddedLatencySnapshot Latency, long DroppedPackets = 0)
+    long Frames, long Packets, long BytesWritten, long SeiFrames, CueCounts Cues, AddedLatencySnapshot Latency, long DroppedPackets = 0,
+    TimestampCounts Timestamps = default)
 {
     /// <summary>The status as the JSON object <c>GET /v1/status</c> returns (latencies in milliseconds).</summary>
     public byte[] ToJson()
@@ -119,6 +128,12 @@ public sealed record LiveStatus(
             w.WriteNumber("ended", Cues.Ended);
             w.WriteNumber("expired", Cues.Expired);
             w.WriteNumber("cancelled", Cues.Cancelled);
+            w.WriteEndObject();
+            w.WriteStartObject("timestamps");
+            w.WriteNumber("discontinuities", Timestamps.Discontinuities);
+            w.WriteNumber("wraps", Timestamps.Wraps);
+            w.WriteNumber("interpolated", Timestamps.Interpolated);
+            w.WriteNumber("skipped_packets", Timestamps.Skipped);
             w.WriteEndObject();
             w.WriteStartObject("added_latency");
             w.WriteNumber("packets", Latency.Count);

@@ -44,6 +44,10 @@ public sealed class MetricsServer : IDisposable
         Counter(b, "catevening_packets_dropped_total", "Packets read but not written: the output was down, or before the keyframe it resumed at.", s.DroppedPackets);
         Counter(b, "catevening_bytes_written_total", "Bytes of packet data written, SEI included.", s.BytesWritten);
         Counter(b, "catevening_sei_frames_total", "Video packets that carried a CatEvening SEI NAL.", s.SeiFrames);
+        Counter(b, "catevening_timestamp_discontinuities_total", "Timestamp discontinuities bridged (the input jumped backwards, or far forwards).", s.Timestamps.Discontinuities);
+        Counter(b, "catevening_timestamp_wraps_total", "Timestamp counter wraps unwrapped (33-bit MPEG-TS, 31/32-bit FLV).", s.Timestamps.Wraps);
+        Counter(b, "catevening_timestamps_interpolated_total", "Packets with a missing or impossible timestamp filled in.", s.Timestamps.Interpolated);
+        Counter(b, "catevening_packets_skipped_total", "Packets the muxer refused even with repaired timestamps (logged, skipped).", s.Timestamps.Skipped);
         Header(b, "catevening_cues", "gauge", "Cues by state: pending and active now; delivered, expired and cancelled since the start.");
         Sample(b, "catevening_cues", "state=\"pending\"", s.Cues.Pending);
         Sample(b, "catevening_cues", "state=\"active\"", s.Cues.Active);

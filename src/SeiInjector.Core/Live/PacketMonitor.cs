@@ -11,6 +11,7 @@ public sealed class PacketMonitor
     private long _packets;
     private long _bytes;
     private long _dropped;
+    private long _discontinuities, _wraps, _interpolated, _skipped;
 
     /// <summary>Per-packet added latency, read to write.</summary>
     public AddedLatency Latency { get; } = new();
@@ -27,6 +28,28 @@ public sealed class PacketMonitor
 
     /// <summary>One packet was read and dropped (see <see cref="DroppedPackets"/>).</summary>
     public void Dropped() => Interlocked.Increment(ref _dropped);
+    /// <summary>Timestamp discontinuities bridged (the input jumped backwards, or far forwards), every session.</summary>
+    public long Discontinuities => Interlocked.Read(ref _discontinuities);
+
+    /// <summary>Timestamp counter wraps unwrapped.</summary>
+    public long Wraps => Interlocked.Read(ref _wraps);
+
+    /// <summary>Packets with a missing or impossible timestamp filled in.</summary>
+    public long InterpolatedTimestamps => Interlocked.Read(ref _interpolated);
+
+    /// <summary>Packets the muxer refused even with repaired timestamps: logged and skipped.</summary>
+    public long SkippedPackets => Interlocked.Read(ref _skipped);
+
+    /// <summary>The pipeline repaired a packet's timestamps.</summary>
+    public void Repaired(Timing.TimestampRepair repair)
+    {
+        if ((repair & Timing.TimestampRepair.Discontinuity) != 0) Interlocked.Increment(ref _discontinuities);
+        if ((repair & Timing.TimestampRepair.Wrap) != 0) Interlocked.Increment(ref _wraps);
+        if ((repair & Timing.TimestampRepair.Interpolated) != 0) Interlocked.Increment(ref _interpolated);
+    }
+
+    /// <summary>The muxer refused a packet; it was skipped.</summary>
+    public void Refused() => Interlocked.Increment(ref _skipped);
 
     /// <summary>One packet of <paramref name="bytes"/> bytes, read at <paramref name="readTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>), was written.</summary>
     public void Written(long readTimestamp, int bytes)

@@ -7,7 +7,7 @@ namespace CatEvening.SeiInjector.Live;
 /// Keeps the show running through link drops. Each side recovers on its own (<see cref="PipelineOptions.ReconnectLinks"/>):
 /// when the output drops (the ingest restarts, a write fails or stalls) the input is still read and program time runs
 /// on, and the output comes back at the next keyframe; when the input drops (the publisher goes) only the input is
-/// opened again, and the cue book is told about the discontinuity so media time runs on at wall-clock speed across the
+/// opened again, as a new timestamp session on the same program timeline, which runs on at wall-clock speed across the
 /// gap. The cue book, the control API and the audit log carry on; status and metrics show each side's state and count
 /// each drop as it happens. A network input that ends counts as a drop; a file input that ends finishes the run.
 /// </summary>
@@ -73,12 +73,9 @@ public sealed class ReconnectingRunner : ILinkObserver
     }
 
     /// <inheritdoc/>
-    void ILinkObserver.Up(MediaDirection side, string url, bool reopened)
-    {
-        // The new input session's timestamps may start afresh: media time must run on across the gap.
-        if (side == MediaDirection.Input && reopened) _session.Book.MarkDiscontinuity();
+    void ILinkObserver.Up(MediaDirection side, string url, bool reopened) =>
+        // A reopened input is a new timestamp session the pipeline begins on the book's timeline: program time runs on.
         _session.SetLink(SideOf(side), LinkState.Connected, url);
-    }
 
     /// <inheritdoc/>
     void ILinkObserver.Down(MediaDirection side, string reason, TimeSpan retryIn) =>

@@ -28,6 +28,9 @@ public sealed class CueSeiSource : IFrameSeiSource
     }
 
     /// <inheritdoc />
+    public Timing.MediaTimeline? Timeline => _book.Timeline;
+
+    /// <inheritdoc />
     public void Start(VideoStreamDescription video) => _video = video ?? throw new ArgumentNullException(nameof(video));
 
     /// <inheritdoc />
@@ -60,7 +63,8 @@ public sealed class CueSeiSource : IFrameSeiSource
     public void NotCarried(in VideoFrame frame, string reason) => _book.Defer(PlanOf(frame));
 
     private CuePlan PlanOf(in VideoFrame frame) =>
-        _plan is { } plan && plan.Frame == frame ? plan : throw new InvalidOperationException($"frame {frame.FrameIndex} was not the last one given to SeiFor");
+        // The plan holds the frame as the book placed it on the timeline: the same packet when its index matches.
+        _plan is { } plan && plan.Frame.FrameIndex == frame.FrameIndex ? plan : throw new InvalidOperationException($"frame {frame.FrameIndex} was not the last one given to SeiFor");
 
     /// <inheritdoc />
     public void Skipped(in VideoFrame frame) => _book.Pass(frame);

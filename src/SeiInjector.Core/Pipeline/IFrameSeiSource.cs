@@ -6,6 +6,12 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// </summary>
 public interface IFrameSeiSource
 {
+    /// <summary>
+    /// The program timeline this source schedules on, for the pipeline to place each video frame on before
+    /// <see cref="SeiFor"/>; null when the source keeps no timeline (the pipeline then keeps its own).
+    /// </summary>
+    Timing.MediaTimeline? Timeline => null;
+
     /// <summary>Called once, before the first packet, with the video stream's codec and NAL framing.</summary>
     void Start(VideoStreamDescription video);
 

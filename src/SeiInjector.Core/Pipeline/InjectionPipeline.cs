@@ -1,22 +1,31 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Timing;
 using CatEvening.SeiReader.Bitstream;
 
 namespace CatEvening.SeiInjector.Pipeline;
 
 /// <summary>
-/// Demuxes any input FFmpeg opens, copies every stream to the output (no re-encoding; timestamps, codec configuration
-/// and every non-video byte untouched) and splices the SEI NAL that <see cref="IFrameSeiSource"/> gives for each video
-/// packet into that packet. Each packet is written as soon as it is read.
+/// Demuxes any input FFmpeg opens, copies every stream to the output (no re-encoding; codec configuration and every
+/// non-video byte untouched) and splices the SEI NAL that <see cref="IFrameSeiSource"/> gives for each video packet into
+/// that packet. Each packet is written as soon as it is read.
 /// </summary>
 /// <remarks>
+/// <para>Timestamps: the video's are placed on the source's <see cref="MediaTimeline"/>, every other stream's go through a
+/// <see cref="TimestampTrack"/> of the same <see cref="TimestampSession"/> (one per opening of the input). Timestamps
+/// that increase go out exactly as they came (the container's raw values: FFmpeg's overflow correction is off, wraps are
+/// unwrapped here, and the muxers keep the same low bits); a discontinuity is bridged so the output stays valid, logged
+/// once and counted; a packet the muxer still refuses is logged, counted and skipped. A timestamp never ends the run. A
+/// raw Annex B input is stamped by <see cref="RawVideoTimestamps"/>.</para>
+/// <para>
 /// With <see cref="PipelineOptions.ReconnectLinks"/> each side recovers on its own. An output drop (the ingest restarts,
 /// a write fails or stalls) closes only the output: the input is still read, every packet read meanwhile is dropped and
 /// counted, and each video frame still passes the SEI source (<see cref="IFrameSeiSource.Skipped"/>) so the cue
 /// timeline runs on; the output is opened again in the background after a back-off and resumes at the next video
 /// keyframe. An input drop (the publisher goes, the input ends or fails) reopens only the input and keeps the output
-/// open when the new input has the same streams, its timestamps moved to follow what was already written.
+/// open when the new input has the same streams: the new input is a new timestamp session that follows what was
+/// already written (<see cref="TimestampSession.Follow"/>), and program time runs on across the gap.</para>
 /// </remarks>
 public sealed class InjectionPipeline
 {
@@ -73,12 +82,12 @@ public sealed class InjectionPipeline
         private readonly IFrameSeiSource _seiSource = owner._seiSource;
         private readonly Queue<Packet> _held = new();
         private readonly HashSet<int> _lateStreams = [];
+        private readonly MediaTimeline _timeline = owner._seiSource.Timeline ?? new MediaTimeline();
 
         private MediaInput? _input;
         private VideoStreamDescription _video = null!;
         private TimeSpan _inputBackoff = FirstBackoff;
         private int _inputSessions;
-        private bool _followPrevious;
 
         private MediaOutput? _output;
         private MediaOutput? _opening;
@@ -89,11 +98,16 @@ public sealed class InjectionPipeline
         private bool _awaitKeyframe;
         private long _floorMicros = long.MinValue;
 
-        private long _shiftMicros;
+        // Timestamps of the current input session; the output's last DTS per stream (output time base).
+        private TimestampSession? _stamps;
+        private TimestampTrack?[] _tracks = [];
+        private RawVideoTimestamps? _rawStamps;
+        private long[] _lastWritten = [];
         private long _lastEndMicros = long.MinValue;
         private long _lastWriteTimestamp;
+        private long _discontinuitiesBefore;
 
-        private long _packets, _frames, _carriers, _seiBytes, _dropped;
+        private long _packets, _frames, _carriers, _seiBytes, _dropped, _skipped;
         private long _frameIndex; // video packets that passed the SEI source, written or not
 
         private bool Reconnect => _options.ReconnectLinks;
@@ -162,7 +176,8 @@ public sealed class InjectionPipeline
             return Report(cancelled);
         }
 
-        private PipelineReport Report(bool cancelled) => new(_packets, _frames, _carriers, _seiBytes, cancelled, _dropped);
+        private PipelineReport Report(bool cancelled) =>
+            new(_packets, _frames, _carriers, _seiBytes, cancelled, _dropped, _skipped, _discontinuitiesBefore + (_stamps?.Discontinuities ?? 0));
 
         // One packet read: written (with the SEI spliced into a video packet), or dropped and counted while the output
         // is down, before the keyframe it resumes at, or for a stream the output does not have.
@@ -171,10 +186,9 @@ public sealed class InjectionPipeline
             var readAt = Stopwatch.GetTimestamp();
             var streamIndex = packet.StreamIndex;
             var isVideo = streamIndex == _video.StreamIndex;
-            var frame = isVideo
-                ? new VideoFrame(packet.Pts == Packet.NoTimestamp ? null : packet.Pts, packet.Dts == Packet.NoTimestamp ? null : packet.Dts,
-                    packet.IsKeyframe, _frameIndex, _video.TimeBase)
-                : default;
+            // Every packet read is stamped, written or not: the tracks and the timeline see the input as it is.
+            var frame = isVideo ? PlaceVideo(packet) : default;
+            if (!isVideo) StampOther(packet, streamIndex);
             if (streamIndex >= _outputStreams)
             {
                 // A stream announced after the output header (an MPEG-TS PMT update, an FLV audio tag first seen late)
@@ -183,7 +197,6 @@ public sealed class InjectionPipeline
                 Drop(isVideo, frame);
                 return;
             }
-            if (_followPrevious) FollowPreviousSession(packet);
             if (_output is null || (_awaitKeyframe && !(isVideo && packet.IsKeyframe)))
             {
                 Drop(isVideo, frame);
@@ -217,15 +230,24 @@ public sealed class InjectionPipeline
                 }
             }
             var size = toWrite.Data.Length;
+            bool written;
             try
             {
-                WritePacket(toWrite, streamIndex, decodeMicros);
+                written = WritePacket(toWrite, streamIndex, decodeMicros);
             }
             catch (FFmpegException e) when (Reconnect && !e.IsPermanent && e.Direction == MediaDirection.Output && !stop.IsCancellationRequested)
             {
                 if (carried) _seiSource.NotCarried(frame, "the output dropped");
                 DropOutput(e.Message);
                 Drop(isVideo, frame, passedSource: true);
+                return;
+            }
+            if (!written)
+            {
+                // The muxer refused it even with repaired timestamps (logged): skipped, counted, and the run goes on.
+                _skipped++;
+                if (carried) _seiSource.NotCarried(frame, "the muxer refused the packet");
+                if (isVideo) _frameIndex++;
                 return;
             }
             _options.Monitor?.Written(readAt, size);
@@ -255,44 +277,119 @@ public sealed class InjectionPipeline
             _options.Monitor?.Dropped();
         }
 
-        private void WritePacket(Packet packet, int streamIndex, long? decodeMicros)
+        // The video packet placed on the program timeline: its timestamps repaired (or made, for raw Annex B), and the
+        // frame the SEI source sees.
+        private VideoFrame PlaceVideo(Packet packet)
         {
-            var from = _input!.Streams[streamIndex].TimeBase;
-            if (_shiftMicros != 0)
+            var (rawPts, rawDts) = _rawStamps is null ? (packet.Pts, packet.Dts) : _rawStamps.Next(packet.Data);
+            var placed = _timeline.Advance(_video.TimeBase, rawPts, rawDts, packet.Duration);
+            packet.Pts = placed.Pts;
+            packet.Dts = placed.Dts;
+            if (placed.Repair != TimestampRepair.None) Repaired(packet.StreamIndex, placed.Repair, rawPts, rawDts, placed.Dts, _video.TimeBase);
+            return new VideoFrame(placed.Pts, placed.Dts, packet.IsKeyframe, _frameIndex, _video.TimeBase)
             {
-                var shift = from.FromMicroseconds(_shiftMicros);
-                if (packet.Pts != Packet.NoTimestamp) packet.Pts += shift;
-                if (packet.Dts != Packet.NoTimestamp) packet.Dts += shift;
+                ProgramTime = placed.ProgramTime,
+                ProgramDecodeTime = placed.ProgramDecodeTime,
+            };
+        }
+
+        private void StampOther(Packet packet, int streamIndex)
+        {
+            if (TrackOf(streamIndex) is not { } track) return;
+            var (rawPts, rawDts) = (packet.Pts, packet.Dts);
+            var step = track.Next(rawPts, rawDts, packet.Duration);
+            packet.Pts = step.Pts;
+            packet.Dts = step.Dts;
+            if (step.Repair != TimestampRepair.None) Repaired(streamIndex, step.Repair, rawPts, rawDts, step.Dts, track.TimeBase);
+        }
+
+        // The track of a non-video stream of this session; one is added for a stream announced after the session began.
+        private TimestampTrack? TrackOf(int streamIndex)
+        {
+            if (streamIndex < _tracks.Length) return _tracks[streamIndex];
+            var streams = _input!.Streams;
+            if (streamIndex >= streams.Count) return null;
+            var grown = new TimestampTrack?[streams.Count];
+            _tracks.CopyTo(grown, 0);
+            for (var i = _tracks.Length; i < grown.Length; i++) grown[i] = _stamps!.AddTrack(streams[i].TimeBase);
+            _tracks = grown;
+            return _tracks[streamIndex];
+        }
+
+        // A new session of timestamps for the input just opened: the video on the timeline, one track for every other
+        // stream. A session that follows an earlier one on the same output starts where that one ended plus the time
+        // the input was away, every stream moved by the same amount.
+        private void BeginStamps(bool followPrevious)
+        {
+            var streams = _input!.Streams;
+            var videoStream = streams[_video.StreamIndex];
+            _rawStamps = null;
+            long spacing = 0;
+            if (_input.FormatName is "h264" or "hevc")
+            {
+                // FFmpeg's raw h264/hevc demuxers give no timestamps: stamp the frames in picture order.
+                _rawStamps = new RawVideoTimestamps(_video.Codec, _video.TimeBase, _options.FrameRate);
+                _rawStamps.ReadConfiguration(videoStream.Extradata);
+                var rate = _rawStamps.FrameRate;
+                spacing = new Rational(rate.Denominator, rate.Numerator).Rescale(1, _video.TimeBase);
+                var source = _rawStamps.FrameRateSource switch { "option" => "--frame-rate", "sps" => "SPS timing", "vps" => "VPS timing", _ => "default; give --frame-rate" };
+                _options.Log?.Invoke($"raw {_video.Codec} input: frames stamped at {rate.Numerator / (double)rate.Denominator:0.###} fps ({source}), in picture order");
             }
-            packet.RescaleTimestamps(from, _output!.Streams[streamIndex].TimeBase);
+            _discontinuitiesBefore += _stamps?.Discontinuities ?? 0;
+            _stamps = _timeline.BeginSession(_video.TimeBase, spacing, LeadingStart(streams, _video));
+            if (followPrevious && _lastEndMicros != long.MinValue)
+                _stamps.Follow(_lastEndMicros + (long)Stopwatch.GetElapsedTime(_lastWriteTimestamp).TotalMicroseconds);
+            _tracks = new TimestampTrack?[streams.Count];
+            for (var i = 0; i < streams.Count; i++)
+                if (i != _video.StreamIndex) _tracks[i] = _stamps.AddTrack(streams[i].TimeBase);
+        }
+
+        private void Repaired(int streamIndex, TimestampRepair repair, long rawPts, long rawDts, long dts, Rational timeBase)
+        {
+            _options.Monitor?.Repaired(repair);
+            if ((repair & (TimestampRepair.Discontinuity | TimestampRepair.Wrap)) == 0 || _options.Log is not { } log) return;
+            var what = (repair & TimestampRepair.Discontinuity) != 0
+                ? $"timestamp discontinuity {_discontinuitiesBefore + _stamps!.Discontinuities}: the input jumped to DTS {Show(rawDts, timeBase)}; from here the stream is shifted to follow on at {Show(dts, timeBase)}"
+                : $"the input's timestamp counter wrapped (DTS {Show(rawDts, timeBase)}); unwrapped to {Show(dts, timeBase)}";
+            log($"stream #{streamIndex}: {what} (PTS was {Show(rawPts, timeBase)})");
+        }
+
+        // Rescales to the output time base, keeps the DTS strictly increasing there (a coarser time base can make two
+        // neighbours equal), and writes. False when the muxer still refused the packet: it is logged and skipped.
+        private bool WritePacket(Packet packet, int streamIndex, long? decodeMicros)
+        {
+            var to = _output!.Streams[streamIndex].TimeBase;
+            packet.RescaleTimestamps(_input!.Streams[streamIndex].TimeBase, to);
             packet.Position = -1;
-            _output.Write(packet);
+            var last = _lastWritten[streamIndex];
+            if (packet.Dts != Packet.NoTimestamp && packet.Dts <= last)
+            {
+                packet.Dts = last + 1;
+                if (packet.Pts != Packet.NoTimestamp && packet.Pts < packet.Dts) packet.Pts = packet.Dts;
+            }
+            if (!_output.TryWrite(packet, out var refusal))
+            {
+                _options.Monitor?.Refused();
+                _options.Log?.Invoke($"stream #{streamIndex}: the {_output.FormatName} muxer refused a packet (PTS {Show(packet.Pts, to)}, " +
+                    $"DTS {Show(packet.Dts, to)}): {refusal}; skipped");
+                return false;
+            }
+            if (packet.Dts != Packet.NoTimestamp) _lastWritten[streamIndex] = packet.Dts;
             if (decodeMicros is { } d)
             {
-                var end = d + _output.Streams[streamIndex].TimeBase.ToMicroseconds(packet.Duration);
+                var end = d + to.ToMicroseconds(packet.Duration);
                 if (end > _lastEndMicros) _lastEndMicros = end;
             }
             _lastWriteTimestamp = Stopwatch.GetTimestamp();
+            return true;
         }
 
-        // Decode time of a packet on the output's clock (microseconds, after the shift of a reopened input).
+        // Decode time of a packet (its repaired timestamps), microseconds.
         private long? DecodeMicros(Packet packet)
         {
             var raw = packet.Dts != Packet.NoTimestamp ? packet.Dts : packet.Pts;
             if (raw == Packet.NoTimestamp) return null;
-            return _input!.Streams[packet.StreamIndex].TimeBase.ToMicroseconds(raw) + _shiftMicros;
-        }
-
-        // A reopened input starts its own timestamps (often at 0 again) while the output goes on: the new session is
-        // moved to start where the old one ended plus the time the link was down, so every stream stays monotonic.
-        private void FollowPreviousSession(Packet packet)
-        {
-            var raw = packet.Dts != Packet.NoTimestamp ? packet.Dts : packet.Pts;
-            if (raw == Packet.NoTimestamp) return;
-            _followPrevious = false;
-            if (_lastEndMicros == long.MinValue) return;
-            var gap = (long)Stopwatch.GetElapsedTime(_lastWriteTimestamp).TotalMicroseconds;
-            _shiftMicros = _lastEndMicros + gap - _input!.Streams[packet.StreamIndex].TimeBase.ToMicroseconds(raw);
+            return _input!.Streams[packet.StreamIndex].TimeBase.ToMicroseconds(raw);
         }
 
         private void NoteLateStream(int streamIndex)
@@ -318,7 +415,8 @@ public sealed class InjectionPipeline
                 try
                 {
                     if (listening) _options.Log?.Invoke($"waiting for a publisher on {_options.InputUrl}");
-                    input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout, _options.AnalyzeDuration, stop, _options.ListenInput);
+                    input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout, _options.AnalyzeDuration, stop, _options.ListenInput,
+                        rawTimestamps: true);
                     var video = WaitForVideo(input);
                     _input = input;
                     _video = video;
@@ -347,15 +445,13 @@ public sealed class InjectionPipeline
             _inputSessions++;
             _inputBackoff = FirstBackoff;
             _seiSource.Start(_video);
-            if (reopened && _output is not null)
+            var follow = reopened;
+            if (reopened && _output is not null && !SameStreams(_input, _output))
             {
-                if (SameStreams(_input, _output)) _followPrevious = true;
-                else CloseOutput("the reopened input's streams differ from the output's: the output is opened again with them", TimeSpan.Zero);
+                CloseOutput("the reopened input's streams differ from the output's: the output is opened again with them", TimeSpan.Zero);
+                follow = false;
             }
-            else if (reopened)
-            {
-                _followPrevious = true;
-            }
+            BeginStamps(follow);
             owner._links?.Up(MediaDirection.Input, _options.InputUrl, reopened);
             return true;
         }
@@ -451,6 +547,8 @@ public sealed class InjectionPipeline
                 throw;
             }
             _outputStreams = _input.Streams.Count;
+            _lastWritten = new long[_outputStreams];
+            Array.Fill(_lastWritten, long.MinValue);
             return output;
         }
 
@@ -519,7 +617,7 @@ public sealed class InjectionPipeline
             }
             _output?.Dispose();
             _output = null;
-            _shiftMicros = 0;
+            _lastEndMicros = long.MinValue;
             _nextOutputAttempt = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
             owner._links?.Down(MediaDirection.Output, reason, wait);
         }
@@ -565,6 +663,21 @@ public sealed class InjectionPipeline
             _input?.Dispose();
         }
     }
+
+    // Video packets before the first timestamp (PES without PTS at the start of an MPEG-TS) are stamped from the
+    // earliest start FFmpeg found among the streams, as ffmpeg does; from a second before the video's own start when no
+    // other stream starts earlier.
+    private static long? LeadingStart(IReadOnlyList<MediaStream> streams, VideoStreamDescription video)
+    {
+        long? earliest = null;
+        foreach (var s in streams)
+            if (s.StartTime is { } start && s.TimeBase.Rescale(start, video.TimeBase) is var t && (earliest is null || t < earliest)) earliest = t;
+        if (streams[video.StreamIndex].StartTime is { } own && earliest >= own) earliest = own - video.TimeBase.FromMicroseconds(1_000_000);
+        return earliest < 0 ? 0 : earliest;
+    }
+
+    private static string Show(long timestamp, Rational timeBase) =>
+        timestamp == Packet.NoTimestamp ? "none" : $"{timestamp} ({timeBase.ToSeconds(timestamp):0.######} s)";
 
     // Writes the access unit with the SEI NAL inserted into `destination`; false (destination left empty) when the
     // access unit has no place for it (no coded slice, or bytes the splicer cannot walk): the packet then goes out as is.

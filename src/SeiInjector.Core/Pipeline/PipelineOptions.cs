@@ -39,8 +39,15 @@ public sealed record PipelineOptions
     /// </summary>
     public TimeSpan VideoStreamWait { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Sentences for the operator (a stream that appeared after the header...); none when null.</summary>
+    /// <summary>Sentences for the operator (a stream that appeared after the header, a timestamp discontinuity bridged, a
+    /// packet the muxer refused...); none when null.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// Frame rate of a raw Annex B input (no container timestamps) when its SPS carries no timing information: its
+    /// frames are stamped at this rate. 25 when null.
+    /// </summary>
+    public FFmpegInterop.Rational? FrameRate { get; init; }
 
     /// <summary>Counts packets and bytes written and the time each spent inside the pipeline (read to write); none when null.</summary>
     public Live.PacketMonitor? Monitor { get; init; }

@@ -8,4 +8,8 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// <param name="Cancelled">True when the run stopped because it was cancelled rather than at the end of the input.</param>
 /// <param name="DroppedPackets">Packets of streams that appeared after the output header was written (an MPEG-TS PMT
 /// update adding a stream): the output has no stream for them.</param>
-public sealed record PipelineReport(long Packets, long VideoFrames, long CarrierFrames, long SeiBytes, bool Cancelled, long DroppedPackets = 0);
+/// <param name="SkippedPackets">Packets the muxer refused even after their timestamps were repaired (logged with the
+/// reason): not written.</param>
+/// <param name="Discontinuities">Timestamp discontinuities bridged (the input jumped backwards, or far forwards).</param>
+public sealed record PipelineReport(long Packets, long VideoFrames, long CarrierFrames, long SeiBytes, bool Cancelled, long DroppedPackets = 0,
+    long SkippedPackets = 0, long Discontinuities = 0);

@@ -39,6 +39,8 @@ public sealed class TimestampSession
 {
     private readonly List<TimestampTrack> _tracks = [];
     private long _discontinuities, _wraps, _interpolated;
+    private long? _followMicros;
+    private long? _followShiftMicros;
 
     /// <summary>Shift chosen by the latest discontinuity, microseconds; meaningful once <see cref="Generation"/> &gt; 0.</summary>
     internal long ShiftMicros { get; private set; }
@@ -64,6 +66,27 @@ public sealed class TimestampSession
         var track = new TimestampTrack(this, timeBase, spacing);
         _tracks.Add(track);
         return track;
+    }
+
+    /// <summary>
+    /// Makes this session continue an output that an earlier session (an earlier opening of the input) wrote to: the
+    /// first timestamp of any stream goes out at <paramref name="resumeMicros"/>, and every stream is moved by that same
+    /// amount, so each stays monotonic and audio stays in step with video. Call before the first packet.
+    /// </summary>
+    /// <param name="resumeMicros">Where the output resumes, microseconds (the end of what was written, plus the time the
+    /// input was away).</param>
+    public void Follow(long resumeMicros) => _followMicros = resumeMicros;
+
+    /// <summary>Where a following session resumes (see <see cref="Follow"/>), microseconds; null when it does not follow one.</summary>
+    internal long? FollowMicros => _followMicros;
+
+    // The shift, microseconds, that moves the session's first timestamp (whichever stream shows one first) to the resume
+    // point; 0 for a session that follows none.
+    internal long StartShiftMicros(long firstMicros)
+    {
+        if (_followMicros is not { } resume) return 0;
+        _followShiftMicros ??= resume - firstMicros;
+        return _followShiftMicros.Value;
     }
 
     internal int Bridge(long shiftMicros)
@@ -155,7 +178,7 @@ public sealed class TimestampTrack
             long outDts;
             if (!_started)
             {
-                outDts = _leading ? _lastDts + _spacing : _leadingNext;
+                outDts = _leading ? _lastDts + _spacing : _session.FollowMicros is { } resume ? TimeBase.FromMicroseconds(resume) : _leadingNext;
                 _leading = true;
             }
             else
@@ -181,6 +204,7 @@ public sealed class TimestampTrack
         if (!_started)
         {
             _started = true;
+            _shift = TimeBase.FromMicroseconds(_session.StartShiftMicros(TimeBase.Rescale(unwrapped, Micros)));
             output = unwrapped + _shift;
             if (_leading && output <= _lastDts)
             {

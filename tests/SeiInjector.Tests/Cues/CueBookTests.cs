@@ -135,14 +135,17 @@ public class CueBookTests
     }
 
     [Test]
-    public void Heartbeats_StillFlow_WhenPacketsHaveNoTimestamps()
+    public void Heartbeats_FollowMediaTime_OfARawStreamStampedAtItsFrameRate()
     {
         var clock = new ManualClock();
         var book = Book(heartbeat: HeartbeatPolicy.Every(TimeSpan.FromSeconds(1)), clock: clock);
-        var frames = Enumerable.Range(0, 100).Select(i => new VideoFrame(null, null, i % 25 == 0, i, new Rational(1, 1_200_000)));
-        var carriers = Drive(book, frames, _ => clock.Advance(TimeSpan.FromMilliseconds(40)));
+        var raw = new Rational(1, 1_200_000);
+        // What the pipeline does for raw Annex B: the frames are stamped 40 ms apart, and that is their media time.
+        book.Timeline.BeginSession(raw, frameSpacing: 48_000, leadingStart: 0, synthesized: true);
+        var frames = Enumerable.Range(0, 100).Select(i => new VideoFrame(null, null, i % 25 == 0, i, raw));
+        var carriers = Drive(book, frames);
         Assert.That(carriers, Has.Count.EqualTo(4));
-        Assert.That(carriers.Select(c => ((HeartbeatMessage)c.Messages[0]).CarrierPts), Is.All.EqualTo(0));
+        Assert.That(carriers.Select(c => ((HeartbeatMessage)c.Messages[0]).CarrierPts), Is.EqualTo(new[] { 0L, 90_000, 180_000, 270_000 }));
     }
 
     [Test]
@@ -268,15 +271,17 @@ public class CueBookTests
     }
 
     [Test]
-    public void WallClockTarget_MapsThroughTheWallClockAtTheFirstFrame()
+    public void WallClockTarget_MapsToTheFrameDecodedAtThatTime_WhenFramesArriveInRealTime()
     {
         var clock = new ManualClock();
         var book = Book(repeat: 0, clock: clock);
         var start = DateTimeOffset.FromUnixTimeMilliseconds(clock.Micros / 1000);
         book.Add(new CueRequest("wall", MessageKind.Custom, CueTime.At(start.AddSeconds(1)), TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty));
-        var carrier = Drive(book, Frames(50)).Single();
+        // Frame i arrives at start + 40 i ms; the one arriving 1 s after the start (i = 25) is decoded at program time
+        // 0.92 s: its DTS is two frames (the B-frame reorder delay) before its slot.
+        var carrier = Drive(book, Frames(50), f => clock.Advance(TimeSpan.FromMilliseconds(f.FrameIndex == 0 ? 0 : 40))).Single();
         var cue = (CueMessage)carrier.Messages[0];
-        Assert.That(carrier.Frame.Pts + cue.TargetOffsetTicks, Is.EqualTo(FirstPts + 90_000));
+        Assert.That(carrier.Frame.Pts + cue.TargetOffsetTicks, Is.EqualTo(FirstPts + 90_000 - (2 * FrameTicks)));
     }
 
     internal sealed class ManualClock : IWallClock

@@ -9,6 +9,8 @@ internal sealed class RecordingSeiSource(IFrameSeiSource inner) : IFrameSeiSourc
 
     public List<string> NotCarriedReasons { get; } = [];
 
+    public CatEvening.SeiInjector.Timing.MediaTimeline? Timeline => inner.Timeline;
+
     public void Start(VideoStreamDescription video) => inner.Start(video);
 
     public ReadOnlyMemory<byte> SeiFor(in VideoFrame frame) => inner.SeiFor(frame);

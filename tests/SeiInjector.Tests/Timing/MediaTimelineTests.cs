@@ -215,6 +215,44 @@ public class MediaTimelineTests
         });
     }
 
+    [TestCase(true, TestName = "ReopenedInputOnAKeptOutput_VideoFirst_EveryStreamFollowsWhatWasWritten_ByOneShift")]
+    [TestCase(false, TestName = "ReopenedInputOnAKeptOutput_AudioFirst_EveryStreamFollowsWhatWasWritten_ByOneShift")]
+    public void FollowingSession(bool videoFirst)
+    {
+        var clock = new CueBookTests.ManualClock();
+        var timeline = Timeline(clock);
+        timeline.BeginSession(Flv);
+        foreach (var t in Run(5000, 50, FlvFrame))
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(FlvFrame));
+            timeline.Advance(Flv, t, t);
+        }
+        // The pipeline's resume point: the end of what was written (5000 + 50 frames, ms) plus 3 s away.
+        clock.Advance(TimeSpan.FromSeconds(3));
+        const long resumeMs = 5000 + (50 * FlvFrame) + 3000;
+        var session = timeline.BeginSession(Flv);
+        session.Follow(resumeMs * 1000);
+        var audio = session.AddTrack(new Rational(1, 48_000));
+        long audioDts = 0;
+        if (!videoFirst) audioDts = audio.Next(96_000 - 960, 96_000 - 960, 1024).Dts;
+        var first = timeline.Advance(Flv, 2000, 2000);
+        var videoDts = first.Dts;
+        var firstProgram = first.ProgramTime;
+        if (videoFirst) audioDts = audio.Next(96_000 - 960, 96_000 - 960, 1024).Dts;
+        var next = timeline.Advance(Flv, 2000 + FlvFrame, 2000 + FlvFrame);
+        Assert.Multiple(() =>
+        {
+            var videoShiftMs = videoDts - 2000;
+            var audioShiftMs = (audioDts - (96_000 - 960)) / 48.0;
+            Assert.That(videoShiftMs, Is.EqualTo(audioShiftMs).Within(1), "audio and video moved by the same amount");
+            Assert.That(videoFirst ? videoDts : audioDts * 1000 / 48_000, Is.EqualTo(resumeMs), "the first packet goes out at the resume point");
+            Assert.That(next.Dts - videoDts, Is.EqualTo(FlvFrame), "the session then runs as it came");
+            Assert.That(next.Repair, Is.EqualTo(TimestampRepair.None));
+            Assert.That(session.Discontinuities, Is.Zero, "a followed session is not a discontinuity");
+            Assert.That(firstProgram, Is.EqualTo(1_960_000 + 3_000_000), "program time runs on by the wall-clock gap");
+        });
+    }
+
     [TestCase(true, TestName = "AudioAndVideoRestart_VideoFirst_AudioTakesTheVideosShift")]
     [TestCase(false, TestName = "AudioAndVideoRestart_AudioFirst_VideoTakesTheAudiosShift")]
     public void AudioFollowsVideo(bool videoFirst)

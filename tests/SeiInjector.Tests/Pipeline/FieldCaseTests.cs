@@ -1,0 +1,295 @@
+using System.Globalization;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Live;
+using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
+using CatEvening.Tests.Shared;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Pipeline;
+
+/// <summary>
+/// The timestamp field cases (../shared/cases H1-H4 and variants: other codec, containers, offsets, a TS discontinuity,
+/// one corrupt packet) through the real pipeline, with FFmpeg as the oracle: every packet accounted for, decoded video
+/// identical, output DTS strictly increasing, timestamps unchanged where the input increased, and each cue firing on the
+/// program frame its <c>at</c> names (a: 1.5 s, b: 4 s from the first frame with a timestamp).
+/// </summary>
+[NonParallelizable]
+public class FieldCaseTests
+{
+    private const int FramesPerSecond = 25;
+    private static readonly (string Id, double At)[] Cues = [("a", 1.5), ("b", 4.0)];
+
+    private SigningKey _key = null!;
+    private string _work = null!;
+
+    [OneTimeSetUp]
+    public void CreateKeyAndFolder()
+    {
+        _key = SigningKey.Generate(9);
+        _work = Path.Combine(Path.GetTempPath(), "sei-inject-field-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_work);
+    }
+
+    [OneTimeTearDown]
+    public void Cleanup()
+    {
+        _key.Dispose();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    private string Write(string name, byte[] bytes)
+    {
+        var path = Path.Combine(_work, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static string H264Flv(string name, double seconds, string[]? outputArgs = null) => FieldMedia.Clip(name, seconds, "flv", outputArgs: outputArgs);
+
+    [TestCase("flv", TestName = "H1_FlvRestartsAtZero_ToFlv_SecondSessionFollowsTheFirst_CuesOnProgramFrames")]
+    [TestCase("mpegts", TestName = "H1_FlvRestartsAtZero_ToMpegTs_SecondSessionFollowsTheFirst_CuesOnProgramFrames")]
+    [TestCase("mp4", TestName = "H1_FlvRestartsAtZero_ToMp4_SecondSessionFollowsTheFirst_CuesOnProgramFrames")]
+    public void H1(string outputFormat)
+    {
+        var a = File.ReadAllBytes(H264Flv("h1-a", 2.5));
+        var b = File.ReadAllBytes(H264Flv("h1-b", 2.5));
+        var input = Write("h1.flv", FieldMedia.FlvConcat(a, b, restart: true));
+        var outcome = Inject(input, outputFormat);
+        var firstSession = Probe.VideoPackets(H264Flv("h1-a", 2.5)).Count;
+        Assert.Multiple(() =>
+        {
+            outcome.AssertValid();
+            outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(outcome.Report.Discontinuities, Is.EqualTo(1), "one discontinuity, bridged once");
+            Assert.That(outcome.Log.Split('\n').Count(l => l.Contains("discontinuity", StringComparison.Ordinal)), Is.EqualTo(1), "logged once");
+            if (outputFormat == "flv")
+                Assert.That(outcome.VideoOut.Take(firstSession), Is.EqualTo(outcome.VideoIn.Take(firstSession)), "the first session untouched");
+            var dts = outcome.VideoOut.Select(p => Probe.Seconds(p.Dts)).ToList();
+            Assert.That(dts[firstSession] - dts[firstSession - 1], Is.InRange(0.039, 0.2), "the second session follows the first");
+        });
+    }
+
+    [Test]
+    public void MpegTsDiscontinuity_TwoSessionsConcatenated_H265_IsBridged_CuesOnProgramFrames()
+    {
+        var clip = File.ReadAllBytes(FieldMedia.Clip("ts-hevc-3s", 3, "mpegts", ["-c:v", "libx265", "-preset", "veryfast", "-x265-params", "log-level=error"]));
+        var input = Write("ts-restart.ts", [.. clip, .. clip]);
+        var outcome = Inject(input, "mpegts");
+        Assert.Multiple(() =>
+        {
+            outcome.AssertValid();
+            outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(outcome.Report.Discontinuities, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void H2_MpegTsPesWithoutPts_AreStampedAndInterpolated_CuesCountFromTheFirstPts()
+    {
+        var baseTs = File.ReadAllBytes(FieldMedia.Clip("h2-base", 5, "mpegts", ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0"]));
+        var input = Write("h2.ts", FieldMedia.TsPesTimestamps(baseTs, 0x100, new HashSet<int> { 0, 1, 70, 71 }));
+        var outcome = Inject(input, "mpegts");
+        var pts = outcome.VideoOut.Select(p => Probe.Seconds(p.Pts)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.VideoIn.Where(p => p.Pts == "N/A").Count(), Is.EqualTo(4), "the recipe took four PTS away");
+            outcome.AssertValid();
+            outcome.AssertCuesOnProgramFrames(originFrame: 2);
+            Assert.That(pts[1] - pts[0], Is.EqualTo(0.04).Within(1e-6), "leading frames one frame apart");
+            Assert.That(pts[2] - pts[1], Is.GreaterThan(0), "and before the first PTS");
+            Assert.That(pts[70] - pts[69], Is.EqualTo(0.04).Within(1e-6), "gaps interpolated");
+            Assert.That(pts[72] - pts[71], Is.EqualTo(0.04).Within(1e-6));
+            Assert.That(outcome.VideoOut.Where((_, i) => i is not (0 or 1 or 70 or 71)), Is.EqualTo(outcome.VideoIn.Where((_, i) => i is not (0 or 1 or 70 or 71))),
+                "every other timestamp as it came");
+        });
+    }
+
+    [TestCase("libx264", 95441.9, TestName = "H3_MpegTsStartingBeforeThe33BitWrap_H264_TimestampsUnchanged_CuesExact")]
+    [TestCase("libx265", 95441.5, TestName = "H3_MpegTsStartingBeforeThe33BitWrap_H265_TimestampsUnchanged_CuesExact")]
+    public void H3(string encoder, double offset)
+    {
+        var input = FieldMedia.Clip($"h3-{encoder}-{offset}", 6, "mpegts",
+            ["-c:v", encoder, "-preset", "veryfast", .. encoder == "libx265" ? new[] { "-x265-params", "log-level=error" } : []],
+            ["-output_ts_offset", offset.ToString(CultureInfo.InvariantCulture)]);
+        var outcome = Inject(input, "mpegts");
+        Assert.Multiple(() =>
+        {
+            outcome.AssertValid();
+            outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(outcome.VideoOut, Is.EqualTo(outcome.VideoIn), "video timestamps: the raw 33-bit values");
+            Assert.That(outcome.AudioOut, Is.EqualTo(outcome.AudioIn), "audio timestamps");
+            Assert.That(RawPesPts(outcome.Output), Is.EqualTo(RawPesPts(input)), "PES PTS bytes as in the input");
+            Assert.That(outcome.Report.Discontinuities, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void H4_FlvWrittenByFFmpegsMuxerAcrossIts31BitWrap_TimestampsUnchanged_CuesExact()
+    {
+        var input = H264Flv("h4", 8, ["-output_ts_offset", "4294962.5"]);
+        var outcome = Inject(input, "flv");
+        Assert.Multiple(() =>
+        {
+            outcome.AssertValid();
+            outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(outcome.VideoOut, Is.EqualTo(outcome.VideoIn));
+            Assert.That(outcome.AudioOut, Is.EqualTo(outcome.AudioIn));
+            Assert.That(outcome.Report.Discontinuities, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void FlvWrappingAt2Pow32AsSpecEncodersWrite_ToMpegTs_CuesExact()
+    {
+        var flv = File.ReadAllBytes(H264Flv("plain-6s", 6));
+        var input = Write("wrap32.flv", FieldMedia.FlvRetime(flv, (_, ts) => (ts + (1L << 32) - 3000) & 0xFFFF_FFFF));
+        var outcome = Inject(input, "mpegts");
+        Assert.Multiple(() =>
+        {
+            outcome.AssertValid();
+            outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(outcome.Report.Discontinuities, Is.Zero);
+        });
+    }
+
+    [TestCase(0x1_2345_6789L, TestName = "Fuzz_MpegTsOneVideoPesWithCorruptTimestamps_RunGoesOn_CuesOnProgramFrames")]
+    [TestCase(1000L, TestName = "Fuzz_MpegTsOneVideoPesWithTimestampsFarBack_RunGoesOn_CuesOnProgramFrames")]
+    public void FuzzTs(long corrupt)
+    {
+        var baseTs = File.ReadAllBytes(FieldMedia.Clip("h2-base", 5, "mpegts", ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0"]));
+        var input = Write($"fuzz-{corrupt}.ts", FieldMedia.TsPesTimestamps(baseTs, 0x100, new HashSet<int> { 60 }, corrupt));
+        var outcome = Inject(input, "mpegts");
+        Assert.Multiple(() =>
+        {
+            outcome.AssertValid();
+            outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(outcome.VideoOut.Where((_, i) => i != 60), Is.EqualTo(outcome.VideoIn.Where((_, i) => i != 60)), "only the corrupt packet was re-stamped");
+            Assert.That(Probe.Seconds(outcome.VideoOut[60].Dts) - Probe.Seconds(outcome.VideoOut[59].Dts), Is.EqualTo(0.04).Within(1e-6), "in its place in the line");
+        });
+    }
+
+    [Test]
+    public void Fuzz_FlvOneVideoTagWithACorruptTimestamp_RunGoesOn_CuesOnProgramFrames()
+    {
+        var flv = File.ReadAllBytes(H264Flv("plain-6s", 6));
+        var tag = FieldMedia.FlvVideoTag(flv, 60);
+        var input = Write("fuzz.flv", FieldMedia.FlvRetime(flv, (i, ts) => i == tag ? 0x0765_4321 : ts));
+        var outcome = Inject(input, "flv");
+        Assert.Multiple(() =>
+        {
+            outcome.AssertValid();
+            outcome.AssertCuesOnProgramFrames(originFrame: 0);
+        });
+    }
+
+    [TestCase("libx264", "h264", "mpegts", null, 0.04, TestName = "H5_RawH264WithBFrames_ToMpegTs_StampedFromTheSpsTimingInPictureOrder_CuesByMediaTime")]
+    [TestCase("libx264", "h264", "flv", null, 0.04, TestName = "H5_RawH264WithBFrames_ToFlv_StampedFromTheSpsTimingInPictureOrder_CuesByMediaTime")]
+    [TestCase("libx265", "hevc", "mp4", null, 0.04, TestName = "H5_RawH265WithBFrames_ToMp4_StampedFromTheSpsVuiTimingInPictureOrder_CuesByMediaTime")]
+    [TestCase("libx264", "h264", "mpegts", 50, 0.02, TestName = "H5_RawH264_FrameRateOption_StampsAtThatRate")]
+    public void H5(string encoder, string rawFormat, string outputFormat, int? frameRate, double spacing)
+    {
+        var input = FieldMedia.Clip($"h5-{encoder}", 6, rawFormat,
+            ["-c:v", encoder, "-preset", "medium", .. encoder == "libx265" ? new[] { "-x265-params", "log-level=error" } : []], ["-an"]);
+        var outcome = Inject(input, outputFormat, rawFormat, frameRate is { } f ? new FFmpegInterop.Rational(f, 1) : null);
+        var presented = Probe.VideoFrames(outcome.Output).Select(f => Probe.Seconds(f.Pts)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.VideoIn.Select(p => p.Pts), Is.All.EqualTo("N/A"), "the raw input has no timestamps");
+            outcome.AssertValid();
+            Assert.That(presented.Zip(presented.Skip(1)).Select(p => Math.Round(p.Second - p.First, 6)), Is.All.EqualTo(spacing),
+                "decoded in presentation order, one frame apart: PTS follow the picture order");
+            if (frameRate is null) outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(outcome.Log, Does.Contain(frameRate is null ? "SPS timing" : "--frame-rate"));
+        });
+    }
+
+    private Outcome Inject(string input, string outputFormat, string? inputFormat = null, FFmpegInterop.Rational? frameRate = null)
+    {
+        var output = Path.Combine(_work, Path.GetFileNameWithoutExtension(input) + "-" + Guid.NewGuid().ToString("N")[..6] + "." + (outputFormat == "mpegts" ? "ts" : outputFormat));
+        var book = new CueBook(new CueBookOptions { StreamId = "field", Heartbeat = HeartbeatPolicy.Every(TimeSpan.FromSeconds(1)), Repeat = 3 });
+        foreach (var (id, at) in Cues)
+            book.Add(new CueRequest(id, id == "a" ? MessageKind.Custom : MessageKind.InteractionStart, CueTime.FromFirstFrame(TimeSpan.FromSeconds(at)),
+                id == "a" ? TimeSpan.Zero : TimeSpan.FromSeconds(2), TimeSpan.Zero, ReadOnlyMemory<byte>.Empty));
+        var log = new StringWriter();
+        var monitor = new PacketMonitor();
+        var report = new InjectionPipeline(new PipelineOptions { InputUrl = input, OutputUrl = output, InputFormat = inputFormat, OutputFormat = outputFormat, Log = line => log.WriteLine(line), Monitor = monitor, FrameRate = frameRate },
+            new CueSeiSource(book, new MessageSigner(_key))).Run();
+        var inspected = new List<InspectedMessage>();
+        new StreamInspector(_key.PublicKey).Inspect(output, null, TimeSpan.FromSeconds(30), inspected.Add);
+        return new Outcome(input, output, report, monitor, log.ToString(), inspected);
+    }
+
+    // PTS fields of the video PES headers (PID 0x100), raw 33-bit values.
+    private static List<long> RawPesPts(string path)
+    {
+        var d = File.ReadAllBytes(path);
+        var found = new List<long>();
+        for (var off = 0; off + 188 <= d.Length; off += 188)
+        {
+            if (d[off] != 0x47 || (((d[off + 1] & 0x1f) << 8) | d[off + 2]) != 0x100 || (d[off + 1] & 0x40) == 0) continue;
+            var i = off + 4 + ((d[off + 3] & 0x20) != 0 ? 1 + d[off + 4] : 0);
+            if ((d[i + 7] & 0x80) == 0) continue;
+            var p = i + 9;
+            found.Add(((long)(d[p] >> 1) & 7) << 30 | (long)d[p + 1] << 22 | (long)(d[p + 2] >> 1) << 15 | (long)d[p + 3] << 7 | (long)(d[p + 4] >> 1));
+        }
+        return found;
+    }
+
+    private sealed class Outcome(string input, string output, PipelineReport report, PacketMonitor monitor, string log, List<InspectedMessage> inspected)
+    {
+        public string Output => output;
+        public PipelineReport Report => report;
+        public string Log => log;
+        public List<(string Pts, string Dts)> VideoIn { get; } = Probe.VideoPackets(input);
+        public List<(string Pts, string Dts)> VideoOut { get; } = Probe.VideoPackets(output);
+        public List<(string Pts, string Dts)> AudioIn { get; } = Packets(input, "a:0");
+        public List<(string Pts, string Dts)> AudioOut { get; } = Packets(output, "a:0");
+
+        public void AssertValid()
+        {
+            Assert.That(report.Cancelled, Is.False);
+            Assert.That(AllPackets(output).Count, Is.EqualTo(report.Packets), "the output holds what the report says was written");
+            Assert.That(report.Packets + report.SkippedPackets + report.DroppedPackets, Is.EqualTo(AllPackets(input).Count), "every input packet written, or skipped and counted");
+            Assert.That(monitor.SkippedPackets, Is.EqualTo(report.SkippedPackets));
+            Assert.That(FramesPassthrough(output), Is.EqualTo(FramesPassthrough(input)), "decoded video identical (framemd5, passthrough)");
+            foreach (var (stream, dts) in AllPackets(output).GroupBy(p => p.Stream).Select(g => (g.Key, g.Select(p => p.Dts).ToList())))
+                Assert.That(dts.Zip(dts.Skip(1)).All(p => p.Second > p.First), Is.True, $"stream {stream}: output DTS strictly increasing");
+            Assert.That(inspected.Select(m => m.Verified), Is.All.True, "every message verifies");
+        }
+
+        /// <summary>Each cue fires on the frame presented <c>at</c> after the frame <paramref name="originFrame"/> (presentation order).</summary>
+        public void AssertCuesOnProgramFrames(int originFrame)
+        {
+            var presented = Probe.VideoFrames(output).Select(f => Probe.Seconds(f.Pts)).ToList();
+            foreach (var (id, at) in Cues)
+            {
+                var first = inspected.FirstOrDefault(m => m.Message is CueMessage c && c.CueId == id && m.First);
+                Assert.That(first, Is.Not.Null, $"cue {id} was sent");
+                if (first is null) continue;
+                var fired = presented.FindIndex(t => Math.Abs(t - first.FireTime!.Value) < 1e-4);
+                Assert.That(fired - originFrame, Is.EqualTo((int)Math.Ceiling(at * FramesPerSecond)), $"cue {id} fires on the program frame at {at} s");
+            }
+        }
+
+        private static List<(string Pts, string Dts)> Packets(string path, string streams)
+        {
+            var r = FFmpegCli.Ffprobe("-v", "error", "-select_streams", streams, "-show_entries", "packet=pts_time,dts_time", "-of", "csv=p=0", path).EnsureSuccess("ffprobe");
+            return r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim().Split(',')).Select(f => (f[0], f.Length > 1 ? f[1] : "N/A")).ToList();
+        }
+
+        private static List<(int Stream, long Dts)> AllPackets(string path)
+        {
+            var r = FFmpegCli.Ffprobe("-v", "error", "-show_entries", "packet=stream_index,dts", "-of", "csv=p=0", path).EnsureSuccess("ffprobe");
+            return r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim().Split(','))
+                .Select(f => (int.Parse(f[0], CultureInfo.InvariantCulture), f.Length > 1 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var d) ? d : long.MinValue)).ToList();
+        }
+
+        private static List<string> FramesPassthrough(string path)
+        {
+            var r = FFmpegCli.Ffmpeg("-v", "error", "-i", path, "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "framemd5", "-").EnsureSuccess($"framemd5 of {path}");
+            return r.StdOut.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split(',').Last().Trim()).ToList();
+        }
+    }
+}
