@@ -35,6 +35,7 @@ sum_ticks() { local s=0; for pid in "$@"; do s=$((s + $(cpu_ticks "$pid"))); don
 rtmp=$(scripts/nginx-rtmp.sh start "$work/nginx")
 "${SEI[@]}" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
 head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
+chmod 600 "$work/token"
 ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" -f lavfi -i "sine=frequency=440:duration=20" \
   -c:v libx264 -preset veryfast -g 60 -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
 

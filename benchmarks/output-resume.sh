@@ -33,6 +33,7 @@ ingest=$(scripts/nginx-rtmp.sh start "$work/nginx")
 ingest_port=${ingest##*:}
 "${SEI[@]}" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
 head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
+chmod 600 "$work/token"
 ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=10" -f lavfi -i "sine=frequency=440:duration=10" \
   -c:v libx264 -preset veryfast -g "${KEYINT:-60}" -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
 listen=127.0.0.1:$(port); control=127.0.0.1:$(port)

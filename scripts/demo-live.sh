@@ -62,7 +62,7 @@ say "the director fires a cue now, and one at a wall-clock time 2 s from now"
 "${SEI[@]}" cue --control "$control" --token-file "$work/token" --id red-packet-rain-1 --duration 3s --spread 1s --data '{"prize":"coupon-50"}'
 "${SEI[@]}" cue --control "$control" --token-file "$work/token" --id lottery-1 --kind custom --at "$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%S+00:00)" --duration 2s
 say "a wrong token is refused (401), and so is a duplicate id (400)"
-echo "not-the-right-token-at-all" > "$work/wrong-token"
+echo "not-the-right-token-at-all" > "$work/wrong-token"; chmod 600 "$work/wrong-token"
 "${SEI[@]}" status --control "$control" --token-file "$work/wrong-token" || true
 "${SEI[@]}" cue --control "$control" --token-file "$work/token" --id red-packet-rain-1 || true
 

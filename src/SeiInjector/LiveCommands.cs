@@ -69,8 +69,12 @@ internal static class LiveCommands
         ControlClient client;
         try
         {
-            token = ControlServer.ReadToken(parsed.GetValue(tokenFile)!);
+            token = ControlToken.Read(parsed.GetValue(tokenFile)!);
             client = new ControlClient(parsed.GetValue(control)!, token);
+        }
+        catch (TokenFileException e)
+        {
+            throw new CliException(ExitCodes.BadFile, e.Message);
         }
         catch (ArgumentException e)
         {

@@ -25,7 +25,7 @@ internal static class LiveRun
 
     public static readonly Option<string?> TokenFile = new("--token-file")
     {
-        Description = "File whose first line is the control API's bearer token (at least 16 characters).",
+        Description = "File whose first line is the control API's bearer token (at least 16 characters); must not be readable by group or others (chmod 600).",
     };
 
     public static readonly Option<string?> Audit = new("--audit")
@@ -135,6 +135,10 @@ internal static class LiveRun
                     metrics = MetricsServer.Start(metricsListen, session.Status);
                     log.WriteLine($"sei-inject: metrics on {metrics.BaseAddress}metrics");
                 }
+            }
+            catch (TokenFileException e)
+            {
+                throw new CliException(ExitCodes.BadFile, e.Message);
             }
             catch (ArgumentException e)
             {

@@ -61,9 +61,39 @@ public sealed class AuditLog : ICueJournal, IDisposable
         }
     }
 
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    // File.OpenHandle takes no creation mode: create the file 0600 first (never widening an existing one), then open it.
+    private static void CreateOwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        if (!File.Exists(path))
+        {
+            try
+            {
+                using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly });
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Created by someone else in between: narrowed below like any existing file.
+            }
+        }
+        try
+        {
+            var mode = File.GetUnixFileMode(path);
+            if ((mode & ~(OwnerOnly | UnixFileMode.UserExecute)) != 0) File.SetUnixFileMode(path, OwnerOnly);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Another user's file: its owner decides; writing needs only our write permission.
+        }
+    }
+
     /// <summary>
     /// Opens (creating if needed) the audit log at <paramref name="path"/>, replays what it holds, and cuts off a torn
-    /// last line. The file stays open, readable by others, until <see cref="Dispose"/>.
+    /// last line. The file stays open, readable by others, until <see cref="Dispose"/>. It holds the show's cues, their
+    /// data and who was refused: a new file is created with mode 0600, and an existing one readable by group or others
+    /// is narrowed to 0600 (as far as its owner lets us).
     /// </summary>
     /// <exception cref="IOException">The file cannot be opened or read; the message names it.</exception>
     /// <exception cref="AuditLogException">A complete line in the file is not a valid audit record.</exception>
@@ -73,6 +103,7 @@ public sealed class AuditLog : ICueJournal, IDisposable
         SafeFileHandle file;
         try
         {
+            CreateOwnerOnly(full);
             file = File.OpenHandle(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

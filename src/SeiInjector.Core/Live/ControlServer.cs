@@ -30,9 +30,6 @@ namespace CatEvening.SeiInjector.Live;
 /// </summary>
 public sealed class ControlServer : IDisposable
 {
-    /// <summary>Fewest characters a token may have: a short token is refused rather than guessed.</summary>
-    public const int MinTokenLength = 16;
-
     private readonly HttpEndpoint _endpoint;
     private readonly byte[] _token;
     private readonly IInjectorControl _injector;
@@ -62,12 +59,13 @@ public sealed class ControlServer : IDisposable
     public Uri BaseAddress => _endpoint.BaseAddress;
 
     /// <summary>Starts the API on <paramref name="listen"/> (<c>HOST:PORT</c>) with the token read from <paramref name="tokenFile"/>.</summary>
-    /// <exception cref="ArgumentException">The listen address or the token is unusable; the message says which and why.</exception>
+    /// <exception cref="ArgumentException">The listen address is unusable; the message says why.</exception>
+    /// <exception cref="TokenFileException">The token file is unusable (<see cref="ControlToken.Read"/>).</exception>
     /// <exception cref="IOException">The port cannot be bound; the message names the address.</exception>
     public static ControlServer Start(string listen, string tokenFile, IInjectorControl injector, AuditLog? audit, TextWriter log, ControlServerOptions? options = null)
     {
         options ??= new ControlServerOptions();
-        var token = ReadToken(tokenFile);
+        var token = ControlToken.Read(tokenFile);
         var endpoint = HttpEndpoint.Parse(listen, "--control");
         var server = new ControlServer(endpoint, token, injector, audit, log, options);
         try
@@ -80,29 +78,6 @@ public sealed class ControlServer : IDisposable
             throw;
         }
         return server;
-    }
-
-    /// <summary>Reads and checks a bearer token file: the first line, trimmed, at least <see cref="MinTokenLength"/> characters.</summary>
-    /// <exception cref="ArgumentException">The file is missing, unreadable, empty or the token is too short.</exception>
-    public static byte[] ReadToken(string tokenFile)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(tokenFile);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ArgumentException($"--token-file {tokenFile}: cannot read it ({e.Message}); the control API does not start without a token", e);
-        }
-        var token = text.Split('\n', 2)[0].Trim();
-        if (token.Length == 0)
-            throw new ArgumentException($"--token-file {tokenFile}: the file is empty; the control API does not start without a token");
-        if (token.Length < MinTokenLength)
-            throw new ArgumentException($"--token-file {tokenFile}: the token has {token.Length} characters, at least {MinTokenLength} are needed");
-        if (token.Any(char.IsWhiteSpace))
-            throw new ArgumentException($"--token-file {tokenFile}: the token must not contain spaces");
-        return Encoding.UTF8.GetBytes(token);
     }
 
     /// <summary>Stops serving, then writes the last summary of refused requests (before the audit log closes).</summary>

@@ -9,6 +9,7 @@ using NUnit.Framework;
 
 namespace CatEvening.SeiInjector.Tests.Live;
 
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class AuditLogTests
 {
     private static readonly Rational Flv = new(1, 1000);
@@ -55,6 +56,26 @@ public class AuditLogTests
             Assert.That(r.GetProperty("frame").GetInt64(), Is.EqualTo(125));
             Assert.That(r.GetProperty("wall").GetString(), Is.EqualTo("2026-11-28T20:00:00.000000Z"));
             Assert.That(r.GetProperty("sei_sha256").GetString(), Has.Length.EqualTo(64));
+        });
+    }
+
+    [Test]
+    public void NewFile_IsCreatedReadableByItsOwnerOnly()
+    {
+        using (AuditLog.Open(_path)) { }
+        Assert.That(File.GetUnixFileMode(_path), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+    }
+
+    [Test]
+    public void ExistingWorldReadableFile_IsNarrowedTo0600_AndKeepsItsRecords()
+    {
+        using (var first = AuditLog.Open(_path)) first.Record(Entry(CueEvent.Accepted, Cue("a", 4, TimeSpan.FromSeconds(30)), T0));
+        File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        using var reopened = AuditLog.Open(_path);
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.GetUnixFileMode(_path), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+            Assert.That(reopened.Replay.Find("a"), Is.Not.Null);
         });
     }
 

@@ -3,11 +3,13 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using CatEvening.SeiInjector.Live;
+using CatEvening.Tests.Shared;
 using NUnit.Framework;
 
 namespace CatEvening.SeiInjector.Tests.Live;
 
 /// <summary>The HTTP layer of the control API: authentication, routing, error replies. The cue book behind it is a recorder.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public class ControlServerTests
 {
     private const string Token = "s3cret-token-for-the-show";
@@ -46,7 +48,7 @@ public class ControlServerTests
     {
         _dir = Directory.CreateTempSubdirectory("catevening-control-").FullName;
         _tokenFile = Path.Combine(_dir, "token");
-        File.WriteAllText(_tokenFile, Token + "\n");
+        SecretFile.Write(_tokenFile, Token + "\n");
         _injector = new RecordingInjector();
         _log = new StringWriter();
         _server = ControlServer.Start("127.0.0.1:0", _tokenFile, _injector, null, TextWriter.Synchronized(_log));
@@ -190,15 +192,26 @@ public class ControlServerTests
     [TestCase("has a space in it ok", "must not contain spaces")]
     public void TokenFile_Unusable_RefusesToStart(string content, string expected)
     {
-        File.WriteAllText(_tokenFile, content);
-        var e = Assert.Throws<ArgumentException>(() => ControlServer.Start("127.0.0.1:0", _tokenFile, _injector, null, TextWriter.Null));
+        SecretFile.Write(_tokenFile, content);
+        var e = Assert.Throws<TokenFileException>(() => ControlServer.Start("127.0.0.1:0", _tokenFile, _injector, null, TextWriter.Null));
         Assert.That(e!.Message, Does.Contain("--token-file").And.Contain(expected));
+    }
+
+    [TestCase(UnixFileMode.GroupRead, "640")]
+    [TestCase(UnixFileMode.OtherRead, "604")]
+    [TestCase(UnixFileMode.GroupRead | UnixFileMode.OtherRead, "644")]
+    [TestCase(UnixFileMode.OtherWrite, "602")]
+    public void TokenFile_ReachableByGroupOrOthers_RefusesToStart_NamingTheFix(UnixFileMode extra, string octal)
+    {
+        File.SetUnixFileMode(_tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | extra);
+        var e = Assert.Throws<TokenFileException>(() => ControlServer.Start("127.0.0.1:0", _tokenFile, _injector, null, TextWriter.Null));
+        Assert.That(e!.Message, Does.Contain($"mode {octal}").And.Contain($"chmod 600 {_tokenFile}"));
     }
 
     [Test]
     public void TokenFile_Missing_RefusesToStart()
     {
-        var e = Assert.Throws<ArgumentException>(() => ControlServer.Start("127.0.0.1:0", Path.Combine(_dir, "nope"), _injector, null, TextWriter.Null));
+        var e = Assert.Throws<TokenFileException>(() => ControlServer.Start("127.0.0.1:0", Path.Combine(_dir, "nope"), _injector, null, TextWriter.Null));
         Assert.That(e!.Message, Does.Contain("does not start without a token"));
     }
 

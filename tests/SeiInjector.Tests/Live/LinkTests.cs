@@ -36,7 +36,7 @@ public class LinkTests
         _clip = TestMedia.Get(VideoProfile.H264Main, Container.Flv);
         _dir = Directory.CreateTempSubdirectory("catevening-links-").FullName;
         LiveEndToEndTests.SeiInject.Run(["keygen", "--private", Key, "--public", PublicKeyPath]).EnsureSuccess("keygen");
-        File.WriteAllText(TokenFile, Token + "\n");
+        SecretFile.Write(TokenFile, Token + "\n");
         _publicKey = VerificationKey.FromPem(File.ReadAllText(PublicKeyPath));
     }
 

@@ -37,7 +37,7 @@ public class LiveEndToEndTests
         _server = NginxRtmp.StartPrivate();
         _dir = Directory.CreateTempSubdirectory("catevening-live-").FullName;
         SeiInject.Run(["keygen", "--private", Key, "--public", PublicKeyPath]).EnsureSuccess("keygen");
-        File.WriteAllText(TokenFile, Token + "\n");
+        SecretFile.Write(TokenFile, Token + "\n");
         _publicKey = VerificationKey.FromPem(File.ReadAllText(PublicKeyPath));
     }
 
@@ -52,6 +52,31 @@ public class LiveEndToEndTests
     private string Key => Path.Combine(_dir, "key.pem");
     private string PublicKeyPath => Path.Combine(_dir, "key.pub");
     private string TokenFile => Path.Combine(_dir, "token");
+
+    // Issue 12: a token file readable by others is refused like the key, by the server and by the client verbs (exit 3).
+    [TestCase("run")]
+    [TestCase("status")]
+    [TestCase("cue")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void WorldReadableTokenFile_IsRefused_Exit3_NamingTheFix(string verb)
+    {
+        var open = Path.Combine(_dir, $"token-644-{verb}");
+        File.WriteAllText(open, Token + "\n");
+        File.SetUnixFileMode(open, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        string[] args = verb switch
+        {
+            "run" => ["run", "-i", _clip, "-o", Path.Combine(_dir, "never.flv"), "--key", Key, "--control", "127.0.0.1:0", "--token-file", open],
+            "status" => ["status", "--control", "127.0.0.1:9", "--token-file", open],
+            _ => ["cue", "--control", "127.0.0.1:9", "--token-file", open, "--id", "x"],
+        };
+        var r = SeiInject.Run(args);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(3), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain("accessible by group or others (mode 644)").And.Contain($"chmod 600 {open}"));
+            Assert.That(r.StdErr, Does.Not.Contain("   at "), "a one-line error, not a stack trace");
+        });
+    }
 
     [Test]
     public void CuesFiredThroughTheApi_ReachTheReaderSignedAtTheirFrames_AndAStopIsClean()
