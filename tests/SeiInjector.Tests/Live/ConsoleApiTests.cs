@@ -6,6 +6,7 @@ using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Live;
 using CatEvening.SeiReader.Messages;
+using CatEvening.Tests.Shared;
 using NUnit.Framework;
 
 namespace CatEvening.SeiInjector.Tests.Live;
@@ -30,7 +31,7 @@ public class ConsoleApiTests
     {
         _dir = Directory.CreateTempSubdirectory("catevening-console-").FullName;
         var tokenFile = Path.Combine(_dir, "token");
-        File.WriteAllText(tokenFile, Token + "\n");
+        SecretFile.Write(tokenFile, Token + "\n");
         var history = new CueHistory(null);
         _session = new LiveSession(new CueBook(new CueBookOptions { StreamId = "show" }, history), new PacketMonitor(), null, TextWriter.Null, history);
         _server = ControlServer.Start("127.0.0.1:0", tokenFile, _session, null, TextWriter.Null);

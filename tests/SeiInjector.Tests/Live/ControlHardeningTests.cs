@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using CatEvening.Http;
 using CatEvening.SeiInjector.Live;
+using CatEvening.Tests.Shared;
 using NUnit.Framework;
 
 namespace CatEvening.SeiInjector.Tests.Live;
@@ -47,7 +48,7 @@ public class ControlHardeningTests
     {
         _dir = Directory.CreateTempSubdirectory("catevening-attack-").FullName;
         _tokenFile = Path.Combine(_dir, "token");
-        File.WriteAllText(_tokenFile, Token + "\n");
+        SecretFile.Write(_tokenFile, Token + "\n");
     }
 
     [TearDown]
