@@ -5,7 +5,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build bin demo demo-live test bench pack viewersim publish ffmpeg-matrix clean
+.PHONY: all deps build bin demo demo-live test bench pack viewersim publish ffmpeg-matrix test-trixie test-sid clean
 
 all: build
 
@@ -66,6 +66,14 @@ publish: deps
 # judged by each release's own ffmpeg/ffprobe. Root; chroots cached in $${CATEVENING_MATRIX_DIR:-/var/cache/catevening-matrix}.
 ffmpeg-matrix: deps
 	@scripts/ffmpeg-matrix.sh $(MATRIX_ENVS)
+
+# The NUnit suite (built here) run inside the trixie (FFmpeg 7.1) or sid (FFmpeg 9.x) chroot of `make ffmpeg-matrix`,
+# so the tests load and are judged by that release (root; not part of `make test` or CI). Results: TestResults/chroot-*.
+test-trixie: build
+	@CONFIG=$(CONFIG) scripts/suite-in-chroot.sh trixie $(CHROOT_TESTS)
+
+test-sid: build
+	@CONFIG=$(CONFIG) scripts/suite-in-chroot.sh sid $(CHROOT_TESTS)
 
 clean:
 	rm -rf artifacts TestResults .test-media
