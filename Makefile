@@ -5,7 +5,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build bin demo demo-live test bench pack viewersim publish ffmpeg-matrix clean
+.PHONY: all deps build bin demo demo-live test bench pack viewersim publish ffmpeg-matrix test-trixie test-sid clean
 
 all: build
 
@@ -26,13 +26,15 @@ demo-live: build
 	@scripts/demo-live.sh
 
 # Every test; media is made afresh once per run by the first test that needs it. Then the Mono job: SeiReader's
-# netstandard2.0 build checked on the Mono runtime (tests/MonoChecker/run.sh, its .trx counted with the others).
+# netstandard2.0 build checked on the Mono runtime (tests/MonoChecker/run.sh), and node's runner on tests/node (web
+# players' demuxers, scripts/node-tests.sh). Each writes .trx files into TestResults, which scripts/test-totals.sh sums.
 test: build
 	rm -rf .test-media TestResults
 	status=0; \
 	$(DOTNET) test CatEvening.sln -c $(CONFIG) --no-build --no-restore \
 	  --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults || status=1; \
 	CONFIG=$(CONFIG) tests/MonoChecker/run.sh TestResults || status=1; \
+	scripts/node-tests.sh TestResults || status=1; \
 	exit $$status
 
 bench: build
@@ -66,6 +68,14 @@ publish: deps
 # judged by each release's own ffmpeg/ffprobe. Root; chroots cached in $${CATEVENING_MATRIX_DIR:-/var/cache/catevening-matrix}.
 ffmpeg-matrix: deps
 	@scripts/ffmpeg-matrix.sh $(MATRIX_ENVS)
+
+# The NUnit suite (built here) run inside the trixie (FFmpeg 7.1) or sid (FFmpeg 9.x) chroot of `make ffmpeg-matrix`,
+# so the tests load and are judged by that release (root; not part of `make test` or CI). Results: TestResults/chroot-*.
+test-trixie: build
+	@CONFIG=$(CONFIG) scripts/suite-in-chroot.sh trixie $(CHROOT_TESTS)
+
+test-sid: build
+	@CONFIG=$(CONFIG) scripts/suite-in-chroot.sh sid $(CHROOT_TESTS)
 
 clean:
 	rm -rf artifacts TestResults .test-media
