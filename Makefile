@@ -26,13 +26,15 @@ demo-live: build
 	@scripts/demo-live.sh
 
 # Every test; media is made afresh once per run by the first test that needs it. Then the Mono job: SeiReader's
-# netstandard2.0 build checked on the Mono runtime (tests/MonoChecker/run.sh, its .trx counted with the others).
+# netstandard2.0 build checked on the Mono runtime (tests/MonoChecker/run.sh), and node's runner on tests/node (web
+# players' demuxers, scripts/node-tests.sh). Each writes .trx files into TestResults, which scripts/test-totals.sh sums.
 test: build
 	rm -rf .test-media TestResults
 	status=0; \
 	$(DOTNET) test CatEvening.sln -c $(CONFIG) --no-build --no-restore \
 	  --logger "trx" --logger "console;verbosity=normal" --results-directory TestResults || status=1; \
 	CONFIG=$(CONFIG) tests/MonoChecker/run.sh TestResults || status=1; \
+	scripts/node-tests.sh TestResults || status=1; \
 	exit $$status
 
 bench: build

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module,
-# then restores NuGet packages. Says what it does; does nothing when all is there.
+# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module, Mono
+# (the netstandard2.0 check), Node.js (the web players' tests in tests/node), then restores NuGet and npm packages.
+# Says what it does; does nothing when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,7 @@ missing=()
 have_ffmpeg || missing+=(ffmpeg)
 have_nginx_rtmp || missing+=(nginx-rtmp)
 have_mono || missing+=(mono)
+{ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || missing+=(node)
 if [ ${#missing[@]} -gt 0 ]; then
   say "missing: ${missing[*]}"
   if command -v apt-get >/dev/null 2>&1; then
@@ -54,28 +56,35 @@ if [ ${#missing[@]} -gt 0 ]; then
         ffmpeg) pkgs+=(ffmpeg "${ffmpeg_libs[@]}") ;;
         nginx-rtmp) pkgs+=(nginx libnginx-mod-rtmp) ;;
         mono) pkgs+=(mono-devel) ;;
+        node) pkgs+=(nodejs npm) ;;
       esac
     done
     say "apt-get install ${pkgs[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
-      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp mono-devel >/dev/null
+      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp mono-devel nodejs npm >/dev/null
   elif command -v dnf >/dev/null 2>&1; then
-    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel (needs RPM Fusion for FFmpeg)"
-    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel
+    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel nodejs npm (needs RPM Fusion for FFmpeg)"
+    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel nodejs npm
   elif command -v brew >/dev/null 2>&1; then
-    say "brew install ffmpeg nginx mono (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
-    brew install ffmpeg nginx mono
+    say "brew install ffmpeg nginx mono node (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
+    brew install ffmpeg nginx mono node
   else
-    say "no apt-get, dnf or brew here: install FFmpeg 5.1 to 9.x (libavformat 59 to 63 and the ffmpeg CLI), nginx with its RTMP module and Mono (mono, mcs) by hand"
+    say "no apt-get, dnf or brew here: install FFmpeg 5.1 to 9.x (libavformat 59 to 63 and the ffmpeg CLI), nginx with its RTMP module, Mono (mono, mcs) and Node.js (node, npm) by hand"
     exit 1
   fi
   # apt-get may have started nginx as a system service: the tests start their own on loopback ports.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then $SUDO systemctl stop nginx || true; fi
   say "installed"
 else
-  say "FFmpeg, nginx-rtmp and Mono present"
+  say "FFmpeg, nginx-rtmp, Mono and Node.js present"
 fi
 
 say "restoring NuGet packages"
 dotnet restore CatEvening.sln --verbosity quiet
+
+# The web players' demuxers (hls.js, mpegts.js) and esbuild, pinned by tests/node/package-lock.json.
+if [ ! -e tests/node/node_modules/.package-lock.json ] || [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then
+  say "npm ci in tests/node"
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -14,7 +14,7 @@ internal static class InspectCommand
     {
         var url = new Argument<string>("URL") { Description = "Stream to read: a file, pipe:0, rtmp://…, srt://… (anything FFmpeg opens)." };
         var publicKey = new Option<string?>("--public-key") { Description = "Public key (PEM) to verify signatures with; without it messages are listed but not verified." };
-        var json = new Option<bool>("--json") { Description = "One JSON object per message occurrence (pts_time, fire_time, kind, id, seq, verified, error, first, …)." };
+        var json = new Option<bool>("--json") { Description = "One JSON object per message occurrence (pts_time, fire_time, kind, id, seq, transmission_seq, verified, error, first, …)." };
         var inputFormat = new Option<string?>("--input-format") { Description = "Input format (FFmpeg demuxer name), needed for pipes." };
         var command = new Command("inspect", "List every CatEvening message in a stream's video, where it fires, and whether its signature verifies.")
         {
@@ -73,6 +73,9 @@ internal static class InspectCommand
             w.WriteNull("seq");
             w.WriteNull("stream");
         }
+        if (m.TransmissionSequence is { } transmission) w.WriteNumber("transmission_seq", transmission);
+        else w.WriteNull("transmission_seq");
+        w.WriteNumber("format_version", m.FormatVersion);
         w.WriteBoolean("verified", m.Verified);
         if (m.Error is { } error) w.WriteString("error", error);
         else w.WriteNull("error");

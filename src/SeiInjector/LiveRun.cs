@@ -55,7 +55,7 @@ internal static class LiveRun
 
     /// <summary>Runs until SIGINT/SIGTERM (or the end of a file input). Returns the exit code.</summary>
     public static int Execute(ParseResult parsed, CueBookOptions bookOptions, IReadOnlyList<CueRequest> scheduled, string? schedulePath,
-        PipelineOptions options, MessageSigner signer, IWallClock? clock = null)
+        PipelineOptions options, MessageSigner signer, IWallClock? clock = null, byte formatVersion = CatEveningSei.FormatVersion2)
     {
         AuditLog? audit = null;
         if (parsed.GetValue(Audit) is { } auditPath)
@@ -128,8 +128,8 @@ internal static class LiveRun
                 throw new CliException(ExitCodes.Usage, e.Message);
             }
 
-            WarmUp(signer, bookOptions.StreamId);
-            var runner = new ReconnectingRunner(options with { Monitor = monitor }, new CueSeiSource(book, signer), session);
+            WarmUp(signer, bookOptions.StreamId, formatVersion);
+            var runner = new ReconnectingRunner(options with { Monitor = monitor }, new CueSeiSource(book, signer, formatVersion), session);
             runner.Started += (video, number) =>
             {
                 if (number == 1) audit?.TimelineStarted(DateTimeOffset.UtcNow);
@@ -176,11 +176,11 @@ internal static class LiveRun
 
     // Runs the per-frame path once (cue and heartbeat signing, SEI writing, splicing) on a throwaway book before going
     // live, so the first frames on air do not pay for just-in-time compilation and the crypto library's set-up.
-    private static void WarmUp(MessageSigner signer, string streamId)
+    private static void WarmUp(MessageSigner signer, string streamId, byte formatVersion)
     {
         var book = new CueBook(new CueBookOptions { StreamId = streamId, Heartbeat = HeartbeatPolicy.OnEveryFrame, Repeat = 1 });
         book.Add(new CueRequest("warm-up", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromSeconds(1), TimeSpan.Zero, "{}"u8.ToArray()));
-        var source = new CueSeiSource(book, signer);
+        var source = new CueSeiSource(book, signer, formatVersion);
         var timeBase = new Rational(1, 1000);
         source.Start(new VideoStreamDescription(0, VideoCodec.H264, NalFraming.LengthPrefixed4, timeBase));
         // One IDR access unit: a 4-byte length prefix and a slice NAL header (nal_unit_type 5).

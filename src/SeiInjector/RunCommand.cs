@@ -4,6 +4,7 @@ using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiInjector.Schedule;
+using CatEvening.SeiReader.Messages;
 using CatEvening.SeiReader.Security;
 
 namespace CatEvening.SeiInjector.Cli;
@@ -69,6 +70,16 @@ internal static class RunCommand
             Description = "Wait for the publisher to connect to the input URL (rtmp://HOST:PORT/app/key, tcp://HOST:PORT) instead of pulling from a server. For SRT give mode=listener in the URL.",
         };
 
+        var formatVersion = new Option<int>("--format-version")
+        {
+            Description = "Message format written: 2 (default: everything due on a frame in one signed payload, which every web player reads) or 1 (one payload per message, for readers not yet updated).",
+            DefaultValueFactory = _ => CatEveningSei.FormatVersion2,
+        };
+        formatVersion.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is not (1 or 2)) r.AddError("--format-version must be 1 or 2");
+        });
+
         var frameRate = new Option<Rational?>("--frame-rate")
         {
             Description = "Frame rate of a raw H.264/H.265 input (--input-format h264|hevc) whose SPS has no timing information, e.g. 25, 30000/1001 (default 25). Its frames are stamped at this rate.",
@@ -80,6 +91,7 @@ internal static class RunCommand
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
             input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, closeHold, streamId, ioTimeout, analyzeDuration, listen, frameRate, clock,
+            formatVersion,
         };
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
@@ -118,7 +130,8 @@ internal static class RunCommand
                 Log = line => Console.Error.WriteLine("sei-inject: " + line),
                 FrameRate = parsed.GetValue(frameRate),
             };
-            return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock);
+            return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock,
+                (byte)parsed.GetValue(formatVersion));
         });
         return command;
     }

@@ -77,6 +77,7 @@ internal static class MonoChecker
         Check("DocVectors_AllFound", () =>
         {
             Expect(vectors.Count >= 13, vectors.Count + " vectors in docs/sei-format.md section 8");
+            Expect(vectors.Count(x => x.Payload.Length > 16 && x.Payload[16] == 2) >= 10, "the version-2 vectors of section 8.2 are missing");
             return vectors.Count + " vectors";
         });
         foreach (var v in vectors)
@@ -93,8 +94,41 @@ internal static class MonoChecker
             Expect(repeat.Status == VerificationStatus.Repeat, "repeat: " + repeat);
             return "Accepted, then Repeat";
         });
-        Check("CueReader_Feed_DocH264SeiNal_RaisesTheCue", () => CheckNalVector(doc, "H.264", VideoCodec.H264));
-        Check("CueReader_Feed_DocH265SeiNal_RaisesTheCue", () => CheckNalVector(doc, "H.265", VideoCodec.H265));
+        Check("DocVectors_V2CarouselRepeat_ReportsOnlyTheNewHeartbeat", () =>
+        {
+            // docs/sei-vectors.json sequence "v2 carousel": a cue entry seen before is a repeat, the heartbeat beside it is new.
+            var verifier = DocVerifier(doc);
+            var first = verifier.Verify(Find(vectors, "v2 start, custom and heartbeat on one frame").Payload, DocVerifyAt);
+            var repeat = verifier.Verify(Find(vectors, "v2 carousel repeat and heartbeat").Payload, DocVerifyAt + 2000000);
+            var again = verifier.Verify(Find(vectors, "v2 start, custom and heartbeat on one frame").Payload, DocVerifyAt + 2000000);
+            Expect(first.Status == VerificationStatus.Accepted && first.NewMessages.Count == 3, "first: " + first + ", " + first.NewMessages.Count + " new");
+            Expect(repeat.Status == VerificationStatus.Accepted && repeat.NewMessages.Count == 1 && repeat.NewMessages[0] is HeartbeatMessage,
+                "repeat: " + repeat + ", " + repeat.NewMessages.Count + " new");
+            Expect(again.Status == VerificationStatus.Repeat && again.NewMessages.Count == 0, "the first again: " + again);
+            return "3 new, then the heartbeat only, then Repeat";
+        });
+        Check("DocVectors_V2CueNumberWithOtherContent_IsReplayedSequence", () =>
+        {
+            var verifier = DocVerifier(doc);
+            var first = verifier.Verify(Find(vectors, "v2 start, custom and heartbeat on one frame").Payload, DocVerifyAt);
+            var conflict = verifier.Verify(Find(vectors, "v2 cue 42 with other content").Payload, DocVerifyAt);
+            Expect(first.Status == VerificationStatus.Accepted, "first: " + first);
+            Expect(conflict.Status == VerificationStatus.Rejected && conflict.Reason == RejectionReason.ReplayedSequence, "conflict: " + conflict);
+            return "Accepted, then " + conflict.Reason;
+        });
+        Check("DocVectors_V2TransmissionBeyondTheReplayWindow_IsTooFarBehind", () =>
+        {
+            var verifier = DocVerifier(doc);
+            var ahead = verifier.Verify(Find(vectors, "v2 transmission 70000 ahead").Payload, DocVerifyAt);
+            var behind = verifier.Verify(Find(vectors, "v2 start, custom and heartbeat on one frame").Payload, DocVerifyAt);
+            Expect(ahead.Status == VerificationStatus.Accepted, "ahead: " + ahead);
+            Expect(behind.Status == VerificationStatus.Rejected && behind.Reason == RejectionReason.SequenceTooFarBehind, "behind: " + behind);
+            return "Accepted, then " + behind.Reason;
+        });
+        Check("CueReader_Feed_DocH264SeiNal_RaisesTheCue", () => CheckNalVector(doc, "H.264", VideoCodec.H264, 0));
+        Check("CueReader_Feed_DocH265SeiNal_RaisesTheCue", () => CheckNalVector(doc, "H.265", VideoCodec.H265, 0));
+        Check("CueReader_Feed_DocV2H264SeiNal_RaisesBothCuesAndTheHeartbeat", () => CheckNalVector(doc, "H.264", VideoCodec.H264, 1));
+        Check("CueReader_Feed_DocV2H265SeiNal_RaisesBothCuesAndTheHeartbeat", () => CheckNalVector(doc, "H.265", VideoCodec.H265, 1));
         Check("PeakShaving_DocExample", () =>
         {
             var m = Regex.Match(doc, "<!-- peak -->(\\d+)");
@@ -202,7 +236,7 @@ internal static class MonoChecker
 
     private static MessageVerifier DocVerifier(string doc)
     {
-        var options = new VerifierOptions { MaxAge = TimeSpan.FromMinutes(2) };
+        var options = new VerifierOptions { MaxAge = TimeSpan.FromMinutes(2), MaxClockSkew = TimeSpan.FromMinutes(2), ReplayWindow = 65536 };
         options.StreamIds.Add("show-1");
         var ring = new KeyRing();
         ring.AddPem(ExtractPem(doc, "PUBLIC KEY"));
@@ -215,9 +249,8 @@ internal static class MonoChecker
         if (v.Expect == "Accepted")
         {
             Expect(r.Status == VerificationStatus.Accepted, "status " + r);
-            // Byte 16 is the format version; this checker decodes version-1 bodies to the doc's JSON.
-            if (v.Payload[16] != 1) return "Accepted (format version " + v.Payload[16] + "; decoded body compared by the .NET tests)";
-            var json = ToJson(r.Message);
+            // Byte 16 is the format version: version 1 decodes to one message, version 2 to a bundle of entries.
+            var json = v.Payload[16] == 2 ? ToJson(r.Bundle) : ToJson(r.Message);
             Expect(json == v.Json, "decoded " + json + ", the doc says " + v.Json);
             return "Accepted " + json;
         }
@@ -226,24 +259,39 @@ internal static class MonoChecker
         return "Rejected " + r.Reason + ": " + r.Detail;
     }
 
-    private static string CheckNalVector(string doc, string codecName, VideoCodec codec)
+    /// <summary>Feeds the doc's NAL vector of a codec to a CueReader: <paramref name="index"/> 0 is vector 1 (format
+    /// version 1, one cue), 1 the first version-2 vector (start and custom cues and a heartbeat in one payload).</summary>
+    private static string CheckNalVector(string doc, string codecName, VideoCodec codec, int index)
     {
-        var m = Regex.Match(doc, "The same payload as a complete " + Regex.Escape(codecName) + " SEI NAL unit in Annex B[^\\n]*\\n```hex\\n(?<hex>[0-9a-f\\n]+)```");
-        Expect(m.Success, "no " + codecName + " NAL vector in the doc");
+        var matches = Regex.Matches(doc, "The same payload as a complete " + Regex.Escape(codecName) + " SEI NAL unit in Annex B[^\\n]*\\n```hex\\n(?<hex>[0-9a-f\\n]+)```");
+        Expect(matches.Count > index, matches.Count + " " + codecName + " NAL vectors in the doc, wanted #" + index);
         var reader = new CueReader(DocVerifier(doc), codec, NalFraming.AnnexB, new TimeBase(1, 90000), WrappingTimestamps.MpegTsBits, () => DocVerifyAt);
         var cues = new List<CueReceivedEventArgs>();
+        var heartbeats = new List<HeartbeatReceivedEventArgs>();
         var rejected = new List<string>();
         reader.CueReceived += (_, e) => cues.Add(e);
+        reader.HeartbeatReceived += (_, e) => heartbeats.Add(e);
         reader.MessageRejected += (_, e) => rejected.Add(e.Reason + ": " + e.Detail);
         const long carrier = 900000;
-        var events = reader.Feed(Hex(m.Groups["hex"].Value), carrier, carrier);
+        var events = reader.Feed(Hex(matches[index].Groups["hex"].Value), carrier, carrier);
         Expect(rejected.Count == 0, "rejected: " + string.Join("; ", rejected));
-        Expect(events == 1 && cues.Count == 1, events + " events, " + cues.Count + " cues");
+        var wantCues = index == 0 ? 1 : 2;
+        var wantHeartbeats = index == 0 ? 0 : 1;
+        Expect(events == wantCues + wantHeartbeats && cues.Count == wantCues && heartbeats.Count == wantHeartbeats,
+            events + " events, " + cues.Count + " cues, " + heartbeats.Count + " heartbeats");
+        Expect(reader.Statistics.SignatureVerifications == 1, reader.Statistics.SignatureVerifications + " signature verifications for one access unit");
         var cue = cues[0];
         Expect(cue.Cue.CueId == "poll-1" && cue.Cue.Kind == MessageKind.InteractionStart && cue.Cue.SequenceNumber == 42, "cue " + cue.Cue);
         Expect(cue.CarrierPts == carrier, "carrier " + cue.CarrierPts);
         Expect(cue.TargetPts == carrier - 3003, "target " + cue.TargetPts + ", expected carrier + target_offset_90k = " + (carrier - 3003));
-        return "cue poll-1 at PTS " + cue.TargetPts;
+        if (index == 0) return "cue poll-1 at PTS " + cue.TargetPts;
+        var custom = cues[1];
+        Expect(custom.Cue.CueId == "confetti" && custom.Cue.Kind == MessageKind.Custom && custom.Cue.SequenceNumber == 46, "cue " + custom.Cue);
+        Expect(custom.TargetPts == carrier + 90000, "target " + custom.TargetPts + ", expected " + (carrier + 90000));
+        Expect(cue.TransmissionSequenceNumber == 1795888800000 && custom.TransmissionSequenceNumber == 1795888800000,
+            "transmission " + cue.TransmissionSequenceNumber + " / " + custom.TransmissionSequenceNumber);
+        Expect(heartbeats[0].Heartbeat.CarrierPts == 8589930000, "heartbeat carrier PTS " + heartbeats[0].Heartbeat.CarrierPts);
+        return "transmission 1795888800000: cue poll-1 at PTS " + cue.TargetPts + ", cue confetti at PTS " + custom.TargetPts + ", a heartbeat; 1 verification";
     }
 
     /// <summary>Feeds every video packet of an MP4 (its bytes read at the offsets ffprobe gives) and compares the
@@ -285,10 +333,15 @@ internal static class MonoChecker
         var expected = new List<string>();
         var expectedHeartbeats = 0;
         var expectedRepeats = 0;
+        // sei-inject writes format version 2 unless the stream's name says v1 (run.sh: --format-version 1).
+        var formatVersion = name.EndsWith("-v1", StringComparison.Ordinal) ? "1" : "2";
+        var carrierFrames = new HashSet<string>();
         foreach (var line in File.ReadAllLines(inspect))
         {
             if (line.Trim().Length == 0) continue;
             Expect(JsonField(line, "verified") == "true", "inspect did not verify: " + line);
+            Expect(JsonField(line, "format_version") == formatVersion, "format version " + JsonField(line, "format_version") + ", expected " + formatVersion + ": " + line);
+            carrierFrames.Add(JsonField(line, "frame"));
             var kind = Unquote(JsonField(line, "kind"));
             if (kind == "heartbeat") { expectedHeartbeats++; continue; }
             if (JsonField(line, "first") != "true") { expectedRepeats++; continue; }
@@ -300,7 +353,12 @@ internal static class MonoChecker
         Expect(got.SequenceEqual(expected), "cues on Mono:\n  " + string.Join("\n  ", got) + "\nsei-inject inspect:\n  " + string.Join("\n  ", expected));
         Expect(heartbeats == expectedHeartbeats, heartbeats + " heartbeats, inspect found " + expectedHeartbeats);
         Expect(reader.Statistics.Repeats == expectedRepeats, reader.Statistics.Repeats + " repeats, inspect found " + expectedRepeats);
-        return string.Format(CultureInfo.InvariantCulture, "{0}: {1} packets, {2} cues, {3} heartbeats, {4} repeats", name, packets, got.Count, heartbeats, expectedRepeats);
+        // Version 2: one payload per carrier frame, so one signature verification per carrier access unit.
+        if (formatVersion == "2")
+            Expect(reader.Statistics.SignatureVerifications == carrierFrames.Count,
+                reader.Statistics.SignatureVerifications + " signature verifications for " + carrierFrames.Count + " carrier frames");
+        return string.Format(CultureInfo.InvariantCulture, "{0}: format version {1}, {2} packets, {3} carrier frames, {4} cues, {5} heartbeats, {6} repeats, {7} verifications",
+            name, formatVersion, packets, carrierFrames.Count, got.Count, heartbeats, expectedRepeats, reader.Statistics.SignatureVerifications);
     }
 
     private static string JsonField(string line, string name)
@@ -322,6 +380,43 @@ internal static class MonoChecker
         var c = m as CueMessage;
         if (c != null)
         {
+            d["target_offset_90k"] = Num(c.TargetOffsetTicks);
+            d["cue_id"] = Str(c.CueId);
+            d["window_90k"] = Num(c.WindowTicks);
+            d["spread_us"] = Num(c.SpreadMicros);
+            d["app_data_hex"] = Str(BitConverter.ToString(c.AppData.ToArray()).Replace("-", "").ToLowerInvariant());
+        }
+        var h = m as HeartbeatMessage;
+        if (h != null)
+        {
+            d["injection_wall_us"] = Num(h.InjectionWallClockMicros);
+            d["carrier_pts"] = Num(h.CarrierPts);
+            d["uncertainty_us"] = Num(h.ClockUncertaintyMicros);
+            d["time_server"] = h.TimeServer == null ? "null" : Str(h.TimeServer);
+        }
+        return "{" + string.Join(",", d.Select(kv => "\"" + kv.Key + "\":" + kv.Value)) + "}";
+    }
+
+    /// <summary>A version-2 bundle as the doc's JSON: the bundle's fields, its entries in wire order (each without
+    /// the bundle's stream id and issued-at, a cue's number as cue_seq).</summary>
+    private static string ToJson(MessageBundle b)
+    {
+        var d = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        d["stream_id"] = Str(b.StreamId);
+        d["seq"] = Num(b.SequenceNumber);
+        d["issued_at_us"] = Num(b.IssuedAtMicros);
+        d["entries"] = "[" + string.Join(",", b.Messages.Select(EntryJson)) + "]";
+        return "{" + string.Join(",", d.Select(kv => "\"" + kv.Key + "\":" + kv.Value)) + "}";
+    }
+
+    private static string EntryJson(CatEveningMessage m)
+    {
+        var d = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        d["kind"] = Str(m.Kind.ToWireName());
+        var c = m as CueMessage;
+        if (c != null)
+        {
+            d["cue_seq"] = Num(c.SequenceNumber);
             d["target_offset_90k"] = Num(c.TargetOffsetTicks);
             d["cue_id"] = Str(c.CueId);
             d["window_90k"] = Num(c.WindowTicks);

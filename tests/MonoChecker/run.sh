@@ -63,18 +63,22 @@ YAML
 "$inject" keygen --private "$work/key.pem" --public "$work/key.pub.pem" --key-id 3 >/dev/null
 
 stream_args=()
-for codec in h264 h265; do
+# sei-inject writes format version 2 (one payload per access unit); h264-v1 is the same show written with
+# --format-version 1, which readers still accept.
+for name in h264 h265 h264-v1; do
+  codec=${name%-v1}
+  format=(); [ "$name" = h264-v1 ] && format=(--format-version 1)
   case $codec in
     h264) enc=(-c:v libx264 -preset veryfast -bf 2 -g 30 -x264-params log-level=error) ;;
     h265) enc=(-c:v libx265 -preset veryfast -bf 2 -g 30 -x265-params log-level=error) ;;
   esac
-  ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=30 -t 3 -pix_fmt yuv420p "${enc[@]}" -f mpegts -y "$work/$codec.ts"
-  "$inject" run -i "$work/$codec.ts" -o "$work/$codec.mp4" --key "$work/key.pem" --schedule "$work/show.yaml" \
-    --heartbeat 500ms --repeat 2 >"$work/$codec.inject.log" 2>&1 || { cat "$work/$codec.inject.log"; exit 1; }
-  "$inject" inspect "$work/$codec.mp4" --public-key "$work/key.pub.pem" --json >"$work/$codec.inspect.jsonl"
-  ffprobe -v error -select_streams v:0 -show_entries packet=pts,dts,size,pos -of csv=p=0 "$work/$codec.mp4" >"$work/$codec.packets.csv"
-  timebase=$(ffprobe -v error -select_streams v:0 -show_entries stream=time_base -of csv=p=0 "$work/$codec.mp4")
-  stream_args+=(--stream "$codec" "$codec" "$work/$codec.mp4" "$work/$codec.packets.csv" "$timebase" "$work/$codec.inspect.jsonl" "$work/key.pub.pem")
+  ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=30 -t 3 -pix_fmt yuv420p "${enc[@]}" -f mpegts -y "$work/$name.ts"
+  "$inject" run -i "$work/$name.ts" -o "$work/$name.mp4" --key "$work/key.pem" --schedule "$work/show.yaml" \
+    --heartbeat 500ms --repeat 2 "${format[@]}" >"$work/$name.inject.log" 2>&1 || { cat "$work/$name.inject.log"; exit 1; }
+  "$inject" inspect "$work/$name.mp4" --public-key "$work/key.pub.pem" --json >"$work/$name.inspect.jsonl"
+  ffprobe -v error -select_streams v:0 -show_entries packet=pts,dts,size,pos -of csv=p=0 "$work/$name.mp4" >"$work/$name.packets.csv"
+  timebase=$(ffprobe -v error -select_streams v:0 -show_entries stream=time_base -of csv=p=0 "$work/$name.mp4")
+  stream_args+=(--stream "$name" "$codec" "$work/$name.mp4" "$work/$name.packets.csv" "$timebase" "$work/$name.inspect.jsonl" "$work/key.pub.pem")
 done
 
 say "running on $(mono --version | head -n1)"

@@ -92,10 +92,11 @@ public sealed class SeiInstrument
         ArgumentNullException.ThrowIfNull(log);
         _options = options;
         // Latency measurement wants every heartbeat it can verify, however late: age is what it measures.
+        // The probe measures whatever clocks the injector and this host have: neither age nor skew is a reason to refuse.
         // Files and start-up backlogs are read faster than real time: no per-second verification budget.
         _verifier = new MessageVerifier(keys, new VerifierOptions
         {
-            MaxAge = TimeSpan.FromDays(1), MaxVerificationsPerSecond = 1_000_000, VerificationBurst = 100_000_000,
+            MaxAge = TimeSpan.FromDays(1), MaxClockSkew = TimeSpan.FromDays(1), MaxVerificationsPerSecond = 1_000_000, VerificationBurst = 100_000_000,
         });
         _clock = clock;
         _recorder = recorder;
@@ -253,18 +254,10 @@ public sealed class SeiInstrument
             }
             switch (verdict.Status)
             {
-                case VerificationStatus.Accepted when verdict.Message is HeartbeatMessage && !_caughtUp:
-                    _recorder.Increment("backlog_heartbeats");
-                    break;
-                case VerificationStatus.Accepted when verdict.Message is HeartbeatMessage heartbeat:
-                    var latency = (received.UnixMicroseconds - heartbeat.InjectionWallClockMicros) / 1000.0;
-                    var uncertainty = (received.UncertaintyMicroseconds + heartbeat.ClockUncertaintyMicros) / 1000.0;
-                    _recorder.Increment("heartbeats");
-                    _recorder.Add(new LatencySample(received.UnixMicroseconds, latency, uncertainty));
-                    HeartbeatRead?.Invoke(new HeartbeatObservation(heartbeat, received, latency, uncertainty));
-                    break;
                 case VerificationStatus.Accepted:
-                    _recorder.Increment("cues");
+                    // Format version 2 carries everything due on a frame in one payload: a heartbeat and cues side by side.
+                    foreach (var message in verdict.NewMessages) Count(message, received);
+                    if (verdict.Messages.Count > verdict.NewMessages.Count) _recorder.Increment("repeats", verdict.Messages.Count - verdict.NewMessages.Count);
                     break;
                 case VerificationStatus.Repeat:
                     _recorder.Increment("repeats");
@@ -276,6 +269,26 @@ public sealed class SeiInstrument
                 case VerificationStatus.NotCatEvening:
                     break;
             }
+        }
+    }
+
+    private void Count(CatEveningMessage message, ClockReading received)
+    {
+        switch (message)
+        {
+            case HeartbeatMessage when !_caughtUp:
+                _recorder.Increment("backlog_heartbeats");
+                break;
+            case HeartbeatMessage heartbeat:
+                var latency = (received.UnixMicroseconds - heartbeat.InjectionWallClockMicros) / 1000.0;
+                var uncertainty = (received.UncertaintyMicroseconds + heartbeat.ClockUncertaintyMicros) / 1000.0;
+                _recorder.Increment("heartbeats");
+                _recorder.Add(new LatencySample(received.UnixMicroseconds, latency, uncertainty));
+                HeartbeatRead?.Invoke(new HeartbeatObservation(heartbeat, received, latency, uncertainty));
+                break;
+            default:
+                _recorder.Increment("cues");
+                break;
         }
     }
 

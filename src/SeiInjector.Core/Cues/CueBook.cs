@@ -240,7 +240,10 @@ public sealed class CueBook
             _planning.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
 
             var heartbeat = HeartbeatDue(placed);
-            if (_planning.Count == 0 && !heartbeat) return new CuePlan(placed, time, [], [], null);
+            if (_planning.Count == 0 && !heartbeat) return new CuePlan(placed, time, [], [], null, -1);
+            // One transmission number per carrier frame, drawn from the cue counter, so carrier frames are numbered in
+            // transmission order and a restart (which starts the counter above every number used) never reuses one.
+            var transmission = _nextSequence++;
             var messages = new CatEveningMessage[_planning.Count + (heartbeat ? 1 : 0)];
             for (var i = 0; i < _planning.Count; i++)
             {
@@ -251,11 +254,11 @@ public sealed class CueBook
             long? heartbeatClock = null;
             if (heartbeat)
             {
-                messages[^1] = new HeartbeatMessage(_options.StreamId, _nextSequence++, now.UnixMicros, now.UnixMicros,
+                messages[^1] = new HeartbeatMessage(_options.StreamId, transmission, now.UnixMicros, now.UnixMicros,
                     CarrierPts90kHz(placed), now.UncertaintyMicros, _clock.TimeServer);
                 heartbeatClock = placed.ProgramDecodeTime;
             }
-            var plan = new CuePlan(placed, time, [.. _planning], messages, heartbeatClock);
+            var plan = new CuePlan(placed, time, [.. _planning], messages, heartbeatClock, transmission);
             _inFlight = plan;
             return plan;
         }
@@ -277,7 +280,7 @@ public sealed class CueBook
             TakeInFlight(plan);
             var frame = plan.Frame;
             var now = _clock.Now().UnixMicros;
-            var carrier = new CarrierFrame(frame.Pts, frame.FrameIndex, frame.TimeBase, Convert.ToHexStringLower(SHA256.HashData(sei)));
+            var carrier = new CarrierFrame(frame.Pts, frame.FrameIndex, frame.TimeBase, Convert.ToHexStringLower(SHA256.HashData(sei)), plan.TransmissionSequence);
             _carrierFrames++;
             _messagesSent += plan.Messages.Count;
             _lastCarrierPts = frame.Pts;

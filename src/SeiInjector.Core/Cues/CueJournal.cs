@@ -55,11 +55,14 @@ public enum CueEvent
 /// <param name="FrameIndex">Carrier index in decode order.</param>
 /// <param name="TimeBase">Time base of <paramref name="Pts"/>.</param>
 /// <param name="SeiSha256">SHA-256 of the whole SEI NAL (framing included) as lower-case hex.</param>
-public sealed record CarrierFrame(long? Pts, long FrameIndex, Rational TimeBase, string SeiSha256);
+/// <param name="TransmissionSequence">The transmission sequence number of the frame's payload (format version 2:
+/// what the reader's replay window checks; the cue keeps its own sequence number inside it), or -1 when unknown.</param>
+public sealed record CarrierFrame(long? Pts, long FrameIndex, Rational TimeBase, string SeiSha256, long TransmissionSequence = -1);
 
 /// <summary>An immutable view of one cue.</summary>
 /// <param name="Request">What was asked for.</param>
-/// <param name="Sequence">The sequence number its messages carry (repeats keep it).</param>
+/// <param name="Sequence">The cue sequence number: its identity on the wire, the same on every repeat (format
+/// version 2 carries it inside each transmission's payload; version 1 as the message's sequence number).</param>
 /// <param name="State">Current state.</param>
 /// <param name="TargetPts">Target presentation time in the video time base, once known (after the first video frame).</param>
 /// <param name="TimeBase">Time base of <paramref name="TargetPts"/>, once known.</param>

@@ -361,6 +361,7 @@ public sealed class AuditLog : ICueJournal, IDisposable
         }
         if (closeSequence is null && cue.TargetPts is { } target && cue.TimeBase is { } tb) w.WriteNumber("target_time", tb.ToSeconds(target));
         w.WriteNumber("frame", carrier.FrameIndex);
+        if (carrier.TransmissionSequence >= 0) w.WriteNumber("transmission_seq", carrier.TransmissionSequence);
         w.WriteString("wall", Iso(wall));
         w.WriteString("sei_sha256", carrier.SeiSha256);
     }
@@ -376,7 +377,10 @@ public sealed class AuditLog : ICueJournal, IDisposable
 /// <param name="FrameIndex">Index of the carrier among the video packets, in decode order, from 0.</param>
 /// <param name="WallClock">When the carrier passed the injector.</param>
 /// <param name="SeiSha256">Lower-case hex SHA-256 of the whole SEI NAL the frame carried.</param>
-public readonly record struct AuditCarrier(long? Pts, double? PtsTime, double? TargetTime, long FrameIndex, DateTimeOffset WallClock, string SeiSha256);
+/// <param name="TransmissionSequence">The transmission sequence number of the frame's payload (logs written before format
+/// version 2 have none).</param>
+public readonly record struct AuditCarrier(long? Pts, double? PtsTime, double? TargetTime, long FrameIndex, DateTimeOffset WallClock, string SeiSha256,
+    long? TransmissionSequence = null);
 
 /// <summary>Which side of the injector a link is on.</summary>
 public enum LinkSide

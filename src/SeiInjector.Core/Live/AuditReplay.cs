@@ -280,7 +280,8 @@ public sealed class AuditReplay
         r.TryGetProperty("target_time", out var target) ? target.GetDouble() : null,
         r.GetProperty("frame").GetInt64(),
         ParseTime(r.GetProperty("wall")),
-        r.GetProperty("sei_sha256").GetString()!);
+        r.GetProperty("sei_sha256").GetString()!,
+        r.TryGetProperty("transmission_seq", out var transmission) ? transmission.GetInt64() : null);
 
     private static DateTimeOffset ParseTime(JsonElement e) =>
         DateTimeOffset.Parse(e.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);

@@ -17,10 +17,14 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// <param name="KeyId">Key id from the envelope, -1 when the envelope is too short.</param>
 /// <param name="Verified">The signature verified with the given public key (false without a key).</param>
 /// <param name="Error">Why <paramref name="Verified"/> is false.</param>
-/// <param name="First">First occurrence of this stream's sequence number in the stream.</param>
+/// <param name="First">First occurrence of this stream's sequence number in the stream (a cue's identity, a
+/// heartbeat's transmission).</param>
+/// <param name="FormatVersion">Envelope format version (byte 16), -1 when the payload is too short.</param>
+/// <param name="TransmissionSequence">Format version 2: the transmission sequence number of the payload that carried
+/// the message (every message of one frame shares it); version 1: the message's own sequence number.</param>
 public sealed record InspectedMessage(
     long FrameIndex, long? Pts, double? PtsTime, double? TargetTime, double? FireTime, string? Kind,
-    CatEveningMessage? Message, int KeyId, bool Verified, string? Error, bool First);
+    CatEveningMessage? Message, int KeyId, bool Verified, string? Error, bool First, int FormatVersion = -1, long? TransmissionSequence = null);
 
 /// <summary>
 /// Reads a stream (any URL FFmpeg opens) and reports every CatEvening message in its video, with where it fires and
@@ -52,11 +56,12 @@ public sealed class StreamInspector
         ArgumentNullException.ThrowIfNull(report);
         using var input = MediaInput.Open(url, inputFormat, ioTimeout, cancellation: cancellation);
         var video = VideoStreamDescription.Find(input);
-        // Recorded streams are inspected long after they were signed: only the signature and the replay rules count.
-        // A file is read faster than real time: no per-second verification budget (the per-access-unit rules still apply).
+        // Recorded streams are inspected long after they were signed, on hosts whose clocks may differ from the
+        // injector's: only the signature and the replay rules count. A file is read faster than real time: no
+        // per-second verification budget (the per-access-unit rules still apply).
         var verifier = _keys == null ? null : new MessageVerifier(_keys, new VerifierOptions
         {
-            MaxAge = TimeSpan.FromDays(36_500), MaxVerificationsPerSecond = 1_000_000, VerificationBurst = 100_000_000,
+            MaxAge = TimeSpan.FromDays(36_500), MaxClockSkew = TimeSpan.FromDays(36_500), MaxVerificationsPerSecond = 1_000_000, VerificationBurst = 100_000_000,
         });
         var seen = new HashSet<(string Stream, long Sequence)>();
         var presented = new SortedSet<long>();
@@ -103,12 +108,19 @@ public sealed class StreamInspector
                     continue;
                 }
                 if (!CatEveningSei.HasCatEveningUuid(unregistered.Payload)) continue;
-                var (message, keyId, verified, error) = Check(unregistered.Payload, verifier);
-                var first = message != null && seen.Add((message.StreamId, message.SequenceNumber));
-                long? target = message is CueMessage cue && pts is { } carrier ? carrier + Clock90kHz.Rescale(cue.TargetOffsetTicks, video.TimeBase) : null;
-                var occurrence = new InspectedMessage(frameIndex, pts, pts is { } c ? video.TimeBase.ToSeconds(c) : null,
-                    target is { } t ? video.TimeBase.ToSeconds(t) : null, null, message?.Kind.ToWireName(), message, keyId, verified, error, first);
-                waiting.Enqueue((occurrence, target));
+                var (messages, keyId, verified, error, transmission) = Check(unregistered.Payload, verifier);
+                var version = unregistered.Payload.Length > CatEveningSei.VersionOffset ? unregistered.Payload[CatEveningSei.VersionOffset] : -1;
+                var ptsTime = pts is { } c ? video.TimeBase.ToSeconds(c) : (double?)null;
+                if (messages.Count == 0)
+                    waiting.Enqueue((new InspectedMessage(frameIndex, pts, ptsTime, null, null, null, null, keyId, verified, error, false, version, transmission), null));
+                foreach (var message in messages)
+                {
+                    var first = seen.Add((message.StreamId, message.SequenceNumber));
+                    long? target = message is CueMessage cue && pts is { } carrier ? carrier + Clock90kHz.Rescale(cue.TargetOffsetTicks, video.TimeBase) : null;
+                    var occurrence = new InspectedMessage(frameIndex, pts, ptsTime, target is { } t ? video.TimeBase.ToSeconds(t) : null, null,
+                        message.Kind.ToWireName(), message, keyId, verified, error, first, version, transmission);
+                    waiting.Enqueue((occurrence, target));
+                }
             }
             packet.Unref();
             frameIndex++;
@@ -138,28 +150,33 @@ public sealed class StreamInspector
         }
     }
 
-    private static (CatEveningMessage? Message, int KeyId, bool Verified, string? Error) Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier)
+    private static (IReadOnlyList<CatEveningMessage> Messages, int KeyId, bool Verified, string? Error, long? Transmission) Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier)
     {
         var keyId = payload.Length >= CatEveningSei.BodyOffset ? (payload[CatEveningSei.KeyIdOffset] << 8) | payload[CatEveningSei.KeyIdOffset + 1] : -1;
         if (verifier != null)
         {
             var result = verifier.Verify(payload, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond);
             var ok = result.Status is VerificationStatus.Accepted or VerificationStatus.Repeat;
-            return (result.Message ?? Parse(payload, out _), keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}");
+            if (result.Messages.Count > 0)
+                return (result.Messages, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", result.TransmissionSequenceNumber);
+            var (parsed, transmission) = Parse(payload, out _);
+            return (parsed, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", transmission);
         }
-        var message = Parse(payload, out var error);
-        return (message, keyId, false, error ?? "not checked: no public key given");
+        var (messages, seq) = Parse(payload, out var error);
+        return (messages, keyId, false, error ?? "not checked: no public key given", seq);
     }
 
-    private static CatEveningMessage? Parse(ReadOnlySpan<byte> payload, out string? error)
+    private static (IReadOnlyList<CatEveningMessage> Messages, long? Transmission) Parse(ReadOnlySpan<byte> payload, out string? error)
     {
         error = null;
         if (payload.Length < CatEveningSei.MinPayloadLength)
         {
             error = $"payload of {payload.Length} bytes is shorter than an envelope ({CatEveningSei.MinPayloadLength})";
-            return null;
+            return ([], null);
         }
         var body = payload[CatEveningSei.BodyOffset..^CatEveningSei.SignatureLength].ToArray();
-        return MessageBody.TryRead(body, out var message, out error) ? message : null;
+        if (payload[CatEveningSei.VersionOffset] == CatEveningSei.FormatVersion2)
+            return MessageBody.TryReadBundle(body, out var bundle, out error) ? (bundle!.Messages, bundle.SequenceNumber) : ([], null);
+        return MessageBody.TryRead(body, out var message, out error) ? ([message!], message!.SequenceNumber) : ([], null);
     }
 }

@@ -179,19 +179,28 @@ public sealed class CueReader
     {
         switch (result.Status)
         {
-            case VerificationStatus.Accepted when result.Message is CueMessage cue:
-                _accepted++;
-                long? target = carrier is { } c
-                    ? WrappingTimestamps.Add(c, TimeBase.Rescale(cue.TargetOffsetTicks, TimeBase.Mpeg90kHz, TimeBase), TimestampBits)
-                    : null;
-                CueReceived?.Invoke(this, new CueReceivedEventArgs(cue, carrier, target, TimeBase, result.KeyId));
-                return 1;
-            case VerificationStatus.Accepted when result.Message is HeartbeatMessage hb:
-                _accepted++;
-                HeartbeatReceived?.Invoke(this, new HeartbeatReceivedEventArgs(hb, carrier, TimeBase, result.KeyId));
-                return 1;
+            case VerificationStatus.Accepted:
+                var fresh = result.NewMessages;
+                // Version 2: the cues of a bundle that were reported before are carousel repeats.
+                _repeats += result.Messages.Count - fresh.Count;
+                foreach (var message in fresh)
+                {
+                    _accepted++;
+                    if (message is CueMessage cue)
+                    {
+                        long? target = carrier is { } c
+                            ? WrappingTimestamps.Add(c, TimeBase.Rescale(cue.TargetOffsetTicks, TimeBase.Mpeg90kHz, TimeBase), TimestampBits)
+                            : null;
+                        CueReceived?.Invoke(this, new CueReceivedEventArgs(cue, carrier, target, TimeBase, result.KeyId, result.TransmissionSequenceNumber));
+                    }
+                    else if (message is HeartbeatMessage hb)
+                    {
+                        HeartbeatReceived?.Invoke(this, new HeartbeatReceivedEventArgs(hb, carrier, TimeBase, result.KeyId));
+                    }
+                }
+                return fresh.Count;
             case VerificationStatus.Repeat:
-                _repeats++;
+                _repeats += Math.Max(1, result.Messages.Count);
                 return 0;
             case VerificationStatus.Rejected when result.Reason == RejectionReason.AccessUnitLimit:
                 // Counted (Statistics.SkippedByAccessUnitRules), never raised: a flood must not become a flood of events.

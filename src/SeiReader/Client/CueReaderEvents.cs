@@ -7,8 +7,9 @@ namespace CatEvening.SeiReader.Client;
 /// <summary>A new, verified cue was found in a packet.</summary>
 public sealed class CueReceivedEventArgs : EventArgs
 {
-    internal CueReceivedEventArgs(CueMessage cue, long? carrierPts, long? targetPts, TimeBase timeBase, int keyId)
+    internal CueReceivedEventArgs(CueMessage cue, long? carrierPts, long? targetPts, TimeBase timeBase, int keyId, long transmissionSequenceNumber)
     {
+        TransmissionSequenceNumber = transmissionSequenceNumber;
         Cue = cue;
         CarrierPts = carrierPts;
         TargetPts = targetPts;
@@ -32,6 +33,10 @@ public sealed class CueReceivedEventArgs : EventArgs
 
     /// <summary>The key id that signed it.</summary>
     public int KeyId { get; }
+
+    /// <summary>The transmission sequence number of the payload that carried it (format version 2; the cue's own
+    /// <see cref="CatEveningMessage.SequenceNumber"/> in version 1).</summary>
+    public long TransmissionSequenceNumber { get; }
 }
 
 /// <summary>A new, verified heartbeat was found in a packet.</summary>
@@ -119,10 +124,10 @@ public readonly struct CueReaderStatistics
     /// <summary>user_data_unregistered payloads with the CatEvening UUID.</summary>
     public long CatEveningPayloads { get; }
 
-    /// <summary>New messages reported.</summary>
+    /// <summary>New messages reported (a version-2 payload may hold several).</summary>
     public long Accepted { get; }
 
-    /// <summary>Repeats (carousel, redundant paths) recognised and not reported again.</summary>
+    /// <summary>Repeats (carousel, redundant paths) recognised and not reported again, counted per message.</summary>
     public long Repeats { get; }
 
     /// <summary>Payloads refused (reported once per distinct bytes).</summary>

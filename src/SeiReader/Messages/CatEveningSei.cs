@@ -7,7 +7,7 @@ namespace CatEvening.SeiReader.Messages;
 /// <code>
 /// offset  size  field
 ///      0    16  uuid_iso_iec_11578 = 7f4dd11c-dfb8-4e31-82fd-6068876d036e (<see cref="Uuid"/>)
-///     16     1  format_version = 1
+///     16     1  format_version = 1 (one message) or 2 (everything due on one frame: a <see cref="MessageBundle"/>)
 ///     17     2  key_id, unsigned big-endian
 ///     19     N  body: one MessagePack array (docs/sei-format.md), N = payloadSize - 83
 ///   19+N    64  signature: ECDSA P-256 / SHA-256, IEEE P1363 (r || s), over bytes [0, 19+N)
@@ -18,8 +18,26 @@ public static class CatEveningSei
     /// <summary>The CatEvening UUID as a string: <c>7f4dd11c-dfb8-4e31-82fd-6068876d036e</c>.</summary>
     public const string UuidString = "7f4dd11c-dfb8-4e31-82fd-6068876d036e";
 
-    /// <summary>The current (and only) envelope format version.</summary>
+    /// <summary>Envelope format version 1: one message per payload (<see cref="CatEveningMessage"/>), several payloads
+    /// per frame when several messages are due. Still read; written only on request.</summary>
     public const byte FormatVersion = 1;
+
+    /// <summary>Envelope format version 2: one payload per frame holding everything due on it, under one transmission
+    /// sequence number (<see cref="MessageBundle"/>). What the injector writes by default.</summary>
+    public const byte FormatVersion2 = 2;
+
+    /// <summary>The largest version-2 payload a reader accepts: 65,536 bytes (the body at most 65,453).</summary>
+    public const int MaxBundlePayloadLength = 65_536;
+
+    /// <summary>The largest version-2 body: <see cref="MaxBundlePayloadLength"/> − 83 = 65,453 bytes.</summary>
+    public const int MaxBundleBodyLength = MaxBundlePayloadLength - Overhead;
+
+    /// <summary>The most entries one version-2 payload holds: 256.</summary>
+    public const int MaxBundleEntries = 256;
+
+    /// <summary>Bound of every version-2 integer: |value| ≤ 2^53 − 1 (9,007,199,254,740,991), so that a JavaScript
+    /// reader holds each one exactly in a Number.</summary>
+    public const long MaxSafeInteger = (1L << 53) - 1;
 
     /// <summary>Length of the uuid_iso_iec_11578 field: 16 bytes.</summary>
     public const int UuidLength = 16;
@@ -39,13 +57,13 @@ public static class CatEveningSei
     /// <summary>Bytes of a payload that are not body: UUID, version, key id and signature (83).</summary>
     public const int Overhead = BodyOffset + SignatureLength;
 
-    /// <summary>The largest body a reader accepts: 1536 bytes (1 KiB of app data plus every other field).</summary>
+    /// <summary>The largest version-1 body a reader accepts: 1536 bytes (1 KiB of app data plus every other field).</summary>
     public const int MaxBodyLength = 1536;
 
     /// <summary>The shortest payload that can be a CatEvening message: a one-byte body (84 bytes).</summary>
     public const int MinPayloadLength = Overhead + 1;
 
-    /// <summary>The longest payload a reader accepts (1619 bytes).</summary>
+    /// <summary>The longest version-1 payload a reader accepts (1619 bytes).</summary>
     public const int MaxPayloadLength = Overhead + MaxBodyLength;
 
     /// <summary>Longest app data of a cue: 1024 bytes.</summary>

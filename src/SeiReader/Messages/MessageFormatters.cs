@@ -272,6 +272,53 @@ public static class MessageBody
         }
     }
 
+    /// <summary>Writes a format-version-2 body (<see cref="MessageBundle"/>) to <paramref name="destination"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="bundle"/> is null.</exception>
+    public static void Write(IBufferWriter<byte> destination, MessageBundle bundle)
+    {
+        if (bundle is null) throw new ArgumentNullException(nameof(bundle));
+        var writer = new MessagePackWriter(destination);
+        MessageBundleFormatter.Write(ref writer, bundle);
+        writer.Flush();
+    }
+
+    /// <summary>The format-version-2 body bytes of <paramref name="bundle"/>.</summary>
+    public static byte[] ToBytes(MessageBundle bundle)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        Write(buffer, bundle);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Parses a format-version-2 body that must fill <paramref name="body"/> exactly. Never throws on bad bytes.</summary>
+    /// <param name="body">The body bytes.</param>
+    /// <param name="bundle">The bundle, or null on failure.</param>
+    /// <param name="error">On failure, what is wrong and where (body offset, field, entry and entry field).</param>
+    public static bool TryReadBundle(ReadOnlyMemory<byte> body, out MessageBundle? bundle, out string? error)
+    {
+        var reader = new MessagePackReader(body);
+        var at = new MessageBundleFormatter.Position();
+        try
+        {
+            if (reader.TryReadNil()) return FailBundle("body is nil", reader.Consumed, at, out bundle, out error);
+            bundle = MessageBundleFormatter.Read(ref reader, at);
+            if (!reader.End) return FailBundle($"{body.Length - reader.Consumed} bytes after the array", reader.Consumed, new MessageBundleFormatter.Position(), out bundle, out error);
+            error = null;
+            return true;
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or ArgumentException or InvalidOperationException)
+        {
+            return FailBundle(e.Message, reader.Consumed, at, out bundle, out error);
+        }
+    }
+
+    private static bool FailBundle(string what, long offset, MessageBundleFormatter.Position at, out MessageBundle? bundle, out string? error)
+    {
+        bundle = null;
+        error = $"malformed body at body offset {offset}{at}: {what}";
+        return false;
+    }
+
     private static bool Fail(string what, long offset, int field, out CatEveningMessage? message, out string? error)
     {
         message = null;

@@ -21,8 +21,8 @@ public sealed class MessageSigner
     /// <summary>The key id written into every payload.</summary>
     public ushort KeyId => _key.KeyId;
 
-    /// <summary>Signs <paramref name="message"/> and returns the complete user_data_unregistered payload
-    /// (83 bytes plus the MessagePack body).</summary>
+    /// <summary>Signs <paramref name="message"/> and returns the complete format-version-1 user_data_unregistered
+    /// payload (83 bytes plus the MessagePack body).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="message"/> is null.</exception>
     public byte[] Sign(CatEveningMessage message)
     {
@@ -33,6 +33,22 @@ public sealed class MessageSigner
         var bodyLength = buffer.WrittenCount - CatEveningSei.BodyOffset;
         if (bodyLength > CatEveningSei.MaxBodyLength)
             throw new ArgumentException($"the body is {bodyLength} bytes, at most {CatEveningSei.MaxBodyLength}", nameof(message));
+        return Finish(buffer);
+    }
+
+    /// <summary>Signs <paramref name="bundle"/> (everything due on one frame) and returns the complete format-version-2
+    /// user_data_unregistered payload (83 bytes plus the MessagePack body, at most 65,536 bytes).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="bundle"/> is null.</exception>
+    /// <exception cref="ArgumentException">The body would exceed 65,453 bytes.</exception>
+    public byte[] Sign(MessageBundle bundle)
+    {
+        if (bundle is null) throw new ArgumentNullException(nameof(bundle));
+        var buffer = new ArrayBufferWriter<byte>(256);
+        WriteHeader(buffer, CatEveningSei.FormatVersion2, _key.KeyId);
+        MessageBody.Write(buffer, bundle);
+        var bodyLength = buffer.WrittenCount - CatEveningSei.BodyOffset;
+        if (bodyLength > CatEveningSei.MaxBundleBodyLength)
+            throw new ArgumentException($"the body is {bodyLength} bytes, at most {CatEveningSei.MaxBundleBodyLength}", nameof(bundle));
         return Finish(buffer);
     }
 

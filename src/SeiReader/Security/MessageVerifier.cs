@@ -7,15 +7,18 @@ using CatEvening.SeiReader.Messages;
 namespace CatEvening.SeiReader.Security;
 
 /// <summary>
-/// Checks CatEvening payloads in this order, stopping at the first failure (docs/sei-format.md, "Verifying"):
-/// UUID (else <see cref="VerificationStatus.NotCatEvening"/>), format version, envelope length, key id, low s, signature,
-/// body, stream id, age, sequence number. Never throws on bad bytes. Thread-safe (one lock per verifier).
+/// Checks CatEvening payloads of format version 1 and 2 in this order, stopping at the first failure
+/// (docs/sei-format.md, "Verifying"): UUID (else <see cref="VerificationStatus.NotCatEvening"/>), format version,
+/// envelope length, key id, low s, signature, body, stream id, age and clock skew, sequence number (version 2: the
+/// transmission number, then each cue's identity, so that a carousel repeat is reported once). Never throws on bad
+/// bytes. Thread-safe (one lock per verifier).
 /// </summary>
 public sealed class MessageVerifier
 {
     private readonly KeyRing _keys;
     private readonly VerifierOptions _options;
     private readonly long _maxAgeMicros;
+    private readonly long _maxSkewMicros;
     private readonly bool _checkIssuedAt;
     private readonly PayloadCache _cache;
     private readonly Dictionary<string, SequenceWindow> _windows = new(StringComparer.Ordinal);
@@ -39,6 +42,7 @@ public sealed class MessageVerifier
         _options.Validate();
         _streams = new HashSet<string>(_options.StreamIds, StringComparer.Ordinal);
         _maxAgeMicros = _options.MaxAge.Ticks / 10;
+        _maxSkewMicros = _options.MaxClockSkew.Ticks / 10;
         _checkIssuedAt = _options.CheckIssuedAt;
         _cache = new PayloadCache(_options.CacheSize);
         _ringVersion = keys.Version;
@@ -53,12 +57,13 @@ public sealed class MessageVerifier
     /// <summary>Payloads refused as <see cref="RejectionReason.VerificationBudgetExceeded"/> so far.</summary>
     public long RefusedOverBudget => Interlocked.Read(ref _refusedOverBudget);
 
-    /// <summary>Verifies one user_data_unregistered payload (UUID first, as the SEI carries it) on its own: only the
-    /// per-second budget bounds the work (<see cref="VerifierOptions.MaxVerificationsPerSecond"/>). Readers that walk
-    /// access units use the overload with an <see cref="AccessUnitScope"/>.</summary>
+    /// <summary>Verifies one user_data_unregistered payload (UUID first, as the SEI carries it), of format version 1 or
+    /// 2, on its own: only the per-second budget bounds the work (<see cref="VerifierOptions.MaxVerificationsPerSecond"/>).
+    /// Readers that walk access units use the overload with an <see cref="AccessUnitScope"/>.</summary>
     /// <param name="payload">The payload bytes; not kept (a copy is cached).</param>
     /// <param name="nowMicros">The verifier's idea of UTC now, microseconds since the Unix epoch (a
-    /// <c>ServerClock</c>-corrected clock is best), for the age check and the budget.</param>
+    /// <c>ServerClock</c>-corrected clock is best), for the age and clock-skew checks and the budget.</param>
+    /// <returns>The verdict; for an accepted payload <see cref="VerificationResult.NewMessages"/> lists what to act on.</returns>
     public VerificationResult Verify(ReadOnlySpan<byte> payload, long nowMicros)
     {
         var scope = default(AccessUnitScope);
@@ -103,12 +108,14 @@ public sealed class MessageVerifier
         if (payload.Length <= CatEveningSei.VersionOffset)
             return Reject(RejectionReason.MalformedEnvelope, -1, $"payload of {payload.Length} bytes ends before the format version at offset {CatEveningSei.VersionOffset}");
         var version = payload[CatEveningSei.VersionOffset];
-        if (version != CatEveningSei.FormatVersion)
-            return Reject(RejectionReason.UnknownFormatVersion, -1, $"format version {version} at offset {CatEveningSei.VersionOffset}; this reader knows {CatEveningSei.FormatVersion}");
+        if (version is not (CatEveningSei.FormatVersion or CatEveningSei.FormatVersion2))
+            return Reject(RejectionReason.UnknownFormatVersion, -1,
+                $"format version {version} at offset {CatEveningSei.VersionOffset}; this reader knows {CatEveningSei.FormatVersion} and {CatEveningSei.FormatVersion2}");
         var keyId = payload.Length >= CatEveningSei.BodyOffset ? BinaryPrimitives.ReadUInt16BigEndian(payload.Slice(CatEveningSei.KeyIdOffset)) : -1;
-        if (payload.Length < CatEveningSei.MinPayloadLength || payload.Length > CatEveningSei.MaxPayloadLength)
+        var maxLength = version == CatEveningSei.FormatVersion ? CatEveningSei.MaxPayloadLength : CatEveningSei.MaxBundlePayloadLength;
+        if (payload.Length < CatEveningSei.MinPayloadLength || payload.Length > maxLength)
             return Reject(RejectionReason.MalformedEnvelope, keyId,
-                $"payload of {payload.Length} bytes; a version-1 envelope has {CatEveningSei.MinPayloadLength} to {CatEveningSei.MaxPayloadLength}");
+                $"payload of {payload.Length} bytes; a version-{version} envelope has {CatEveningSei.MinPayloadLength} to {maxLength}");
 
         lock (_gate)
         {
@@ -124,13 +131,13 @@ public sealed class MessageVerifier
             {
                 if (!_keys.TryGet((ushort)keyId, out var key))
                 {
-                    _cache.Add(payload, keyKnown: false, signatureValid: false, null, null, nonCanonical: false);
+                    _cache.Add(payload, keyKnown: false, signatureValid: false, null, null, null, nonCanonical: false);
                     return UnknownKey(keyId, fromCache: false);
                 }
                 var signedLength = payload.Length - CatEveningSei.SignatureLength;
                 if (!P256.IsLowS(payload.Slice(signedLength + P256.ScalarLength)))
                 {
-                    _cache.Add(payload, keyKnown: true, signatureValid: false, null, null, nonCanonical: true);
+                    _cache.Add(payload, keyKnown: true, signatureValid: false, null, null, null, nonCanonical: true);
                     return NonCanonical(payload, keyId, fromCache: false);
                 }
                 if (!TakeBudget(nowMicros))
@@ -143,39 +150,53 @@ public sealed class MessageVerifier
                 Interlocked.Increment(ref _signatureVerifications);
                 var valid = key.Verify(payload.Slice(0, signedLength), payload.Slice(signedLength));
                 CatEveningMessage? parsed = null;
+                MessageBundle? bundle = null;
                 string? error = null;
                 if (valid)
                 {
                     var body = payload.Slice(CatEveningSei.BodyOffset, signedLength - CatEveningSei.BodyOffset).ToArray();
-                    MessageBody.TryRead(body, out parsed, out error);
+                    if (version == CatEveningSei.FormatVersion) MessageBody.TryRead(body, out parsed, out error);
+                    else MessageBody.TryReadBundle(body, out bundle, out error);
                 }
-                entry = _cache.Add(payload, keyKnown: true, valid, parsed, error, nonCanonical: false);
+                entry = _cache.Add(payload, keyKnown: true, valid, parsed, bundle, error, nonCanonical: false);
             }
 
             if (!entry.KeyKnown) return UnknownKey(keyId, fromCache);
             if (entry.NonCanonical) return NonCanonical(payload, keyId, fromCache);
             if (!entry.SignatureValid)
                 return Reject(RejectionReason.BadSignature, keyId, $"the signature at offset {payload.Length - CatEveningSei.SignatureLength} does not verify with key id {keyId}", fromCache);
-            if (entry.Message is not { } message)
+            if (entry.Message is null && entry.Bundle is null)
                 return Reject(RejectionReason.MalformedBody, keyId, $"{entry.ParseError} (body starts at payload offset {CatEveningSei.BodyOffset})", fromCache);
-            if (entry.Accepted) return new VerificationResult(VerificationStatus.Repeat, RejectionReason.None, message, keyId, true, null);
+            if (entry.Accepted) return new VerificationResult(VerificationStatus.Repeat, RejectionReason.None, entry.Message, keyId, true, null, entry.Bundle);
 
-            if (_streams.Count > 0 && !_streams.Contains(message.StreamId))
-                return Reject(RejectionReason.OtherStream, keyId, $"stream id '{message.StreamId}' is not one this verifier accepts", fromCache, message);
+            var streamId = entry.Bundle?.StreamId ?? entry.Message!.StreamId;
+            var issuedAt = entry.Bundle?.IssuedAtMicros ?? entry.Message!.IssuedAtMicros;
+            if (_streams.Count > 0 && !_streams.Contains(streamId))
+                return Reject(RejectionReason.OtherStream, keyId, $"stream id '{streamId}' is not one this verifier accepts", fromCache, entry);
             // Compared without subtracting the signed value, which could overflow for an absurd issued-at.
-            if (_checkIssuedAt && message.IssuedAtMicros < nowMicros - _maxAgeMicros)
+            if (_checkIssuedAt && issuedAt < nowMicros - _maxAgeMicros)
                 return Reject(RejectionReason.IssuedTooLongAgo, keyId,
-                    $"issued {((double)nowMicros - message.IssuedAtMicros) / 1000:F0} ms ago, more than the maximum age of {_maxAgeMicros / 1000} ms", fromCache, message);
+                    $"issued {((double)nowMicros - issuedAt) / 1000:F0} ms ago, more than the maximum age of {_maxAgeMicros / 1000} ms", fromCache, entry);
+            if (_checkIssuedAt && nowMicros <= long.MaxValue - _maxSkewMicros && issuedAt > nowMicros + _maxSkewMicros)
+                return Reject(RejectionReason.IssuedInFuture, keyId,
+                    $"issued {((double)issuedAt - nowMicros) / 1000:F0} ms after the verifier's clock, more than the tolerated skew of {_maxSkewMicros / 1000} ms", fromCache, entry);
 
-            if (!_windows.TryGetValue(message.StreamId, out var window))
+            if (!_windows.TryGetValue(streamId, out var window))
             {
                 window = new SequenceWindow(_options.ReplayWindow);
-                _windows.Add(message.StreamId, window);
+                _windows.Add(streamId, window);
             }
-            var (status, reason, detail) = window.Admit(message);
-            if (status == VerificationStatus.Rejected) return Reject(reason, keyId, detail, fromCache, message);
+            if (entry.Bundle is { } admitted)
+            {
+                var (bundleStatus, bundleReason, bundleDetail, fresh) = window.Admit(admitted);
+                if (bundleStatus == VerificationStatus.Rejected) return Reject(bundleReason, keyId, bundleDetail, fromCache, entry);
+                entry.Accepted = true;
+                return new VerificationResult(bundleStatus, RejectionReason.None, null, keyId, fromCache, null, admitted, fresh);
+            }
+            var (status, reason, detail) = window.Admit(entry.Message!);
+            if (status == VerificationStatus.Rejected) return Reject(reason, keyId, detail, fromCache, entry);
             entry.Accepted = true;
-            return new VerificationResult(status, RejectionReason.None, message, keyId, fromCache, null);
+            return new VerificationResult(status, RejectionReason.None, entry.Message, keyId, fromCache, null);
         }
     }
 
@@ -207,6 +228,6 @@ public sealed class MessageVerifier
     private static VerificationResult UnknownKey(int keyId, bool fromCache) =>
         Reject(RejectionReason.UnknownKeyId, keyId, $"key id {keyId} at offset {CatEveningSei.KeyIdOffset} is not in the key ring", fromCache);
 
-    private static VerificationResult Reject(RejectionReason reason, int keyId, string? detail, bool fromCache = false, CatEveningMessage? message = null) =>
-        new(VerificationStatus.Rejected, reason, message, keyId, fromCache, detail);
+    private static VerificationResult Reject(RejectionReason reason, int keyId, string? detail, bool fromCache = false, PayloadCache.Entry? entry = null) =>
+        new(VerificationStatus.Rejected, reason, entry?.Message, keyId, fromCache, detail, entry?.Bundle);
 }

@@ -35,9 +35,9 @@ internal sealed class PayloadCache
         return e is not null && payload.SequenceEqual(e.Bytes) ? e : null;
     }
 
-    internal Entry Add(ReadOnlySpan<byte> payload, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError, bool nonCanonical)
+    internal Entry Add(ReadOnlySpan<byte> payload, bool keyKnown, bool signatureValid, CatEveningMessage? message, MessageBundle? bundle, string? parseError, bool nonCanonical)
     {
-        var e = new Entry(payload.ToArray(), keyKnown, signatureValid, message, parseError, nonCanonical);
+        var e = new Entry(payload.ToArray(), keyKnown, signatureValid, message, bundle, parseError, nonCanonical);
         _slots[Slot(payload)] = e;
         return e;
     }
@@ -54,9 +54,10 @@ internal sealed class PayloadCache
 
     internal sealed class Entry
     {
-        internal Entry(byte[] bytes, bool keyKnown, bool signatureValid, CatEveningMessage? message, string? parseError, bool nonCanonical)
+        internal Entry(byte[] bytes, bool keyKnown, bool signatureValid, CatEveningMessage? message, MessageBundle? bundle, string? parseError, bool nonCanonical)
         {
             NonCanonical = nonCanonical;
+            Bundle = bundle;
             Bytes = bytes;
             KeyKnown = keyKnown;
             SignatureValid = signatureValid;
@@ -73,6 +74,9 @@ internal sealed class PayloadCache
         /// <summary>The signature has a high s: refused before any ECDSA verification.</summary>
         internal bool NonCanonical { get; }
         internal CatEveningMessage? Message { get; }
+
+        /// <summary>Format version 2: the parsed bundle.</summary>
+        internal MessageBundle? Bundle { get; }
         internal string? ParseError { get; }
 
         /// <summary>Set once these bytes were accepted: later copies are repeats.</summary>

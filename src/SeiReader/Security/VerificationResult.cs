@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using CatEvening.SeiReader.Messages;
 
 namespace CatEvening.SeiReader.Security;
@@ -26,7 +28,7 @@ public enum RejectionReason
     /// <summary>Issued-at is older than <see cref="VerifierOptions.MaxAge"/> by the verifier's clock.</summary>
     IssuedTooLongAgo = 6,
 
-    /// <summary>The format version byte is not one this reader knows (only 1).</summary>
+    /// <summary>The format version byte is not one this reader knows (1 and 2).</summary>
     UnknownFormatVersion = 7,
 
     /// <summary>The signed body is not a valid message (bad MessagePack, missing fields, out-of-range values).</summary>
@@ -49,6 +51,10 @@ public enum RejectionReason
     /// that holds a version-2 payload, a payload after one whose signature failed in the same access unit, or more
     /// than <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/> payloads in one access unit.</summary>
     AccessUnitLimit = 12,
+
+    /// <summary>Issued-at is later than the verifier's clock by more than <see cref="VerifierOptions.MaxClockSkew"/>: a
+    /// message stamped in the future would outlive the age check, so a copy could be replayed to late joiners for longer.</summary>
+    IssuedInFuture = 13,
 }
 
 /// <summary>What the verifier made of one payload.</summary>
@@ -71,14 +77,21 @@ public enum VerificationStatus
 /// <summary>The outcome of <see cref="MessageVerifier.Verify(System.ReadOnlySpan{byte}, long)"/>.</summary>
 public readonly struct VerificationResult
 {
-    internal VerificationResult(VerificationStatus status, RejectionReason reason, CatEveningMessage? message, int keyId, bool fromCache, string? detail)
+    private static readonly CatEveningMessage[] None = Array.Empty<CatEveningMessage>();
+
+    private readonly IReadOnlyList<CatEveningMessage>? _newMessages;
+
+    internal VerificationResult(VerificationStatus status, RejectionReason reason, CatEveningMessage? message, int keyId, bool fromCache, string? detail,
+        MessageBundle? bundle = null, IReadOnlyList<CatEveningMessage>? newMessages = null)
     {
         Status = status;
         Reason = reason;
-        Message = message;
+        Message = message ?? (bundle is { Messages.Count: > 0 } ? bundle.Messages[0] : null);
         KeyId = keyId;
         FromCache = fromCache;
         Detail = detail;
+        Bundle = bundle;
+        _newMessages = newMessages;
     }
 
     /// <summary>Accepted, repeat, rejected, or not a CatEvening payload.</summary>
@@ -90,6 +103,24 @@ public readonly struct VerificationResult
     /// <summary>The decoded message when the signature verified and the body parsed (also on context rejections such
     /// as other stream, too old or replayed); null otherwise.</summary>
     public CatEveningMessage? Message { get; }
+
+    /// <summary>Format version 2: the decoded bundle (everything the frame carried) when the signature verified and the
+    /// body parsed; null for version 1.</summary>
+    public MessageBundle? Bundle { get; }
+
+    /// <summary>Every message the payload holds (version 1: <see cref="Message"/> alone; version 2: the bundle's entries),
+    /// empty when the body could not be read.</summary>
+    public IReadOnlyList<CatEveningMessage> Messages => Bundle?.Messages ?? (Message is { } m ? new[] { m } : None);
+
+    /// <summary>The messages to act on: when <see cref="Status"/> is <see cref="VerificationStatus.Accepted"/>, the
+    /// message of a version-1 payload, or the entries of a version-2 bundle not reported before (its heartbeat, and
+    /// each cue whose cue sequence number is new: carousel repeats are left out). Empty otherwise.</summary>
+    public IReadOnlyList<CatEveningMessage> NewMessages =>
+        Status != VerificationStatus.Accepted ? None : _newMessages ?? Messages;
+
+    /// <summary>The number the replay window checked: the bundle's transmission sequence number (version 2), the
+    /// message's sequence number (version 1), or -1 when the body could not be read.</summary>
+    public long TransmissionSequenceNumber => Bundle?.SequenceNumber ?? Message?.SequenceNumber ?? -1;
 
     /// <summary>The key id read from the envelope, or -1 when the payload is too short to hold one.</summary>
     public int KeyId { get; }

@@ -15,8 +15,15 @@ public sealed class VerifierOptions
     /// Default 2 minutes. Not applied when <see cref="CheckIssuedAt"/> is false (recordings: <see cref="ForRecording"/>).</summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Whether a message's issued-at time is checked against the verifier's clock (<see cref="MaxAge"/>).
-    /// True (the default) for live streams; false for recordings, see <see cref="ForRecording"/> for what that gives up.</summary>
+    /// <summary>Messages whose issued-at is later than the verifier's clock by more than this are rejected as
+    /// <see cref="RejectionReason.IssuedInFuture"/>: the tolerated error between the injector's clock and the verifier's.
+    /// Default 2 minutes (the default <see cref="MaxAge"/>: both assume clocks within that of UTC). Not applied when
+    /// <see cref="CheckIssuedAt"/> is false (recordings: <see cref="ForRecording"/>).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Whether a message's issued-at time is checked against the verifier's clock (<see cref="MaxAge"/> and
+    /// <see cref="MaxClockSkew"/>). True (the default) for live streams; false for recordings, see
+    /// <see cref="ForRecording"/> for what that gives up.</summary>
     public bool CheckIssuedAt { get; set; } = true;
 
     /// <summary>
@@ -45,9 +52,10 @@ public sealed class VerifierOptions
     };
 
     /// <summary>How many sequence numbers behind the highest one seen are still tracked, per stream; older ones are
-    /// rejected as <see cref="RejectionReason.SequenceTooFarBehind"/>. Carousel repeats of a cue keep their first
-    /// sequence number, so the window must exceed the number of messages sent while the longest cue stays open.
-    /// Rounded up to a multiple of 64. Default 65,536 (18 minutes of one heartbeat per frame at 60 fps).</summary>
+    /// rejected as <see cref="RejectionReason.SequenceTooFarBehind"/>. Format version 2 numbers each transmission (one
+    /// per carrier frame, in order), so the window only has to cover how far packets arrive out of order. Format
+    /// version 1 carousel repeats keep their first sequence number, so there the window must exceed the number of
+    /// messages sent while the longest cue stays open. Rounded up to a multiple of 64. Default 65,536.</summary>
     public int ReplayWindow { get; set; } = 65536;
 
     /// <summary>How many verified payloads are remembered by their exact bytes (rounded up to a power of two). Default 256.</summary>
@@ -78,6 +86,7 @@ public sealed class VerifierOptions
         if (VerificationBurst is < 1 or > 100_000_000) throw new ArgumentOutOfRangeException(nameof(VerificationBurst), VerificationBurst, "must be 1 to 100,000,000");
         if (MaxPayloadsPerAccessUnit is < 1 or > 1024) throw new ArgumentOutOfRangeException(nameof(MaxPayloadsPerAccessUnit), MaxPayloadsPerAccessUnit, "must be 1 to 1,024");
         if (MaxAge <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(MaxAge), MaxAge, "must be positive");
+        if (MaxClockSkew < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(MaxClockSkew), MaxClockSkew, "must be ≥ 0");
         if (ReplayWindow is < 64 or > 1 << 24) throw new ArgumentOutOfRangeException(nameof(ReplayWindow), ReplayWindow, "must be 64 to 16,777,216");
         if (CacheSize is < 1 or > 1 << 16) throw new ArgumentOutOfRangeException(nameof(CacheSize), CacheSize, "must be 1 to 65,536");
     }

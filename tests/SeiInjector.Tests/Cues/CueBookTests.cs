@@ -195,8 +195,9 @@ public class CueBookTests
                 "the cancel goes out at once, then 2 repeats, then every keyframe of the rest of the cancelled cue's window");
             Assert.That(afterCancel.SelectMany(c => c.Messages).Cast<CueMessage>().Select(m => (m.Kind, m.CueId)),
                 Is.All.EqualTo((MessageKind.Cancel, "rain")));
-            Assert.That(afterCancel[0].Messages[0].SequenceNumber, Is.EqualTo(1));
-            Assert.That(journal.Cues.Last(e => e.Event == CueEvent.Cancelled).CloseSequence, Is.EqualTo(1));
+            // Cue 0, then one transmission number for each of the three frames that carried it (1-3): the cancel is 4.
+            Assert.That(afterCancel[0].Messages[0].SequenceNumber, Is.EqualTo(4));
+            Assert.That(journal.Cues.Last(e => e.Event == CueEvent.Cancelled).CloseSequence, Is.EqualTo(4));
         });
     }
 
@@ -266,7 +267,42 @@ public class CueBookTests
             Assert.That(s.Frames, Is.EqualTo(50));
             Assert.That(s.HeartbeatsSent, Is.EqualTo(2));
             Assert.That(s.LastPts, Is.EqualTo(frames[^1].Pts));
-            Assert.That(s.NextSequence, Is.EqualTo(4));
+            Assert.That(s.NextSequence, Is.EqualTo(5), "two cue numbers, and a transmission number for each of the three carrier frames");
+        });
+    }
+
+    [Test]
+    public void Plans_NumberEveryCarrierFrameInTransmissionOrder_TheHeartbeatCarriesIt_AndADeferredNumberIsNeverReused()
+    {
+        var journal = new RecordingJournal();
+        var book = Book(repeat: 2, heartbeat: HeartbeatPolicy.OnEveryFrame, journal: journal);
+        book.Add(Start("a", 0.2, durationSeconds: 1));
+        var committed = new List<long>();
+        CuePlan? deferred = null;
+        foreach (var frame in Frames(50))
+        {
+            var plan = book.Collect(frame);
+            Assert.That(((HeartbeatMessage)plan.Messages[^1]).SequenceNumber, Is.EqualTo(plan.TransmissionSequence), $"frame {frame.FrameIndex}");
+            if (frame.FrameIndex == 20)
+            {
+                book.Defer(plan);
+                deferred = plan;
+                continue;
+            }
+            book.Commit(plan, [1, 2, 3]);
+            committed.Add(plan.TransmissionSequence);
+        }
+        var carried = journal.Cues.Where(e => e.Cue.Id == "a" && e.Event is CueEvent.Delivered or CueEvent.Repeated).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(committed, Is.Ordered.Ascending.And.Unique, "one number per carrier frame, increasing in transmission order");
+            Assert.That(deferred!.TransmissionSequence, Is.GreaterThan(committed[19]).And.LessThan(committed[20]));
+            Assert.That(committed, Does.Not.Contain(deferred.TransmissionSequence), "the deferred frame's number is not used again");
+            Assert.That(committed, Does.Not.Contain(0L), "the cue's own number (0) is never a transmission number");
+            Assert.That(carried, Is.Not.Empty);
+            Assert.That(carried.Select(e => e.Cue.Sequence), Is.All.EqualTo(0L), "the cue keeps its number on every repeat");
+            Assert.That(carried.Select(e => e.Carrier!.TransmissionSequence), Is.SubsetOf(committed).And.Unique,
+                "the journal names the transmission number of each carrier frame");
         });
     }
 

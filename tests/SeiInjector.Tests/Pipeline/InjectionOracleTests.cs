@@ -68,6 +68,8 @@ public class InjectionOracleTests
             Assert.That(source.NotCarriedReasons, Is.Empty);
             Assert.That(source.Carriers, Is.Not.Empty);
             Assert.That(withOurSei, Is.EquivalentTo(carrierPts), "ffprobe finds the user_data_unregistered side data on exactly the carrier frames");
+            Assert.That(framesOut.Zip(framesIn).Select(f => f.First.Unregistered - f.Second.Unregistered), Is.All.InRange(0, 1),
+                "format version 2: FFmpeg finds one user_data_unregistered message of ours per frame, however many messages ride on it");
             Assert.That(inspected.Select(m => m.Verified), Is.All.True, "every occurrence verifies");
             Assert.That(inspected.Count(m => m.Message is HeartbeatMessage), Is.EqualTo(2), "one heartbeat per second of a 2 s clip");
             foreach (var (id, kind, at, _) in Schedule)

@@ -10,8 +10,8 @@ using NUnit.Framework;
 namespace CatEvening.SeiReader.Tests.Client;
 
 /// <summary>
-/// Issue 10: random mutations of real signed access units (x264 and x265 frames carrying a cue and a heartbeat, in
-/// Annex B and with 4-byte lengths): bit flips, byte edits, SEI size edits, truncations, splices of two access units,
+/// Issue 10: random mutations of real signed access units (x264 and x265 frames carrying a cue and a heartbeat, as two
+/// format-version-1 payloads or one version-2 payload, in Annex B and with 4-byte lengths): bit flips, byte edits, SEI size edits, truncations, splices of two access units,
 /// duplicated and deleted ranges, stray start codes. Every mutant goes through <see cref="CueReader.Feed"/>, a raw
 /// <see cref="UserDataUnregisteredReader"/> walk and <see cref="MessageVerifier.Verify(ReadOnlySpan{byte}, long)"/> of
 /// every payload found. Nothing may throw, nothing but a genuinely signed message may ever be accepted, and no access
@@ -44,7 +44,10 @@ public class ReaderFuzzTests
                 var hb = TestKeys.Heartbeat(seq: 5000 + genuine.Count);
                 genuine.Add(cue);
                 genuine.Add(hb);
-                var unit = DemuxedClip.Splice(p.Data, clip.Codec, NalFraming.AnnexB, signer.Sign(cue), signer.Sign(hb));
+                // Every other frame in format version 2: the cue and the heartbeat in one payload under the heartbeat's number.
+                var unit = i % 2 == 0
+                    ? DemuxedClip.Splice(p.Data, clip.Codec, NalFraming.AnnexB, signer.Sign(cue), signer.Sign(hb))
+                    : DemuxedClip.Splice(p.Data, clip.Codec, NalFraming.AnnexB, signer.Sign(new MessageBundle(TestKeys.StreamId, hb.SequenceNumber, TestKeys.Now, [cue, hb])));
                 corpus.Add((clip.Codec, NalFraming.AnnexB, unit));
                 corpus.Add((clip.Codec, NalFraming.LengthPrefixed4, DemuxedClip.ToLengthPrefixed(unit, clip.Codec)));
             }
@@ -96,7 +99,8 @@ public class ReaderFuzzTests
                     var payload = udu.Payload.ToArray();
                     if (random.Next(4) == 0) payload[random.Next(payload.Length)] ^= (byte)(1 << random.Next(8));
                     var r = verifier.Verify(payload, clock);
-                    if (r.Status is VerificationStatus.Accepted or VerificationStatus.Repeat) Check(r.Message!);
+                    if (r.Status is VerificationStatus.Accepted or VerificationStatus.Repeat)
+                        foreach (var m in r.Messages) Check(m);
                 }
             }
             catch (Exception e)

@@ -41,4 +41,31 @@ public class MessageSizeTests
             }
         }
     }
+
+    /// <summary>docs/sei-format.md §7: the old 200-byte case is 203 bytes in H.264 once <c>seq</c> is a real (uint64) number.</summary>
+    [Test]
+    public void V1_OldWorstCase_WithAUnixMillisecondSeq_Is203BytesInH264()
+    {
+        using var key = TestKeys.Key1();
+        var signer = new MessageSigner(key);
+        var cue = new CueMessage(MessageKind.InteractionStart, "show-2026-1128", 1_795_888_800_000, TestKeys.Now, -2_000_000_000, "lottery-11-28-a",
+            3600L * 90000, 60_000_000, new byte[32]);
+        var sizes = Enumerable.Range(0, 20).Select(_ => SeiNalWriter.GetLength(VideoCodec.H264, NalFraming.AnnexB, 5, signer.Sign(cue)) - 4).ToList();
+        Assert.That(sizes.Min(), Is.EqualTo(203), string.Join(",", sizes));
+    }
+
+    /// <summary>docs/sei-format.md §7: a version-2 frame with only a heartbeat (10-byte stream id, PTS above 2^32, 50 ms
+    /// uncertainty) is a 138-byte payload, 142 bytes plus emulation prevention in H.264.</summary>
+    [Test]
+    public void V2_HeartbeatOnlyFrame_Is138BytePayload()
+    {
+        using var key = TestKeys.Key1();
+        var signer = new MessageSigner(key);
+        const long seq = 1_795_888_800_000;
+        var bundle = new MessageBundle("catevening", seq, TestKeys.Now, [new HeartbeatMessage("catevening", seq, TestKeys.Now, TestKeys.Now, 8_589_930_000, 50_000)]);
+        var payload = signer.Sign(bundle);
+        Assert.That(payload, Has.Length.EqualTo(138));
+        var nal = SeiNalWriter.GetLength(VideoCodec.H264, NalFraming.AnnexB, 5, payload) - 4;
+        Assert.That(nal, Is.InRange(142, 142 + 8));
+    }
 }

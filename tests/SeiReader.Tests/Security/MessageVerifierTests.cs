@@ -132,8 +132,8 @@ public class MessageVerifierTests
     [Test]
     public void Verify_UnknownFormatVersion_IsUnknownFormatVersion()
     {
-        var payload = _signer.SignRaw(2, MessageBody.ToBytes(TestKeys.Cue()));
-        AssertRejected(Verifier().Verify(payload, TestKeys.Now), RejectionReason.UnknownFormatVersion, "format version 2 at offset 16");
+        var payload = _signer.SignRaw(3, MessageBody.ToBytes(TestKeys.Cue()));
+        AssertRejected(Verifier().Verify(payload, TestKeys.Now), RejectionReason.UnknownFormatVersion, "format version 3 at offset 16");
         AssertRejected(Verifier().Verify(payload.AsSpan(0, 17), TestKeys.Now), RejectionReason.UnknownFormatVersion, "");
     }
 
