@@ -9,7 +9,7 @@
 #
 # Needs root (chroot, bind mounts) and a Release build of the solution (`make build`). For the run it binds, at the
 # same paths: the host's .NET SDK (read-only), the NuGet package folder (read-only) and this checkout (read-write:
-# bin/, TestResults/chroot-SUITE/). /proc and /dev are mounted too. Everything it mounted is unmounted on exit, also
+# bin/, TestResults/chroot-SUITE/). /proc, /dev and /dev/pts are mounted too. Everything it mounted is unmounted on exit, also
 # on failure or Ctrl-C. Inside it installs, when missing, what the tests run: nginx with its RTMP module, openssl,
 # node (the WebCrypto cross-check) and ICU. Test media is made afresh by the chroot's ffmpeg, in the chroot's /tmp.
 # Before the tests, `sei-inject run` (the built assembly) on a 1 s clip says which FFmpeg release it loaded; the run
@@ -64,6 +64,8 @@ bind() {
 }
 mountpoint -q "$ROOT/proc" || { mount -t proc proc "$ROOT/proc"; MOUNTED+=("$ROOT/proc"); }
 mountpoint -q "$ROOT/dev" || { mount --bind /dev "$ROOT/dev"; MOUNTED+=("$ROOT/dev"); }
+# Pseudo-terminals (LatencyProbe's device tests open one): /dev/pts is a mount of its own, not in the bind of /dev.
+mountpoint -q "$ROOT/dev/pts" || { mount --bind /dev/pts "$ROOT/dev/pts"; MOUNTED+=("$ROOT/dev/pts"); }
 bind "$DOTNET_DIR" ro
 [ -d "$NUGET_DIR" ] && bind "$NUGET_DIR" ro
 bind "$repo"
