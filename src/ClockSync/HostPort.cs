@@ -32,7 +32,9 @@ public readonly record struct HostPort(string Host, int Port)
         var colon = text.LastIndexOf(':');
         if (colon < 0)
         {
-            error = $"'{text}' has no port: expected HOST:PORT, for example {text}:5123";
+            // A bare number is a port without its host ("--listen 5123"), anything else a host without its port.
+            var example = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? $"0.0.0.0:{text} or 127.0.0.1:{text}" : $"{text}:5123";
+            error = $"'{text}' has no port: expected HOST:PORT, for example {example}";
             return false;
         }
         var host = text[..colon];

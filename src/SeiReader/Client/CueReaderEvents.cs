@@ -148,4 +148,10 @@ public readonly struct CueReaderStatistics
     /// a second payload beside a version-2 one, a payload after a failed signature, more than the maximum per access
     /// unit). Not raised as events.</summary>
     public long SkippedByAccessUnitRules { get; }
+
+    /// <summary>Every counter on one line, for logs: <c>packets=300 catevening_payloads=31 accepted=4 ...</c>.</summary>
+    public override string ToString() =>
+        $"packets={Packets} catevening_payloads={CatEveningPayloads} accepted={Accepted} repeats={Repeats} rejected={Rejected} " +
+        $"malformed_sei={MalformedSei} signature_verifications={SignatureVerifications} refused_over_budget={RefusedOverBudget} " +
+        $"skipped_by_access_unit_rules={SkippedByAccessUnitRules}";
 }

@@ -75,6 +75,19 @@ public sealed class AddressErrorTests
         });
     }
 
+    // The newcomer's `clock serve --listen 5123` was told "for example 5123:5123": a bare number is a port, so the
+    // example must put a host before it.
+    [Test]
+    public void BarePortNumber_IsExplainedWithAHostBeforeIt()
+    {
+        var run = Probe("clock", "serve", "--listen", "5123");
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(2), run.StdErr);
+            Assert.That(run.StdErr, Does.Contain("for example 0.0.0.0:5123 or 127.0.0.1:5123").And.Not.Contain("5123:5123"));
+        });
+    }
+
     private static IEnumerable<TestCaseData> Unusable()
     {
         TestCaseData Case(string option, params string[] args) => new TestCaseData(option, args).SetArgDisplayNames(string.Join(' ', args));
