@@ -18,50 +18,35 @@ namespace CatEvening.SeiInjector.Tests.Cli;
 /// </summary>
 [NonParallelizable]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public class ClosesEndToEndTests
+public class ClosesEndToEndTests() : SeiInjectCliFixture("sei-inject-closes-", TimeSpan.FromMinutes(3))
 {
-    private string _work = null!;
-    private string _privateKey = null!;
-    private string _publicKey = null!;
     private string _input = null!;
 
-    private static string Cli => Path.Combine(AppContext.BaseDirectory, "sei-inject.dll");
-
-    private static FFmpegCli.Result SeiInject(params string[] args) => FFmpegCli.Run("dotnet", [Cli, .. args], TimeSpan.FromMinutes(3));
-
     [OneTimeSetUp]
-    public void MakeKeysAndInput()
+    public void MakeInput()
     {
-        _work = Path.Combine(Path.GetTempPath(), "sei-inject-closes-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_work);
-        _privateKey = Path.Combine(_work, "show.key");
-        _publicKey = Path.Combine(_work, "show.pub");
-        Assert.That(SeiInject("keygen", "--private", _privateKey, "--public", _publicKey).ExitCode, Is.EqualTo(0));
         // 12 s, 25 fps, a keyframe every 2 s (closed GOPs, no scene cuts).
         _input = TestMedia.GetOrMake("h6-12s-gop2s.ts", path => FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
             "-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0", "-bf", "0",
             "-f", "mpegts", path).EnsureSuccess("making the H6 input"));
     }
 
-    [OneTimeTearDown]
-    public void Cleanup() => Directory.Delete(_work, recursive: true);
-
     [TestCase("interaction-end")]
     [TestCase("cancel")]
     public void ACloseAt3s_StopsTheStartForGood_AndRidesEveryKeyframeUntilItsWindowEnds(string closeKind)
     {
-        var output = Path.Combine(_work, $"h6-{closeKind}.ts");
-        var audit = Path.Combine(_work, $"h6-{closeKind}.jsonl");
-        var schedule = Path.Combine(_work, $"h6-{closeKind}.yaml");
+        var output = Path.Combine(Work, $"h6-{closeKind}.ts");
+        var audit = Path.Combine(Work, $"h6-{closeKind}.jsonl");
+        var schedule = Path.Combine(Work, $"h6-{closeKind}.yaml");
         File.WriteAllText(schedule, $$"""
             stream: h6
             cues:
               - { id: quiz, kind: interaction-start, at: 1s, duration: 10s }
               - { id: quiz-close, kind: {{closeKind}}, closes: quiz, at: 3s }
             """);
-        var run = SeiInject("run", "-i", _input, "-o", output, "--key", _privateKey, "--schedule", schedule, "--heartbeat", "off", "--audit", audit);
+        var run = SeiInject("run", "-i", _input, "-o", output, "--key", PrivateKey, "--schedule", schedule, "--heartbeat", "off", "--audit", audit);
         Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
-        var inspect = SeiInject("inspect", output, "--public-key", _publicKey, "--json");
+        var inspect = SeiInject("inspect", output, "--public-key", PublicKey, "--json");
         Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
         var lines = inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var starts = lines.Where(l => l.GetProperty("kind").GetString() == "interaction-start").ToList();
@@ -110,7 +95,7 @@ public class ClosesEndToEndTests
     // Feeds a CueReader the video packets from decode index 'first' on, as a viewer joining there would get them.
     private List<CueMessage> ReadFrom(string path, long first)
     {
-        var keys = new KeyRing(VerificationKey.FromPem(File.ReadAllText(_publicKey)));
+        var keys = new KeyRing(VerificationKey.FromPem(File.ReadAllText(PublicKey)));
         using var input = MediaInput.Open(path, null, TimeSpan.FromSeconds(30));
         var video = VideoStreamDescription.Find(input);
         var reader = new CueReader(new MessageVerifier(keys, new VerifierOptions { MaxAge = TimeSpan.FromDays(1) }), video.Codec, video.Framing,

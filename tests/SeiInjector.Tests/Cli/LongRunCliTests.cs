@@ -18,28 +18,8 @@ namespace CatEvening.SeiInjector.Tests.Cli;
 /// </summary>
 [NonParallelizable]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public class LongRunCliTests
+public class LongRunCliTests() : SeiInjectCliFixture("sei-inject-h7-", TimeSpan.FromMinutes(10))
 {
-    private string _work = null!;
-    private string _privateKey = null!;
-    private string _publicKey = null!;
-
-    private static string Cli => Path.Combine(AppContext.BaseDirectory, "sei-inject.dll");
-
-    [OneTimeSetUp]
-    public void CreateKeys()
-    {
-        _work = Path.Combine(Path.GetTempPath(), "sei-inject-h7-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_work);
-        _privateKey = Path.Combine(_work, "show.key");
-        _publicKey = Path.Combine(_work, "show.pub");
-        Assert.That(SeiInject("keygen", "--private", _privateKey, "--public", _publicKey).ExitCode, Is.EqualTo(0));
-    }
-
-    [OneTimeTearDown]
-    public void Cleanup() => Directory.Delete(_work, recursive: true);
-
-    private static FFmpegCli.Result SeiInject(params string[] args) => FFmpegCli.Run("dotnet", [Cli, .. args], TimeSpan.FromMinutes(10));
 
     /// <summary>The recipe's clip: 64x64 x264 at 100 fps for 700 s (70,000 frames), MPEG-TS, keyframe every 2 s.</summary>
     private static string Clip() => TestMedia.GetOrMake("h7-64x64-100fps-700s.ts", path =>
@@ -51,15 +31,15 @@ public class LongRunCliTests
     [TestCase(1)]
     public void FrameHeartbeats100Fps_CueAt690s_VerifiesInV2_FromTheStartAndJoiningAt600s(int formatVersion)
     {
-        var schedule = Path.Combine(_work, "h7.yaml");
+        var schedule = Path.Combine(Work, "h7.yaml");
         File.WriteAllText(schedule, "stream: h7\ncues:\n  - id: late\n    kind: custom\n    at: 690s\n");
-        var output = Path.Combine(_work, $"h7-v{formatVersion}.ts");
-        var audit = Path.Combine(_work, $"h7-v{formatVersion}.jsonl");
-        var run = SeiInject("run", "-i", Clip(), "-o", output, "--key", _privateKey, "--schedule", schedule, "--heartbeat", "frame",
+        var output = Path.Combine(Work, $"h7-v{formatVersion}.ts");
+        var audit = Path.Combine(Work, $"h7-v{formatVersion}.jsonl");
+        var run = SeiInject("run", "-i", Clip(), "-o", output, "--key", PrivateKey, "--schedule", schedule, "--heartbeat", "frame",
             "--format-version", formatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), "--audit", audit);
         Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
 
-        using var key = VerificationKey.FromPem(File.ReadAllText(_publicKey));
+        using var key = VerificationKey.FromPem(File.ReadAllText(PublicKey));
         var fromStart = new Probe(key);
         var late = new Probe(key);
         long? firstPts = null;

@@ -7,55 +7,35 @@ namespace CatEvening.SeiInjector.Tests.Cli;
 /// <summary>The <c>sei-inject</c> command line as an operator uses it: a separate process, its output and exit code.</summary>
 [NonParallelizable]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public class SeiInjectCliTests
+public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSpan.FromMinutes(2))
 {
-    private string _work = null!;
-    private string _privateKey = null!;
-    private string _publicKey = null!;
-
-    private static string Cli => Path.Combine(AppContext.BaseDirectory, "sei-inject.dll");
-
-    [OneTimeSetUp]
-    public void CreateKeys()
-    {
-        _work = Path.Combine(Path.GetTempPath(), "sei-inject-cli-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_work);
-        _privateKey = Path.Combine(_work, "show.key");
-        _publicKey = Path.Combine(_work, "show.pub");
-        Assert.That(SeiInject("keygen", "--private", _privateKey, "--public", _publicKey).ExitCode, Is.EqualTo(0));
-    }
-
-    [OneTimeTearDown]
-    public void Cleanup() => Directory.Delete(_work, recursive: true);
-
-    private static FFmpegCli.Result SeiInject(params string[] args) => FFmpegCli.Run("dotnet", [Cli, .. args], TimeSpan.FromMinutes(2));
 
     [Test]
     public void Keygen_WritesThePrivateKeyWithMode0600_AndNeverOverwrites()
     {
-        var again = SeiInject("keygen", "--private", _privateKey, "--public", Path.Combine(_work, "other.pub"));
+        var again = SeiInject("keygen", "--private", PrivateKey, "--public", Path.Combine(Work, "other.pub"));
         Assert.Multiple(() =>
         {
-            Assert.That(File.GetUnixFileMode(_privateKey), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
-            Assert.That(File.ReadAllText(_privateKey), Does.Contain("PRIVATE KEY"));
-            Assert.That(File.ReadAllText(_publicKey), Does.Contain("PUBLIC KEY"));
+            Assert.That(File.GetUnixFileMode(PrivateKey), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+            Assert.That(File.ReadAllText(PrivateKey), Does.Contain("PRIVATE KEY"));
+            Assert.That(File.ReadAllText(PublicKey), Does.Contain("PUBLIC KEY"));
             Assert.That(again.ExitCode, Is.EqualTo(3));
-            Assert.That(again.StdErr, Does.Contain(_privateKey).And.Contain("already exists"));
+            Assert.That(again.StdErr, Does.Contain(PrivateKey).And.Contain("already exists"));
         });
     }
 
     [Test]
     public void Run_RefusesAPrivateKeyThatGroupOrOthersCanRead()
     {
-        var loose = Path.Combine(_work, "loose.key");
-        File.Copy(_privateKey, loose);
+        var loose = Path.Combine(Work, "loose.key");
+        File.Copy(PrivateKey, loose);
         File.SetUnixFileMode(loose, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
-        var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", Path.Combine(_work, "never.flv"), "--key", loose);
+        var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", Path.Combine(Work, "never.flv"), "--key", loose);
         Assert.Multiple(() =>
         {
             Assert.That(r.ExitCode, Is.EqualTo(3));
             Assert.That(r.StdErr, Does.Contain("--key " + loose).And.Contain("chmod 600"));
-            Assert.That(File.Exists(Path.Combine(_work, "never.flv")), Is.False);
+            Assert.That(File.Exists(Path.Combine(Work, "never.flv")), Is.False);
         });
     }
 
@@ -75,9 +55,9 @@ public class SeiInjectCliTests
     [Test]
     public void Run_BadScheduleFile_ExitsWith3_NamingFileLineAndField()
     {
-        var schedule = Path.Combine(_work, "bad.yaml");
+        var schedule = Path.Combine(Work, "bad.yaml");
         File.WriteAllText(schedule, "stream: s\ncues:\n  - id: a\n    kind: custom\n    at: tomorrow\n");
-        var r = SeiInject("run", "-i", "in.flv", "-o", "out.flv", "--key", _privateKey, "--schedule", schedule);
+        var r = SeiInject("run", "-i", "in.flv", "-o", "out.flv", "--key", PrivateKey, "--schedule", schedule);
         Assert.That(r.ExitCode, Is.EqualTo(3));
         Assert.That(r.StdErr, Does.Contain($"{schedule}:5:9: cues[0].at"));
     }
@@ -85,7 +65,7 @@ public class SeiInjectCliTests
     [Test]
     public void Run_UnreadableInput_ExitsWith1_WithFFmpegsReason()
     {
-        var r = SeiInject("run", "-i", Path.Combine(_work, "missing.flv"), "-o", Path.Combine(_work, "out.flv"), "--key", _privateKey);
+        var r = SeiInject("run", "-i", Path.Combine(Work, "missing.flv"), "-o", Path.Combine(Work, "out.flv"), "--key", PrivateKey);
         Assert.That(r.ExitCode, Is.EqualTo(1));
         Assert.That(r.StdErr, Does.Contain("missing.flv").And.Contain("No such file or directory"));
     }
@@ -94,8 +74,8 @@ public class SeiInjectCliTests
     public void RunThenInspectJson_ReportsEveryContractField_PtsTimeAsFFprobe_AndCuesVerified()
     {
         var input = TestMedia.Get(VideoProfile.H264HighBPyramid, Container.MpegTs);
-        var output = Path.Combine(_work, "signed.ts");
-        var schedule = Path.Combine(_work, "show.yaml");
+        var output = Path.Combine(Work, "signed.ts");
+        var schedule = Path.Combine(Work, "show.yaml");
         File.WriteAllText(schedule, """
             stream: cli-test
             cues:
@@ -110,9 +90,9 @@ public class SeiInjectCliTests
                 closes: rain
                 at: 1.5s
             """);
-        var run = SeiInject("run", "-i", input, "-o", output, "--key", _privateKey, "--schedule", schedule, "--heartbeat", "500ms", "--repeat", "2");
+        var run = SeiInject("run", "-i", input, "-o", output, "--key", PrivateKey, "--schedule", schedule, "--heartbeat", "500ms", "--repeat", "2");
         Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
-        var inspect = SeiInject("inspect", output, "--public-key", _publicKey, "--json");
+        var inspect = SeiInject("inspect", output, "--public-key", PublicKey, "--json");
         Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
         var lines = inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var framePts = Probe.VideoFrames(output).Select(f => Probe.Seconds(f.Pts)).ToList();
@@ -145,10 +125,10 @@ public class SeiInjectCliTests
         var sequences = new List<List<long>>();
         for (var run = 0; run < 2; run++)
         {
-            var output = Path.Combine(_work, $"restart-{run}.ts");
-            var r = SeiInject("run", "-i", input, "-o", output, "--key", _privateKey, "--heartbeat", "frame");
+            var output = Path.Combine(Work, $"restart-{run}.ts");
+            var r = SeiInject("run", "-i", input, "-o", output, "--key", PrivateKey, "--heartbeat", "frame");
             Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
-            var inspect = SeiInject("inspect", output, "--public-key", _publicKey, "--json");
+            var inspect = SeiInject("inspect", output, "--public-key", PublicKey, "--json");
             Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
             sequences.Add(inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("seq").GetInt64()).ToList());
@@ -167,9 +147,9 @@ public class SeiInjectCliTests
     [TestCaseSource(nameof(BrokenPrivateKeys))]
     public void Run_MalformedOrUnsupportedKey_ExitsWith3_WithOneLineNamingTheFile(BrokenKey broken)
     {
-        var path = Path.Combine(_work, "broken-" + Guid.NewGuid().ToString("N") + ".key");
+        var path = Path.Combine(Work, "broken-" + Guid.NewGuid().ToString("N") + ".key");
         KeyFiles(path, broken.Pem, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var output = Path.Combine(_work, "never-" + Guid.NewGuid().ToString("N") + ".flv");
+        var output = Path.Combine(Work, "never-" + Guid.NewGuid().ToString("N") + ".flv");
         var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", output, "--key", path);
         Assert.Multiple(() =>
         {
@@ -183,7 +163,7 @@ public class SeiInjectCliTests
     [TestCaseSource(nameof(BrokenPublicKeys))]
     public void Inspect_MalformedOrUnsupportedPublicKey_ExitsWith3_WithOneLineNamingTheFile(BrokenKey broken)
     {
-        var path = Path.Combine(_work, "broken-" + Guid.NewGuid().ToString("N") + ".pub");
+        var path = Path.Combine(Work, "broken-" + Guid.NewGuid().ToString("N") + ".pub");
         KeyFiles(path, broken.Pem, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var r = SeiInject("inspect", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "--public-key", path);
         Assert.Multiple(() =>
@@ -203,10 +183,10 @@ public class SeiInjectCliTests
     [Test]
     public void Inspect_WithAnotherPublicKey_ExitsWith5_AndSaysWhy()
     {
-        var output = Path.Combine(_work, "for-other-key.flv");
-        Assert.That(SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", output, "--key", _privateKey).ExitCode, Is.EqualTo(0));
-        var otherPrivate = Path.Combine(_work, "other.key");
-        var otherPublic = Path.Combine(_work, "other-key.pub");
+        var output = Path.Combine(Work, "for-other-key.flv");
+        Assert.That(SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", output, "--key", PrivateKey).ExitCode, Is.EqualTo(0));
+        var otherPrivate = Path.Combine(Work, "other.key");
+        var otherPublic = Path.Combine(Work, "other-key.pub");
         SeiInject("keygen", "--private", otherPrivate, "--public", otherPublic, "--key-id", "1");
         var r = SeiInject("inspect", output, "--public-key", otherPublic);
         Assert.That(r.ExitCode, Is.EqualTo(5));
@@ -217,8 +197,8 @@ public class SeiInjectCliTests
     public void PipeInputWithInputFormat_ToPipeOutput_KeepsEveryFrame()
     {
         var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
-        var output = Path.Combine(_work, "piped.ts");
-        var r = FFmpegCli.Run("sh", ["-c", $"dotnet '{Cli}' run -i pipe:0 --input-format mpegts --analyze-duration 500ms -o pipe:1 --output-format mpegts --key '{_privateKey}' < '{input}' > '{output}'"]);
+        var output = Path.Combine(Work, "piped.ts");
+        var r = FFmpegCli.Run("sh", ["-c", $"dotnet '{Cli}' run -i pipe:0 --input-format mpegts --analyze-duration 500ms -o pipe:1 --output-format mpegts --key '{PrivateKey}' < '{input}' > '{output}'"]);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
         Assert.That(FFmpegCli.VideoFrameMd5(output), Is.EqualTo(FFmpegCli.VideoFrameMd5(input)));
         Assert.That(Probe.VideoFrames(output).Zip(Probe.VideoFrames(input)).Count(f => f.First.Unregistered > f.Second.Unregistered), Is.EqualTo(2), "a heartbeat per second");
