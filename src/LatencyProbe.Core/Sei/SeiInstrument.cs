@@ -233,6 +233,8 @@ public sealed class SeiInstrument
     private void ReadHeartbeats(ReadOnlySpan<byte> accessUnit, VideoCodec codec, NalFraming framing, byte[] scratch, ClockReading received)
     {
         var reader = new UserDataUnregisteredReader(accessUnit, codec, framing, scratch);
+        // The per-access-unit rules of CueReader (docs/sei-format.md, "Bounded reader work").
+        var scope = default(AccessUnitScope);
         while (true)
         {
             var status = reader.Read(out var payload);
@@ -245,7 +247,7 @@ public sealed class SeiInstrument
                 continue;
             }
             if (status != ReadStatus.Success) return;
-            var verdict = _verifier.Verify(payload.Payload, received.UnixMicroseconds);
+            var verdict = _verifier.Verify(payload.Payload, received.UnixMicroseconds, ref scope);
             if (verdict.Status != VerificationStatus.NotCatEvening) Interlocked.Increment(ref _catEveningPayloads);
             if (verdict.Status == VerificationStatus.Accepted)
             {
@@ -269,6 +271,8 @@ public sealed class SeiInstrument
                 case VerificationStatus.NotCatEvening:
                     break;
             }
+            // Nothing later in this access unit can be accepted: stop walking it, as CueReader does.
+            if (scope.IsClosed) return;
         }
     }
 

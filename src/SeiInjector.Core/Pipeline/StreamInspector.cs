@@ -97,6 +97,9 @@ public sealed class StreamInspector
             var data = packet.Data;
             if (scratch.Length < data.Length) scratch = new byte[data.Length * 2];
             var reader = new UserDataUnregisteredReader(data, video.Codec, video.Framing, scratch);
+            // The same per-access-unit rules as CueReader (docs/sei-format.md, "Bounded reader work"): one CatEvening
+            // payload per version-2 access unit, nothing checked after a failed signature.
+            var scope = default(AccessUnitScope);
             ReadStatus status;
             while ((status = reader.Read(out var unregistered)) != ReadStatus.EndOfData)
             {
@@ -108,7 +111,7 @@ public sealed class StreamInspector
                     continue;
                 }
                 if (!CatEveningSei.HasCatEveningUuid(unregistered.Payload)) continue;
-                var (messages, keyId, verified, error, transmission) = Check(unregistered.Payload, verifier);
+                var (messages, keyId, verified, error, transmission) = Check(unregistered.Payload, verifier, ref scope);
                 var version = unregistered.Payload.Length > CatEveningSei.VersionOffset ? unregistered.Payload[CatEveningSei.VersionOffset] : -1;
                 var ptsTime = pts is { } c ? video.TimeBase.ToSeconds(c) : (double?)null;
                 if (messages.Count == 0)
@@ -150,12 +153,12 @@ public sealed class StreamInspector
         }
     }
 
-    private static (IReadOnlyList<CatEveningMessage> Messages, int KeyId, bool Verified, string? Error, long? Transmission) Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier)
+    private static (IReadOnlyList<CatEveningMessage> Messages, int KeyId, bool Verified, string? Error, long? Transmission) Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier, ref AccessUnitScope scope)
     {
         var keyId = payload.Length >= CatEveningSei.BodyOffset ? (payload[CatEveningSei.KeyIdOffset] << 8) | payload[CatEveningSei.KeyIdOffset + 1] : -1;
         if (verifier != null)
         {
-            var result = verifier.Verify(payload, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond);
+            var result = verifier.Verify(payload, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond, ref scope);
             var ok = result.Status is VerificationStatus.Accepted or VerificationStatus.Repeat;
             if (result.Messages.Count > 0)
                 return (result.Messages, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", result.TransmissionSequenceNumber);

@@ -88,23 +88,76 @@ namespace CatEvening.SeiReader.Bitstream
         /// <summary>The error, if any, as one sentence naming the offset.</summary>
         public readonly string DescribeError() => BitstreamException.Describe(Error, ErrorOffset);
 
+        /// <summary>
+        /// Annex B, whole buffers only: the header of the next NAL unit, read without looking for the unit's end (a
+        /// scan of its bytes), for a walk that reads the unit itself and then calls <see cref="SkipAnnexBNal"/>.
+        /// </summary>
+        /// <param name="start">Offset of the NAL unit header.</param>
+        /// <param name="header">The parsed header.</param>
+        /// <returns>
+        /// <see cref="ReadStatus.Success"/>; <see cref="ReadStatus.EndOfData"/> or <see cref="ReadStatus.Malformed"/> as
+        /// <see cref="Read"/> would return them; <see cref="ReadStatus.NeedMoreData"/> when the header cannot be judged
+        /// without the unit's end (a zero byte inside it, or too few bytes): call <see cref="Read"/> instead, which
+        /// reads the same unit.
+        /// </returns>
+        internal ReadStatus PeekAnnexBHeader(out int start, out NalHeader header)
+        {
+            start = 0;
+            header = default;
+            if (Error != BitstreamError.None) return ReadStatus.Malformed;
+            if (_done) return ReadStatus.EndOfData;
+            if (!_isFinalBlock || _lengthSize != 0) return ReadStatus.NeedMoreData;
+            ReadStatus started = StartAnnexB();
+            if (started != ReadStatus.Success) return started;
+            start = _next;
+            int headerLength = NalHeader.GetLength(_codec);
+            if (_data.Length - start < headerLength) return ReadStatus.NeedMoreData;
+            ReadOnlySpan<byte> bytes = _data.Slice(start, headerLength);
+            // A header byte of zero could be the start of trailing zeros or of the next start code: only the full walk can tell.
+            for (int i = 0; i < bytes.Length; i++)
+                if (bytes[i] == 0) return ReadStatus.NeedMoreData;
+            return NalHeader.TryRead(_codec, bytes, out header, out _) == ReadStatus.Success ? ReadStatus.Success : ReadStatus.NeedMoreData;
+        }
+
+        /// <summary>
+        /// After <see cref="PeekAnnexBHeader"/>: moves past that NAL unit, whose end the caller found: <paramref name="startCode"/>
+        /// is the offset of the <c>00 00 01</c> that follows it (the first one after its header), or the buffer's length.
+        /// The reader is then where <see cref="Read"/> would have left it.
+        /// </summary>
+        internal void SkipAnnexBNal(int startCode)
+        {
+            if (startCode >= _data.Length)
+            {
+                _done = true;
+                return;
+            }
+            // A zero byte just before 00 00 01 is the zero_byte of a 4-byte start code: it frames the next NAL unit.
+            _nextFramed = _data[startCode - 1] == 0 ? startCode - 1 : startCode;
+            _next = startCode + AnnexB.ShortStartCodeLength;
+        }
+
+        private ReadStatus StartAnnexB()
+        {
+            if (_started) return ReadStatus.Success;
+            int first = AnnexB.IndexOfStartCode(_data);
+            int garbage = IndexOfNonZero(first < 0 ? _data : _data.Slice(0, first));
+            if (garbage >= 0) return Fail(BitstreamError.MissingStartCode, garbage);
+            if (first < 0)
+            {
+                if (!_isFinalBlock) return NeedMore(1);
+                _done = true;
+                return ReadStatus.EndOfData;
+            }
+            _started = true;
+            _next = first + AnnexB.ShortStartCodeLength;
+            return ReadStatus.Success;
+        }
+
         private ReadStatus ReadAnnexB(out NalUnit nal)
         {
             nal = default;
-            if (!_started)
-            {
-                int first = AnnexB.IndexOfStartCode(_data);
-                int garbage = IndexOfNonZero(first < 0 ? _data : _data.Slice(0, first));
-                if (garbage >= 0) return Fail(BitstreamError.MissingStartCode, garbage);
-                if (first < 0)
-                {
-                    if (!_isFinalBlock) return NeedMore(1);
-                    _done = true;
-                    return ReadStatus.EndOfData;
-                }
-                _started = true;
-                _next = first + AnnexB.ShortStartCodeLength;
-            }
+            ReadStatus started = StartAnnexB();
+            if (started != ReadStatus.Success) return started;
 
             int start = _next;
             int found = AnnexB.IndexOfStartCode(_data.Slice(start));

@@ -99,7 +99,8 @@ public sealed class CueReader
     /// <summary>Reads one demuxed video packet (a whole access unit). Never throws on bad bytes. The work is bounded
     /// whatever the packet holds: at most one failed signature verification (see
     /// <see cref="MessageVerifier.Verify(ReadOnlySpan{byte}, long, ref AccessUnitScope)"/>) within the verifier's
-    /// per-second budget, plus a walk over the bytes.</summary>
+    /// per-second budget, plus a walk over the bytes; the walk stops once the access unit's checks are closed
+    /// (<see cref="AccessUnitScope.IsClosed"/>: a version-2 payload, a failed signature), so what follows is not read.</summary>
     /// <param name="packet">The packet bytes, in this reader's framing.</param>
     /// <param name="pts">Its presentation timestamp, or null when the container gave none.</param>
     /// <param name="dts">Its decode timestamp, or null; used in place of a missing PTS.</param>
@@ -135,6 +136,9 @@ public sealed class CueReader
             _payloads++;
             now ??= _utcNowMicros();
             events += Handle(_verifier.Verify(udu.Payload, now.Value, ref scope), carrier);
+            // Every later CatEvening payload would be refused unchecked: stop here, so that a hostile access unit costs
+            // its bytes up to this payload and one verification at most, not a walk over the rest.
+            if (scope.IsClosed) break;
         }
         _verifications += scope.SignatureVerifications;
         _skipped += scope.Skipped;

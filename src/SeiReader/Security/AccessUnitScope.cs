@@ -11,6 +11,14 @@ public struct AccessUnitScope
     internal bool Closed;
     internal bool HasVersion2;
 
+    /// <summary>
+    /// True once nothing later in this access unit can be accepted: it held a payload of format version 2 or later, a
+    /// signature failed, the per-second budget ran out, or it reached <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/>
+    /// payloads. Every later CatEvening payload would be refused unchecked, so a reader may stop walking the access
+    /// unit here (<c>CueReader</c> does): what follows costs nothing.
+    /// </summary>
+    public readonly bool IsClosed => Closed;
+
     /// <summary>ECDSA verifications this access unit has cost so far.</summary>
     public int SignatureVerifications { get; internal set; }
 

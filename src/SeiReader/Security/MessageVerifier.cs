@@ -72,10 +72,11 @@ public sealed class MessageVerifier
 
     /// <summary>
     /// Verifies one payload of an access unit under the per-access-unit rules (docs/sei-format.md, "Bounded reader
-    /// work"): once an access unit holds a format-version-2 payload it may hold no other CatEvening payload; a failed
-    /// signature verification ends the access unit's checks; at most <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/>
+    /// work"): once an access unit holds a format-version-2 payload it may hold no other CatEvening payload; a bad
+    /// signature (verified now, or known from the cache) ends the access unit's checks; at most <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/>
     /// payloads are looked at. Refused payloads (<see cref="RejectionReason.AccessUnitLimit"/>) cost a UUID compare.
-    /// So an access unit costs at most one failed ECDSA verification, whatever it holds.
+    /// So an access unit costs at most one failed ECDSA verification, whatever it holds. Once
+    /// <see cref="AccessUnitScope.IsClosed"/>, nothing later in the access unit can be accepted: readers stop there.
     /// </summary>
     /// <param name="payload">The payload bytes; not kept (a copy is cached).</param>
     /// <param name="nowMicros">UTC now, microseconds since the Unix epoch.</param>
@@ -93,12 +94,13 @@ public sealed class MessageVerifier
             return new VerificationResult(VerificationStatus.Rejected, RejectionReason.AccessUnitLimit, null, -1, false, AccessUnitLimitDetail);
         }
         var result = VerifyOne(payload, nowMicros, out var verifiedSignature);
-        if (verifiedSignature)
-        {
-            scope.SignatureVerifications++;
-            if (result.Reason == RejectionReason.BadSignature) scope.Closed = true;
-        }
+        if (verifiedSignature) scope.SignatureVerifications++;
+        // A signature that failed, now or when the cache learnt these bytes, ends the access unit's checks either way, so
+        // a re-fed access unit is read exactly as it was the first time.
+        if (result.Reason == RejectionReason.BadSignature) scope.Closed = true;
         if (result.Reason == RejectionReason.VerificationBudgetExceeded) scope.Closed = true;
+        // Nothing after a version-2 payload, or after the last payload allowed, can be accepted either.
+        if (version2 || index >= _options.MaxPayloadsPerAccessUnit) scope.Closed = true;
         return result;
     }
 
