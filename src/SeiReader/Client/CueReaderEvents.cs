@@ -146,7 +146,8 @@ public readonly struct CueReaderStatistics
 
     /// <summary>CatEvening payloads refused unchecked by the per-access-unit rules (<see cref="RejectionReason.AccessUnitLimit"/>:
     /// a second payload beside a version-2 one, a payload after a failed signature, more than the maximum per access
-    /// unit). Not raised as events.</summary>
+    /// unit). Not raised as events. The reader stops walking an access unit once its checks are closed
+    /// (<see cref="AccessUnitScope.IsClosed"/>), so payloads after that point are neither looked at nor counted.</summary>
     public long SkippedByAccessUnitRules { get; }
 
     /// <summary>Every counter on one line, for logs: <c>packets=300 catevening_payloads=31 accepted=4 ...</c>.</summary>
