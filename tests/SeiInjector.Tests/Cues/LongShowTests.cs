@@ -24,8 +24,11 @@ public class LongShowTests
 
     /// <summary>6 hours at 60 fps (1,296,000 frames, each signed and verified, ~2.6 million ECDSA operations), cues at
     /// 1, 180 and 359 minutes; the first has a window to the end of the show, so the late joiner (at 179 minutes) gets it
-    /// from the carousel. About 5 minutes of CPU on a quiet machine: run it by name (<c>dotnet test --filter FullyQualifiedName~SixHourShow</c>).</summary>
-    [Test, Explicit("about 5 minutes of CPU; the 40-minute case runs in every test run")]
+    /// from the carousel. Run by name (<c>dotnet test --filter FullyQualifiedName~SixHourShow</c>): on 2026-11-30 it passed in
+    /// 18 min 43 s on the shared 2-core machine at a load average of about 30 (3 min 13 s of CPU), far over the minute a
+    /// test of the normal suite may take there; the cost is the ECDSA signing and verifying of every frame, which an honest
+    /// test of the replay window cannot skip. The 40-minute case below runs in every test run.</summary>
+    [Test, Explicit("3 minutes of CPU, 19 minutes under load; the 40-minute case runs in every test run")]
     public void SixHourShowAt60Fps_FrameHeartbeats_EveryCueVerifies_FromTheStartAndForALateJoiner() =>
         Show(TimeSpan.FromHours(6), [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(180), TimeSpan.FromMinutes(359)], TimeSpan.FromMinutes(179), everyFrame: true);
 
