@@ -70,6 +70,12 @@ function makeMedia() {
       '-hls_playlist_type', 'vod', '-hls_segment_filename', join(work, 'media', name, 'seg%03d.ts'), join(work, 'media', name, 'index.m3u8')]);
   }
   run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-y', '-i', 'show.ts', '-c', 'copy', '-f', 'flv', join(work, 'media', 'show.flv')]);
+  // The FLV keeps each NAL unit whole in one tag, so the same byte change reaches every payload there.
+  const flv = readFileSync(join(work, 'media', 'show.flv'));
+  let m = 0;
+  for (let i = flv.indexOf(from); i >= 0; i = flv.indexOf(from, i + 1), m++) flv[i + from.length - 1] ^= 0x03;
+  assert.equal(m, n, 'the FLV holds the same payloads');
+  writeFileSync(join(work, 'media', 'tampered.flv'), flv);
   writeFileSync(join(work, 'media', 'public.pem'), readFileSync(join(work, 'show.pub')));
 }
 
@@ -255,6 +261,18 @@ test('hls.js, tampered stream: every payload is refused as BadSignature and no c
     new Function(`return window.__log.errors.length > 0 || window.__log.ended || (window.__log.frames.at(-1) ?? 0) > ${poll.playback + 1.5}`));
   const rejected = log.events.filter((e) => e.type === 'rejected');
   console.log(`[hls.js tampered] ${rejected.length} payloads refused (${[...new Set(rejected.map((e) => e.reason))].join(', ')}); ` +
+    `played to ${log.frames.at(-1).toFixed(3)} s, past the poll's target ${poll.playback.toFixed(3)} s; events: ${log.events.filter((e) => e.type !== 'rejected').length}`);
+  assert.ok(rejected.length > 0);
+  assert.deepEqual([...new Set(rejected.map((e) => e.reason))], ['BadSignature']);
+  assert.deepEqual(log.events.filter((e) => e.type !== 'rejected'), [], 'no cue reported, nothing opened or fired');
+});
+
+test('mpegts.js over HTTP-FLV, tampered stream: payloads are refused as BadSignature and no cue fires', async () => {
+  const poll = inspected('poll');
+  const log = await play({ player: 'flv', url: '/media/tampered.flv', stream: STREAM },
+    new Function(`return window.__log.errors.length > 0 || window.__log.ended || (window.__log.frames.at(-1) ?? 0) > ${poll.playback + 1.5}`));
+  const rejected = log.events.filter((e) => e.type === 'rejected');
+  console.log(`[mpegts.js tampered] ${rejected.length} payloads refused (${[...new Set(rejected.map((e) => e.reason))].join(', ')}); ` +
     `played to ${log.frames.at(-1).toFixed(3)} s, past the poll's target ${poll.playback.toFixed(3)} s; events: ${log.events.filter((e) => e.type !== 'rejected').length}`);
   assert.ok(rejected.length > 0);
   assert.deepEqual([...new Set(rejected.map((e) => e.reason))], ['BadSignature']);
