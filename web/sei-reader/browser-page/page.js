@@ -17,7 +17,7 @@ try {
   let feed;
   if (params.get('player') === 'hls') {
     const start = params.has('start') ? Number(params.get('start')) : -1;
-    const hls = new Hls({ startPosition: start, enableWorker: false });
+    const hls = new Hls({ startPosition: start });
     hls.on(Hls.Events.ERROR, (_e, data) => { if (data.fatal) log.errors.push(`hls.js: ${data.type} ${data.details}`); });
     feed = attachToHls(hls, reader);
     hls.loadSource(params.get('url'));
