@@ -27,7 +27,7 @@ demo-live: build
 
 # Every test; media is made afresh once per run by the first test that needs it. Then the Mono job: SeiReader's
 # netstandard2.0 build checked on the Mono runtime (tests/MonoChecker/run.sh), and node's runner on tests/node (web
-# players' demuxers, scripts/node-tests.sh). Each writes .trx files into TestResults, which scripts/test-totals.sh sums.
+# players' demuxers) and web/sei-reader (the browser reader package, built with tsc first; scripts/node-tests.sh). Each writes .trx files into TestResults, which scripts/test-totals.sh sums.
 test: build
 	rm -rf .test-media TestResults
 	status=0; \

@@ -98,3 +98,8 @@ if [ ! -e tests/node/node_modules/.package-lock.json ] || [ tests/node/package-l
   say "npm ci in tests/node"
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The browser reader package (web/sei-reader): TypeScript, pinned by its package-lock.json.
+if [ ! -e web/sei-reader/node_modules/.package-lock.json ] || [ web/sei-reader/package-lock.json -nt web/sei-reader/node_modules/.package-lock.json ]; then
+  say "npm ci in web/sei-reader"
+  (cd web/sei-reader && npm ci --no-audit --no-fund --loglevel=error)
+fi

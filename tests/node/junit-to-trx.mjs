@@ -2,7 +2,7 @@
 // scripts/test-totals.sh sums with the .NET test results. A report that cannot be read counts as one failure.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [junitPath, trxPath] = process.argv.slice(2);
+const [junitPath, trxPath, runName = 'node --test tests/node'] = process.argv.slice(2);
 let passed = 0, failed = 0, skipped = 0;
 try {
   const xml = readFileSync(junitPath, 'utf8');
@@ -19,11 +19,11 @@ try {
 }
 const total = passed + failed + skipped;
 writeFileSync(trxPath, `<?xml version="1.0" encoding="utf-8"?>
-<TestRun id="00000000-0000-0000-0000-000000000000" name="node --test tests/node" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
+<TestRun id="00000000-0000-0000-0000-000000000000" name="${runName}" xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
   <ResultSummary outcome="${failed ? 'Failed' : 'Completed'}">
     <Counters total="${total}" executed="${passed + failed}" passed="${passed}" failed="${failed}" error="0" timeout="0" aborted="0" inconclusive="0" passedButRunAborted="0" notRunnable="0" notExecuted="${skipped}" disconnected="0" warning="0" completed="0" inProgress="0" pending="0" />
   </ResultSummary>
 </TestRun>
 `);
-console.log(`node tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} -> ${trxPath}`);
+console.log(`${runName}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} -> ${trxPath}`);
 process.exit(failed ? 1 : 0);

@@ -150,7 +150,11 @@ public sealed class SeiInstrument
                 if (!network || cancellationToken.IsCancellationRequested) return;
                 _log.WriteLine($"sei: {_options.Input} ended; reconnecting in {delay.TotalMilliseconds:0} ms");
             }
-            catch (FFmpegException e) when (network && opened && !cancellationToken.IsCancellationRequested)
+            catch (FFmpegException) when (cancellationToken.IsCancellationRequested)
+            {
+                return; // cancelled (duration, count, Ctrl+C) while opening or reading: the run's end, not an error
+            }
+            catch (FFmpegException e) when (network && opened)
             {
                 _log.WriteLine($"sei: {e.Message}; reconnecting in {delay.TotalMilliseconds:0} ms");
             }
@@ -175,8 +179,8 @@ public sealed class SeiInstrument
     /// </summary>
     private bool ReadSession(CancellationToken cancellationToken, ref bool opened)
     {
-        using var input = MediaInput.Open(_options.Input, _options.InputFormat, _options.IoTimeout);
-        using var registration = cancellationToken.Register(input.Cancel);
+        // The token also cancels the opening itself: --duration ends a run still waiting for a publisher.
+        using var input = MediaInput.Open(_options.Input, _options.InputFormat, _options.IoTimeout, cancellation: cancellationToken);
         var video = input.Streams.FirstOrDefault(s => s.MediaType == MediaType.Video && s.KnownCodec is KnownCodec.H264 or KnownCodec.Hevc)
             ?? throw new InvalidOperationException($"{_options.Input} has no H.264 or H.265 video stream ({string.Join(", ", input.Streams)})");
         opened = true;

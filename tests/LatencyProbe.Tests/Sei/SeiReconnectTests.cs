@@ -63,4 +63,26 @@ public sealed class SeiReconnectTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Test]
+    public async Task Cancelled_WhileTheOpeningWaitsForASilentServer_EndsWithoutAnError()
+    {
+        // A server that accepts the TCP connection and never answers the RTMP handshake: the opening blocks until its
+        // I/O timeout (ten minutes here), so only the cancellation (what --duration and Ctrl+C use) can end it.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var accepted = silent.AcceptSocketAsync();
+        var recorder = new LatencyRecorder("sei", DateTimeOffset.UtcNow);
+        using var key = SigningKey.Generate(7);
+        var instrument = new SeiInstrument(new SeiProbeOptions { Input = $"rtmp://127.0.0.1:{port}/live/silent", IoTimeout = TimeSpan.FromMinutes(10) },
+            new KeyRing(key.PublicKey), HostClock.Instance, recorder, TextWriter.Null);
+        using var stop = new CancellationTokenSource();
+        var run = instrument.RunAsync(stop.Token);
+        using var connection = await accepted.WaitAsync(TimeSpan.FromSeconds(60));
+        stop.Cancel();
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.That(finished, Is.SameAs(run), "the cancelled opening ends the run instead of waiting out the I/O timeout");
+        Assert.DoesNotThrowAsync(async () => await run, "a cancelled opening is the run's end, not an error");
+    }
 }

@@ -33,8 +33,27 @@ internal static class SeiFormatVectors
     /// <summary>One vector as written to the doc and to docs/sei-vectors.json.</summary>
     internal sealed record DocVector(string Name, string Expect, byte[] Payload, long VerifyAt, string? Json);
 
-    /// <summary>One step of a sequence: a payload fed to the same verifier as the steps before it.</summary>
-    internal sealed record SequenceStep(string Vector, long VerifyAt, string Status, string? Reason, int[] NewEntries);
+    /// <summary>One step of a sequence: a payload fed to the same verifier as the steps before it. Consecutive steps with
+    /// the same <paramref name="AccessUnit"/> are payloads of one access unit (the per-access-unit rules apply); a step
+    /// without one is an access unit on its own.</summary>
+    internal sealed record SequenceStep(string Vector, long VerifyAt, string Status, string? Reason, int[] NewEntries, int? AccessUnit = null);
+
+    /// <summary>One peak-shaving case of docs/sei-vectors.json: the offset <see cref="PeakShaving.OffsetMicros(string, string, long)"/> gives.</summary>
+    internal sealed record PeakShavingCase(string ViewerId, string CueId, long SpreadMicros);
+
+    /// <summary>The peak-shaving cases written to docs/sei-vectors.json (offsets computed by the code when written, checked by
+    /// both readers): the doc's example, spreads 0 and 1, other viewers and cues, non-ASCII ids and the largest safe spread.</summary>
+    internal static readonly PeakShavingCase[] PeakShavingCases =
+    [
+        new("viewer-1", "poll-1", 5_000_000),
+        new("viewer-1", "poll-1", 0),
+        new("viewer-1", "poll-1", 1),
+        new("viewer-2", "poll-1", 5_000_000),
+        new("viewer-1", "poll-2", 5_000_000),
+        new("viewer-42", "quiz-9", 60_000_000),
+        new("观众-7", "投票-1", 5_000_000),
+        new("viewer-1", "poll-1", (1L << 53) - 1),
+    ];
 
     /// <summary>Payloads fed in order to one verifier, each with the verdict it must get.</summary>
     internal sealed record DocSequence(string Name, string Description, SequenceStep[] Steps);
@@ -207,6 +226,30 @@ internal static class SeiFormatVectors
         [
             new SequenceStep("interaction-start", VerifyAt, "Accepted", null, [0]),
             new SequenceStep("interaction-start-repeat", TestKeys.Now + 3_000_000, "Repeat", null, []),
+        ]));
+        Sequences.Add(new DocSequence("v1 and v2 share cue identities", "One window and one cue store per stream for both versions: a version-2 cue entry with the number and content of a version-1 cue accepted before is a repeat.",
+        [
+            new SequenceStep("interaction-end", VerifyAt, "Accepted", null, [0]),
+            new SequenceStep("v2 end and cancel", VerifyAt, "Accepted", null, [1]),
+        ]));
+        Sequences.Add(new DocSequence("refused bytes stay refused", "Identical bytes refused before are refused again (from the cache), with the same reason.",
+        [
+            new SequenceStep("bit-flipped body", VerifyAt, "Rejected", "BadSignature", []),
+            new SequenceStep("bit-flipped body", VerifyAt, "Rejected", "BadSignature", []),
+        ]));
+        Sequences.Add(new DocSequence("v2 access unit holds one payload", "Once an access unit holds a version-2 payload, any other CatEvening payload in it is refused unchecked (AccessUnitLimit) and not recorded.",
+        [
+            new SequenceStep("v2 heartbeat only", VerifyAt, "Accepted", null, [0], AccessUnit: 1),
+            new SequenceStep("v2 end and cancel", VerifyAt, "Rejected", "AccessUnitLimit", [], AccessUnit: 1),
+            new SequenceStep("custom", VerifyAt, "Rejected", "AccessUnitLimit", [], AccessUnit: 1),
+            new SequenceStep("v2 end and cancel", VerifyAt, "Accepted", null, [0, 1], AccessUnit: 2),
+        ]));
+        Sequences.Add(new DocSequence("v1 access unit ends at a failed signature", "Version 1: an access unit is read payload by payload until the first failed signature verification; the rest is refused unchecked.",
+        [
+            new SequenceStep("interaction-end", VerifyAt, "Accepted", null, [0], AccessUnit: 1),
+            new SequenceStep("bit-flipped body", VerifyAt, "Rejected", "BadSignature", [], AccessUnit: 1),
+            new SequenceStep("cancel", VerifyAt, "Rejected", "AccessUnitLimit", [], AccessUnit: 1),
+            new SequenceStep("cancel", VerifyAt, "Accepted", null, [0], AccessUnit: 2),
         ]));
     }
 

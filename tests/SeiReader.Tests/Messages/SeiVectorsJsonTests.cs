@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using CatEvening.SeiReader.Client;
 using CatEvening.SeiReader.Messages;
 using CatEvening.SeiReader.Security;
 using CatEvening.Tests.Shared;
@@ -82,21 +83,45 @@ public class SeiVectorsJsonTests
         var payloads = root.GetProperty("vectors").EnumerateArray()
             .ToDictionary(v => v.GetProperty("name").GetString()!, v => Convert.FromHexString(v.GetProperty("payload_hex").GetString()!));
         var sequences = root.GetProperty("sequences").EnumerateArray().ToList();
-        Assert.That(sequences.Select(s => s.GetProperty("name").GetString()), Is.SupersetOf(new[] { "v2 carousel", "v2 cue conflict", "v2 replay window", "v1 carousel" }));
+        Assert.That(sequences.Select(s => s.GetProperty("name").GetString()), Is.SupersetOf(new[] { "v2 carousel", "v2 cue conflict", "v2 replay window", "v1 carousel", "v1 and v2 share cue identities",
+            "refused bytes stay refused", "v2 access unit holds one payload", "v1 access unit ends at a failed signature" }));
         foreach (var sequence in sequences)
         {
             var verifier = Verifier(root, key);
             var step = 0;
+            var scope = default(AccessUnitScope);
+            int? unit = null;
             foreach (var s in sequence.GetProperty("steps").EnumerateArray())
             {
                 var what = $"{sequence.GetProperty("name").GetString()} step {step++} ({s.GetProperty("vector").GetString()})";
-                var r = verifier.Verify(payloads[s.GetProperty("vector").GetString()!], s.GetProperty("verify_at_us").GetInt64());
+                // Consecutive steps with the same access_unit are one access unit; a step without one is alone.
+                int? stepUnit = s.TryGetProperty("access_unit", out var u) ? u.GetInt32() : null;
+                if (stepUnit is null || stepUnit != unit) scope = default;
+                unit = stepUnit;
+                var r = verifier.Verify(payloads[s.GetProperty("vector").GetString()!], s.GetProperty("verify_at_us").GetInt64(), ref scope);
                 Assert.That(r.Status.ToString(), Is.EqualTo(s.GetProperty("status").GetString()), $"{what}: {r}");
                 if (s.GetProperty("reason").ValueKind == JsonValueKind.String) Assert.That(r.Reason.ToString(), Is.EqualTo(s.GetProperty("reason").GetString()), what);
                 var expected = s.GetProperty("new_entries").EnumerateArray().Select(e => r.Messages[e.GetInt32()]).ToList();
                 Assert.That(r.NewMessages, Is.EqualTo(expected), what);
             }
         }
+    }
+
+    [Test]
+    public void JsonPeakShaving_EachCaseGetsItsOffset()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(JsonPath));
+        var cases = json.RootElement.GetProperty("peak_shaving").EnumerateArray().ToList();
+        Assert.That(cases.Select(c => (c.GetProperty("viewer_id").GetString(), c.GetProperty("cue_id").GetString(), c.GetProperty("spread_us").GetInt64())),
+            Is.EqualTo(SeiFormatVectors.PeakShavingCases.Select(c => (c.ViewerId, c.CueId, c.SpreadMicros))), "the cases the generator writes");
+        Assert.Multiple(() =>
+        {
+            foreach (var c in cases)
+            {
+                Assert.That(PeakShaving.OffsetMicros(c.GetProperty("viewer_id").GetString()!, c.GetProperty("cue_id").GetString()!, c.GetProperty("spread_us").GetInt64()),
+                    Is.EqualTo(c.GetProperty("offset_us").GetInt64()), c.GetRawText());
+            }
+        });
     }
 
     private static MessageVerifier Verifier(JsonElement root, VerificationKey key)
@@ -174,9 +199,21 @@ public class SeiVectorsJsonTests
                     w.WriteStartArray("new_entries");
                     foreach (var e in step.NewEntries) w.WriteNumberValue(e);
                     w.WriteEndArray();
+                    if (step.AccessUnit is { } unit) w.WriteNumber("access_unit", unit);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("peak_shaving");
+            foreach (var c in SeiFormatVectors.PeakShavingCases)
+            {
+                w.WriteStartObject();
+                w.WriteString("viewer_id", c.ViewerId);
+                w.WriteString("cue_id", c.CueId);
+                w.WriteNumber("spread_us", c.SpreadMicros);
+                w.WriteNumber("offset_us", PeakShaving.OffsetMicros(c.ViewerId, c.CueId, c.SpreadMicros));
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -1,0 +1,12 @@
+export { CATEVENING_UUID, CATEVENING_UUID_STRING, Envelope, decodeV1Body, decodeV2Body, hasCatEveningUuid } from './messages.js';
+export type { CatEveningMessage, CueKind, CueMessage, HeartbeatMessage, MessageBundle, MessageKind, BodyResult, DecodedBody, ExactMessage } from './messages.js';
+export { KeyFormatError, KeyRing, importP256PublicKey, parsePublicKeyPem } from './keys.js';
+export { AccessUnitScope, MessageVerifier, RejectionReason, isLowS } from './verifier.js';
+export type { RejectionReasonName, VerificationResult, VerificationStatus, VerifierOptions } from './verifier.js';
+export { SeiReader, rescale } from './reader.js';
+export type { Carrier, CueEvent, HeartbeatEvent, ReaderStatistics, RejectedEvent, SeiReaderOptions } from './reader.js';
+export { InteractionScheduler, attachVideoClock, connect } from './scheduler.js';
+export type { HeartbeatPresentedEvent, InteractionCloseReason, InteractionEvent, VideoLike } from './scheduler.js';
+export { peakShavingOffsetUs } from './peak-shaving.js';
+export { HLS_FRAG_PARSING_USERDATA, MPEGTS_SEI_ARRIVED, attachToHls, attachToMpegts } from './adapters.js';
+export type { HlsLike, HlsUserdataData, MpegtsPlayerLike, MpegtsSeiData, PlayerFeed } from './adapters.js';
