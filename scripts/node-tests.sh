@@ -2,8 +2,9 @@
 # Runs the node suites with node's test runner and writes each result as a .trx in DIR, so that scripts/test-totals.sh
 # counts them with the .NET tests:
 #   tests/node        the web players' own TS demuxers on injected streams, WebCrypto verification  -> DIR/node.trx
-#   web/sei-reader    the browser reader package (@catevening/sei-reader), built first with tsc     -> DIR/sei-reader.trx
-# Needs the built solution (sei-inject) and `npm ci` in both folders (scripts/install-deps.sh does both checks).
+#   web/sei-reader    the browser reader package (@catevening/sei-reader), built first with tsc, and its
+#                     browser test (chromium via playwright-core, hls.js and mpegts.js)             -> DIR/sei-reader.trx
+# Needs the built solution (sei-inject), /usr/bin/chromium and `npm ci` in both folders (scripts/install-deps.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-TestResults}

@@ -153,7 +153,8 @@ public class SeiVectorsJsonTests
             w.WriteStartObject();
             w.WriteString("about", "CatEvening SEI test vectors (docs/sei-format.md section 8), TEST-ONLY key. Verify each payload with a fresh verifier " +
                 "configured as 'verifier' at verify_at_us; 'decoded' is the accepted body (version 1: the message; version 2: the bundle), 'expect' " +
-                "the verdict or the RejectionReason. Each sequence feeds its steps to one verifier; new_entries are the indices of the entries to report.");
+                "the verdict or the RejectionReason. Each sequence feeds its steps to one verifier; new_entries are the indices of the entries to report; " +
+                "consecutive steps with the same access_unit are one access unit. peak_shaving: the PeakShaving offset of each case.");
             w.WriteString("uuid", CatEveningSei.UuidString);
             w.WriteNumber("key_id", key.KeyId);
             w.WriteString("public_key_pem", key.ExportPem().TrimEnd('\n') + "\n");
