@@ -193,6 +193,7 @@ public sealed class ControlServer : IDisposable
             ControlOutcome.Accepted => success,
             ControlOutcome.Rejected => 400,
             ControlOutcome.NotFound => 404,
+            ControlOutcome.Unavailable => 503,
             _ => 409,
         };
         if (result.Outcome != ControlOutcome.Accepted)
