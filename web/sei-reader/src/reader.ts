@@ -41,13 +41,25 @@ export interface RejectedEvent {
   readonly timeBase: number;
 }
 
+/**
+ * What a reader has seen since it was created. Two units: `payloads`, `rejected`, `skippedByAccessUnitRules` and
+ * `refusedOverBudget` count CatEvening payloads (one user_data_unregistered SEI each; a version-2 payload carries every
+ * message of its frame); `accepted` and `repeats` count messages (a cue or heartbeat inside a payload).
+ */
 export interface ReaderStatistics {
+  /** CatEvening payloads fed (other UUIDs are not counted). */
   payloads: number;
+  /** New messages reported by a `cue` or `heartbeat` event. */
   accepted: number;
+  /** Messages already reported (carousel copies, keyframe repeats, identical bytes answered from the cache). */
   repeats: number;
+  /** Payloads refused, each reported by a `rejected` event. */
   rejected: number;
+  /** ECDSA verifications run (at most one per access unit for version 2). */
   signatureVerifications: number;
+  /** Payloads refused unchecked by the per-access-unit rules (`AccessUnitLimit`); no event. */
   skippedByAccessUnitRules: number;
+  /** Payloads refused because the per-second verification budget was spent (`VerificationBudgetExceeded`). */
   refusedOverBudget: number;
 }
 

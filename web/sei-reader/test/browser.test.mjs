@@ -151,6 +151,11 @@ function serve(req, res) {
 }
 
 before(async () => {
+  if (!existsSync(cli))
+    throw new Error(`sei-inject is not built at ${cli}: run \`dotnet build CatEvening.sln -c Release\` in the repository root first ` +
+      '(or set CATEVENING_SEI_INJECT to a built sei-inject.dll, run with dotnet)');
+  if (!existsSync(chromiumPath))
+    throw new Error(`no chromium at ${chromiumPath}: run scripts/install-deps.sh (Debian's chromium) or set CATEVENING_CHROMIUM`);
   makeMedia();
   server = createServer(serve);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
