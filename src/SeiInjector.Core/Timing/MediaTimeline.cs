@@ -7,7 +7,8 @@ namespace CatEvening.SeiInjector.Timing;
 /// <param name="Pts">PTS to write, video time base (the input's, unless it had to be repaired).</param>
 /// <param name="Dts">DTS to write, video time base; strictly increasing within a session.</param>
 /// <param name="ProgramTime">Presentation time on the program timeline, microseconds from the first video frame that
-/// has a timestamp; -1 for frames before it.</param>
+/// has a timestamp; -1 for frames before it (in the first session only: after a reconnection, frames without a timestamp
+/// go on from the last one).</param>
 /// <param name="ProgramDecodeTime">Decoding time on the same timeline; steady, for cadences.</param>
 /// <param name="Repair">What was done to the container's timestamps.</param>
 public readonly record struct TimelineFrame(long Pts, long Dts, long ProgramTime, long ProgramDecodeTime, TimestampRepair Repair);
@@ -112,7 +113,10 @@ public sealed class MediaTimeline
     {
         if (_video is null || timeBase != _timeBase) BeginSession(timeBase);
         var arrival = _clock.Now().UnixMicros;
-        var hadTimestamp = _synthesized || pts != TimestampTrack.NoTimestamp || dts != TimestampTrack.NoTimestamp;
+        // After a reconnection, frames before the new session's first timestamp (PES without PTS) are stamped to follow
+        // the last frame written, so program time goes on through them too; only the first session's leading frames
+        // come before program time 0.
+        var hadTimestamp = _synthesized || _reconnect || pts != TimestampTrack.NoTimestamp || dts != TimestampTrack.NoTimestamp;
         var step = _video!.Next(pts, dts, duration);
         if (!_originKnown && hadTimestamp)
         {

@@ -102,9 +102,18 @@ public sealed class TimestampSession
         if ((repair & TimestampRepair.Interpolated) != 0) Interlocked.Increment(ref _interpolated);
     }
 
-    // The end (last DTS + spacing) of the stream that reached furthest, microseconds: where a bridged session resumes.
-    internal long FurthestEndMicros()
+    /// <summary>
+    /// The session's first track (the video, as <see cref="MediaTimeline"/> adds it): a discontinuity is bridged so that
+    /// this stream follows its own last packet by its spacing, and every other stream takes the same shift.
+    /// </summary>
+    internal TimestampTrack? Lead => _tracks.Count > 0 ? _tracks[0] : null;
+
+    // Where a bridged session resumes, microseconds: the end (last DTS + spacing) of the lead stream, so the video goes on
+    // one frame after its last frame, not after whichever stream happened to end last; the end of the stream that
+    // reached furthest while the lead has no packet yet.
+    internal long ResumeMicros()
     {
+        if (Lead?.EndMicros is { } lead) return lead;
         var end = long.MinValue;
         foreach (var t in _tracks)
             if (t.EndMicros is { } e && e > end) end = e;
@@ -131,7 +140,7 @@ public sealed class TimestampTrack
     private readonly TimestampSession _session;
     private readonly long _oneSecond;
 
-    private bool _started, _leading, _freshShift, _ptsDelayKnown;
+    private bool _started, _leading, _freshShift, _ptsDelayKnown, _catchingUp;
     private long _wrap, _shift, _previousShift;
     private int _generation;
     private long _lastDts, _spacing, _ptsDelay, _leadingNext;
@@ -235,7 +244,13 @@ public sealed class TimestampTrack
             }
             if (!IsStep(delta))
             {
-                if (delta <= 0 && delta > -_spacing)
+                if (_catchingUp && delta <= 0 && delta > -MaxCatchUp)
+                {
+                    // Still behind the end of this stream's previous session (see CatchUp): one unit on each packet.
+                    output = _lastDts + 1;
+                    repair |= TimestampRepair.Interpolated;
+                }
+                else if (delta <= 0 && delta > -_spacing)
                 {
                     // Equal or slightly backwards (jitter, rounding): one unit on, no new shift.
                     output = _lastDts + 1;
@@ -249,28 +264,31 @@ public sealed class TimestampTrack
                     repair |= TimestampRepair.Wrap;
                 }
                 else if (_session.Generation != _generation
-                    && unwrapped + TimeBase.FromMicroseconds(_session.ShiftMicros) is var joined && IsStep(joined - _lastDts))
+                    && unwrapped + TimeBase.FromMicroseconds(_session.ShiftMicros) is var joined && (IsStep(joined - _lastDts) || CanCatchUp(joined)))
                 {
                     _previousShift = _shift;
                     _shift = joined - unwrapped;
                     _generation = _session.Generation;
-                    output = joined;
-                    repair |= TimestampRepair.Rejoined;
+                    output = CatchUp(joined);
+                    repair |= TimestampRepair.Rejoined | (output != joined ? TimestampRepair.Interpolated : TimestampRepair.None);
                 }
                 else
                 {
-                    var resume = Math.Max(_lastDts + _spacing, ResumeOfSession());
+                    var resume = _session.Lead == this ? _lastDts + _spacing : ResumeOfSession();
+                    if (resume <= _lastDts && !CanCatchUp(resume)) resume = _lastDts + _spacing;
                     _previousShift = _shift;
                     _shift = resume - unwrapped;
-                    output = resume;
+                    output = CatchUp(resume);
                     _freshShift = true;
                     _generation = _session.Bridge(TimeBase.Rescale(_shift, Micros));
                     repair |= TimestampRepair.Discontinuity;
                 }
             }
-            else if (duration <= 0 && !dtsMissing)
+            else
             {
-                _spacing = delta;
+                // The step that ends a catch-up is shorter than the real spacing: not learnt.
+                if (duration <= 0 && !dtsMissing && !_catchingUp) _spacing = delta;
+                _catchingUp = false;
             }
         }
 
@@ -335,7 +353,23 @@ public sealed class TimestampTrack
 
     private long ResumeOfSession()
     {
-        var end = _session.FurthestEndMicros();
-        return end == long.MinValue ? long.MinValue : TimeBase.FromMicroseconds(end);
+        var end = _session.ResumeMicros();
+        return end == long.MinValue ? _lastDts + _spacing : TimeBase.FromMicroseconds(end);
+    }
+
+    // How far behind its own last packet a stream may be put by the shift the lead stream chose: audio usually runs a
+    // few frames past the video's last frame, so the new session's audio starts before where the old one's ended.
+    private long MaxCatchUp => _oneSecond;
+
+    private bool CanCatchUp(long target) => target <= _lastDts && _lastDts - target < MaxCatchUp;
+
+    // A packet the shared shift puts at or before this stream's last one goes out one unit after it, as do the next
+    // ones until the shifted timestamps pass the old session's end: the stream stays strictly increasing and in step
+    // with the others, and no packet is lost.
+    private long CatchUp(long target)
+    {
+        if (target > _lastDts) return target;
+        _catchingUp = true;
+        return _lastDts + 1;
     }
 }

@@ -67,7 +67,11 @@ public class FieldCaseTests
             if (outputFormat == "flv")
                 Assert.That(outcome.VideoOut.Take(firstSession), Is.EqualTo(outcome.VideoIn.Take(firstSession)), "the first session untouched");
             var dts = outcome.VideoOut.Select(p => Probe.Seconds(p.Dts)).ToList();
-            Assert.That(dts[firstSession] - dts[firstSession - 1], Is.InRange(0.039, 0.2), "the second session follows the first");
+            Assert.That(dts[firstSession] - dts[firstSession - 1], Is.EqualTo(0.04).Within(1e-6), "the second session follows the first video frame by the frame spacing");
+            // Audio takes the video's shift (after the few packets that overlap the first session's audio end).
+            var videoShift = dts[firstSession] - Probe.Seconds(outcome.VideoIn[firstSession].Dts);
+            var lastAudioShift = Probe.Seconds(outcome.AudioOut[^1].Dts) - Probe.Seconds(outcome.AudioIn[^1].Dts);
+            Assert.That(lastAudioShift, Is.EqualTo(videoShift).Within(0.0011), "audio in step with the video");
         });
     }
 
@@ -205,20 +209,113 @@ public class FieldCaseTests
         });
     }
 
-    private Outcome Inject(string input, string outputFormat, string? inputFormat = null, FFmpegInterop.Rational? frameRate = null)
+    /// <summary>
+    /// A reconnection whose new session starts with video PES without PTS (an MPEG-TS publisher that comes back mid-GOP
+    /// or through a remuxer that drops the first timestamps): the input (a TCP source) ends after one 2.5 s session and
+    /// is opened again by the pipeline, the output kept. The leading frames of the new session are stamped one frame
+    /// apart after what was written, and program time runs on through them: with the wall clock held still, the
+    /// reconnection adds no program time, so program frame k is output frame k, and the cue at 2.52 s rides the first
+    /// PTS-less frame, as a and b ride theirs.
+    /// </summary>
+    [Test]
+    public void Reconnect_NewTsSessionStartsWithPesWithoutPts_LeadingFramesInterpolated_CuesOnProgramFrames()
     {
+        var session = File.ReadAllBytes(FieldMedia.Clip("reconnect", 2.5, "mpegts", ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0"]));
+        var leadingWithoutPts = FieldMedia.TsPesTimestamps(session, 0x100, new HashSet<int> { 0, 1 });
+        // The oracle's view of the whole input: both sessions one after the other.
+        var reference = Write("reconnect-both.ts", [.. session, .. leadingWithoutPts]);
+        var firstSession = Probe.VideoPackets(Write("reconnect-1.ts", session)).Count;
+        var expectedPackets = Outcome.PacketCount(reference);
+
+        using var source = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        source.Start();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var serve = Task.Run(async () =>
+        {
+            // Each opening of the input is one connection: the first two get a session each, later ones nothing.
+            var held = new List<System.Net.Sockets.TcpClient>();
+            var connections = 0;
+            try
+            {
+                foreach (var part in new[] { session, leadingWithoutPts })
+                {
+                    using var client = await source.AcceptTcpClientAsync(stop.Token);
+                    connections++;
+                    await client.GetStream().WriteAsync(part, stop.Token);
+                }
+                while (true) held.Add(await source.AcceptTcpClientAsync(stop.Token));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                foreach (var c in held) c.Dispose();
+            }
+            return connections;
+        });
+        Cue[] cues = [new("a", 1.5), new("c", 2.52), new("b", 4.0)];
+        var clock = new CatEvening.SeiInjector.Tests.Cues.CueBookTests.ManualClock();
+        var outcome = Inject(reference, "mpegts", cues: cues, clock: clock, live: options => options with
+        {
+            InputUrl = $"tcp://127.0.0.1:{((System.Net.IPEndPoint)source.LocalEndpoint).Port}",
+            InputFormat = "mpegts",
+            ReconnectLinks = true,
+            IoTimeout = TimeSpan.FromSeconds(30),
+        }, until: monitor => monitor.Packets + monitor.DroppedPackets + monitor.SkippedPackets >= expectedPackets, stop: stop);
+        stop.Cancel();
+        Assert.That(serve.Wait(TimeSpan.FromSeconds(30)), Is.True, "the source stops with the test");
+        var pts = outcome.VideoOut.Select(p => Probe.Seconds(p.Pts)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstSession, Is.EqualTo(63), "the first session: frames 0-62");
+            Assert.That(outcome.VideoIn.Skip(firstSession).Take(2).Select(p => p.Pts), Is.All.EqualTo("N/A"), "the new session's first two frames have no PTS");
+            outcome.AssertValid(cancelled: true);
+            Assert.That(outcome.Report.DroppedPackets, Is.Zero, "the output stayed open: every packet written");
+            Assert.That(pts[firstSession], Is.GreaterThan(pts[firstSession - 1]), "the new session follows what was written");
+            Assert.That(pts[firstSession + 1] - pts[firstSession], Is.EqualTo(0.04).Within(1e-6), "leading frames one frame apart");
+            Assert.That(pts[firstSession + 2] - pts[firstSession + 1], Is.EqualTo(0.04).Within(1e-6), "and the first PTS frame one frame after them");
+            Assert.That(pts.Skip(firstSession + 2).Zip(pts.Skip(firstSession + 3)).Select(p => Math.Round(p.Second - p.First, 6)), Is.All.EqualTo(0.04),
+                "the rest of the session as it came");
+            outcome.AssertCuesOnProgramFrames(originFrame: 0);
+            Assert.That(serve.Result, Is.GreaterThanOrEqualTo(2), "the input was opened again for the second session");
+        });
+    }
+
+    private readonly record struct Cue(string Id, double At);
+
+    private Outcome Inject(string input, string outputFormat, string? inputFormat = null, FFmpegInterop.Rational? frameRate = null, Cue[]? cues = null,
+        IWallClock? clock = null, Func<PipelineOptions, PipelineOptions>? live = null, Func<PacketMonitor, bool>? until = null, CancellationTokenSource? stop = null)
+    {
+        cues ??= [.. Cues.Select(c => new Cue(c.Id, c.At))];
         var output = Path.Combine(_work, Path.GetFileNameWithoutExtension(input) + "-" + Guid.NewGuid().ToString("N")[..6] + "." + (outputFormat == "mpegts" ? "ts" : outputFormat));
-        var book = new CueBook(new CueBookOptions { StreamId = "field", Heartbeat = HeartbeatPolicy.Every(TimeSpan.FromSeconds(1)), Repeat = 3 });
-        foreach (var (id, at) in Cues)
-            book.Add(new CueRequest(id, id == "a" ? MessageKind.Custom : MessageKind.InteractionStart, CueTime.FromFirstFrame(TimeSpan.FromSeconds(at)),
-                id == "a" ? TimeSpan.Zero : TimeSpan.FromSeconds(2), TimeSpan.Zero, ReadOnlyMemory<byte>.Empty));
+        var book = new CueBook(new CueBookOptions { StreamId = "field", Heartbeat = HeartbeatPolicy.Every(TimeSpan.FromSeconds(1)), Repeat = 3 }, clock: clock);
+        foreach (var (id, at) in cues)
+            book.Add(new CueRequest(id, id == "b" ? MessageKind.InteractionStart : MessageKind.Custom, CueTime.FromFirstFrame(TimeSpan.FromSeconds(at)),
+                id == "b" ? TimeSpan.FromSeconds(2) : TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty));
         var log = new StringWriter();
         var monitor = new PacketMonitor();
-        var report = new InjectionPipeline(new PipelineOptions { InputUrl = input, OutputUrl = output, InputFormat = inputFormat, OutputFormat = outputFormat, Log = line => log.WriteLine(line), Monitor = monitor, FrameRate = frameRate },
-            new CueSeiSource(book, new MessageSigner(_key))).Run();
+        var options = new PipelineOptions { InputUrl = input, OutputUrl = output, InputFormat = inputFormat, OutputFormat = outputFormat, Log = line => { lock (log) log.WriteLine(line); }, Monitor = monitor, FrameRate = frameRate };
+        if (live is not null) options = live(options);
+        var pipeline = new InjectionPipeline(options, new CueSeiSource(book, new MessageSigner(_key)));
+        PipelineReport report;
+        if (until is null)
+        {
+            report = pipeline.Run();
+        }
+        else
+        {
+            var run = Task.Run(() => pipeline.Run(stop!.Token));
+            // Bounded in time by `stop` (it cancels itself): only a real hang reaches it.
+            while (!until(monitor) && !run.IsCompleted && !stop!.IsCancellationRequested) run.Wait(TimeSpan.FromMilliseconds(50));
+            stop!.Cancel();
+            report = run.Result;
+        }
         var inspected = new List<InspectedMessage>();
         new StreamInspector(_key.PublicKey).Inspect(output, null, TimeSpan.FromSeconds(30), inspected.Add);
-        return new Outcome(input, output, report, monitor, log.ToString(), inspected);
+        string text;
+        lock (log) text = log.ToString();
+        return new Outcome(input, output, report, monitor, text, inspected, cues);
     }
 
     // PTS fields of the video PES headers (PID 0x100), raw 33-bit values.
@@ -237,8 +334,10 @@ public class FieldCaseTests
         return found;
     }
 
-    private sealed class Outcome(string input, string output, PipelineReport report, PacketMonitor monitor, string log, List<InspectedMessage> inspected)
+    private sealed class Outcome(string input, string output, PipelineReport report, PacketMonitor monitor, string log, List<InspectedMessage> inspected, Cue[] cues)
     {
+        public static int PacketCount(string path) => AllPackets(path).Count;
+
         public string Output => output;
         public PipelineReport Report => report;
         public string Log => log;
@@ -247,9 +346,9 @@ public class FieldCaseTests
         public List<(string Pts, string Dts)> AudioIn { get; } = Packets(input, "a:0");
         public List<(string Pts, string Dts)> AudioOut { get; } = Packets(output, "a:0");
 
-        public void AssertValid()
+        public void AssertValid(bool cancelled = false)
         {
-            Assert.That(report.Cancelled, Is.False);
+            Assert.That(report.Cancelled, Is.EqualTo(cancelled), cancelled ? "a live input runs until stopped" : "the run reached the input's end");
             Assert.That(AllPackets(output).Count, Is.EqualTo(report.Packets), "the output holds what the report says was written");
             Assert.That(report.Packets + report.SkippedPackets + report.DroppedPackets, Is.EqualTo(AllPackets(input).Count), "every input packet written, or skipped and counted");
             Assert.That(monitor.SkippedPackets, Is.EqualTo(report.SkippedPackets));
@@ -263,7 +362,7 @@ public class FieldCaseTests
         public void AssertCuesOnProgramFrames(int originFrame)
         {
             var presented = Probe.VideoFrames(output).Select(f => Probe.Seconds(f.Pts)).ToList();
-            foreach (var (id, at) in Cues)
+            foreach (var (id, at) in cues)
             {
                 var first = inspected.FirstOrDefault(m => m.Message is CueMessage c && c.CueId == id && m.First);
                 Assert.That(first, Is.Not.Null, $"cue {id} was sent");

@@ -281,8 +281,45 @@ public class MediaTimelineTests
         Assert.Multiple(() =>
         {
             Assert.That(shifts.Select(s => s.Audio - s.Video), Is.All.Zero, "one shift for both streams");
-            Assert.That(videoShift, Is.GreaterThanOrEqualTo((62 * FlvFrame) + 21 + 21), "after the end of both streams");
+            Assert.That(videoShift, Is.EqualTo((62 * FlvFrame) + FlvFrame), "the video follows its last frame by the frame spacing");
             Assert.That(session.Discontinuities, Is.EqualTo(1));
+        });
+    }
+
+    // H1 as FFmpeg's FLV muxer writes it: the first session's audio runs ~100 ms past its last video frame.
+    [TestCase(true, TestName = "Restart_AudioRanPastTheVideo_VideoFirst_VideoFollowsByTheFrameSpacing_AudioCatchesUpOnTheSameShift")]
+    [TestCase(false, TestName = "Restart_AudioRanPastTheVideo_AudioFirst_VideoFollowsByTheFrameSpacing_AudioCatchesUpOnTheSameShift")]
+    public void AudioOverhang(bool videoFirst)
+    {
+        var timeline = Timeline();
+        var session = timeline.BeginSession(Flv);
+        var audio = session.AddTrack(Flv);
+        var video = new List<TimelineFrame>();
+        var audioOut = new List<(long Raw, long Dts)>();
+        void Video(long t) => video.Add(timeline.Advance(Flv, t, t));
+        void Audio(long t) => audioOut.Add((t, audio.Next(t, t, 21).Dts));
+        for (var i = 0; i < 63; i++) Video(i * FlvFrame);
+        for (var t = 0L; t <= 2576; t += 21) Audio(t);
+        var firstSession = video.Count;
+        var firstAudio = audioOut.Count;
+        for (var i = 0; i < 20; i++)
+        {
+            if (videoFirst) Video(i * FlvFrame);
+            Audio(i * 42);
+            Audio((i * 42) + 21);
+            if (!videoFirst) Video(i * FlvFrame);
+        }
+        var videoShift = video[^1].Dts - (19 * FlvFrame);
+        Assert.Multiple(() =>
+        {
+            Assert.That(video[firstSession].Dts - video[firstSession - 1].Dts, Is.EqualTo(FlvFrame), "no gap: one frame spacing");
+            Assert.That(video.Skip(firstSession).Select(f => f.Dts - videoShift), Is.EqualTo(Run(0, 20, FlvFrame)), "the new session by one shift");
+            var dts = audioOut.Select(a => a.Dts).ToList();
+            Assert.That(dts.Zip(dts.Skip(1)).All(p => p.Second > p.First), Is.True, "audio DTS strictly increasing");
+            Assert.That(audioOut[^1].Dts - audioOut[^1].Raw, Is.EqualTo(videoShift), "audio back in step with the video once past the old session's end");
+            Assert.That(audioOut.Skip(firstAudio).Count(a => a.Dts - a.Raw != videoShift), Is.LessThanOrEqualTo(4), "only the overlap was moved on");
+            Assert.That(session.Discontinuities, Is.EqualTo(1));
+            Assert.That(video.Skip(firstSession).Select(f => f.ProgramTime).First() - video[firstSession - 1].ProgramTime, Is.EqualTo(40_000));
         });
     }
 }
