@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module, Mono
+# Installs what CatEvening needs and is missing: FFmpeg shared libraries and CLIs, nginx with its RTMP module, redis-server (the cue bus), Mono
 # (the netstandard2.0 check), Node.js (the web players' tests in tests/node), then restores NuGet and npm packages.
 # Says what it does; does nothing when all is there.
 set -euo pipefail
@@ -43,6 +43,8 @@ have_ffmpeg || missing+=(ffmpeg)
 have_nginx_rtmp || missing+=(nginx-rtmp)
 have_mono || missing+=(mono)
 have_chromium || missing+=(chromium)
+# redis-server: the cue bus of a show with several injectors (src/SeiInjector.Core/Bus); its tests start private ones.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis)
 { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || missing+=(node)
 if [ ${#missing[@]} -gt 0 ]; then
   say "missing: ${missing[*]}"
@@ -64,20 +66,21 @@ if [ ${#missing[@]} -gt 0 ]; then
         mono) pkgs+=(mono-devel) ;;
         chromium) pkgs+=(chromium) ;;
         node) pkgs+=(nodejs npm) ;;
+        redis) pkgs+=(redis-server) ;;
       esac
     done
     say "apt-get install ${pkgs[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
-      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp mono-devel nodejs npm chromium >/dev/null
+      || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg nginx libnginx-mod-rtmp mono-devel nodejs npm chromium redis-server >/dev/null
   elif command -v dnf >/dev/null 2>&1; then
-    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel nodejs npm chromium (needs RPM Fusion for FFmpeg; the browser tests expect /usr/bin/chromium)"
-    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel nodejs npm chromium
+    say "dnf install ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel nodejs npm chromium redis (needs RPM Fusion for FFmpeg; the browser tests expect /usr/bin/chromium)"
+    $SUDO dnf install -y ffmpeg ffmpeg-libs nginx nginx-mod-rtmp mono-devel nodejs npm chromium redis
   elif command -v brew >/dev/null 2>&1; then
-    say "brew install ffmpeg nginx mono node (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
-    brew install ffmpeg nginx mono node
+    say "brew install ffmpeg nginx mono node redis (the RTMP module is not packaged by Homebrew: live tests will be skipped)"
+    brew install ffmpeg nginx mono node redis
   else
-    say "no apt-get, dnf or brew here: install FFmpeg 5.1 to 9.x (libavformat 59 to 63 and the ffmpeg CLI), nginx with its RTMP module, Mono (mono, mcs) and Node.js (node, npm) by hand"
+    say "no apt-get, dnf or brew here: install FFmpeg 5.1 to 9.x (libavformat 59 to 63 and the ffmpeg CLI), nginx with its RTMP module, Mono (mono, mcs), Node.js (node, npm) and redis-server by hand"
     exit 1
   fi
   # apt-get may have started nginx as a system service: the tests start their own on loopback ports.

@@ -13,15 +13,17 @@ internal static class LiveCommands
         var tokenFile = TokenFileOption();
         var id = new Option<string>("--id") { Description = "Cue id (1-64 UTF-8 bytes, unique in the show).", Required = true };
         var kind = new Option<string?>("--kind") { Description = "interaction-start (default), interaction-end, cancel or custom." };
-        var at = new Option<string?>("--at") { Description = "When: a stream time from the first video frame (5s, 1m) or a wall clock with offset (2026-11-11T20:30:00+08:00); default: the next frame." };
+        var at = new Option<string?>("--at") { Description = "When: a stream time from the first video frame (5s, 1m), a presentation time of the source (pts=12.5s: the same frame on every injector of a feed) or a wall clock with offset (2026-11-11T20:30:00+08:00); default: the next frame (on a bus: 1 s from now)." };
         var duration = new Option<string?>("--duration") { Description = "How long the interaction stays open (30s); default 0." };
         var spread = new Option<string?>("--spread") { Description = "Peak-shaving spread viewers apply to their requests (2s); default 0." };
         var data = new Option<string?>("--data") { Description = "Application data as JSON (at most 1024 bytes), e.g. '{\"prize\":\"coupon-50\"}'." };
         var closes = new Option<string?>("--closes") { Description = "For interaction-end and cancel: the id of the cue they close." };
-        var command = new Command("cue", "Fire a cue through a running injector's control API; prints the answer (exit 0 when accepted).")
+        var bus = CueBusOption();
+        var command = new Command("cue", "Fire a cue through a running injector's control API, or straight onto a show's cue bus; prints the answer (exit 0 when accepted).")
         {
-            control, tokenFile, id, kind, at, duration, spread, data, closes,
+            control, tokenFile, bus, id, kind, at, duration, spread, data, closes,
         };
+        RequireOneTarget(command, control, tokenFile, bus);
         command.SetAction(parsed =>
         {
             byte[] body;
@@ -34,36 +36,86 @@ internal static class LiveCommands
             {
                 throw new CliException(ExitCodes.Usage, $"--data is not valid JSON: {e.Message}");
             }
+            if (parsed.GetValue(bus) is { } busUrl)
+            {
+                if (!CueOrderJson.TryParse(body, out var order, out var error)) throw new CliException(ExitCodes.Usage, error);
+                using var cueBus = Bus.CueBus.Open(Bus.CueBusAddress.Parse(busUrl));
+                var result = Bus.BusOrders.Fire(cueBus, order!, null, TimeSpan.FromSeconds(1));
+                return Answer(result);
+            }
             return Call(parsed, control, tokenFile, client => client.FireAsync(body));
         });
         return command;
     }
 
+    private static int Answer(ControlResult result)
+    {
+        if (result.Outcome == ControlOutcome.Accepted)
+        {
+            Console.Out.WriteLine(result.Message);
+            return ExitCodes.Ok;
+        }
+        Console.Error.WriteLine("sei-inject: " + result.Message);
+        return result.Outcome == ControlOutcome.Unavailable ? ExitCodes.StreamFailed : ExitCodes.Usage;
+    }
+
+    private static Option<string?> CueBusOption() => new("--cue-bus")
+    {
+        Description = "Instead of --control: the show's cue bus, redis://HOST:PORT/SHOW (every injector of the show takes the order from there).",
+    };
+
+    private static void RequireOneTarget(Command command, Option<string?> control, Option<string?> tokenFile, Option<string?> bus) =>
+        command.Validators.Add(r =>
+        {
+            if ((r.GetValue(control) is null) == (r.GetValue(bus) is null))
+                r.AddError("give either --control (one injector) or --cue-bus (the whole show)");
+            if (r.GetValue(control) is not null && r.GetValue(tokenFile) is null)
+                r.AddError("--control needs --token-file");
+            if (r.GetValue(bus) is { } url && !Bus.CueBusAddress.TryParse(url, out _, out var error))
+                r.AddError("--cue-bus " + error);
+        });
+
     public static Command CreateStatus()
     {
         var control = ControlOption();
         var tokenFile = TokenFileOption();
-        var command = new Command("status", "Print a running injector's status (links, last PTS, frames, cues by state, added latency p50/p99) as JSON.")
+        var bus = CueBusOption();
+        var command = new Command("status", "Print a running injector's status (links, last PTS, frames, cues by state, added latency p50/p99, its cue bus with every injector of the show) as JSON; with --cue-bus, every injector of the show as its heartbeat says.")
         {
-            control, tokenFile,
+            control, tokenFile, bus,
         };
-        command.SetAction(parsed => Call(parsed, control, tokenFile, client => client.StatusAsync()));
+        RequireOneTarget(command, control, tokenFile, bus);
+        command.SetAction(parsed =>
+        {
+            if (parsed.GetValue(bus) is not { } busUrl) return Call(parsed, control, tokenFile, client => client.StatusAsync());
+            using var cueBus = Bus.CueBus.Open(Bus.CueBusAddress.Parse(busUrl));
+            try
+            {
+                var last = cueBus.LastSequence();
+                var injectors = cueBus.Injectors();
+                var beats = string.Join(",\n", injectors.Select(i => "    " + (i.Json ?? $"{{\"injector\": \"{i.Name}\", \"state\": \"gone\"}}")));
+                Console.Out.WriteLine($"{{\n  \"bus\": \"{cueBus.Address}\",\n  \"bus_seq\": {last},\n  \"injectors\": [\n{beats}\n  ]\n}}");
+                return ExitCodes.Ok;
+            }
+            catch (Bus.CueBusUnavailableException e)
+            {
+                throw new CliException(ExitCodes.StreamFailed, e.Message);
+            }
+        });
         return command;
     }
 
-    private static Option<string> ControlOption() => new("--control")
+    private static Option<string?> ControlOption() => new("--control")
     {
         Description = "The injector's control API: http://HOST:PORT or HOST:PORT (as given to run --control).",
-        Required = true,
     };
 
-    private static Option<string> TokenFileOption() => new("--token-file")
+    private static Option<string?> TokenFileOption() => new("--token-file")
     {
         Description = "File whose first line is the bearer token (the one given to run --token-file).",
-        Required = true,
     };
 
-    private static int Call(ParseResult parsed, Option<string> control, Option<string> tokenFile, Func<ControlClient, Task<ControlClient.Answer>> call)
+    private static int Call(ParseResult parsed, Option<string?> control, Option<string?> tokenFile, Func<ControlClient, Task<ControlClient.Answer>> call)
     {
         byte[] token;
         ControlClient client;

@@ -48,6 +48,21 @@ internal static class LiveRun
         Description = "PEM private key (unencrypted) of --tls-cert.",
     };
 
+    public static readonly Option<string?> CueBusUrl = new("--cue-bus")
+    {
+        Description = "One injector of a show on several machines: take cue orders from the show's cue bus redis://HOST:PORT/SHOW (the control API puts orders there; the bus numbers every cue, so main and backup carry it alike). Needs --format-version 2.",
+    };
+
+    public static readonly Option<string?> Pair = new("--pair")
+    {
+        Description = "main or backup: this injector is one machine of a hot-standby pair (both with the same --stream-id and input feed); frames are numbered from the source's timestamps so viewers can switch between the two. Needs --cue-bus.",
+    };
+
+    public static readonly Option<string?> BusName = new("--bus-name")
+    {
+        Description = "This injector's name on the cue bus (its heartbeat key, shown by status); default STREAM.MEMBER@HOST.",
+    };
+
     /// <summary>Adds the live options to the run command.</summary>
     public static void AddTo(Command run)
     {
@@ -57,8 +72,19 @@ internal static class LiveRun
         run.Options.Add(Metrics);
         run.Options.Add(TlsCert);
         run.Options.Add(TlsKey);
+        run.Options.Add(CueBusUrl);
+        run.Options.Add(Pair);
+        run.Options.Add(BusName);
         run.Validators.Add(r =>
         {
+            if (r.GetValue(CueBusUrl) is { } url && !Bus.CueBusAddress.TryParse(url, out _, out var busError))
+                r.AddError("--cue-bus " + busError);
+            if (r.GetValue(Pair) is { } pair && pair is not ("main" or "backup"))
+                r.AddError($"--pair is main or backup, not '{pair}'");
+            if (r.GetValue(Pair) is not null && r.GetValue(CueBusUrl) is null)
+                r.AddError("--pair needs --cue-bus: the pair's cues must come from the bus to carry the same numbers");
+            if (r.GetValue(BusName) is not null && r.GetValue(CueBusUrl) is null)
+                r.AddError("--bus-name is only used with --cue-bus");
             if (r.GetValue(Control) is not null && r.GetValue(TokenFile) is null)
                 r.AddError("--control needs --token-file: the control API does not start without a token");
             if (r.GetValue(TokenFile) is not null && r.GetValue(Control) is null)
@@ -74,6 +100,10 @@ internal static class LiveRun
     public static int Execute(ParseResult parsed, CueBookOptions bookOptions, IReadOnlyList<CueRequest> scheduled, string? schedulePath,
         PipelineOptions options, MessageSigner signer, IWallClock? clock = null, byte formatVersion = CatEveningSei.FormatVersion2)
     {
+        var busAddress = parsed.GetValue(CueBusUrl) is { } busUrl ? Bus.CueBusAddress.Parse(busUrl) : null;
+        if (busAddress is not null && formatVersion != CatEveningSei.FormatVersion2)
+            throw new CliException(ExitCodes.Usage, "--cue-bus needs --format-version 2: version 1 numbers cues in the replay window, where bus numbers would be refused");
+        bookOptions = bookOptions with { PairMember = parsed.GetValue(Pair) switch { "main" => 0, "backup" => 1, _ => null } };
         AuditLog? audit = null;
         if (parsed.GetValue(Audit) is { } auditPath)
         {
@@ -93,6 +123,8 @@ internal static class LiveRun
         LiveSession? session = null;
         ControlServer? control = null;
         MetricsServer? metrics = null;
+        Bus.CueBus? bus = null;
+        Bus.CueBusFollower? follower = null;
         var reason = "input ended";
         CueCounts? tally = null;
         try
@@ -121,6 +153,18 @@ internal static class LiveRun
             var monitor = new PacketMonitor();
             session = new LiveSession(book, monitor, audit, log, history);
             audit?.Started(bookOptions.StreamId, options.InputUrl, options.OutputUrl, bookOptions.FirstSequence, restored?.Resent ?? 0);
+            if (busAddress is not null)
+            {
+                bus = Bus.CueBus.Open(busAddress);
+                var member = bookOptions.PairMember switch { 0 => "main", 1 => "backup", _ => "alone" };
+                follower = new Bus.CueBusFollower(bus, session, audit, TextWriter.Synchronized(log),
+                    parsed.GetValue(BusName) ?? $"{bookOptions.StreamId}.{member}@{Environment.MachineName}", replay?.BusPosition);
+                session.CueBus = bus;
+                session.BusFollower = follower;
+                // What the show ordered before this injector (re)started is in the book before the first frame.
+                follower.PollOnce();
+                follower.Start();
+            }
             try
             {
                 if (parsed.GetValue(Control) is { } listen)
@@ -180,6 +224,8 @@ internal static class LiveRun
         {
             control?.Dispose();
             metrics?.Dispose();
+            follower?.Dispose();
+            bus?.Dispose();
             session?.Dispose();
             if (audit is not null)
             {

@@ -42,7 +42,7 @@ public sealed class CueBook
     private readonly HashSet<Cue> _closing = [];
     private readonly int[] _byState = new int[Enum.GetValues<CueState>().Length];
 
-    private long _nextSequence;
+    private long _nextSequence, _lastPairTransmission;
     private Rational _lastTimeBase;
     private long _frames, _carrierFrames, _messagesSent, _heartbeatsSent;
     private int _delivered;
@@ -62,6 +62,8 @@ public sealed class CueBook
         if (Encoding.UTF8.GetByteCount(options.StreamId) is 0 or > CatEveningSei.MaxIdLength)
             throw new ArgumentException($"stream id '{options.StreamId}' must be 1-{CatEveningSei.MaxIdLength} UTF-8 bytes", nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegative(options.FirstSequence);
+        if (options.PairMember is not (null or 0 or 1)) throw new ArgumentOutOfRangeException(nameof(options), options.PairMember, "PairMember is 0 (main), 1 (backup) or null");
+        _lastPairTransmission = options.PairMember is { } member ? CueBookOptions.PairTransmissionBase + member - 2 : 0;
         _options = options;
         _nextSequence = options.FirstSequence;
         _journal = journal ?? NullCueJournal.Instance;
@@ -79,18 +81,23 @@ public sealed class CueBook
     public MediaTimeline Timeline => _timeline;
 
     /// <summary>
-    /// Validates a request, assigns its sequence number and records it as accepted.
+    /// Validates a request, assigns its sequence number (or takes the one a cue bus gave it) and records it as accepted.
     /// </summary>
+    /// <param name="request">The cue.</param>
+    /// <param name="busSequence">The cue's number decided by the cue bus (the same on every injector of the show), or
+    /// null to draw one from this book's counter. A bus number does not move the counter: bus numbers are small and
+    /// the counter starts at the Unix time in ms, so the two never meet.</param>
     /// <exception cref="CueRejectedException">Invalid id, duplicate id, wrong kind, app data over 1024 bytes or bad timing.</exception>
-    public CueSnapshot Add(CueRequest request)
+    public CueSnapshot Add(CueRequest request, long? busSequence = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (busSequence is < 0) throw new ArgumentOutOfRangeException(nameof(busSequence), busSequence, "must be ≥ 0");
         Validate(request);
         lock (_gate)
         {
             if (_cues.ContainsKey(request.Id))
                 throw new CueRejectedException(CueRejection.DuplicateId, $"cue '{request.Id}' already exists");
-            var cue = Enter(request, _nextSequence++, new CueLife());
+            var cue = Enter(request, busSequence ?? _nextSequence++, new CueLife());
             _journal.Record(new CueJournalEntry(CueEvent.Accepted, _clock.Now().UnixMicros, cue.Snapshot(_timeline), null, null));
             return cue.Snapshot(_timeline);
         }
@@ -102,8 +109,10 @@ public sealed class CueBook
     /// (collected, not yet committed or deferred) is cancelled as soon as that packet's fate is known: with a cancel
     /// message on the next frame if it went out, dropped if it did not.
     /// </summary>
+    /// <param name="id">The cue.</param>
+    /// <param name="busSequence">The cancel message's number decided by the cue bus, or null to draw one from the counter.</param>
     /// <exception cref="CueRejectedException">No such cue, or it already ended, expired or was cancelled.</exception>
-    public CueSnapshot Cancel(string id)
+    public CueSnapshot Cancel(string id, long? busSequence = null)
     {
         ArgumentNullException.ThrowIfNull(id);
         lock (_gate)
@@ -113,6 +122,7 @@ public sealed class CueBook
             var state = cue.Life.State;
             if (state.IsClosed() || state == CueState.CancelQueued)
                 throw new CueRejectedException(CueRejection.AlreadyEnded, $"cue '{id}' already {(state.IsClosed() ? state : CueState.Cancelled).ToString().ToLowerInvariant()}");
+            cue.CancelSequence = busSequence;
             if (state == CueState.InFlight) Move(cue.Transmission, CueTrigger.CancelRequested);
             else ApplyCancel(cue, _clock.Now().UnixMicros, null);
             return cue.Snapshot(_timeline);
@@ -243,7 +253,7 @@ public sealed class CueBook
             if (_planning.Count == 0 && !heartbeat) return new CuePlan(placed, time, [], [], null, -1);
             // One transmission number per carrier frame, drawn from the cue counter, so carrier frames are numbered in
             // transmission order and a restart (which starts the counter above every number used) never reuses one.
-            var transmission = _nextSequence++;
+            var transmission = NextTransmission(placed);
             var messages = new CatEveningMessage[_planning.Count + (heartbeat ? 1 : 0)];
             for (var i = 0; i < _planning.Count; i++)
             {
@@ -392,7 +402,7 @@ public sealed class CueBook
         long? closeSequence = null;
         if (wasActive)
         {
-            var cancel = new Transmission(cue, MessageKind.Cancel, _nextSequence++, cue.Request.Id, TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty, new CueLife());
+            var cancel = new Transmission(cue, MessageKind.Cancel, cue.CancelSequence ?? _nextSequence++, cue.Request.Id, TimeSpan.Zero, TimeSpan.Zero, ReadOnlyMemory<byte>.Empty, new CueLife());
             _carousel.Add(cancel);
             closeSequence = cancel.Sequence;
             detail = $"closed by cancel message seq {cancel.Sequence}";
@@ -450,8 +460,18 @@ public sealed class CueBook
             snapshot with { Hold = t.Hold }, carrier, null, t.Sequence));
     }
 
-    // A wall-clock target is due once the pacing has placed it on the timeline; until then it waits.
-    private static bool IsDue(Transmission t, long time) => t.Target is { } target ? time >= target : t.WallTarget is null;
+    // A wall-clock or source-PTS target is due once it is placed on the timeline; until then it waits.
+    private static bool IsDue(Transmission t, long time) => t.Target is { } target ? time >= target : t.WallTarget is null && t.SourceTarget is null;
+
+    // Alone: the next number of the counter. In a pair: from the frame's decoding time on the source's clock, so both
+    // machines number a frame alike (main even, backup odd); never below the last one, should the source step back.
+    private long NextTransmission(in VideoFrame frame)
+    {
+        if (_options.PairMember is null || (frame.Dts ?? frame.Pts) is not { } dts) return _nextSequence++;
+        var candidate = CueBookOptions.PairTransmissionBase + (2 * frame.TimeBase.Rescale(dts, new Rational(1, 1000))) + _options.PairMember.Value;
+        _lastPairTransmission = candidate > _lastPairTransmission ? candidate : _lastPairTransmission + 2;
+        return _lastPairTransmission;
+    }
 
     // Observes time passing: a pending cue whose window is over expires unsent; an active message whose repeats are
     // done and whose window is over leaves the carousel (a cue then ends). Closed messages are dropped from the carousel.
@@ -492,6 +512,12 @@ public sealed class CueBook
     {
         foreach (var t in _carousel)
         {
+            if (t.Life.State == CueState.Pending && t.SourceTarget is { } source && _timeline.ProgramTimeOfSource(source) is { } placedAt)
+            {
+                t.Target = placedAt;
+                t.WindowEnd = placedAt + Micros(t.Duration);
+                continue;
+            }
             if (t.Life.State != CueState.Pending || t.WallTarget is not { } wall || _timeline.ProgramTimeAt(wall) is not { } target) continue;
             t.Target = target;
             t.WindowEnd = target + Micros(t.Duration);
@@ -534,6 +560,10 @@ public sealed class CueBook
             t.Target = Micros(offset);
             t.WindowEnd = t.Target + Micros(t.Duration);
         }
+        else if (at.SourcePts is { } sourcePts)
+        {
+            t.SourceTarget = Micros(sourcePts);
+        }
         else if (at.WallClock is { } instant)
         {
             t.WallTarget = (instant.UtcDateTime - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
@@ -573,6 +603,9 @@ public sealed class CueBook
 
         public CueLife Life => Transmission.Life;
 
+        /// <summary>The number a cue bus gave the cancel message of this cue, once cancelled through the bus.</summary>
+        public long? CancelSequence { get; set; }
+
         // The target as a timestamp of the video stream now passing (what a reader sees), once the timeline started.
         public CueSnapshot Snapshot(MediaTimeline timeline)
         {
@@ -597,6 +630,9 @@ public sealed class CueBook
         public CueLife Life { get; } = life;
         /// <summary>Program time, microseconds, once known.</summary>
         public long? Target { get; set; }
+
+        /// <summary>A target on the source's clock (microseconds), mapped to <see cref="Target"/> at each frame until first delivered.</summary>
+        public long? SourceTarget { get; set; }
 
         /// <summary>A wall-clock target (Unix microseconds), mapped to <see cref="Target"/> at each frame until first delivered.</summary>
         public long? WallTarget { get; set; }

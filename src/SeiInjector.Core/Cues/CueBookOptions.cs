@@ -19,6 +19,21 @@ public sealed record CueBookOptions
     /// <summary>Heartbeat cadence (default one per second).</summary>
     public HeartbeatPolicy Heartbeat { get; init; } = HeartbeatPolicy.Every(TimeSpan.FromSeconds(1));
 
+    /// <summary>
+    /// For one machine of a hot-standby pair on a cue bus (0 main, 1 backup; null alone): carrier frames are then
+    /// numbered from the source's decoding time, <see cref="PairTransmissionBase"/> + 2 × DTS in ms + member, so both
+    /// machines give the same frame neighbouring numbers in the same order and a reader that switches between them
+    /// finds every number in its replay window (docs/sei-format.md, "Hot-standby pairs").
+    /// </summary>
+    public int? PairMember { get; init; }
+
+    /// <summary>
+    /// Where a pair's transmission numbers start: 2^44, above every number a run numbered from the Unix time in
+    /// milliseconds (<see cref="SequenceFloorAt"/>) can reach before the year 2500, so a stream that turns into a pair
+    /// keeps its numbers rising; 2^44 + 2 × DTS stays below 2^53 for 4,000 years of stream time.
+    /// </summary>
+    public const long PairTransmissionBase = 1L << 44;
+
     /// <summary>Sequence number of the first message; a restarted injector continues above the last one it logged.</summary>
     public long FirstSequence { get; init; }
 

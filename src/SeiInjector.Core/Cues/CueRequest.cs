@@ -2,14 +2,24 @@ using CatEvening.SeiReader.Messages;
 
 namespace CatEvening.SeiInjector.Cues;
 
-/// <summary>When a cue fires: an offset from the first video frame, a wall-clock instant, or as soon as possible.</summary>
+/// <summary>
+/// When a cue fires: an offset from the first video frame, a wall-clock instant, a presentation time of the source, or
+/// as soon as possible.
+/// </summary>
 public readonly record struct CueTime
 {
-    private CueTime(TimeSpan? afterFirstFrame, DateTimeOffset? wallClock)
+    private CueTime(TimeSpan? afterFirstFrame, DateTimeOffset? wallClock, TimeSpan? sourcePts = null)
     {
         AfterFirstFrame = afterFirstFrame;
         WallClock = wallClock;
+        SourcePts = sourcePts;
     }
+
+    /// <summary>
+    /// A presentation time on the source's own clock (the input's PTS, unwrapped, as seconds), or null: the same frame
+    /// on every injector that reads the same feed (renditions, main and backup), whenever each of them started.
+    /// </summary>
+    public TimeSpan? SourcePts { get; }
 
     /// <summary>Offset from the presentation time of the first video frame, or null.</summary>
     public TimeSpan? AfterFirstFrame { get; }
@@ -18,7 +28,7 @@ public readonly record struct CueTime
     public DateTimeOffset? WallClock { get; }
 
     /// <summary>True for "on the next video frame".</summary>
-    public bool IsImmediate => AfterFirstFrame == null && WallClock == null;
+    public bool IsImmediate => AfterFirstFrame == null && WallClock == null && SourcePts == null;
 
     /// <summary>An offset from the first video frame (≥ 0).</summary>
     public static CueTime FromFirstFrame(TimeSpan offset) =>
@@ -27,12 +37,16 @@ public readonly record struct CueTime
     /// <summary>A wall-clock instant.</summary>
     public static CueTime At(DateTimeOffset instant) => new(null, instant);
 
+    /// <summary>The frame whose PTS on the source's clock is <paramref name="pts"/> (≥ 0), or the first one after it.</summary>
+    public static CueTime AtSourcePts(TimeSpan pts) =>
+        pts < TimeSpan.Zero ? throw new ArgumentOutOfRangeException(nameof(pts), pts, "must be ≥ 0") : new(null, null, pts);
+
     /// <summary>The next video frame.</summary>
     public static CueTime Immediately => default;
 
     /// <inheritdoc />
     public override string ToString() =>
-        AfterFirstFrame is { } o ? $"+{o.TotalSeconds:0.######}s" : WallClock is { } w ? w.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "now";
+        AfterFirstFrame is { } o ? $"+{o.TotalSeconds:0.######}s" : SourcePts is { } s ? $"pts={s.TotalSeconds.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)}s" : WallClock is { } w ? w.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "now";
 }
 
 /// <summary>A cue as the schedule file or the control API asks for it.</summary>

@@ -159,6 +159,25 @@ public sealed class AuditLog : ICueJournal, IDisposable
     public void SequenceReserved(long through) =>
         Append("seq_reserved", w => w.WriteNumber("through", through), toDisk: true);
 
+    /// <summary>
+    /// The orders of the cue bus up to stream entry <paramref name="entryId"/> (bus number <paramref name="sequence"/>)
+    /// are applied to the book: a restart reads on from there. Written to disk before the bus is read further.
+    /// </summary>
+    public void BusPosition(string entryId, long sequence) =>
+        Append("bus_position", w =>
+        {
+            w.WriteString("entry", entryId);
+            w.WriteNumber("seq", sequence);
+        }, toDisk: true);
+
+    /// <summary>The cue bus became reachable or unreachable, or refused an order on this injector (<paramref name="state"/>).</summary>
+    public void BusState(string state, string detail) =>
+        Append("bus", w =>
+        {
+            w.WriteString("state", state);
+            w.WriteString("detail", detail);
+        }, toDisk: true);
+
     /// <summary>A cue left active or pending by a crashed run was put back into the book, to go out again.</summary>
     public void Restored(string cueId, long sequenceNumber, AuditCueState state, TimeSpan remainingWindow) =>
         Append("restored", w =>
@@ -337,6 +356,7 @@ public sealed class AuditLog : ICueJournal, IDisposable
         w.WriteNumber("seq", cue.Sequence);
         if (r.At.AfterFirstFrame is { } offset) w.WriteNumber("at_offset", offset.TotalSeconds);
         if (r.At.WallClock is { } wall) w.WriteString("at_wall", Iso(wall));
+        if (r.At.SourcePts is { } pts) w.WriteNumber("at_pts", pts.TotalSeconds);
         w.WriteNumber("duration", r.Duration.TotalSeconds);
         w.WriteNumber("spread", r.Spread.TotalSeconds);
         if (r.TargetCueId is not null) w.WriteString("closes", r.TargetCueId);

@@ -134,6 +134,9 @@ public sealed class AuditReplay
     /// <summary>True when the last run did not stop cleanly (it crashed or was killed).</summary>
     public bool LastRunCrashed => StartCount > StopCount;
 
+    /// <summary>The last cue bus position applied (stream entry id and bus number), or null: where the bus is read on from.</summary>
+    public (string Entry, long Sequence)? BusPosition { get; private init; }
+
     /// <summary>Reads the audit log at <paramref name="path"/> without opening it for writing.</summary>
     /// <exception cref="AuditLogException">A complete line is not a valid audit record.</exception>
     public static AuditReplay Load(string path)
@@ -153,6 +156,7 @@ public sealed class AuditReplay
         var runOfCue = new Dictionary<string, int>(StringComparer.Ordinal);
         var firstFrameOfRun = new Dictionary<int, DateTimeOffset>();
         long lastRecord = 0, lastSeq = -1;
+        (string Entry, long Sequence)? busPosition = null;
         int records = 0, starts = 0, stops = 0, line = 0, offset = 0;
         while (offset < content.Length)
         {
@@ -229,7 +233,8 @@ public sealed class AuditReplay
                         case "ended": Set(cues, r, AuditCueState.Ended); break;
                         case "expired": Set(cues, r, AuditCueState.Expired); break;
                         case "restored": Known(cues, r); break;
-                        case "input" or "output" or "stream" or "unauthorized" or "unauthorized_summary": break;
+                        case "bus_position": busPosition = (r.GetProperty("entry").GetString()!, r.GetProperty("seq").GetInt64()); break;
+                        case "input" or "output" or "stream" or "unauthorized" or "unauthorized_summary" or "bus": break;
                         default:
                             throw new AuditLogException($"{name}: line {line} (byte {offset}): unknown event '{kind}'");
                     }
@@ -241,7 +246,10 @@ public sealed class AuditReplay
             }
             offset += newline + 1;
         }
-        return new AuditReplay(cues, order, runOfCue, firstFrameOfRun, lastRecord, lastSeq, records, starts, stops, content.Length - offset);
+        return new AuditReplay(cues, order, runOfCue, firstFrameOfRun, lastRecord, lastSeq, records, starts, stops, content.Length - offset)
+        {
+            BusPosition = busPosition,
+        };
     }
 
     private static void Set(Dictionary<string, AuditCueRecord> cues, JsonElement r, AuditCueState state)
@@ -262,6 +270,7 @@ public sealed class AuditReplay
         if (!MessageKinds.TryParseWireName(kindText, out var kind)) throw new FormatException($"unknown kind '{kindText}'");
         var at = r.TryGetProperty("at_offset", out var offset) ? CueTime.FromFirstFrame(TimeSpan.FromSeconds(offset.GetDouble()))
             : r.TryGetProperty("at_wall", out var wall) ? CueTime.At(ParseTime(wall))
+            : r.TryGetProperty("at_pts", out var pts) ? CueTime.AtSourcePts(TimeSpan.FromSeconds(pts.GetDouble()))
             : CueTime.Immediately;
         var request = new CueRequest(
             r.GetProperty("id").GetString()!,

@@ -36,7 +36,9 @@ public static class AuditRestore
                         request = request with { At = CueTime.At(anchor + offset) };
                     break;
                 case AuditCueState.Active when remaining > TimeSpan.Zero:
-                    request = request with { At = CueTime.Immediately, Duration = remaining };
+                    // A bus cue keeps its target on the source's clock and its window: the same content as the other
+                    // injectors of the show carry, so readers see a repeat (its window ends where it always did).
+                    if (request.At.SourcePts is null) request = request with { At = CueTime.Immediately, Duration = remaining };
                     break;
                 case AuditCueState.Active:
                 {

@@ -36,8 +36,11 @@ public sealed class ControlServer : IDisposable
     private readonly IInjectorControl _injector;
     private readonly TextWriter _log;
     private readonly RefusedRequests _refused;
-    private readonly PartitionedRateLimiter<IPAddress> _refusalLimiter;
     private readonly LiveEvents _events;
+    private readonly ControlServerOptions _options;
+    private PartitionedRateLimiter<IPAddress>? _refusalLimiter;
+    private bool _refusalLimiterMade;
+    private object? _refusalLimiterLock;
 
     private ControlServer(HttpEndpoint endpoint, byte[] token, IInjectorControl injector, AuditLog? audit, TextWriter log, ControlServerOptions options)
     {
@@ -47,16 +50,21 @@ public sealed class ControlServer : IDisposable
         _log = log;
         _refused = new RefusedRequests(log, audit, options.Clock);
         _events = new LiveEvents(injector, options);
-        _refusalLimiter = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ =>
+        _options = options;
+    }
+
+    // Made at the first refused request: the limiter runs a 100 ms replenishment timer, and its thread-pool wake-ups
+    // cost more CPU than a live stream's packets when one injector runs per stream (benchmarks/RESULTS.md).
+    private PartitionedRateLimiter<IPAddress> RefusalLimiter => LazyInitializer.EnsureInitialized(ref _refusalLimiter, ref _refusalLimiterMade, ref _refusalLimiterLock,
+        () => PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ =>
             new TokenBucketRateLimiterOptions
             {
-                TokenLimit = options.RefusedBurst,
-                TokensPerPeriod = options.RefusedPerSecond,
+                TokenLimit = _options.RefusedBurst,
+                TokensPerPeriod = _options.RefusedPerSecond,
                 ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                 QueueLimit = 0,
                 AutoReplenishment = true,
-            }));
-    }
+            })))!;
 
     /// <summary>The address the API listens on, as <c>http://host:port/</c> (<c>https</c> with a certificate).</summary>
     public Uri BaseAddress => _endpoint.BaseAddress;
@@ -92,7 +100,7 @@ public sealed class ControlServer : IDisposable
         _events.Dispose();
         _endpoint.Dispose();
         _refused.Dispose();
-        _refusalLimiter.Dispose();
+        _refusalLimiter?.Dispose();
     }
 
     private async Task Handle(HttpContext context)
@@ -147,7 +155,7 @@ public sealed class ControlServer : IDisposable
     private async Task Refuse(HttpContext context, string path)
     {
         var remote = context.Connection.RemoteIpAddress ?? IPAddress.None;
-        using var lease = _refusalLimiter.AttemptAcquire(remote);
+        using var lease = RefusalLimiter.AttemptAcquire(remote);
         _refused.Refused(remote, context.Request.Method, path, limited: !lease.IsAcquired);
         var response = context.Response;
         if (!lease.IsAcquired)
@@ -196,6 +204,7 @@ public sealed class ControlServer : IDisposable
             ControlOutcome.Accepted => success,
             ControlOutcome.Rejected => 400,
             ControlOutcome.NotFound => 404,
+            ControlOutcome.Unavailable => 503,
             _ => 409,
         };
         if (result.Outcome != ControlOutcome.Accepted)

@@ -11,13 +11,17 @@ namespace CatEvening.SeiInjector.Live;
 /// (and <c>closes</c>, the cue an interaction-end or cancel closes).
 /// <c>id</c> is required; <c>kind</c> defaults to <c>interaction-start</c>; <c>at</c> absent means the next frame, a
 /// duration (<c>500ms</c>, <c>2s</c>, <c>1m</c>, <c>1h</c>) a stream time from the first video frame, anything else an
-/// ISO 8601 wall clock with its offset; <c>duration</c> and <c>spread</c> default to 0. Each error names the field.
+/// ISO 8601 wall clock with its offset, <c>pts=</c> and a duration a presentation time on the source's clock (what a
+/// cue bus carries); <c>duration</c> and <c>spread</c> default to 0. Each error names the field.
 /// Only the shape is checked here; the cue book judges the content (known kind, unique id, app data size).
 /// </summary>
 public static class CueOrderJson
 {
     /// <summary>The kind of a cue whose request names none.</summary>
     public const string DefaultKind = "interaction-start";
+
+    /// <summary>How <c>at</c> names a presentation time on the source's clock: <c>pts=12.5s</c>.</summary>
+    public const string SourcePtsPrefix = "pts=";
 
     /// <summary>Largest request body read, in bytes.</summary>
     public const int MaxBodyBytes = 64 * 1024;
@@ -87,6 +91,15 @@ public static class CueOrderJson
             if (atText is not null)
             {
                 if (DurationText.TryParse(atText, out var offset)) at = new CueTarget.StreamTime(offset);
+                else if (atText.StartsWith(SourcePtsPrefix, StringComparison.Ordinal))
+                {
+                    if (!DurationText.TryParse(atText[SourcePtsPrefix.Length..], out var pts))
+                    {
+                        error = $"field 'at': '{atText}' is not pts= followed by a duration (pts=12.5s)";
+                        return false;
+                    }
+                    at = new CueTarget.SourcePts(pts);
+                }
                 else if (DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var wall) && HasOffset(atText))
                     at = new CueTarget.WallClock(wall);
                 else

@@ -1,4 +1,5 @@
 using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Bus;
 using CatEvening.SeiReader.Messages;
 
 namespace CatEvening.SeiInjector.Live;
@@ -53,23 +54,56 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     /// <summary>The cue book.</summary>
     public CueBook Book => _book;
 
-    /// <inheritdoc/>
-    public ControlResult Fire(CueOrder order)
+    /// <summary>
+    /// The show's cue bus, when the injector is one of several: then <see cref="Fire"/> and <see cref="Cancel"/> put
+    /// orders on the bus (which numbers them) instead of into the book, and every injector, this one included, applies
+    /// them as it reads them. Set before the control API starts.
+    /// </summary>
+    public CueBus? CueBus { get; set; }
+
+    /// <summary>The follower of <see cref="CueBus"/>, whose state the status shows; null without a bus.</summary>
+    public CueBusFollower? BusFollower { get; set; }
+
+    /// <summary>How far ahead of the latest frame a cue fired "now" through the bus is placed (default 1 s): every injector of the feed must still see that frame.</summary>
+    public TimeSpan BusLead { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Turns an order of the control API (or the bus) into a book request; false with the reason when it cannot be one.</summary>
+    public static bool TryToRequest(CueOrder order, out CueRequest? request, out string error)
     {
         ArgumentNullException.ThrowIfNull(order);
+        request = null;
         if (!MessageKinds.TryParseWireName(order.Kind, out var kind) || !kind.IsCue())
-            return new ControlResult(ControlOutcome.Rejected, $"field 'kind': unknown kind '{order.Kind}' (known: interaction-start, interaction-end, cancel, custom)");
+        {
+            error = $"field 'kind': unknown kind '{order.Kind}' (known: interaction-start, interaction-end, cancel, custom)";
+            return false;
+        }
+        if (order.Closes is not null && kind is not (MessageKind.InteractionEnd or MessageKind.Cancel))
+        {
+            error = "field 'closes': only interaction-end and cancel close another cue";
+            return false;
+        }
         var at = order.At switch
         {
             CueTarget.StreamTime s => CueTime.FromFirstFrame(s.Offset),
             CueTarget.WallClock w => CueTime.At(w.Time),
+            CueTarget.SourcePts p => CueTime.AtSourcePts(p.Pts),
             _ => CueTime.Immediately,
         };
-        if (order.Closes is not null && kind is not (MessageKind.InteractionEnd or MessageKind.Cancel))
-            return new ControlResult(ControlOutcome.Rejected, "field 'closes': only interaction-end and cancel close another cue");
+        request = new CueRequest(order.Id, kind, at, order.Duration, order.Spread, order.AppData, order.Closes);
+        error = "";
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public ControlResult Fire(CueOrder order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        if (!TryToRequest(order, out var request, out var error)) return new ControlResult(ControlOutcome.Rejected, error);
+        if (CueBus is { } bus) return BusOrders.Fire(bus, order, _book.Snapshot().LastPtsSeconds, BusLead);
+        var at = request!.At;
         try
         {
-            var cue = _book.Add(new CueRequest(order.Id, kind, at, order.Duration, order.Spread, order.AppData, order.Closes));
+            var cue = _book.Add(request);
             // The director is told "accepted" only once the acceptance is on disk.
             _audit?.FlushToDisk();
             return new ControlResult(ControlOutcome.Accepted, $"cue '{cue.Id}' accepted, seq {cue.Sequence}, target {at}", cue.Sequence);
@@ -83,6 +117,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     /// <inheritdoc/>
     public ControlResult Cancel(string cueId)
     {
+        if (CueBus is { } bus) return BusOrders.Cancel(bus, cueId);
         try
         {
             var cue = _book.Cancel(cueId);
@@ -105,7 +140,10 @@ public sealed class LiveSession : IInjectorControl, IDisposable
             return new LiveStatus(_input, _output, _inputReconnects, _outputReconnects, book.LastPts, book.LastPtsSeconds,
                 book.Frames, Monitor.Packets, Monitor.Bytes, book.CarrierFrames,
                 new CueCounts(book.Pending, book.Active, book.Delivered, book.Expired, book.Cancelled, book.Ended), Monitor.Latency.Snapshot(), Monitor.DroppedPackets,
-                new TimestampCounts(Monitor.Discontinuities, Monitor.Wraps, Monitor.InterpolatedTimestamps, Monitor.SkippedPackets));
+                new TimestampCounts(Monitor.Discontinuities, Monitor.Wraps, Monitor.InterpolatedTimestamps, Monitor.SkippedPackets))
+            {
+                Bus = BusFollower?.Status(),
+            };
         }
     }
 

@@ -36,6 +36,9 @@ public abstract record CueTarget
 
     /// <summary>At the frame that passes the injector at this wall clock.</summary>
     public sealed record WallClock(DateTimeOffset Time) : CueTarget;
+
+    /// <summary>At this presentation time on the source's clock (<c>"at": "pts=12.5s"</c>): the same frame on every injector of a feed.</summary>
+    public sealed record SourcePts(TimeSpan Pts) : CueTarget;
 }
 
 /// <summary>A cue as the control API received it (the fields of a schedule entry).</summary>
@@ -69,6 +72,9 @@ public enum ControlOutcome
 
     /// <summary>The cue exists but is past cancelling (already ended, expired or cancelled): HTTP 409.</summary>
     Conflict,
+
+    /// <summary>The cue bus cannot be reached: the order did not reach the show (HTTP 503); the director retries.</summary>
+    Unavailable,
 }
 
 /// <summary>Cue counts by state.</summary>
@@ -108,6 +114,9 @@ public sealed record LiveStatus(
     long Frames, long Packets, long BytesWritten, long SeiFrames, CueCounts Cues, AddedLatencySnapshot Latency, long DroppedPackets = 0,
     TimestampCounts Timestamps = default)
 {
+    /// <summary>The cue bus as this injector sees it (with every injector of the show), or null without a bus.</summary>
+    public Bus.BusStatus? Bus { get; init; }
+
     /// <summary>The status as the JSON object <c>GET /v1/status</c> returns (latencies in milliseconds).</summary>
     public byte[] ToJson()
     {
@@ -149,6 +158,7 @@ public sealed record LiveStatus(
             w.WriteNumber("p99_ms", Latency.P99.TotalMilliseconds);
             w.WriteNumber("max_ms", Latency.Max.TotalMilliseconds);
             w.WriteEndObject();
+            Bus?.WriteTo(w);
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();

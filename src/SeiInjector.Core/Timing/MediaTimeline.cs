@@ -164,5 +164,12 @@ public sealed class MediaTimeline
     public long? ToStreamTime(long programMicros) =>
         _originKnown ? _origin + Micros.Rescale(programMicros - _sessionStart - _bridged, _timeBase) : null;
 
+    /// <summary>
+    /// The program time of the frame whose timestamp on the source's clock is <paramref name="sourceMicros"/>
+    /// (microseconds of the current session's unwrapped stream time), or null before the first frame with a timestamp.
+    /// </summary>
+    public long? ProgramTimeOfSource(long sourceMicros) =>
+        _originKnown ? _sessionStart + _bridged + ToMicros(Micros.Rescale(sourceMicros, _timeBase) - _origin) : null;
+
     private long ToMicros(long units) => _timeBase.Rescale(units, Micros);
 }

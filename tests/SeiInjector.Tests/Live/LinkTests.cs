@@ -122,7 +122,7 @@ public class LinkTests
             Assert.That(publisherKept, Is.True, "the publisher was never dropped");
             Assert.That(last.InputReconnects, Is.Zero, "the input never reconnected");
             Assert.That(last.OutputReconnects, Is.EqualTo(2));
-            Assert.That(resumes, Has.All.LessThanOrEqualTo(TimeSpan.FromSeconds(10)), "the output resumes soon after nginx is back (benchmarks/links.sh measures the 2 s claim)");
+            Assert.That(resumes, Has.All.LessThanOrEqualTo(TimeSpan.FromSeconds(10)), "the output resumes soon after nginx is back (benchmarks/output-resume.sh measures the 2 s claim)");
             Assert.That(log.Cues, Has.All.Matches<AuditCueRecord>(c => c.WasDelivered || c.State == AuditCueState.Expired),
                 "every cue ends delivered or expired");
             for (var outage = 1; outage <= 2; outage++)
