@@ -24,14 +24,19 @@ port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 40000)); (exec 3<
 
 "${SEI[@]}" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
 head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
+chmod 600 "$work/token"   # the injector refuses a token file others can read (exit 3)
 listen=127.0.0.1:$(port); control=127.0.0.1:$(port)
 "${SEI[@]}" run -i "rtmp://$listen/live/show" --listen -o "$work/out.flv" --output-format flv --key "$work/k.pem" \
   --control "$control" --token-file "$work/token" --audit "$work/audit.jsonl" 2>"$work/run.log" &
 pids+=($!)
-for _ in $(seq 600); do curl -s -m 1 -o /dev/null "http://$control/" && break; sleep 0.1; done
+for _ in $(seq 600); do
+  curl -s -m 1 -o /dev/null "http://$control/" && break
+  kill -0 "${pids[0]}" 2>/dev/null || { echo "sei-inject run exited: $(cat "$work/run.log")"; exit 1; }
+  sleep 0.1
+done
 
 rc=0
-(python3 - "$control" "$(cat "$work/token")" "$idle" "$flood" "$work/audit.jsonl" <<'PY'
+(python3 -u - "$control" "$(cat "$work/token")" "$idle" "$flood" "$work/audit.jsonl" <<'PY'
 import http.client, os, socket, sys, time, concurrent.futures as cf
 host, port = sys.argv[1].rsplit(':', 1); port = int(port)
 token, idle, flood, audit = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Prometheus;
 
 namespace CatEvening.SeiInjector.Live;
 
@@ -6,7 +7,8 @@ namespace CatEvening.SeiInjector.Live;
 /// The time each packet spends inside the injector, from the moment it is read to the moment it is written
 /// (the latency the injector adds to the live path). The pipeline records one sample per packet; the control API
 /// reports exact percentiles over the most recent <see cref="WindowSize"/> samples, and the metrics endpoint a
-/// cumulative Prometheus histogram over the whole run.
+/// cumulative Prometheus histogram over the whole run (<c>catevening_added_latency_seconds</c>, kept by prometheus-net
+/// in <see cref="Metrics"/>).
 /// </summary>
 /// <remarks>One writer (the pipeline thread) and any number of readers; recording takes one short lock.</remarks>
 public sealed class AddedLatency
@@ -19,10 +21,18 @@ public sealed class AddedLatency
         [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
     private readonly long[] _window = new long[WindowSize];
-    private readonly long[] _bucketCounts = new long[BucketBounds.Count + 1];
-    private readonly long[] _bucketLimits = BucketBounds.Select(s => (long)Math.Round(s * Stopwatch.Frequency)).ToArray();
+    private readonly Histogram _histogram;
     private long _count;
-    private long _sumTicks;
+
+    public AddedLatency()
+    {
+        Metrics = Prometheus.Metrics.NewCustomRegistry();
+        _histogram = Prometheus.Metrics.WithCustomRegistry(Metrics).CreateHistogram("catevening_added_latency_seconds",
+            "Time each packet spent in the injector, from read to write.", new HistogramConfiguration { Buckets = [.. BucketBounds] });
+    }
+
+    /// <summary>The run's histogram, <c>catevening_added_latency_seconds</c>, in a registry of its own (the metrics endpoint exports it).</summary>
+    public CollectorRegistry Metrics { get; }
 
     /// <summary>Records one packet that was read at <paramref name="readTimestamp"/> and has just been written.</summary>
     /// <param name="readTimestamp">The <see cref="Stopwatch.GetTimestamp"/> value taken when the read returned.</param>
@@ -32,42 +42,31 @@ public sealed class AddedLatency
     public void Record(long stopwatchTicks)
     {
         if (stopwatchTicks < 0) stopwatchTicks = 0;
-        var bucket = 0;
-        while (bucket < _bucketLimits.Length && stopwatchTicks > _bucketLimits[bucket]) bucket++;
         lock (_window)
         {
             _window[_count % WindowSize] = stopwatchTicks;
             _count++;
-            _sumTicks += stopwatchTicks;
-            _bucketCounts[bucket]++;
         }
+        _histogram.Observe(stopwatchTicks / (double)Stopwatch.Frequency);
     }
 
-    /// <summary>The percentiles over the recent window, and the run's cumulative histogram.</summary>
+    /// <summary>The percentiles over the recent window.</summary>
     public AddedLatencySnapshot Snapshot()
     {
         long[] recent;
-        long count, sum;
-        long[] buckets;
+        long count;
         lock (_window)
         {
             count = _count;
-            sum = _sumTicks;
             recent = _window.AsSpan(0, (int)Math.Min(count, WindowSize)).ToArray();
-            buckets = (long[])_bucketCounts.Clone();
         }
         Array.Sort(recent);
-        var cumulative = new long[buckets.Length];
-        long running = 0;
-        for (var i = 0; i < buckets.Length; i++) cumulative[i] = running += buckets[i];
         return new AddedLatencySnapshot(
             count,
             recent.Length,
             Percentile(recent, 0.50),
             Percentile(recent, 0.99),
-            recent.Length == 0 ? TimeSpan.Zero : ToTimeSpan(recent[^1]),
-            ToTimeSpan(sum),
-            cumulative);
+            recent.Length == 0 ? TimeSpan.Zero : ToTimeSpan(recent[^1]));
     }
 
     // Nearest-rank percentile: the smallest sample with at least p of the samples at or below it.
@@ -88,9 +87,4 @@ public sealed class AddedLatency
 /// <param name="P50">Median over the window.</param>
 /// <param name="P99">99th percentile over the window.</param>
 /// <param name="Max">Largest sample in the window.</param>
-/// <param name="Sum">Sum of every sample since the start.</param>
-/// <param name="CumulativeBuckets">
-/// Packets at or below each of <see cref="AddedLatency.BucketBounds"/>, then the total (+Inf), since the start.
-/// </param>
-public sealed record AddedLatencySnapshot(
-    long Count, int WindowCount, TimeSpan P50, TimeSpan P99, TimeSpan Max, TimeSpan Sum, IReadOnlyList<long> CumulativeBuckets);
+public sealed record AddedLatencySnapshot(long Count, int WindowCount, TimeSpan P50, TimeSpan P99, TimeSpan Max);

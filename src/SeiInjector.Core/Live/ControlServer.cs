@@ -20,6 +20,7 @@ namespace CatEvening.SeiInjector.Live;
 /// <item><term><c>GET /v1/cues</c></term><description>the run of show: every cue with its state and target, and the stream time now (<see cref="ConsoleJson.Schedule"/>)</description></item>
 /// <item><term><c>GET /v1/history?after=N</c></term><description>cue state changes numbered above N: accepted, delivered at frame/PTS, repeated, closed, expired (<see cref="ConsoleJson.History"/>)</description></item>
 /// <item><term><c>GET /v1/status</c></term><description>links, last PTS, frames, cue counts, added latency p50/p99 (<see cref="LiveStatus.ToJson"/>)</description></item>
+/// <item><term><c>GET /v1/events?after=N</c></term><description>the three above as server-sent events, a few times a second, for as long as the client listens (<see cref="LiveEvents"/>)</description></item>
 /// <item><term><c>GET /</c></term><description>the operator console (a static page; it asks for the token and sends it with every API call)</description></item>
 /// </list>
 /// Every API request needs <c>Authorization: Bearer TOKEN</c>; a missing or wrong token gets 401 and changes nothing.
@@ -35,6 +36,7 @@ public sealed class ControlServer : IDisposable
     private readonly IInjectorControl _injector;
     private readonly TextWriter _log;
     private readonly RefusedRequests _refused;
+    private readonly LiveEvents _events;
     private readonly ControlServerOptions _options;
     private PartitionedRateLimiter<IPAddress>? _refusalLimiter;
     private bool _refusalLimiterMade;
@@ -47,6 +49,7 @@ public sealed class ControlServer : IDisposable
         _injector = injector;
         _log = log;
         _refused = new RefusedRequests(log, audit, options.Clock);
+        _events = new LiveEvents(injector, options);
         _options = options;
     }
 
@@ -88,9 +91,13 @@ public sealed class ControlServer : IDisposable
         return server;
     }
 
-    /// <summary>Stops serving, then writes the last summary of refused requests (before the audit log closes).</summary>
+    /// <summary>Live-update streams (<c>GET /v1/events</c>) open right now.</summary>
+    public int EventClients => _events.Clients;
+
+    /// <summary>Ends the live-update streams, stops serving, then writes the last summary of refused requests (before the audit log closes).</summary>
     public void Dispose()
     {
+        _events.Dispose();
         _endpoint.Dispose();
         _refused.Dispose();
         _refusalLimiter?.Dispose();
@@ -121,7 +128,10 @@ public sealed class ControlServer : IDisposable
                 await HttpEndpoint.WriteJson(response, 200, ConsoleJson.Schedule(_injector.Status(), _injector.Cues())).ConfigureAwait(false);
                 break;
             case ("GET", "/v1/history"):
-                await History(request, response).ConfigureAwait(false);
+                if (await After(request, response).ConfigureAwait(false) is { } after) await HttpEndpoint.WriteJson(response, 200, ConsoleJson.History(_injector.History(after))).ConfigureAwait(false);
+                break;
+            case ("GET", "/v1/events"):
+                if (await After(request, response).ConfigureAwait(false) is { } from) await _events.Serve(context, from).ConfigureAwait(false);
                 break;
             case ("DELETE", _) when path.StartsWith(cuePrefix, StringComparison.Ordinal) && path.Length > cuePrefix.Length:
                 var id = Uri.UnescapeDataString(path[cuePrefix.Length..]);
@@ -130,13 +140,13 @@ public sealed class ControlServer : IDisposable
             case ("GET", "/v1/status"):
                 await HttpEndpoint.WriteJson(response, 200, _injector.Status().ToJson()).ConfigureAwait(false);
                 break;
-            case (_, "/v1/cues" or "/v1/status" or "/v1/history"):
+            case (_, "/v1/cues" or "/v1/status" or "/v1/history" or "/v1/events"):
             case ("GET" or "POST", _) when path.StartsWith(cuePrefix, StringComparison.Ordinal):
                 await HttpEndpoint.WriteError(response, 405, $"{request.Method} is not allowed on {path}").ConfigureAwait(false);
                 break;
             default:
                 await HttpEndpoint.WriteError(response, 404,
-                    $"no such resource {RefusedRequests.Describe("", path).TrimStart()} (POST /v1/cues, GET /v1/cues, DELETE /v1/cues/ID, GET /v1/history, GET /v1/status)").ConfigureAwait(false);
+                    $"no such resource {RefusedRequests.Describe("", path).TrimStart()} (POST /v1/cues, GET /v1/cues, DELETE /v1/cues/ID, GET /v1/history, GET /v1/status, GET /v1/events)").ConfigureAwait(false);
                 break;
         }
     }
@@ -158,16 +168,17 @@ public sealed class ControlServer : IDisposable
         await HttpEndpoint.WriteError(response, 401, "missing or wrong bearer token").ConfigureAwait(false);
     }
 
-    private async Task History(HttpRequest request, HttpResponse response)
+    // The history number a client asks after (?after=N, 0 when absent), or null once a 400 naming the query went out.
+    private static async Task<long?> After(HttpRequest request, HttpResponse response)
     {
         long after = 0;
         if (request.Query.TryGetValue("after", out var text)
             && !long.TryParse(text.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out after))
         {
             await HttpEndpoint.WriteError(response, 400, "query 'after': expected a whole number (the last history number seen), e.g. ?after=0").ConfigureAwait(false);
-            return;
+            return null;
         }
-        await HttpEndpoint.WriteJson(response, 200, ConsoleJson.History(_injector.History(after))).ConfigureAwait(false);
+        return after;
     }
 
     private async Task Fire(HttpRequest request, HttpResponse response)

@@ -25,7 +25,16 @@ public sealed record ControlServerOptions
     /// <summary>Refused requests an address may make per second once its burst is spent (default 5).</summary>
     public int RefusedPerSecond { get; init; } = 5;
 
-    /// <summary>Clock for the once-a-minute summary of refused requests.</summary>
+    /// <summary>
+    /// Live-update streams (<c>GET /v1/events</c>) open at once (default 8: a desk or two and a few monitors); one more
+    /// gets 503 and its client polls instead. Far below the connection cap, so streams never crowd out requests.
+    /// </summary>
+    public int MaxEventClients { get; init; } = 8;
+
+    /// <summary>How often a live-update stream sends status and run of show (default 500 ms: twice the polling rate).</summary>
+    public TimeSpan EventInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Clock for the once-a-minute summary of refused requests and for the live-update streams' ticks.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>The control API's limits: see <see cref="Limits"/>.</summary>

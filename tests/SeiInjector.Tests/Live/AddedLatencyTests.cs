@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using CatEvening.SeiInjector.Live;
 using NUnit.Framework;
 
@@ -24,17 +26,22 @@ public class AddedLatencyTests
     }
 
     [Test]
-    public void Histogram_IsCumulative_WithEverySampleInPlusInf()
+    public async Task Histogram_IsCumulative_WithEverySampleInPlusInf()
     {
         var latency = new AddedLatency();
         latency.Record(Micros(40));
         latency.Record(Micros(100));
         latency.Record(Micros(700));
         latency.Record(Micros(2_000_000));
-        var buckets = latency.Snapshot().CumulativeBuckets;
+        using var text = new MemoryStream();
+        await latency.Metrics.CollectAndExportAsTextAsync(text);
+        var buckets = Encoding.UTF8.GetString(text.ToArray()).Split('\n')
+            .Where(l => l.StartsWith("catevening_added_latency_seconds_bucket{le=", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).ToList();
         var bounds = AddedLatency.BucketBounds;
         Assert.Multiple(() =>
         {
+            Assert.That(buckets, Has.Count.EqualTo(bounds.Count + 1), "every bound and +Inf");
             Assert.That(buckets[bounds.ToList().IndexOf(0.00005)], Is.EqualTo(1));
             Assert.That(buckets[bounds.ToList().IndexOf(0.0001)], Is.EqualTo(2), "a sample equal to a bound is in that bucket");
             Assert.That(buckets[bounds.ToList().IndexOf(0.001)], Is.EqualTo(3));

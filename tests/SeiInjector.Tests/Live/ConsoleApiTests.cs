@@ -21,6 +21,7 @@ public class ConsoleApiTests
     private static readonly Rational Flv = new(1, 1000);
 
     private string _dir = "";
+    private string _tokenFile = "";
     private LiveSession _session = null!;
     private ControlServer _server = null!;
     private HttpClient _http = null!;
@@ -30,7 +31,7 @@ public class ConsoleApiTests
     public void Start()
     {
         _dir = Directory.CreateTempSubdirectory("catevening-console-").FullName;
-        var tokenFile = Path.Combine(_dir, "token");
+        var tokenFile = _tokenFile = Path.Combine(_dir, "token");
         SecretFile.Write(tokenFile, Token + "\n");
         var history = new CueHistory(null);
         _session = new LiveSession(new CueBook(new CueBookOptions { StreamId = "show" }, history), new PacketMonitor(), null, TextWriter.Null, history);
@@ -72,6 +73,7 @@ public class ConsoleApiTests
 
     [TestCase("GET", "v1/cues")]
     [TestCase("GET", "v1/history")]
+    [TestCase("GET", "v1/events")]
     [TestCase("GET", "console.json")]
     [TestCase("POST", "")]
     public async Task DataRoutes_AndAnythingButThePage_NeedTheToken(string method, string path)
@@ -106,6 +108,86 @@ public class ConsoleApiTests
             Assert.That(after.GetProperty("cues")[0].GetProperty("state").GetString(), Is.EqualTo("cancelled"));
         });
     }
+
+    [Test]
+    public async Task Events_StreamStatusAndRunOfShow_AndEachHistoryEntryOnce_AsServerSentEvents()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using (await _http.PostAsync("v1/cues", Order("""{"id":"before","at":"10m"}"""))) { }
+        using var stream = await _http.GetAsync("v1/events?after=0", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Multiple(() =>
+        {
+            Assert.That(stream.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(stream.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/event-stream"));
+            Assert.That(stream.Headers.CacheControl?.NoStore, Is.True);
+        });
+        using var events = new ServerSentEvents(await stream.Content.ReadAsStreamAsync(timeout.Token));
+        var first = await events.Until(e => e.Name == "history", timeout.Token);
+        using (var fired = await _http.PostAsync("v1/cues", Order("""{"id":"during","at":"20m"}"""), timeout.Token))
+            Assert.That(fired.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        var next = await events.Until(e => e.Name == "history", timeout.Token);
+        var cues = await events.Until(e => e.Name == "cues" && e.Data.Contains("during", StringComparison.Ordinal), timeout.Token);
+        var status = events.Seen.First(e => e.Name == "status");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Ids(first), Is.EqualTo(new[] { "before" }), "the history after ?after=0");
+            Assert.That(Ids(next), Is.EqualTo(new[] { "during" }), "then only what is new");
+            Assert.That(events.Seen.Count(e => e.Name == "history"), Is.EqualTo(2), "no history event without news");
+            Assert.That(JsonDocument.Parse(cues.Data).RootElement.GetProperty("cues").EnumerateArray().Select(c => c.GetProperty("id").GetString()),
+                Is.EqualTo(new[] { "before", "during" }));
+            Assert.That(JsonDocument.Parse(status.Data).RootElement.GetProperty("cues").GetProperty("pending").GetInt32(), Is.GreaterThanOrEqualTo(1),
+                "the status JSON, whole again although it spans several data lines");
+        });
+
+        static IEnumerable<string?> Ids(ServerSentEvents.Event e) =>
+            JsonDocument.Parse(e.Data).RootElement.GetProperty("events").EnumerateArray().Select(h => h.GetProperty("id").GetString());
+    }
+
+    [Test]
+    public async Task Events_BeyondTheStreamCap_Get503_APlaceFreesWhenAClientLeaves_AndStoppingEndsTheRest()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var server = ControlServer.Start("127.0.0.1:0", _tokenFile, _session, null, TextWriter.Null,
+            new ControlServerOptions { MaxEventClients = 2, EventInterval = TimeSpan.FromMilliseconds(100) });
+        var stopped = false;
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        try
+        {
+            var a = await http.GetAsync("v1/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var b = await http.GetAsync("v1/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using (var c = await http.GetAsync("v1/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token))
+            {
+                Assert.Multiple(async () =>
+                {
+                    Assert.That(a.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+                    Assert.That(b.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+                    Assert.That(c.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+                    Assert.That(c.Headers.RetryAfter, Is.Not.Null);
+                    Assert.That((await Body(c)).GetProperty("error").GetString(), Does.Contain("poll"));
+                    Assert.That(server.EventClients, Is.EqualTo(2));
+                });
+            }
+
+            a.Dispose();
+            while (server.EventClients > 1) await Task.Delay(20, timeout.Token);
+            using (var d = await http.GetAsync("v1/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token))
+                Assert.That(d.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the place 'a' left");
+
+            using var stillOpen = new ServerSentEvents(await b.Content.ReadAsStreamAsync(timeout.Token));
+            await stillOpen.Until(e => e.Name == "status", timeout.Token);
+            server.Dispose();
+            stopped = true;
+            await stillOpen.UntilEnd(timeout.Token);
+            Assert.That(server.EventClients, Is.Zero);
+        }
+        finally
+        {
+            if (!stopped) server.Dispose();
+        }
+    }
+
+    private static StringContent Order(string json) => new(json, Encoding.UTF8, "application/json");
 
     [Test]
     public async Task History_ListsChangesAfterTheNumberAsked_OldestFirst()

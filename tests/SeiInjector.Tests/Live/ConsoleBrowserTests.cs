@@ -124,6 +124,7 @@ public partial class ConsoleBrowserTests
     {
         var page = await LogIn(Token);
         await Assertions.Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-state", "ok");
+        await Assertions.Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-mode", "events");
         Assert.Multiple(async () =>
         {
             Assert.That(await page.EvaluateAsync<string?>("sessionStorage.getItem('catevening.token')"), Is.EqualTo(Token), "kept in the tab's session storage");
@@ -191,6 +192,32 @@ public partial class ConsoleBrowserTests
 
     [Test]
     [Order(3)]
+    public async Task EventStreamRefused_TheConsolePollsEverySecond_AndGoesBackToTheStreamOnceItIsServed()
+    {
+        var page = await _browser.NewPageAsync();
+        await page.RouteAsync("**/v1/events*", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 503, ContentType = "application/json", Body = """{"error":"already 8 live-update streams open"}""",
+        }));
+        await page.GotoAsync(Url);
+        await page.Locator("#token").FillAsync(Token);
+        await page.Locator("#login-button").ClickAsync();
+        var conn = page.Locator("#conn");
+        await Assertions.Expect(conn).ToHaveAttributeAsync("data-mode", "polling");
+        await Assertions.Expect(conn).ToHaveAttributeAsync("data-state", "ok");
+        await Assertions.Expect(conn).ToContainTextAsync("polling every second");
+        await Assertions.Expect(page.Locator("#frames")).ToHaveTextAsync(new Regex(@"^\d+$"));
+        var frames = await page.Locator("#frames").TextContentAsync() ?? "";
+        await Assertions.Expect(page.Locator("#frames")).Not.ToHaveTextAsync(frames);
+        await Screenshot(page, "4-polling");
+        await page.UnrouteAllAsync();
+        await Assertions.Expect(conn).ToHaveAttributeAsync("data-mode", "events");
+        await Assertions.Expect(conn).ToContainTextAsync("server-sent events");
+        await page.CloseAsync();
+    }
+
+    [Test]
+    [Order(4)]
     public async Task InjectorKilled_TheConsoleSaysUnreachable()
     {
         var page = await LogIn(Token);
@@ -198,7 +225,7 @@ public partial class ConsoleBrowserTests
         _injector.Kill();
         await Assertions.Expect(page.Locator("#conn")).ToHaveAttributeAsync("data-state", "unreachable");
         await Assertions.Expect(page.Locator("#conn")).ToContainTextAsync("Injector unreachable");
-        await Screenshot(page, "4-unreachable");
+        await Screenshot(page, "5-unreachable");
         await page.CloseAsync();
     }
 

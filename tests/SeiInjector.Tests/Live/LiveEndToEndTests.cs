@@ -410,7 +410,7 @@ public class LiveEndToEndTests
                     c.GetProperty("expired").GetInt32(), c.GetProperty("cancelled").GetInt32()),
                 new AddedLatencySnapshot(l.GetProperty("packets").GetInt64(), l.GetProperty("window").GetInt32(),
                     TimeSpan.FromMilliseconds(l.GetProperty("p50_ms").GetDouble()), TimeSpan.FromMilliseconds(l.GetProperty("p99_ms").GetDouble()),
-                    TimeSpan.FromMilliseconds(l.GetProperty("max_ms").GetDouble()), TimeSpan.Zero, []));
+                    TimeSpan.FromMilliseconds(l.GetProperty("max_ms").GetDouble())));
         }
 
         private static LinkState State(JsonElement r, string name) => Enum.Parse<LinkState>(r.GetProperty(name).GetString()!, ignoreCase: true);

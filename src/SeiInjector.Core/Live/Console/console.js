@@ -1,9 +1,13 @@
 // CatEvening operator console: plain JavaScript, no build step. Talks to the control API of the injector that served
-// it (same origin), with the bearer token kept in this tab's sessionStorage only. Polls status, run of show and cue
-// history every second; says plainly when the injector cannot be reached or refuses the token.
+// it (same origin), with the bearer token kept in this tab's sessionStorage only. Live updates come as server-sent
+// events (GET /v1/events, read with fetch so that the token goes in a header, never in the URL); when the stream is
+// refused or breaks, it polls status, run of show and cue history every second and tries the stream again every few
+// seconds. Says plainly when the injector cannot be reached or refuses the token.
 'use strict';
 
 const POLL_MS = 1000;
+const EVENTS_RETRY_MS = 5000;   // back to the stream this long after it failed
+const EVENTS_SILENCE_MS = 4000; // a stream quiet this long is dead (the injector sends twice a second)
 const CONFIRM_MS = 8000;
 const TOKEN_KEY = 'catevening.token';
 const DURATION = /^\d+(\.\d+)?(ms|s|m|h)$/;
@@ -20,13 +24,27 @@ const state = {
   armed: null,          // { text, run } awaiting confirmation
   armedTimer: 0,
   pollTimer: 0,
+  mode: 'polling',      // 'events' while a server-sent event stream is open
+  events: null,         // AbortController of the open stream
+  eventsRetryAt: 0,     // performance.now() after which polling tries the stream again
+  silenceTimer: 0,
   fired: 0,
 };
 
 function setConn(kind, text) {
   const conn = $('conn');
   conn.dataset.state = kind;
+  conn.dataset.mode = state.mode;
   conn.textContent = text;
+}
+
+function connected() {
+  const how = state.mode === 'events' ? 'live (server-sent events)' : 'polling every second';
+  setConn('ok', 'Connected to the injector · ' + how + ' · updated ' + new Date().toLocaleTimeString());
+}
+
+function unreachable() {
+  setConn('unreachable', 'Injector unreachable – no answer from ' + location.host + ' (retrying every second). The stream may still be running; check the injector.');
 }
 
 function showDesk(on) {
@@ -56,6 +74,7 @@ function refused(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   state.token = null;
   clearTimeout(state.pollTimer);
+  stopEvents();
   disarm();
   showDesk(false);
   setConn('refused', 'Token refused by the injector');
@@ -64,25 +83,111 @@ function refused(message) {
   $('token').focus();
 }
 
+function onStatus(s) {
+  state.streaming = s.input === 'connected';
+  renderStatus(s);
+}
+
+function onCues(schedule) {
+  state.cues = schedule.cues;
+  state.now = schedule.now;
+  state.nowAt = performance.now();
+  renderSchedule();
+}
+
 async function poll() {
   clearTimeout(state.pollTimer);
-  if (!state.token) return;
+  if (!state.token || state.mode === 'events') return;
   try {
     const [status, schedule, history] = await Promise.all([
       api('GET', '/v1/status'), api('GET', '/v1/cues'), api('GET', '/v1/history?after=' + state.historyLast)]);
-    setConn('ok', 'Connected to the injector · updated ' + new Date().toLocaleTimeString());
-    renderStatus(status.json);
-    state.cues = schedule.json.cues;
-    state.now = schedule.json.now;
-    state.nowAt = performance.now();
-    state.streaming = status.json.input === 'connected';
-    renderSchedule();
+    if (state.mode === 'events') return;
+    connected();
+    onStatus(status.json);
+    onCues(schedule.json);
     renderHistory(history.json);
+    if (performance.now() >= state.eventsRetryAt) { listen(); return; }
   } catch (e) {
     if (e.refused) { refused(e.message); return; }
-    setConn('unreachable', 'Injector unreachable – no answer from ' + location.host + ' (retrying every second). The stream may still be running; check the injector.');
+    unreachable();
   }
   state.pollTimer = setTimeout(poll, POLL_MS);
+}
+
+// Server-sent events over fetch (EventSource cannot send the token in a header). Falls back to polling when the
+// stream is refused (503: too many streams), breaks, or goes quiet.
+async function listen() {
+  clearTimeout(state.pollTimer);
+  stopEvents();
+  const controller = new AbortController();
+  state.events = controller;
+  state.mode = 'events';
+  let response;
+  try {
+    response = await fetch('/v1/events?after=' + state.historyLast,
+      { headers: { Authorization: 'Bearer ' + state.token }, cache: 'no-store', signal: controller.signal });
+  } catch (e) {
+    return eventsEnded(controller);
+  }
+  if (response.status === 401 || response.status === 429) {
+    let json = null;
+    try { json = await response.json(); } catch (e) { json = null; }
+    refused(json && json.error ? json.error : 'token refused');
+    return undefined;
+  }
+  if (!response.ok || !response.body) return eventsEnded(controller);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = '';
+  try {
+    for (;;) {
+      watchSilence(controller);
+      const { value, done } = await reader.read();
+      if (done) break;
+      pending += value;
+      let end;
+      while ((end = pending.indexOf('\n\n')) >= 0) {
+        onEvent(pending.slice(0, end));
+        pending = pending.slice(end + 2);
+      }
+    }
+  } catch (e) {
+    // Broken or aborted: fall back below.
+  }
+  return eventsEnded(controller);
+}
+
+function onEvent(block) {
+  let name = 'message';
+  const data = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith('event:')) name = line.slice(6).trim();
+    else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+  }
+  if (!data.length) return;
+  const json = JSON.parse(data.join('\n'));
+  if (name === 'status') { connected(); onStatus(json); }
+  else if (name === 'cues') onCues(json);
+  else if (name === 'history') renderHistory(json);
+}
+
+function watchSilence(controller) {
+  clearTimeout(state.silenceTimer);
+  state.silenceTimer = setTimeout(() => controller.abort(), EVENTS_SILENCE_MS);
+}
+
+function stopEvents() {
+  clearTimeout(state.silenceTimer);
+  if (state.events) state.events.abort();
+  state.events = null;
+}
+
+function eventsEnded(controller) {
+  if (state.events !== controller) return;
+  clearTimeout(state.silenceTimer);
+  state.events = null;
+  state.mode = 'polling';
+  state.eventsRetryAt = performance.now() + EVENTS_RETRY_MS;
+  if (state.token) poll();
 }
 
 function text(id, value) { $(id).textContent = value; }
@@ -164,10 +269,11 @@ function renderSchedule() {
 }
 
 function renderHistory(page) {
-  if (!page.events.length) return;
-  state.historyLast = page.last;
+  const fresh = page.events.filter((e) => e.n > state.historyLast);
+  if (!fresh.length) return;
+  state.historyLast = fresh[fresh.length - 1].n;
   const body = $('history').tBodies[0];
-  for (const e of page.events) {
+  for (const e of fresh) {
     const row = body.insertRow(0);
     row.dataset.event = e.event;
     row.dataset.id = e.id;
@@ -212,7 +318,7 @@ async function act(label, method, path, body) {
     const r = await api(method, path, body);
     if (r.status >= 200 && r.status < 300) say(label + ': ' + (r.json.message || 'done'));
     else say(label + ' refused (' + r.status + '): ' + (r.json && r.json.error), true);
-    poll();
+    if (state.mode !== 'events') poll();
     return r.status >= 200 && r.status < 300;
   } catch (e) {
     if (e.refused) refused(e.message);
@@ -309,7 +415,7 @@ async function login(e) {
     await api('GET', '/v1/status');
   } catch (err) {
     if (err.refused) { refused(err.message); return; }
-    setConn('unreachable', 'Injector unreachable – no answer from ' + location.host);
+    unreachable();
     text('login-error', 'The injector does not answer; the token was not checked.');
     return;
   }
@@ -320,7 +426,7 @@ async function login(e) {
 function start() {
   showDesk(true);
   $('cue-id').value = $('cue-id').value || 'cue-' + (Date.now() % 100000).toString().padStart(5, '0');
-  poll();
+  listen();
 }
 
 document.addEventListener('DOMContentLoaded', () => {
