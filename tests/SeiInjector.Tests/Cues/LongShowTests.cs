@@ -32,6 +32,14 @@ public class LongShowTests
     public void SixHourShowAt60Fps_FrameHeartbeats_EveryCueVerifies_FromTheStartAndForALateJoiner() =>
         Show(TimeSpan.FromHours(6), [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(180), TimeSpan.FromMinutes(359)], TimeSpan.FromMinutes(179), everyFrame: true);
 
+    /// <summary>The six-hour show of the issue (1,296,000 frames, cues at 1, 180 and 359 minutes, a late joiner at 179
+    /// minutes) with the sampling of the 40-minute case below: every frame goes through the book and is numbered, the
+    /// frames that can carry a cue and one a second are signed and fed to both readers. The last cue travels about 20 replay
+    /// windows after the first; every-frame verification is the explicit test above.</summary>
+    [Test]
+    public void SixHourShowAt60Fps_FrameHeartbeatsSampledOncePerSecond_EveryCueVerifies_FromTheStartAndForALateJoiner() =>
+        Show(TimeSpan.FromHours(6), [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(180), TimeSpan.FromMinutes(359)], TimeSpan.FromMinutes(179), everyFrame: false);
+
     /// <summary>The same show cut to 40 minutes (144,000 frames: the last cue travels more than twice the 65,536 replay
     /// window after the first), cues at 1, 20 and 39 minutes, a late joiner at 19 minutes. Format version 1 refused the
     /// cue at 20 minutes in every reader (72,000 heartbeats after it was numbered). Every frame goes through the book
