@@ -157,18 +157,7 @@ public sealed class NginxRtmp : IDisposable
         var process = _process;
         if (process is null) return;
         _process = null;
-        try
-        {
-            // SIGKILL to the master and workers: an ingest that dies, not one that drains politely.
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
-        finally
-        {
-            process.Dispose();
-        }
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (CanConnect() && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        ServerProcess.Kill(process, CanConnect);
     }
 
     /// <inheritdoc/>

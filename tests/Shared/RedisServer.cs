@@ -124,17 +124,7 @@ public sealed class RedisServer : IDisposable
         var process = _process;
         if (process is null) return;
         _process = null;
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
-        finally
-        {
-            process.Dispose();
-        }
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (Pings() && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        ServerProcess.Kill(process, Pings);
     }
 
     /// <inheritdoc/>
