@@ -447,7 +447,7 @@ public class LiveEndToEndTests
         private readonly Process _process;
         private readonly StringBuilder _log = new();
 
-        private Injector(string input, string output, string outputFormat, string key, string tokenFile, string audit)
+        private Injector(string input, string output, string outputFormat, string key, string tokenFile, string audit, string[]? more = null)
         {
             Control = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
             Metrics = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
@@ -455,6 +455,7 @@ public class LiveEndToEndTests
             [
                 "run", "-i", input, "-o", output, "--output-format", outputFormat, "--key", key,
                 "--control", Control, "--token-file", tokenFile, "--audit", audit, "--metrics", Metrics, "--io-timeout", "5s",
+                .. more ?? [],
             ], _log);
         }
 
@@ -474,6 +475,10 @@ public class LiveEndToEndTests
 
         public static Injector Start(NginxRtmp server, string input, string output, string key, string tokenFile, string audit) =>
             new(server.Url(input), server.Url(output), "flv", key, tokenFile, audit);
+
+        /// <summary>As <see cref="Start(NginxRtmp, string, string, string, string, string)"/> with more options of <c>run</c>.</summary>
+        public static Injector Start(NginxRtmp server, string input, string output, string key, string tokenFile, string audit, string[] more) =>
+            new(server.Url(input), server.Url(output), "flv", key, tokenFile, audit, more);
 
         public static Injector Start(string inputUrl, string outputUrl, string format, string key, string tokenFile, string audit) =>
             new(inputUrl, outputUrl, format, key, tokenFile, audit);

@@ -204,6 +204,38 @@ function renderStatus(s) {
   text('latency', s.added_latency.p50_ms.toFixed(3) + ' / ' + s.added_latency.p99_ms.toFixed(3) + ' ms');
   const c = s.cues;
   text('cue-counts', `${c.pending} pending · ${c.active} active · ${c.delivered} delivered · ${c.ended} ended · ${c.cancelled} cancelled · ${c.expired} expired`);
+  renderBus(s.bus);
+}
+
+// The cue bus (sei-inject run --cue-bus): this injector's link to it and every injector of the show, from the
+// heartbeat key each one keeps in Redis ("gone" once a key expired).
+function renderBus(bus) {
+  $('show-bus').hidden = !bus;
+  if (!bus) return;
+  const line = $('bus-line');
+  line.textContent = `· ${bus.url} · this injector ${bus.injector}: bus ${bus.state}` +
+    ` · applied #${bus.applied_seq} of #${bus.bus_seq} (lag ${bus.lag})` +
+    (bus.outages ? ` · ${bus.outages} outage(s)` : '') + (bus.last_error ? ' · last error: ' + bus.last_error : '');
+  line.dataset.state = bus.state;
+  const body = $('injectors').tBodies[0];
+  const rows = (bus.injectors || []).slice().sort((a, b) => String(a.injector).localeCompare(String(b.injector)));
+  body.replaceChildren(...rows.map((i) => {
+    const tr = document.createElement('tr');
+    tr.dataset.injector = i.injector;
+    tr.dataset.state = i.state || i.input || '';
+    const cells = i.state
+      ? [i.injector, '–', '–', i.state, '–', '–', '–', '–', '–']
+      : [i.injector, i.stream, i.member, i.input, i.output,
+         i.last_pts_time === undefined ? '–' : seconds(i.last_pts_time), String(i.frames),
+         i.lag === undefined ? '–' : String(i.lag), i.at ? new Date(i.at).toLocaleTimeString() : '–'];
+    for (const [n, v] of cells.entries()) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      if (n === 3 || n === 4) { td.className = 'link'; td.dataset.state = v; }
+      tr.appendChild(td);
+    }
+    return tr;
+  }));
 }
 
 function programNow() {
