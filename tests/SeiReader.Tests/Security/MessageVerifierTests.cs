@@ -225,6 +225,27 @@ public class MessageVerifierTests
     }
 
     [Test]
+    public void Verify_TwoPayloadsSeenTogether_BothAnsweredFromCache_WhateverTheirSet()
+    {
+        // CacheSize 1 is one set of two slots: every payload falls in the same set. A direct-mapped cache forgot the first
+        // when the second arrived in its slot (a re-fed refusal was then reported again, one run in 256 at the default size).
+        var v = Verifier(o => o.CacheSize = 1);
+        var stale = _signer.Sign(TestKeys.Cue(seq: 2, issuedAt: TestKeys.Now - 3_600_000_000));
+        var forged = _signer.Sign(TestKeys.Cue(seq: 1));
+        forged[40] ^= 0x10;
+        var third = _signer.Sign(TestKeys.Cue(seq: 3));
+        AssertRejected(v.Verify(stale, TestKeys.Now), RejectionReason.IssuedTooLongAgo, "");
+        AssertRejected(v.Verify(forged, TestKeys.Now), RejectionReason.BadSignature, "");
+        Assert.Multiple(() =>
+        {
+            Assert.That(v.Verify(stale, TestKeys.Now).FromCache, Is.True, "the first of the two is still remembered");
+            Assert.That(v.Verify(forged, TestKeys.Now).FromCache, Is.True, "and the second");
+        });
+        v.Verify(third, TestKeys.Now);
+        Assert.That(v.Verify(stale, TestKeys.Now).FromCache, Is.False, "a third payload in the set forgets the least recently added");
+    }
+
+    [Test]
     public void Verify_IdenticalForgedBytesAgain_IsStillBadSignatureFromCache()
     {
         var v = Verifier();
