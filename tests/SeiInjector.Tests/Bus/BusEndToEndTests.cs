@@ -31,7 +31,7 @@ public sealed class BusEndToEndTests
 
     private NginxRtmp _nginx = null!;
     private RedisServer _redis = null!;
-    private string _dir = "";
+    private ShowFolder _folder = null!;
     private string _clip = "";
 
     [OneTimeSetUp]
@@ -40,9 +40,7 @@ public sealed class BusEndToEndTests
         _clip = TestMedia.Get(VideoProfile.H264Main, Container.Flv);
         _nginx = NginxRtmp.StartPrivate();
         _redis = RedisServer.StartPrivate();
-        _dir = Directory.CreateTempSubdirectory("catevening-bus-").FullName;
-        LiveEndToEndTests.SeiInject.Run(["keygen", "--private", Key, "--public", PublicKey]).EnsureSuccess("keygen");
-        SecretFile.Write(TokenFile, Token + "\n");
+        _folder = ShowFolder.Create("catevening-bus-", Token);
     }
 
     [OneTimeTearDown]
@@ -50,12 +48,12 @@ public sealed class BusEndToEndTests
     {
         _redis.Dispose();
         _nginx.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        _folder.Dispose();
     }
 
-    private string Key => Path.Combine(_dir, "key.pem");
-    private string PublicKey => Path.Combine(_dir, "key.pub");
-    private string TokenFile => Path.Combine(_dir, "token");
+    private string Key => _folder.Key;
+    private string PublicKey => _folder.PublicKey;
+    private string TokenFile => _folder.TokenFile;
 
     [Test]
     public void SixInjectorsOnOneBus_EveryOutputCarriesEveryCueAlike_AFailoverSeesEachOnce_AKillAndABusOutageLoseNothing()
@@ -202,7 +200,7 @@ public sealed class BusEndToEndTests
         {
             Stream = stream;
             Output = $"out-{stream}-{member ?? "alone"}";
-            Audit = Path.Combine(test._dir, Output + ".jsonl");
+            Audit = test._folder.File(Output + ".jsonl");
             var control = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
             Api = new ControlClient(control, Encoding.UTF8.GetBytes(Token));
             _args =

@@ -22,37 +22,26 @@ namespace CatEvening.SeiInjector.Tests.Live;
 [NonParallelizable]
 public partial class ConsoleBrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const string Token = "console-test-token-0123456789";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private static readonly float PatienceMs = (float)Patience.TotalMilliseconds;
+    private static readonly float PatienceMs = ConsoleBrowser.PatienceMs;
 
     private NginxRtmp _server = null!;
-    private string _dir = "";
+    private ShowFolder? _folder;
     private Publisher _publisher = null!;
     private Injector _injector = null!;
     private IPlaywright _playwright = null!;
     private IBrowserContext _browser = null!;
-    private string _screens = "";
 
     private string Url => $"http://{_injector.Control}/";
 
     [OneTimeSetUp]
     public async Task StartInjectorAndBrowser()
     {
-        // CI installs chromium (scripts/install-deps.sh); a machine without it fails here, loudly, rather than skipping.
-        if (!File.Exists(Chromium))
-            Assert.Fail($"{Chromium} is missing: the console's browser tests drive Debian's chromium. Run scripts/install-deps.sh (apt-get install chromium).");
-        _dir = Directory.CreateTempSubdirectory("catevening-console-browser-").FullName;
-        _screens = Path.Combine(TestContext.CurrentContext.WorkDirectory, "console-screenshots");
-        Directory.CreateDirectory(_screens);
-        var key = Path.Combine(_dir, "key.pem");
-        var tokenFile = Path.Combine(_dir, "token");
-        SeiInject.Run(["keygen", "--private", key, "--public", Path.Combine(_dir, "key.pub")]).EnsureSuccess("keygen");
-        SecretFile.Write(tokenFile, Token + "\n");
+        ConsoleBrowser.Require();
+        _folder = ShowFolder.Create("catevening-console-browser-", Token);
         _server = NginxRtmp.StartPrivate();
         _publisher = Publisher.Start(TestMedia.Get(VideoProfile.H264Main, Container.Flv), _server.Url("console-in"));
-        _injector = Injector.Start(_server, "console-in", "console-out", key, tokenFile, Path.Combine(_dir, "audit.jsonl"));
+        _injector = Injector.Start(_server, "console-in", "console-out", _folder.Key, _folder.TokenFile, _folder.File("audit.jsonl"));
         using (var api = new ControlClient(_injector.Control, Encoding.UTF8.GetBytes(Token)))
         {
             WaitForStatus(api, s => s.Frames > 25, "the injector to pass a second of video", _injector);
@@ -60,13 +49,11 @@ public partial class ConsoleBrowserTests
         }
 
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchPersistentContextAsync(Path.Combine(_dir, "chromium-profile"), new BrowserTypeLaunchPersistentContextOptions
+        _browser = await _playwright.Chromium.LaunchPersistentContextAsync(_folder.File("chromium-profile"), new BrowserTypeLaunchPersistentContextOptions
         {
-            ExecutablePath = Chromium,
+            ExecutablePath = ConsoleBrowser.Chromium,
             Headless = true,
-            // The machine's network is closed: without these chromium stalls on its own background traffic.
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
+            Args = ConsoleBrowser.Args,
             ViewportSize = new ViewportSize { Width = 1280, Height = 1000 },
             Timeout = PatienceMs,
         });
@@ -82,7 +69,7 @@ public partial class ConsoleBrowserTests
         _injector?.Dispose();
         _publisher?.Dispose();
         _server?.Dispose();
-        if (_dir.Length > 0) Directory.Delete(_dir, recursive: true);
+        _folder?.Dispose();
     }
 
     private async Task<IPage> LogIn(string token)
@@ -94,12 +81,7 @@ public partial class ConsoleBrowserTests
         return page;
     }
 
-    private async Task Screenshot(IPage page, string name)
-    {
-        var path = Path.Combine(_screens, name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        TestContext.AddTestAttachment(path, "the console: " + name);
-    }
+    private static Task Screenshot(IPage page, string name) => ConsoleBrowser.Screenshot(page, name, "the console: " + name);
 
     private static ILocator Row(IPage page, string id) => page.Locator($"#schedule tbody tr[data-id=\"{id}\"]");
 

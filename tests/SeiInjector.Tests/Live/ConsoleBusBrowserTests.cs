@@ -18,69 +18,53 @@ namespace CatEvening.SeiInjector.Tests.Live;
 [NonParallelizable]
 public sealed class ConsoleBusBrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
     private const string Token = "console-bus-token-0123456789";
     private const string Show = "desk-show";
-    private static readonly float PatienceMs = 60_000;
+    private static readonly float PatienceMs = ConsoleBrowser.PatienceMs;
 
     [Test]
     public async Task Console_OnACueBus_ListsEveryInjectorOfTheShow_LiveAndGone()
     {
-        if (!File.Exists(Chromium))
-            Assert.Fail($"{Chromium} is missing: the console's browser tests drive Debian's chromium. Run scripts/install-deps.sh (apt-get install chromium).");
-        var dir = Directory.CreateTempSubdirectory("catevening-console-bus-").FullName;
+        ConsoleBrowser.Require();
+        using var folder = ShowFolder.Create("catevening-console-bus-", Token);
         using var nginx = NginxRtmp.StartPrivate();
         using var redis = RedisServer.StartPrivate();
-        var key = Path.Combine(dir, "key.pem");
-        var tokenFile = Path.Combine(dir, "token");
-        SeiInject.Run(["keygen", "--private", key, "--public", Path.Combine(dir, "key.pub")]).EnsureSuccess("keygen");
-        SecretFile.Write(tokenFile, Token + "\n");
         var busUrl = $"redis://{redis.Endpoint}/{Show}";
         // An injector of the show that beat once and is gone: its name stays in the show's set, its key has expired.
         using (var bus = CueBus.Open(CueBusAddress.Parse(busUrl)))
             bus.Beat("feed-b-backup", "{}", TimeSpan.FromMilliseconds(1));
         using var publisher = Publisher.Start(TestMedia.Get(VideoProfile.H264Main, Container.Flv), nginx.Url("bus-in"));
-        var injector = Injector.Start(nginx, "bus-in", "bus-out", key, tokenFile, Path.Combine(dir, "audit.jsonl"),
+        using var injector = Injector.Start(nginx, "bus-in", "bus-out", folder.Key, folder.TokenFile, folder.File("audit.jsonl"),
             ["--cue-bus", busUrl, "--bus-name", "feed-a-main"]);
-        try
+
+        using (var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token)))
+            WaitForStatus(api, s => s.Frames > 25, "the injector to pass a second of video", injector);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
-            using (var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token)))
-                WaitForStatus(api, s => s.Frames > 25, "the injector to pass a second of video", injector);
+            ExecutablePath = ConsoleBrowser.Chromium,
+            Headless = true,
+            Args = ConsoleBrowser.Args,
+            Timeout = PatienceMs,
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1100 } });
+        page.SetDefaultTimeout(PatienceMs);
+        await page.GotoAsync($"http://{injector.Control}/");
+        await page.Locator("#token").FillAsync(Token);
+        await page.Locator("#login-button").ClickAsync();
+        var expect = new LocatorAssertionsToHaveTextOptions { Timeout = PatienceMs };
 
-            using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium,
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-                Timeout = PatienceMs,
-            });
-            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1100 } });
-            page.SetDefaultTimeout(PatienceMs);
-            await page.GotoAsync($"http://{injector.Control}/");
-            await page.Locator("#token").FillAsync(Token);
-            await page.Locator("#login-button").ClickAsync();
-            var expect = new LocatorAssertionsToHaveTextOptions { Timeout = PatienceMs };
+        await Assertions.Expect(page.Locator("#show-bus")).ToBeVisibleAsync(new() { Timeout = PatienceMs });
+        await Assertions.Expect(page.Locator("#bus-line")).ToHaveAttributeAsync("data-state", "connected", new() { Timeout = PatienceMs });
+        var live = page.Locator("#injectors tbody tr[data-injector=\"feed-a-main\"]");
+        await Assertions.Expect(live.Locator("td").Nth(3)).ToHaveTextAsync("connected", expect);
+        await Assertions.Expect(live.Locator("td").Nth(4)).ToHaveTextAsync("connected", expect);
+        await Assertions.Expect(live.Locator("td").Nth(5)).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d{3} s$"), expect);
+        await Assertions.Expect(live.Locator("td").Nth(7)).ToHaveTextAsync("0", expect);
+        var gone = page.Locator("#injectors tbody tr[data-injector=\"feed-b-backup\"]");
+        await Assertions.Expect(gone).ToHaveAttributeAsync("data-state", "gone", new() { Timeout = PatienceMs });
 
-            await Assertions.Expect(page.Locator("#show-bus")).ToBeVisibleAsync(new() { Timeout = PatienceMs });
-            await Assertions.Expect(page.Locator("#bus-line")).ToHaveAttributeAsync("data-state", "connected", new() { Timeout = PatienceMs });
-            var live = page.Locator("#injectors tbody tr[data-injector=\"feed-a-main\"]");
-            await Assertions.Expect(live.Locator("td").Nth(3)).ToHaveTextAsync("connected", expect);
-            await Assertions.Expect(live.Locator("td").Nth(4)).ToHaveTextAsync("connected", expect);
-            await Assertions.Expect(live.Locator("td").Nth(5)).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d{3} s$"), expect);
-            await Assertions.Expect(live.Locator("td").Nth(7)).ToHaveTextAsync("0", expect);
-            var gone = page.Locator("#injectors tbody tr[data-injector=\"feed-b-backup\"]");
-            await Assertions.Expect(gone).ToHaveAttributeAsync("data-state", "gone", new() { Timeout = PatienceMs });
-
-            var shot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "console-screenshots");
-            Directory.CreateDirectory(shot);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shot, "bus-injectors.png"), FullPage = true });
-            TestContext.AddTestAttachment(Path.Combine(shot, "bus-injectors.png"), "the console on a cue bus");
-        }
-        finally
-        {
-            injector.Dispose();
-            Directory.Delete(dir, recursive: true);
-        }
+        await ConsoleBrowser.Screenshot(page, "bus-injectors", "the console on a cue bus");
     }
 }

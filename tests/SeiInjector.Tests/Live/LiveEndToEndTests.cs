@@ -26,7 +26,7 @@ public class LiveEndToEndTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private NginxRtmp _server = null!;
-    private string _dir = "";
+    private ShowFolder _folder = null!;
     private string _clip = "";
     private VerificationKey _publicKey = null!;
 
@@ -35,9 +35,7 @@ public class LiveEndToEndTests
     {
         _clip = TestMedia.Get(VideoProfile.H264Main, Container.Flv);
         _server = NginxRtmp.StartPrivate();
-        _dir = Directory.CreateTempSubdirectory("catevening-live-").FullName;
-        SeiInject.Run(["keygen", "--private", Key, "--public", PublicKeyPath]).EnsureSuccess("keygen");
-        SecretFile.Write(TokenFile, Token + "\n");
+        _folder = ShowFolder.Create("catevening-live-", Token);
         _publicKey = VerificationKey.FromPem(File.ReadAllText(PublicKeyPath));
     }
 
@@ -46,12 +44,12 @@ public class LiveEndToEndTests
     {
         _publicKey.Dispose();
         _server.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        _folder.Dispose();
     }
 
-    private string Key => Path.Combine(_dir, "key.pem");
-    private string PublicKeyPath => Path.Combine(_dir, "key.pub");
-    private string TokenFile => Path.Combine(_dir, "token");
+    private string Key => _folder.Key;
+    private string PublicKeyPath => _folder.PublicKey;
+    private string TokenFile => _folder.TokenFile;
 
     // Issue 12: a token file readable by others is refused like the key, by the server and by the client verbs (exit 3).
     [TestCase("run")]
@@ -60,12 +58,12 @@ public class LiveEndToEndTests
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void WorldReadableTokenFile_IsRefused_Exit3_NamingTheFix(string verb)
     {
-        var open = Path.Combine(_dir, $"token-644-{verb}");
+        var open = _folder.File($"token-644-{verb}");
         File.WriteAllText(open, Token + "\n");
         File.SetUnixFileMode(open, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         string[] args = verb switch
         {
-            "run" => ["run", "-i", _clip, "-o", Path.Combine(_dir, "never.flv"), "--key", Key, "--control", "127.0.0.1:0", "--token-file", open],
+            "run" => ["run", "-i", _clip, "-o", _folder.File("never.flv"), "--key", Key, "--control", "127.0.0.1:0", "--token-file", open],
             "status" => ["status", "--control", "127.0.0.1:9", "--token-file", open],
             _ => ["cue", "--control", "127.0.0.1:9", "--token-file", open, "--id", "x"],
         };
@@ -81,7 +79,7 @@ public class LiveEndToEndTests
     [Test]
     public void CuesFiredThroughTheApi_ReachTheReaderSignedAtTheirFrames_AndAStopIsClean()
     {
-        var audit = Path.Combine(_dir, "happy.jsonl");
+        var audit = _folder.File("happy.jsonl");
         using var publisher = Publisher.Start(_clip, _server.Url("happy-in"));
         using var injector = Injector.Start(_server, "happy-in", "happy-out", Key, TokenFile, audit);
         using var reader = LiveViewer.Start(_server.Url("happy-out"), _publicKey);
@@ -159,7 +157,7 @@ public class LiveEndToEndTests
     [Test]
     public void PublisherDrop_IngestRestart_AndKill9_EveryAcceptedCueEndsDeliveredOrExpired()
     {
-        var audit = Path.Combine(_dir, "faults.jsonl");
+        var audit = _folder.File("faults.jsonl");
         var publisher = Publisher.Start(_clip, _server.Url("fault-in"));
         var injector = Injector.Start(_server, "fault-in", "fault-out", Key, TokenFile, audit);
         try
@@ -250,7 +248,7 @@ public class LiveEndToEndTests
     [Test]
     public void IngestRestart_WhileTheSourceRuns_IsAnOutputDrop_AndTheCueFiredMeanwhileGoesOutAfterIt()
     {
-        var audit = Path.Combine(_dir, "ingest.jsonl");
+        var audit = _folder.File("ingest.jsonl");
         using var ingest = NginxRtmp.StartPrivate();
         using var publisher = Publisher.Start(_clip, _server.Url("ingest-in"));
         using var injector = Injector.Start(_server.Url("ingest-in"), ingest.Url("ingest-out"), "flv", Key, TokenFile, audit);
@@ -295,8 +293,8 @@ public class LiveEndToEndTests
     [Test]
     public void SigInt_FinishesTheOutputFile_WithItsTrailer_AndExitsZero()
     {
-        var audit = Path.Combine(_dir, "sigint.jsonl");
-        var file = Path.Combine(_dir, "recorded.mp4");
+        var audit = _folder.File("sigint.jsonl");
+        var file = _folder.File("recorded.mp4");
         using var publisher = Publisher.Start(_clip, _server.Url("sigint-in"));
         using var injector = Injector.StartToFile(_server, "sigint-in", file, "mp4", Key, TokenFile, audit);
         using (var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token)))
@@ -324,8 +322,8 @@ public class LiveEndToEndTests
     [Test]
     public void OutputPathThatCannotExist_IsNotRetried_TheRunFailsNamingIt()
     {
-        var audit = Path.Combine(_dir, "bad-output.jsonl");
-        var file = Path.Combine(_dir, "no-such-folder", "out.flv");
+        var audit = _folder.File("bad-output.jsonl");
+        var file = Path.Combine(_folder.Path, "no-such-folder", "out.flv");
         using var publisher = Publisher.Start(_clip, _server.Url("bad-output-in"));
         using var injector = Injector.StartToFile(_server, "bad-output-in", file, "flv", Key, TokenFile, audit);
         Assert.That(injector.WaitForExit(Patience), Is.True, "a wrong output path must end the run, not be retried:\n" + injector.Log);
