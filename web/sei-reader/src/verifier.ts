@@ -382,7 +382,7 @@ export class MessageVerifier {
     return true;
   }
 
-  // Bounded, oldest first out (the C# cache is direct-mapped by a keyed hash of the signature; either way a payload
+  // Bounded, oldest first out (the C# cache is two-way set-associative by a keyed hash of the signature; either way a payload
   // is found only by its exact bytes, and forgetting one costs a verification, never a wrong verdict).
   private remember(slot: string, entry: CacheEntry): void {
     this.cache.delete(slot);
