@@ -6,6 +6,7 @@ using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Live;
 using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiReader.Messages;
 using CatEvening.SeiReader.Security;
 using CatEvening.Tests.Shared;
 using NUnit.Framework;
@@ -25,7 +26,7 @@ public class OutputResumeTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     [Test]
-    public void OutputDropped_ComesBackWithTheGopCache_FirstPacketIsTheLastKeyframeRead_FramesDecodable_EveryPacketCountedOnce()
+    public void OutputDropped_ComesBackWithTheGopCache_FirstPacketIsTheLastKeyframeRead_FramesDecodable_EveryPacketCountedOnce_EndedCueNotResent()
     {
         // 30 s at 25 fps, a keyframe every second, AAC beside it: long enough for the outage on a loaded machine.
         var clip = TestMedia.GetOrMake("resume-30s-gop25.flv", path => FFmpegCli.Ffmpeg(
@@ -39,7 +40,8 @@ public class OutputResumeTests
             using var sink = new SessionSink();
             var inputPort = NginxRtmp.FreeTcpPort();
             using var key = SigningKey.Generate(1);
-            var source = new WatchedSource(new CueSeiSource(new CueBook(new CueBookOptions { StreamId = "resume" }), new MessageSigner(key)));
+            var book = new CueBook(new CueBookOptions { StreamId = "resume" });
+            var source = new WatchedSource(new CueSeiSource(book, new MessageSigner(key)));
             var monitor = new PacketMonitor();
             var links = new Links(source, monitor);
             var pipeline = new InjectionPipeline(
@@ -55,11 +57,16 @@ public class OutputResumeTests
             using var publisher = Publisher.StartWhenAccepted(clip, $"tcp://127.0.0.1:{inputPort}", () => links.InputUps > 0, run);
 
             WaitFor(() => source.LiveFrames > 25, "the output to go live", run);
+            book.Add(new CueRequest("long", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromSeconds(60), TimeSpan.Zero, default));
+            book.Add(new CueRequest("ends-during", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromMilliseconds(500), TimeSpan.Zero, default));
+            WaitFor(() => book.Snapshot().Delivered == 2, "both cues to go out before the drop", run);
             sink.Drop();
             WaitFor(() => links.OutputDowns > 0, "the output drop", run);
             var skippedAtDrop = source.SkippedKeyframes;
-            // Two keyframes read while down: the cache was restarted at least once (the GOP before evicted, counted).
-            WaitFor(() => source.SkippedKeyframes >= skippedAtDrop + 2, "two keyframes read while the output is down", run);
+            // Two keyframes read while down: the cache was restarted at least once (the GOP before evicted, counted),
+            // and 'ends-during' ended in the outage, before the span the cache holds.
+            WaitFor(() => source.SkippedKeyframes >= skippedAtDrop + 2 && book.Find("ends-during")!.State == CueState.Ended,
+                "two keyframes read while the output is down, and 'ends-during' ended", run);
             sink.Reopen();
             WaitFor(() => links.Resumed is not null, "the output to come back", run);
             var liveAtResume = source.LiveFrames;
@@ -76,6 +83,10 @@ public class OutputResumeTests
             var (firstVideoPts, firstVideoFlags, videoPackets) = FirstVideoPacket(second);
             var decode = FFmpegCli.Ffmpeg("-v", "error", "-i", second, "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "framemd5", "-");
             var decodedFrames = decode.StdOut.Split('\n').Count(l => l.Length > 0 && !l.StartsWith('#'));
+            var cachedFrames = VideoDts(second).Count(dts => dts < source.FirstLiveDtsAfterResume);
+            var inspected = new List<InspectedMessage>();
+            new StreamInspector(key.PublicKey).Inspect(second, null, TimeSpan.FromSeconds(30), inspected.Add);
+            var cues = inspected.Where(m => m.Message is CueMessage).Select(m => ((CueMessage)m.Message!).CueId).ToList();
             Assert.Multiple(() =>
             {
                 Assert.That(report.Cancelled, Is.True);
@@ -93,6 +104,12 @@ public class OutputResumeTests
                     "every packet read is written, dropped or skipped, and counted once (cached ones are not also dropped)");
                 Assert.That(report.DroppedPackets, Is.GreaterThan(0), "the GOP evicted while down is counted dropped");
                 Assert.That((monitor.Packets, monitor.DroppedPackets), Is.EqualTo((report.Packets, report.DroppedPackets)), "status agrees with the report");
+                Assert.That(cachedFrames, Is.GreaterThan(0), "frames read while the output was down went out");
+                Assert.That(inspected.Select(m => m.FrameIndex), Has.All.GreaterThanOrEqualTo(cachedFrames),
+                    "the cached frames carry no SEI: the cue book passed them as they were read");
+                Assert.That(inspected, Has.All.Matches<InspectedMessage>(m => m.Verified), "every message verifies");
+                Assert.That(cues, Does.Not.Contain("ends-during"), "a cue that ended during the outage is not sent again");
+                Assert.That(cues, Does.Contain("long"), "a cue still active is sent again by the carousel after the outage");
             });
         }
         finally
@@ -121,6 +138,12 @@ public class OutputResumeTests
             .Select(s => long.Parse(s.GetProperty("nb_read_packets").GetString()!, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     }
 
+    private static List<long> VideoDts(string path)
+    {
+        var probe = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts", "-of", "json", path).EnsureSuccess("ffprobe -show_packets");
+        return JsonDocument.Parse(probe.StdOut).RootElement.GetProperty("packets").EnumerateArray().Select(p => p.GetProperty("dts").GetInt64()).ToList();
+    }
+
     private static (long? Pts, string Flags, int Count) FirstVideoPacket(string path)
     {
         var probe = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts,flags", "-of", "json", path).EnsureSuccess("ffprobe -show_packets");
@@ -142,12 +165,22 @@ public class OutputResumeTests
         // Only read on the pipeline's thread (from the link observer).
         public long? LastSkippedKeyframePts { get; private set; }
 
+        // Set on the pipeline's thread when the output comes back; read once the run has ended.
+        public bool AwaitingResume { get; set; }
+
+        public long FirstLiveDtsAfterResume { get; private set; } = long.MaxValue;
+
         public CatEvening.SeiInjector.Timing.MediaTimeline? Timeline => inner.Timeline;
 
         public void Start(VideoStreamDescription video) => inner.Start(video);
 
         public ReadOnlyMemory<byte> SeiFor(in VideoFrame frame)
         {
+            if (AwaitingResume)
+            {
+                AwaitingResume = false;
+                FirstLiveDtsAfterResume = frame.Dts ?? long.MaxValue;
+            }
             Interlocked.Increment(ref _liveFrames);
             return inner.SeiFor(frame);
         }
@@ -199,7 +232,10 @@ public class OutputResumeTests
             }
             // Called on the pipeline's thread before it writes anything to the reopened output.
             if (reopened)
+            {
                 lock (_gate) _resumed = (source.LastSkippedKeyframePts, monitor.Packets);
+                source.AwaitingResume = true;
+            }
             Interlocked.Increment(ref _outputUps);
         }
 
