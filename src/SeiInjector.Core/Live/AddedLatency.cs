@@ -47,7 +47,9 @@ public sealed class AddedLatency
             _window[_count % WindowSize] = stopwatchTicks;
             _count++;
         }
-        _histogram.Observe(stopwatchTicks / (double)Stopwatch.Frequency);
+        // Exemplar.None: without it prometheus-net asks the default provider for a trace-context exemplar on every
+        // observation (an AsyncLocal read of Activity.Current), about 2.5 % of the injector's CPU in a perf profile.
+        _histogram.Observe(stopwatchTicks / (double)Stopwatch.Frequency, Exemplar.None);
     }
 
     /// <summary>The percentiles over the recent window.</summary>
