@@ -6,21 +6,24 @@ namespace CatEvening.SeiInjector.Live;
 /// <summary>
 /// Serves the run's live metrics in the Prometheus text exposition format (version 0.0.4, written by prometheus-net)
 /// at <c>GET /metrics</c>: frames, packets, bytes, SEI carriers, cues by state, link states and reconnects, and the
-/// added-latency histogram. The counters and gauges are set from one <see cref="LiveStatus"/> taken at each scrape;
-/// the histogram is the one <see cref="AddedLatency"/> feeds packet by packet. No token: bind it to loopback (the
-/// default) or a monitoring network.
+/// added-latency histogram, and on a cue bus the bus's own (<c>catevening_bus_*</c>, from
+/// <see cref="Bus.CueBusFollower.Metrics"/>). The counters and gauges are set from one <see cref="LiveStatus"/> taken at
+/// each scrape; the histogram is the one <see cref="AddedLatency"/> feeds packet by packet. No token: bind it to
+/// loopback (the default) or a monitoring network.
 /// </summary>
 public sealed class MetricsServer : IDisposable
 {
     private readonly HttpEndpoint _endpoint;
     private readonly CollectorRegistry _status;
     private readonly CollectorRegistry _latency;
+    private readonly CollectorRegistry? _bus;
 
-    private MetricsServer(HttpEndpoint endpoint, CollectorRegistry status, CollectorRegistry latency)
+    private MetricsServer(HttpEndpoint endpoint, CollectorRegistry status, CollectorRegistry latency, CollectorRegistry? bus)
     {
         _endpoint = endpoint;
         _status = status;
         _latency = latency;
+        _bus = bus;
     }
 
     /// <summary>The address metrics are served on, as <c>http://host:port/</c>.</summary>
@@ -30,14 +33,15 @@ public sealed class MetricsServer : IDisposable
     /// <param name="listen">Address and port.</param>
     /// <param name="status">Called once per scrape.</param>
     /// <param name="latency">The run's added latency (its histogram is exported as it stands).</param>
+    /// <param name="bus">The cue bus's metrics (<see cref="Bus.CueBusFollower.Metrics"/>), or null for a run without a bus.</param>
     /// <exception cref="ArgumentException">The listen address is unusable.</exception>
     /// <exception cref="IOException">The port cannot be bound; the message names the address.</exception>
-    public static MetricsServer Start(string listen, Func<LiveStatus> status, AddedLatency latency)
+    public static MetricsServer Start(string listen, Func<LiveStatus> status, AddedLatency latency, CollectorRegistry? bus = null)
     {
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(latency);
         var endpoint = HttpEndpoint.Parse(listen, "--metrics");
-        var server = new MetricsServer(endpoint, StatusMetrics(status), latency.Metrics);
+        var server = new MetricsServer(endpoint, StatusMetrics(status), latency.Metrics, bus);
         endpoint.Start(server.Handle);
         return server;
     }
@@ -100,10 +104,11 @@ public sealed class MetricsServer : IDisposable
             await HttpEndpoint.WriteError(context.Response, 404, "metrics are at GET /metrics").ConfigureAwait(false);
             return;
         }
-        // Both registries into one buffer first: the answer's length is known and a failing scrape is a 500, not half a page.
+        // Every registry into one buffer first: the answer's length is known and a failing scrape is a 500, not half a page.
         using var body = new MemoryStream();
         await _status.CollectAndExportAsTextAsync(body, context.RequestAborted).ConfigureAwait(false);
         await _latency.CollectAndExportAsTextAsync(body, context.RequestAborted).ConfigureAwait(false);
+        if (_bus is not null) await _bus.CollectAndExportAsTextAsync(body, context.RequestAborted).ConfigureAwait(false);
         await HttpEndpoint.Write(context.Response, 200, "text/plain; version=0.0.4; charset=utf-8", body.ToArray()).ConfigureAwait(false);
     }
 }

@@ -280,6 +280,7 @@ public sealed class InjectionPipeline
                 }
             }
             var size = toWrite.Data.Length;
+            var handedAt = Stopwatch.GetTimestamp();
             bool written;
             try
             {
@@ -301,8 +302,8 @@ public sealed class InjectionPipeline
                 if (isVideo && !cached) _frameIndex++;
                 return;
             }
-            if (cached) _options.Monitor?.WrittenLate(size);
-            else _options.Monitor?.Written(readAt, size);
+            if (cached) _options.Monitor?.WrittenLate(handedAt, size);
+            else _options.Monitor?.Written(readAt, handedAt, size);
             if (isVideo)
             {
                 if (carried)

@@ -66,6 +66,30 @@ public class AddedLatencyTests
         });
     }
 
+    // The added latency is the injector's own time (read to the muxer); the muxer's write call (muxing and the socket
+    // send, which a relay pays alike) is measured apart, and both are exported from the one registry.
+    [Test]
+    public async Task PacketMonitor_SplitsOwnTimeFromTheWriteCall_BothInOneRegistry()
+    {
+        var monitor = new PacketMonitor();
+        var now = Stopwatch.GetTimestamp();
+        monitor.Written(now - (3 * Stopwatch.Frequency), now - Stopwatch.Frequency, 1000);
+        var own = monitor.Latency.Snapshot();
+        var write = monitor.WriteTime.Snapshot();
+        using var text = new MemoryStream();
+        await monitor.Latency.Metrics.CollectAndExportAsTextAsync(text);
+        var exposition = Encoding.UTF8.GetString(text.ToArray());
+        Assert.Multiple(() =>
+        {
+            Assert.That(own.Max, Is.EqualTo(TimeSpan.FromSeconds(2)), "read to handed over: exactly the two seconds between them");
+            Assert.That(write.Max, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)).And.LessThan(TimeSpan.FromSeconds(60)), "handed over to now");
+            Assert.That((monitor.Packets, monitor.Bytes), Is.EqualTo((1L, 1000L)));
+            Assert.That(exposition, Does.Contain("catevening_added_latency_seconds_count 1"));
+            Assert.That(exposition, Does.Contain(PacketMonitor.WriteTimeMetric + "_count 1"));
+            Assert.That(exposition, Does.Contain("catevening_added_latency_seconds_bucket{le=\"1\"} 0"), "2 s is beyond the last finite bound");
+        });
+    }
+
     [Test]
     public void Empty_ReportsZeros()
     {
