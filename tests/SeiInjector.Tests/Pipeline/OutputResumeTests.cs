@@ -40,7 +40,9 @@ public class OutputResumeTests
             using var sink = new SessionSink();
             var inputPort = NginxRtmp.FreeTcpPort();
             using var key = SigningKey.Generate(1);
-            var book = new CueBook(new CueBookOptions { StreamId = "resume" });
+            // No carousel repeats on the frames after a first delivery: a cue with repeats left stays active until they
+            // have gone out, so 'ends-during' could not end while the output is down. Keyframes still carry active cues.
+            var book = new CueBook(new CueBookOptions { StreamId = "resume", Repeat = 0 });
             var source = new WatchedSource(new CueSeiSource(book, new MessageSigner(key)));
             var monitor = new PacketMonitor();
             var links = new Links(source, monitor);
