@@ -23,6 +23,8 @@ public sealed class AddedLatency
         [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
     private readonly long[] _window = new long[WindowSize];
+    private readonly long[] _scratch = new long[WindowSize];
+    private readonly Lock _scratchGate = new();
     private readonly Histogram _histogram;
     private long _count;
 
@@ -65,30 +67,74 @@ public sealed class AddedLatency
     }
 
     /// <summary>The percentiles over the recent window.</summary>
+    /// <remarks>
+    /// Taken whenever the status is read (the console's event stream reads it twice a second): the window is copied
+    /// into a scratch array kept for the purpose (no 512 KB allocation per call) and the two ranks are found by
+    /// selection, O(n), instead of sorting the 65,536 samples (several ms of CPU per call).
+    /// </remarks>
     public AddedLatencySnapshot Snapshot()
     {
-        long[] recent;
-        long count;
-        lock (_window)
+        lock (_scratchGate)
         {
-            count = _count;
-            recent = _window.AsSpan(0, (int)Math.Min(count, WindowSize)).ToArray();
+            long count;
+            int n;
+            lock (_window)
+            {
+                count = _count;
+                n = (int)Math.Min(count, WindowSize);
+                _window.AsSpan(0, n).CopyTo(_scratch);
+            }
+            if (n == 0) return new AddedLatencySnapshot(count, 0, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+            var samples = _scratch.AsSpan(0, n);
+            var max = long.MinValue;
+            foreach (var sample in samples) max = Math.Max(max, sample);
+            // p99 first: afterwards everything before its index is at or below it, so the median is selected there.
+            var i99 = RankIndex(n, 0.99);
+            var p99 = Select(samples, i99);
+            var p50 = Select(samples[..(i99 + 1)], RankIndex(n, 0.50));
+            return new AddedLatencySnapshot(count, n, ToTimeSpan(p50), ToTimeSpan(p99), ToTimeSpan(max));
         }
-        Array.Sort(recent);
-        return new AddedLatencySnapshot(
-            count,
-            recent.Length,
-            Percentile(recent, 0.50),
-            Percentile(recent, 0.99),
-            recent.Length == 0 ? TimeSpan.Zero : ToTimeSpan(recent[^1]));
     }
 
-    // Nearest-rank percentile: the smallest sample with at least p of the samples at or below it.
-    private static TimeSpan Percentile(long[] sorted, double p)
+    // Nearest-rank percentile: the smallest sample with at least p of the samples at or below it, as a 0-based index
+    // into the sorted samples.
+    private static int RankIndex(int n, double p) => Math.Clamp((int)Math.Ceiling(p * n), 1, n) - 1;
+
+    /// <summary>
+    /// The <paramref name="k"/>-th smallest of <paramref name="values"/> (0-based), reordering them so that everything
+    /// before index <paramref name="k"/> is at or below it and everything after at or above it (Hoare's selection with a
+    /// median-of-three pivot; linear on average).
+    /// </summary>
+    internal static long Select(Span<long> values, int k)
     {
-        if (sorted.Length == 0) return TimeSpan.Zero;
-        var rank = (int)Math.Ceiling(p * sorted.Length);
-        return ToTimeSpan(sorted[Math.Clamp(rank, 1, sorted.Length) - 1]);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, values.Length);
+        int lo = 0, hi = values.Length - 1;
+        while (hi > lo)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            if (values[mid] < values[lo]) (values[mid], values[lo]) = (values[lo], values[mid]);
+            if (values[hi] < values[lo]) (values[hi], values[lo]) = (values[lo], values[hi]);
+            if (values[hi] < values[mid]) (values[hi], values[mid]) = (values[mid], values[hi]);
+            var pivot = values[mid];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (values[i] < pivot) i++;
+                while (values[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+            // Now [lo, j] <= pivot <= [i, hi], and anything strictly between j and i equals the pivot.
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return values[k];
+        }
+        return values[k];
     }
 
     private static TimeSpan ToTimeSpan(long stopwatchTicks) =>

@@ -90,6 +90,37 @@ public class AddedLatencyTests
         });
     }
 
+    // Selection instead of a sort: the same nearest-rank answer as sorting, for every rank, on random, skewed,
+    // all-equal, sorted and reversed samples.
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(7)]
+    [TestCase(1000)]
+    [TestCase(AddedLatency.WindowSize)]
+    public void Select_GivesTheKthSmallest_AsSortingWould(int n)
+    {
+        var random = new Random(n);
+        long[][] inputs =
+        [
+            [.. Enumerable.Range(0, n).Select(_ => random.NextInt64(0, 1_000_000))],
+            [.. Enumerable.Range(0, n).Select(_ => (long)random.Next(0, 4))],
+            [.. Enumerable.Repeat(42L, n)],
+            [.. Enumerable.Range(0, n).Select(i => (long)i)],
+            [.. Enumerable.Range(0, n).Select(i => (long)(n - i))],
+        ];
+        foreach (var input in inputs)
+        {
+            var sorted = input.Order().ToArray();
+            int[] ranks = n < 50 ? [.. Enumerable.Range(0, n)] : [0, 1, n / 2, (int)Math.Ceiling(0.99 * n) - 1, n - 2, n - 1];
+            foreach (var k in ranks)
+            {
+                var copy = (long[])input.Clone();
+                Assert.That(AddedLatency.Select(copy, k), Is.EqualTo(sorted[k]), $"rank {k} of {n}");
+                Assert.That(copy.Order(), Is.EqualTo(sorted), "a permutation of the input");
+            }
+        }
+    }
+
     [Test]
     public void Empty_ReportsZeros()
     {
