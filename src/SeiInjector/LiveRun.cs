@@ -176,7 +176,7 @@ internal static class LiveRun
                 }
                 if (parsed.GetValue(Metrics) is { } metricsListen)
                 {
-                    metrics = MetricsServer.Start(metricsListen, session.Status, monitor.Latency);
+                    metrics = MetricsServer.Start(metricsListen, session.Status, monitor.Latency, follower?.Metrics);
                     log.WriteLine($"sei-inject: metrics on {metrics.BaseAddress}metrics");
                 }
             }

@@ -27,7 +27,9 @@ public sealed class CueBusFollower : IDisposable
     private readonly object _gate = new();
     private Thread? _thread;
     private string? _position;
-    private long _appliedSequence, _busSequence, _applied, _refused, _outages;
+    private long _appliedSequence, _busSequence, _applied, _refused, _expired, _outages;
+    // Cues this run added from the bus that have not closed yet: each is counted expired or not once it closes.
+    private readonly List<string> _open = [];
     private BusLinkState _state = BusLinkState.Connecting;
     private string? _lastError;
     private IReadOnlyList<(string Name, string? Json)> _injectors = [];
@@ -54,7 +56,14 @@ public sealed class CueBusFollower : IDisposable
         _position = resumeAt?.Entry;
         _appliedSequence = resumeAt?.Sequence ?? 0;
         _poll = poll ?? TimeSpan.FromMilliseconds(100);
+        Metrics = BusMetrics.Create(Status);
     }
+
+    /// <summary>
+    /// The bus's metrics (<c>catevening_bus_*</c>), in a registry of their own that the metrics endpoint exports next to
+    /// the run's; set from <see cref="Status"/> at each scrape.
+    /// </summary>
+    public Prometheus.CollectorRegistry Metrics { get; }
 
     /// <summary>This injector's name on the bus.</summary>
     public string Name { get; }
@@ -116,8 +125,11 @@ public sealed class CueBusFollower : IDisposable
     public BusStatus Status()
     {
         lock (_gate)
+        {
+            SettleClosedCues();
             return new BusStatus(_bus.Address.ToString(), Name, _state, _position, _appliedSequence, _busSequence,
-                Math.Max(0, _busSequence - _appliedSequence), _applied, _refused, _outages, _lastError, _injectors);
+                Math.Max(0, _busSequence - _appliedSequence), _applied, _refused, _outages, _lastError, _injectors) { Expired = _expired };
+        }
     }
 
     /// <inheritdoc/>
@@ -150,6 +162,7 @@ public sealed class CueBusFollower : IDisposable
                 try
                 {
                     book.Add(request!, order.Sequence);
+                    lock (_gate) _open.Add(order.CueId);
                 }
                 catch (CueRejectedException e) when (e.Reason == CueRejection.DuplicateId && book.Find(order.CueId)?.Sequence == order.Sequence)
                 {
@@ -182,6 +195,20 @@ public sealed class CueBusFollower : IDisposable
         if (refusal is null) return;
         _audit?.BusState("refused", refusal);
         _log.WriteLine("sei-inject: cue bus: " + refusal);
+    }
+
+    // A cue from the bus that closed since the last look is counted once: expired when its window ended before any
+    // frame could carry it (the order came too late for this injector, or its input was down all through the window).
+    private void SettleClosedCues()
+    {
+        var book = _session.Book;
+        _open.RemoveAll(id =>
+        {
+            if (book.Find(id) is not { } cue) return true;
+            if (!cue.State.IsClosed()) return false;
+            if (cue.State == CueState.Expired) _expired++;
+            return true;
+        });
     }
 
     private void Connected()
@@ -266,6 +293,9 @@ public enum BusLinkState
 public sealed record BusStatus(string Url, string Injector, BusLinkState State, string? Position, long AppliedSequence, long BusSequence, long Lag,
     long Applied, long Refused, long Outages, string? LastError, IReadOnlyList<(string Name, string? Json)> Injectors)
 {
+    /// <summary>Cues this run applied from the bus that then expired here unsent (their window ended before any frame could carry them).</summary>
+    public long Expired { get; init; }
+
     /// <summary>Writes the object <c>"bus"</c> of <c>GET /v1/status</c>.</summary>
     public void WriteTo(Utf8JsonWriter w)
     {
@@ -281,6 +311,7 @@ public sealed record BusStatus(string Url, string Injector, BusLinkState State, 
         w.WriteNumber("lag", Lag);
         w.WriteNumber("applied", Applied);
         w.WriteNumber("refused", Refused);
+        w.WriteNumber("expired", Expired);
         w.WriteNumber("outages", Outages);
         if (LastError is null) w.WriteNull("last_error");
         else w.WriteString("last_error", LastError);

@@ -5,10 +5,11 @@ namespace CatEvening.SeiInjector.Live;
 
 /// <summary>
 /// Serves the run's live metrics in the Prometheus text exposition format (version 0.0.4, written by prometheus-net)
-/// at <c>GET /metrics</c> through <see cref="PrometheusEndpoint"/> (as <c>latency-probe</c> does): frames, packets, bytes, SEI carriers, cues by state, link states and reconnects, and the
-/// added-latency histogram. The counters and gauges are set from one <see cref="LiveStatus"/> taken at each scrape;
-/// the histogram is the one <see cref="AddedLatency"/> feeds packet by packet. No token: bind it to loopback (the
-/// default) or a monitoring network.
+/// at <c>GET /metrics</c> through <see cref="PrometheusEndpoint"/> (as <c>latency-probe</c> does): frames, packets,
+/// bytes, SEI carriers, cues by state, link states and reconnects, and the added-latency histogram, and on a cue bus
+/// the bus's own (<c>catevening_bus_*</c>, from <see cref="Bus.CueBusFollower.Metrics"/>). The counters and gauges are
+/// set from one <see cref="LiveStatus"/> taken at each scrape; the histogram is the one <see cref="AddedLatency"/>
+/// feeds packet by packet. No token: bind it to loopback (the default) or a monitoring network.
 /// </summary>
 public sealed class MetricsServer : IDisposable
 {
@@ -23,14 +24,17 @@ public sealed class MetricsServer : IDisposable
     /// <param name="listen">Address and port.</param>
     /// <param name="status">Called once per scrape.</param>
     /// <param name="latency">The run's added latency (its histogram is exported as it stands).</param>
+    /// <param name="bus">The cue bus's metrics (<see cref="Bus.CueBusFollower.Metrics"/>), or null for a run without a bus.</param>
     /// <exception cref="ArgumentException">The listen address is unusable.</exception>
     /// <exception cref="IOException">The port cannot be bound; the message names the address.</exception>
-    public static MetricsServer Start(string listen, Func<LiveStatus> status, AddedLatency latency)
+    public static MetricsServer Start(string listen, Func<LiveStatus> status, AddedLatency latency, CollectorRegistry? bus = null)
     {
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(latency);
         var endpoint = HttpEndpoint.Parse(listen, "--metrics");
-        endpoint.Start(PrometheusEndpoint.Handler(StatusMetrics(status), latency.Metrics));
+        endpoint.Start(bus is null
+            ? PrometheusEndpoint.Handler(StatusMetrics(status), latency.Metrics)
+            : PrometheusEndpoint.Handler(StatusMetrics(status), latency.Metrics, bus));
         return new MetricsServer(endpoint);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Bus;
@@ -147,7 +148,7 @@ public sealed class CueBusTests
     }
 
     [Test]
-    public void Order_ArrivingAfterItsWindow_IsRecordedExpiredOnThatInjector()
+    public async Task Order_ArrivingAfterItsWindow_IsRecordedExpiredOnThatInjector_AndCountedInTheMetrics()
     {
         var address = Address();
         var auditPath = Path.Combine(_dir, "late.audit.jsonl");
@@ -160,13 +161,78 @@ public sealed class CueBusTests
         Assert.That(a.Follower.PollOnce(), Is.True);
         var plan = a.Session.Book.Collect(new VideoFrame(100_120, 100_120, false, 3, timeBase));
         a.Session.Book.Commit(plan, [0]);
+        using var metrics = MetricsServer.Start("127.0.0.1:0", a.Session.Status, new AddedLatency(), a.Follower.Metrics);
+        using var http = new HttpClient { BaseAddress = metrics.BaseAddress };
+        var samples = Samples(await http.GetStringAsync("metrics"));
         Assert.Multiple(() =>
         {
             Assert.That(a.Session.Book.Find("stale")!.State, Is.EqualTo(CueState.Expired));
             Assert.That(plan.Messages, Has.None.TypeOf<SeiReader.Messages.CueMessage>(), "never sent");
             Assert.That(File.ReadAllText(auditPath), Does.Contain("\"event\":\"expired\""));
+            Assert.That(a.Session.Status().Bus!.Expired, Is.EqualTo(1), "counted once, however often the status is read");
+            Assert.That(samples["catevening_bus_orders_expired_total"], Is.EqualTo(1));
+            Assert.That(samples["catevening_bus_orders_applied_total"], Is.EqualTo(1), "applied, then expired here");
         });
     }
+
+    /// <summary>
+    /// The follower's own thread against a real redis-server that is killed and started again, seen only through
+    /// <c>GET /metrics</c>: connected with the orders applied, then unreachable with one outage counted, then connected
+    /// again with the order published meanwhile applied and no lag.
+    /// </summary>
+    [Test]
+    public async Task Metrics_SayTheBusIsConnected_ThenUnreachableWithTheOutageCounted_ThenCaughtUp()
+    {
+        var address = Address();
+        using var director = CueBus.Open(address);
+        Publish(director, "one", "two");
+        using var a = Injector(address, "feed-a", "metrics");
+        using var metrics = MetricsServer.Start("127.0.0.1:0", a.Session.Status, new AddedLatency(), a.Follower.Metrics);
+        using var http = new HttpClient { BaseAddress = metrics.BaseAddress };
+        a.Follower.Start();
+
+        var up = await ScrapeUntil(http, "connected, both orders applied",
+            m => m["catevening_bus_connected"] == 1 && m["catevening_bus_orders_applied_total"] == 2 && m["catevening_bus_injectors{state=\"beating\"}"] == 1);
+        _redis.Stop();
+        var down = await ScrapeUntil(http, "unreachable", m => m["catevening_bus_connected"] == 0);
+        _redis.Start();
+        Publish(director, "three");
+        var back = await ScrapeUntil(http, "connected again, the third order applied",
+            m => m["catevening_bus_connected"] == 1 && m["catevening_bus_orders_applied_total"] == 3 && m["catevening_bus_lag_orders"] == 0);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(up["catevening_bus_outages_total"], Is.Zero);
+            Assert.That(up["catevening_bus_applied_sequence"], Is.EqualTo(2));
+            Assert.That(up["catevening_bus_orders_refused_total"], Is.Zero);
+            Assert.That(up["catevening_bus_orders_expired_total"], Is.Zero);
+            Assert.That(down["catevening_bus_outages_total"], Is.EqualTo(1), "the outage counted when it began");
+            Assert.That(down["catevening_bus_orders_applied_total"], Is.EqualTo(2), "the injector keeps what it has");
+            Assert.That(back["catevening_bus_outages_total"], Is.EqualTo(1), "one outage, however many failed polls");
+            Assert.That(back["catevening_bus_applied_sequence"], Is.EqualTo(3));
+            Assert.That(a.Session.Book.Cues().Select(c => (c.Id, c.Sequence)), Is.EqualTo(new[] { ("one", 1L), ("two", 2L), ("three", 3L) }));
+        });
+    }
+
+    // Scrapes until the condition holds, for at most the test bound (every bus metric is in every scrape).
+    private static async Task<Dictionary<string, double>> ScrapeUntil(HttpClient http, string what, Func<Dictionary<string, double>, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (true)
+        {
+            var text = await http.GetStringAsync("metrics");
+            var samples = Samples(text);
+            if (condition(samples)) return samples;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"metrics never showed {what} in {Bound.TotalSeconds} s; last scrape:\n{text}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static Dictionary<string, double> Samples(string exposition) =>
+        exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith('#'))
+            .Select(l => l.Split(' '))
+            .ToDictionary(p => p[0], p => double.Parse(p[1], NumberStyles.Float, CultureInfo.InvariantCulture));
 
     private CueBusAddress Address() => new(_redis.Host, _redis.Port, "show-" + Guid.NewGuid().ToString("N")[..8]);
 
