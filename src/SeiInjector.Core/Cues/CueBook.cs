@@ -473,8 +473,10 @@ public sealed class CueBook
         return _lastPairTransmission;
     }
 
-    // Observes time passing: a pending cue whose window is over expires unsent; an active message whose repeats are
-    // done and whose window is over leaves the carousel (a cue then ends). Closed messages are dropped from the carousel.
+    // Observes time passing: a pending cue whose window is over expires unsent; an active message leaves the carousel
+    // (a cue then ends) once its window is over, with repeats still due or not: a repeat sent after the window (the
+    // output was down through it) would open, for a late joiner, an interaction that is over. A message without a
+    // window (a zero duration, a cancel) ends when its repeats are done. Closed messages are dropped from the carousel.
     private void CloseWindows(long time, long nowMicros)
     {
         for (var i = _carousel.Count - 1; i >= 0; i--)
@@ -487,7 +489,8 @@ public sealed class CueBook
                     if (t.Cue is { } expired)
                         _journal.Record(new CueJournalEntry(CueEvent.Expired, nowMicros, expired.Snapshot(_timeline), null, "its window had ended before any frame could carry it"));
                     break;
-                case CueState.Active when t.Life.RepeatsLeft == 0 && (t.WindowEnd is not { } end || time >= end):
+                case CueState.Active when (t.Duration > TimeSpan.Zero && t.WindowEnd is { } closes && time >= closes)
+                                           || (t.Life.RepeatsLeft == 0 && (t.WindowEnd is not { } end || time >= end)):
                     Move(t, CueTrigger.WindowOver);
                     if (t.Cue is { } ended && ended.Transmission == t)
                         _journal.Record(new CueJournalEntry(CueEvent.Ended, nowMicros, ended.Snapshot(_timeline), null, "window ended"));

@@ -105,6 +105,43 @@ public class CueBookTests
         });
     }
 
+    // The output drops right after a cue's first delivery, with its repeats still due, and stays down past the end of
+    // its window (the frames pass the book unsent). When the output is back, the cue has ended: neither its repeats nor
+    // the keyframe carousel send it again (a late joiner would otherwise receive an interaction that is over).
+    [Test]
+    public void RepeatsDueWhenTheWindowEnds_AreNotSent_TheCueEndsAtItsWindow()
+    {
+        var journal = new RecordingJournal();
+        var book = Book(repeat: 3, journal: journal);
+        book.Add(Start("short", 0.2, durationSeconds: 0.5));
+        var frames = Frames(75).ToList();
+        var target = FirstPts + (5 * FrameTicks);
+        var first = frames.First(f => f.Pts >= target);
+        var sent = new List<VideoFrame>();
+        var outputDown = false;
+        foreach (var f in frames)
+        {
+            if (outputDown && f.FrameIndex > first.FrameIndex + 30) outputDown = false;
+            if (outputDown)
+            {
+                book.Pass(f);
+                continue;
+            }
+            var plan = book.Collect(f);
+            if (plan.IsEmpty) continue;
+            book.Commit(plan, [1, 2, 3]);
+            if (plan.Messages.OfType<CueMessage>().Any(m => m.CueId == "short")) sent.Add(f);
+            if (f.FrameIndex == first.FrameIndex) outputDown = true;
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(sent, Is.EqualTo(new[] { first }), "delivered once, then the output was down past the window's end");
+            Assert.That(journal.Cues.Where(e => e.Cue.Id == "short").Select(e => e.Event),
+                Is.EqualTo(new[] { CueEvent.Accepted, CueEvent.Delivered, CueEvent.Ended }));
+            Assert.That(book.Snapshot() is { Ended: 1, Active: 0 });
+        });
+    }
+
     [Test]
     public void CarouselRepeat_OfACueThatAlreadyFired_TellsHowLongAgoItStarted()
     {
