@@ -212,7 +212,7 @@ internal static class LiveRun
                 $"({report.SeiBytes} bytes), {report.Discontinuities} timestamp discontinuities bridged, {report.SkippedPackets} packets skipped; " +
                 $"cues pending {cues.Pending}, active {cues.Active}, delivered {cues.Delivered}, ended {cues.Ended}, " +
                 $"expired {cues.Expired}, cancelled {cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
-                $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms");
+                $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms (muxer write p99 {status.WriteTime?.P99.TotalMilliseconds ?? 0:0.###} ms)");
             return ExitCodes.Ok;
         }
         catch (Exception e) when (e is FFmpegException or InjectionException)

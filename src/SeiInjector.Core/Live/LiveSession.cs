@@ -143,6 +143,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
                 new TimestampCounts(Monitor.Discontinuities, Monitor.Wraps, Monitor.InterpolatedTimestamps, Monitor.SkippedPackets))
             {
                 Bus = BusFollower?.Status(),
+                WriteTime = Monitor.WriteTime.Snapshot(),
             };
         }
     }

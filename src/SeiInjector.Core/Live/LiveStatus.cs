@@ -105,7 +105,7 @@ public readonly record struct TimestampCounts(long Discontinuities, long Wraps, 
 /// <param name="BytesWritten">Bytes of packet data written (SEI included).</param>
 /// <param name="SeiFrames">Video packets that carried a CatEvening SEI.</param>
 /// <param name="Cues">Cue counts by state.</param>
-/// <param name="Latency">Added latency per packet.</param>
+/// <param name="Latency">Added latency per packet: from its read to the muxer (the injector's own code).</param>
 /// <param name="DroppedPackets">Packets read but not written (output down, before the keyframe it resumed at, or of a
 /// stream that appeared after the output header).</param>
 /// <param name="Timestamps">Timestamp repairs and skipped packets.</param>
@@ -114,6 +114,9 @@ public sealed record LiveStatus(
     long Frames, long Packets, long BytesWritten, long SeiFrames, CueCounts Cues, AddedLatencySnapshot Latency, long DroppedPackets = 0,
     TimestampCounts Timestamps = default)
 {
+    /// <summary>Time per packet in the muxer's write call (muxing and the socket send), or null when not measured.</summary>
+    public AddedLatencySnapshot? WriteTime { get; init; }
+
     /// <summary>The cue bus as this injector sees it (with every injector of the show), or null without a bus.</summary>
     public Bus.BusStatus? Bus { get; init; }
 
@@ -158,6 +161,16 @@ public sealed record LiveStatus(
             w.WriteNumber("p99_ms", Latency.P99.TotalMilliseconds);
             w.WriteNumber("max_ms", Latency.Max.TotalMilliseconds);
             w.WriteEndObject();
+            if (WriteTime is { } write)
+            {
+                w.WriteStartObject("write_time");
+                w.WriteNumber("packets", write.Count);
+                w.WriteNumber("window", write.WindowCount);
+                w.WriteNumber("p50_ms", write.P50.TotalMilliseconds);
+                w.WriteNumber("p99_ms", write.P99.TotalMilliseconds);
+                w.WriteNumber("max_ms", write.Max.TotalMilliseconds);
+                w.WriteEndObject();
+            }
             Bus?.WriteTo(w);
             w.WriteEndObject();
         }

@@ -13,8 +13,21 @@ public sealed class PacketMonitor
     private long _dropped;
     private long _discontinuities, _wraps, _interpolated, _skipped;
 
-    /// <summary>Per-packet added latency, read to write.</summary>
-    public AddedLatency Latency { get; } = new();
+    /// <summary>Creates the counters, with both latencies in one registry (<see cref="AddedLatency.Metrics"/>).</summary>
+    public PacketMonitor()
+    {
+        Latency = new AddedLatency();
+        WriteTime = new AddedLatency(Latency.Metrics, WriteTimeMetric, "Time each packet spent in the muxer's write call (muxing and the socket send).");
+    }
+
+    /// <summary>Name of the write-time histogram.</summary>
+    public const string WriteTimeMetric = "catevening_write_seconds";
+
+    /// <summary>Per-packet added latency: from the read's return to the muxer, the injector's own code.</summary>
+    public AddedLatency Latency { get; }
+
+    /// <summary>Per-packet time in the muxer's write call (muxing and the socket send, as a relay pays it).</summary>
+    public AddedLatency WriteTime { get; }
 
     /// <summary>Packets written, every stream.</summary>
     public long Packets => Interlocked.Read(ref _packets);
@@ -51,10 +64,14 @@ public sealed class PacketMonitor
     /// <summary>The muxer refused a packet; it was skipped.</summary>
     public void Refused() => Interlocked.Increment(ref _skipped);
 
-    /// <summary>One packet of <paramref name="bytes"/> bytes, read at <paramref name="readTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>), was written.</summary>
-    public void Written(long readTimestamp, int bytes)
+    /// <summary>One packet of <paramref name="bytes"/> bytes was written.</summary>
+    /// <param name="readTimestamp">When its read returned (<see cref="Stopwatch.GetTimestamp"/>).</param>
+    /// <param name="handedTimestamp">When it was handed to the muxer's write call.</param>
+    /// <param name="bytes">Its size, SEI included.</param>
+    public void Written(long readTimestamp, long handedTimestamp, int bytes)
     {
-        Latency.RecordSince(readTimestamp);
+        Latency.Record(handedTimestamp - readTimestamp);
+        WriteTime.Record(Stopwatch.GetTimestamp() - handedTimestamp);
         Interlocked.Increment(ref _packets);
         Interlocked.Add(ref _bytes, bytes);
     }

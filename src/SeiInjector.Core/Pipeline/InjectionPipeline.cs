@@ -230,6 +230,7 @@ public sealed class InjectionPipeline
                 }
             }
             var size = toWrite.Data.Length;
+            var handedAt = Stopwatch.GetTimestamp();
             bool written;
             try
             {
@@ -250,7 +251,7 @@ public sealed class InjectionPipeline
                 if (isVideo) _frameIndex++;
                 return;
             }
-            _options.Monitor?.Written(readAt, size);
+            _options.Monitor?.Written(readAt, handedAt, size);
             if (isVideo)
             {
                 if (carried)

@@ -252,4 +252,33 @@ public class FFmpegInteropTests
             Assert.That(new Rational(1, 1000).ToMicroseconds(1500), Is.EqualTo(1_500_000));
         });
     }
+
+    // The 64-bit fast path and the 128-bit path must agree with exact arithmetic everywhere, including at their border
+    // (|dividend| around long.MaxValue / 2) and for the extremes of long.
+    [Test]
+    public void Rational_Rescale_AgreesWithExactArithmetic_OnBothSidesOfTheFastPathsBorder()
+    {
+        var random = new Random(20261130);
+        Rational[] bases = [new(1, 90_000), new(1, 1000), new(1, 1_000_000), new(1001, 30_000), new(1, 12_800), new(int.MaxValue, 3), new(7, int.MaxValue)];
+        var units = new List<long> { 0, 1, -1, long.MaxValue, long.MinValue + 1, long.MaxValue / 2, -(long.MaxValue / 2), (long.MaxValue / 2) + 1, (1L << 33) - 1 };
+        for (var i = 0; i < 2000; i++) units.Add(random.NextInt64(long.MinValue + 1, long.MaxValue) >> random.Next(0, 63));
+        var failures = new List<string>();
+        foreach (var from in bases)
+        foreach (var to in bases)
+        foreach (var u in units)
+        {
+            var exact = Exact((System.Numerics.BigInteger)u * from.Numerator * to.Denominator, (System.Numerics.BigInteger)from.Denominator * to.Numerator);
+            if (exact < long.MinValue || exact > long.MaxValue) continue;
+            var got = from.Rescale(u, to);
+            if (got != (long)exact && failures.Count < 10) failures.Add($"{u} in {from} -> {to}: {got}, exact {exact}");
+        }
+        Assert.That(failures, Is.Empty);
+
+        static System.Numerics.BigInteger Exact(System.Numerics.BigInteger n, System.Numerics.BigInteger d)
+        {
+            if (d < 0) { n = -n; d = -d; }
+            var half = d / 2;
+            return n >= 0 ? (n + half) / d : -((-n + half) / d);
+        }
+    }
 }

@@ -66,6 +66,61 @@ public class AddedLatencyTests
         });
     }
 
+    // The added latency is the injector's own time (read to the muxer); the muxer's write call (muxing and the socket
+    // send, which a relay pays alike) is measured apart, and both are exported from the one registry.
+    [Test]
+    public async Task PacketMonitor_SplitsOwnTimeFromTheWriteCall_BothInOneRegistry()
+    {
+        var monitor = new PacketMonitor();
+        var now = Stopwatch.GetTimestamp();
+        monitor.Written(now - (3 * Stopwatch.Frequency), now - Stopwatch.Frequency, 1000);
+        var own = monitor.Latency.Snapshot();
+        var write = monitor.WriteTime.Snapshot();
+        using var text = new MemoryStream();
+        await monitor.Latency.Metrics.CollectAndExportAsTextAsync(text);
+        var exposition = Encoding.UTF8.GetString(text.ToArray());
+        Assert.Multiple(() =>
+        {
+            Assert.That(own.Max, Is.EqualTo(TimeSpan.FromSeconds(2)), "read to handed over: exactly the two seconds between them");
+            Assert.That(write.Max, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)).And.LessThan(TimeSpan.FromSeconds(60)), "handed over to now");
+            Assert.That((monitor.Packets, monitor.Bytes), Is.EqualTo((1L, 1000L)));
+            Assert.That(exposition, Does.Contain("catevening_added_latency_seconds_count 1"));
+            Assert.That(exposition, Does.Contain(PacketMonitor.WriteTimeMetric + "_count 1"));
+            Assert.That(exposition, Does.Contain("catevening_added_latency_seconds_bucket{le=\"1\"} 0"), "2 s is beyond the last finite bound");
+        });
+    }
+
+    // Selection instead of a sort: the same nearest-rank answer as sorting, for every rank, on random, skewed,
+    // all-equal, sorted and reversed samples.
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(7)]
+    [TestCase(1000)]
+    [TestCase(AddedLatency.WindowSize)]
+    public void Select_GivesTheKthSmallest_AsSortingWould(int n)
+    {
+        var random = new Random(n);
+        long[][] inputs =
+        [
+            [.. Enumerable.Range(0, n).Select(_ => random.NextInt64(0, 1_000_000))],
+            [.. Enumerable.Range(0, n).Select(_ => (long)random.Next(0, 4))],
+            [.. Enumerable.Repeat(42L, n)],
+            [.. Enumerable.Range(0, n).Select(i => (long)i)],
+            [.. Enumerable.Range(0, n).Select(i => (long)(n - i))],
+        ];
+        foreach (var input in inputs)
+        {
+            var sorted = input.Order().ToArray();
+            int[] ranks = n < 50 ? [.. Enumerable.Range(0, n)] : [0, 1, n / 2, (int)Math.Ceiling(0.99 * n) - 1, n - 2, n - 1];
+            foreach (var k in ranks)
+            {
+                var copy = (long[])input.Clone();
+                Assert.That(AddedLatency.Select(copy, k), Is.EqualTo(sorted[k]), $"rank {k} of {n}");
+                Assert.That(copy.Order(), Is.EqualTo(sorted), "a permutation of the input");
+            }
+        }
+    }
+
     [Test]
     public void Empty_ReportsZeros()
     {

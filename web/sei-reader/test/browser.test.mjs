@@ -214,15 +214,31 @@ function assertFiredAtTarget(log, type, id) {
   const i = inspected(id);
   assert.ok(Math.abs(e.targetPts / tb - i.playback) < FRAME / 2, `${id}: the reader's target ${e.targetPts / tb} s is inspect's ${i.playback} s`);
   assert.equal(e.frameMediaTime, log.frames[e.frame - 1], 'the frame it fired on is the frame just presented');
-  // The first presented frame at or after the target: the target frame itself unless the browser dropped it (a loaded
-  // machine), and then the next one, one frame period late at most.
   const target = e.targetPts / tb;
-  assert.equal(e.frameMediaTime, log.frames.find((t) => t >= target - 1e-6), `${id}: fired on the first frame presented at or after its target`);
-  assert.ok(e.frameMediaTime - target >= -1e-6 && e.frameMediaTime - target <= FRAME + 1e-6, `${id}: fired on the frame at ${e.frameMediaTime} s, target ${target} s`);
-  assert.ok(e.lateByTicks >= 0 && e.lateByTicks <= FRAME * tb, `${id}: late by ${e.lateByTicks} ticks`);
+  assertOnFirstPresentedFrame(log, e.frameMediaTime, target, id);
+  assert.ok(Math.abs(e.lateByTicks / tb - (e.frameMediaTime - target)) < 1 / tb + 1e-9, `${id}: late by ${e.lateByTicks} ticks, the frame's distance to the target`);
   const before = log.frames.filter((t) => t < e.targetPts / tb - 1e-6);
   assert.ok(before.length > 0, 'frames before the target were presented (so the cue did not fire at parse time)');
   return e;
+}
+
+/**
+ * Fired on the first frame the page presented at or after `target`, never before it. When the browser presented the
+ * frames around the target (no gap wider than one and a half frame periods between the last frame before it and the
+ * first at or after it), that frame is at most one frame period late. A loaded machine makes chromium drop frames
+ * (seen in CI: 3.0 s → 3.2 s at 25 fps); no scheduler can fire on a frame that is never presented, so then the bound
+ * is the first presented frame itself, and the gap is printed.
+ */
+function assertOnFirstPresentedFrame(log, firedAt, target, what) {
+  const first = log.frames.find((t) => t >= target - 1e-6);
+  assert.equal(firedAt, first, `${what}: fired on the first frame presented at or after its target ${target} s`);
+  assert.ok(firedAt - target >= -1e-6, `${what}: never before its target (${firedAt} s < ${target} s)`);
+  const previous = log.frames.filter((t) => t < target - 1e-6).at(-1);
+  if (previous === undefined || first - previous <= 1.5 * FRAME + 1e-6) {
+    assert.ok(firedAt - target <= FRAME + 1e-6, `${what}: fired on the frame at ${firedAt} s, target ${target} s, with every frame around it presented`);
+  } else {
+    console.log(`[browser] ${what}: the page presented no frame between ${previous.toFixed(3)} s and ${first.toFixed(3)} s (dropped under load); fired on the first one at or after ${target.toFixed(3)} s`);
+  }
 }
 
 test('headless chromium plays H.264 through MSE (proprietary codecs)', async () => {
@@ -244,7 +260,7 @@ test('hls.js: the custom cue and the poll fire at the frames of their targets; t
   const close = log.events.find((e) => e.type === 'close');
   assert.equal(close.closeReason, 'window-elapsed');
   const closesAt = open.targetPts / 90_000 + 6;
-  assert.ok(close.frameMediaTime - closesAt >= -1e-6 && close.frameMediaTime - closesAt <= FRAME + 1e-6, `closed at ${close.frameMediaTime} s`);
+  assertOnFirstPresentedFrame(log, close.frameMediaTime, closesAt, 'poll close');
   assert.equal(log.events.filter((e) => e.type === 'cue').length, 2, 'each cue reported once despite its repeats');
   assert.deepEqual(log.events.filter((e) => e.type === 'rejected'), []);
 });

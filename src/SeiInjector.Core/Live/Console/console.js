@@ -201,7 +201,8 @@ function renderStatus(s) {
   }
   text('last-pts', s.last_pts === null ? '–' : seconds(s.last_pts_time) + ' (' + s.last_pts + ')');
   text('frames', String(s.frames));
-  text('latency', s.added_latency.p50_ms.toFixed(3) + ' / ' + s.added_latency.p99_ms.toFixed(3) + ' ms');
+  text('latency', s.added_latency.p50_ms.toFixed(3) + ' / ' + s.added_latency.p99_ms.toFixed(3) + ' ms' +
+    (s.write_time ? ' · write ' + s.write_time.p50_ms.toFixed(3) + ' / ' + s.write_time.p99_ms.toFixed(3) + ' ms' : ''));
   const c = s.cues;
   text('cue-counts', `${c.pending} pending · ${c.active} active · ${c.delivered} delivered · ${c.ended} ended · ${c.cancelled} cancelled · ${c.expired} expired`);
   renderBus(s.bus);
