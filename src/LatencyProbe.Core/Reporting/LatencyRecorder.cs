@@ -10,6 +10,7 @@ public sealed class LatencyRecorder
     private readonly List<LatencySample> _samples = [];
     private readonly SortedDictionary<string, long> _counters = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, string> _properties = new(StringComparer.Ordinal);
+    private Action<LatencySample>[] _observers = [];
 
     /// <summary>Creates a recorder for the named instrument (<c>sei</c>, <c>timecode</c>, <c>device</c>, ...).</summary>
     public LatencyRecorder(string instrument, DateTimeOffset startedUtc)
@@ -45,8 +46,29 @@ public sealed class LatencyRecorder
             throw new ArgumentOutOfRangeException(nameof(sample), sample.LatencyMilliseconds, "latency must be finite");
         if (!double.IsFinite(sample.UncertaintyMilliseconds) || sample.UncertaintyMilliseconds < 0)
             throw new ArgumentOutOfRangeException(nameof(sample), sample.UncertaintyMilliseconds, "uncertainty must be finite and not negative");
-        lock (_gate) _samples.Add(sample);
+        lock (_gate)
+        {
+            _samples.Add(sample);
+            foreach (var observer in _observers) observer(sample);
+        }
         SampleRecorded?.Invoke(sample);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="observer"/> with every sample recorded so far and then with each sample added later, in
+    /// the order they were added and exactly once each: the replay and every later call hold the recorder's lock, so a
+    /// sample added meanwhile is neither missed nor seen twice (unlike a <see cref="SampleRecorded"/> handler added
+    /// after the first sample). The observer must be quick and must not call the recorder. Dispose the result to stop.
+    /// </summary>
+    public IDisposable Observe(Action<LatencySample> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        lock (_gate)
+        {
+            foreach (var sample in _samples) observer(sample);
+            _observers = [.. _observers, observer];
+        }
+        return new Unsubscriber(this, observer);
     }
 
     /// <summary>Adds <paramref name="amount"/> to the named event counter (for example <c>missed_screen_edges</c>).</summary>
@@ -75,6 +97,12 @@ public sealed class LatencyRecorder
         lock (_gate) return _counters.TryGetValue(counter, out var v) ? v : 0;
     }
 
+    /// <summary>Every event counter and its value so far, by name (ordinal order).</summary>
+    public KeyValuePair<string, long>[] GetCounters()
+    {
+        lock (_gate) return [.. _counters];
+    }
+
     /// <summary>Summary of the samples so far.</summary>
     public LatencySummary Summarize()
     {
@@ -96,5 +124,13 @@ public sealed class LatencyRecorder
             properties = [.. _properties];
         }
         return new LatencyReport(Instrument, StartedUtc, endedUtc, LatencySummary.Of(copy), copy, counters, properties);
+    }
+
+    private sealed class Unsubscriber(LatencyRecorder recorder, Action<LatencySample> observer) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (recorder._gate) recorder._observers = Array.FindAll(recorder._observers, o => !ReferenceEquals(o, observer));
+        }
     }
 }

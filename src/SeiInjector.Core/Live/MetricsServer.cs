@@ -1,30 +1,21 @@
-using Microsoft.AspNetCore.Http;
+using CatEvening.Http;
 using Prometheus;
 
 namespace CatEvening.SeiInjector.Live;
 
 /// <summary>
 /// Serves the run's live metrics in the Prometheus text exposition format (version 0.0.4, written by prometheus-net)
-/// at <c>GET /metrics</c>: frames, packets, bytes, SEI carriers, cues by state, link states and reconnects, and the
-/// added-latency histogram, and on a cue bus the bus's own (<c>catevening_bus_*</c>, from
-/// <see cref="Bus.CueBusFollower.Metrics"/>). The counters and gauges are set from one <see cref="LiveStatus"/> taken at
-/// each scrape; the histogram is the one <see cref="AddedLatency"/> feeds packet by packet. No token: bind it to
-/// loopback (the default) or a monitoring network.
+/// at <c>GET /metrics</c> through <see cref="PrometheusEndpoint"/> (as <c>latency-probe</c> does): frames, packets,
+/// bytes, SEI carriers, cues by state, link states and reconnects, and the added-latency histogram, and on a cue bus
+/// the bus's own (<c>catevening_bus_*</c>, from <see cref="Bus.CueBusFollower.Metrics"/>). The counters and gauges are
+/// set from one <see cref="LiveStatus"/> taken at each scrape; the histogram is the one <see cref="AddedLatency"/>
+/// feeds packet by packet. No token: bind it to loopback (the default) or a monitoring network.
 /// </summary>
 public sealed class MetricsServer : IDisposable
 {
     private readonly HttpEndpoint _endpoint;
-    private readonly CollectorRegistry _status;
-    private readonly CollectorRegistry _latency;
-    private readonly CollectorRegistry? _bus;
 
-    private MetricsServer(HttpEndpoint endpoint, CollectorRegistry status, CollectorRegistry latency, CollectorRegistry? bus)
-    {
-        _endpoint = endpoint;
-        _status = status;
-        _latency = latency;
-        _bus = bus;
-    }
+    private MetricsServer(HttpEndpoint endpoint) => _endpoint = endpoint;
 
     /// <summary>The address metrics are served on, as <c>http://host:port/</c>.</summary>
     public Uri BaseAddress => _endpoint.BaseAddress;
@@ -41,9 +32,10 @@ public sealed class MetricsServer : IDisposable
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(latency);
         var endpoint = HttpEndpoint.Parse(listen, "--metrics");
-        var server = new MetricsServer(endpoint, StatusMetrics(status), latency.Metrics, bus);
-        endpoint.Start(server.Handle);
-        return server;
+        endpoint.Start(bus is null
+            ? PrometheusEndpoint.Handler(StatusMetrics(status), latency.Metrics)
+            : PrometheusEndpoint.Handler(StatusMetrics(status), latency.Metrics, bus));
+        return new MetricsServer(endpoint);
     }
 
     /// <inheritdoc/>
@@ -94,21 +86,5 @@ public sealed class MetricsServer : IDisposable
             if (s.LastPtsTime is { } pts) lastPts.Set(pts);
         });
         return registry;
-    }
-
-    private async Task Handle(HttpContext context)
-    {
-        var path = context.Request.Path.Value;
-        if (context.Request.Method != "GET" || path is not ("/metrics" or "/"))
-        {
-            await HttpEndpoint.WriteError(context.Response, 404, "metrics are at GET /metrics").ConfigureAwait(false);
-            return;
-        }
-        // Every registry into one buffer first: the answer's length is known and a failing scrape is a 500, not half a page.
-        using var body = new MemoryStream();
-        await _status.CollectAndExportAsTextAsync(body, context.RequestAborted).ConfigureAwait(false);
-        await _latency.CollectAndExportAsTextAsync(body, context.RequestAborted).ConfigureAwait(false);
-        if (_bus is not null) await _bus.CollectAndExportAsTextAsync(body, context.RequestAborted).ConfigureAwait(false);
-        await HttpEndpoint.Write(context.Response, 200, "text/plain; version=0.0.4; charset=utf-8", body.ToArray()).ConfigureAwait(false);
     }
 }

@@ -1,6 +1,4 @@
-using System.Net.Http;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using CatEvening.LatencyProbe.Reporting;
 
@@ -112,27 +110,6 @@ public sealed class ReportTests
         {
             File.Delete(path);
         }
-    }
-
-    [Test]
-    public async Task Prometheus_ServesTheFiguresInTextFormat()
-    {
-        var recorder = new LatencyRecorder("device", DateTimeOffset.UtcNow);
-        recorder.Add(new LatencySample(UnixTime.NowMicroseconds(), 80, 0.5));
-        recorder.Add(new LatencySample(UnixTime.NowMicroseconds(), 120, 0.5));
-        recorder.Increment("unmatched_flashes");
-        var port = FreeTcpPort();
-        using var exporter = new PrometheusExporter(recorder, "127.0.0.1", port);
-        using var http = new HttpClient();
-        var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
-        Assert.Multiple(() =>
-        {
-            Assert.That(text, Does.Contain("# TYPE latency_probe_latency_seconds summary\n"));
-            Assert.That(text, Does.Contain("latency_probe_latency_seconds{instrument=\"device\",quantile=\"0.5\"} 0.1\n"));
-            Assert.That(text, Does.Contain("latency_probe_latency_seconds_count{instrument=\"device\"} 2\n"));
-            Assert.That(text, Does.Contain("latency_probe_current_latency_seconds{instrument=\"device\"} 0.12\n"));
-            Assert.That(text, Does.Contain("latency_probe_events_total{instrument=\"device\",event=\"unmatched_flashes\"} 1\n"));
-        });
     }
 
     [Test]
