@@ -35,12 +35,13 @@ public sealed class PacketMonitor
     /// <summary>Bytes of packet data written, SEI included.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    /// <summary>Packets read but not written: the output was down, or they came before the keyframe it resumed at, or
-    /// their stream appeared after the output header.</summary>
+    /// <summary>Packets read but never written: read while the output was down and not kept by the GOP cache (before its
+    /// first keyframe, or evicted by a later one), or before the keyframe the output resumed at, or their stream appeared
+    /// after the output header. Packets the GOP cache kept and sent once the output was back are written, not dropped.</summary>
     public long DroppedPackets => Interlocked.Read(ref _dropped);
 
-    /// <summary>One packet was read and dropped (see <see cref="DroppedPackets"/>).</summary>
-    public void Dropped() => Interlocked.Increment(ref _dropped);
+    /// <summary><paramref name="count"/> packets were read and dropped (see <see cref="DroppedPackets"/>).</summary>
+    public void Dropped(int count = 1) => Interlocked.Add(ref _dropped, count);
     /// <summary>Timestamp discontinuities bridged (the input jumped backwards, or far forwards), every session.</summary>
     public long Discontinuities => Interlocked.Read(ref _discontinuities);
 
@@ -63,6 +64,20 @@ public sealed class PacketMonitor
 
     /// <summary>The muxer refused a packet; it was skipped.</summary>
     public void Refused() => Interlocked.Increment(ref _skipped);
+
+    /// <summary>
+    /// One packet of <paramref name="bytes"/> bytes that waited in the GOP cache while the output was down was written.
+    /// Counted, and its time in the muxer's write call recorded, but kept out of the added latency, which measures the
+    /// injector's own work, not an outage.
+    /// </summary>
+    /// <param name="handedTimestamp">When it was handed to the muxer's write call (<see cref="Stopwatch.GetTimestamp"/>).</param>
+    /// <param name="bytes">Its size.</param>
+    public void WrittenLate(long handedTimestamp, int bytes)
+    {
+        WriteTime.Record(Stopwatch.GetTimestamp() - handedTimestamp);
+        Interlocked.Increment(ref _packets);
+        Interlocked.Add(ref _bytes, bytes);
+    }
 
     /// <summary>One packet of <paramref name="bytes"/> bytes was written.</summary>
     /// <param name="readTimestamp">When its read returned (<see cref="Stopwatch.GetTimestamp"/>).</param>

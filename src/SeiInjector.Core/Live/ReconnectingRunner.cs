@@ -6,7 +6,7 @@ namespace CatEvening.SeiInjector.Live;
 /// <summary>
 /// Keeps the show running through link drops. Each side recovers on its own (<see cref="PipelineOptions.ReconnectLinks"/>):
 /// when the output drops (the ingest restarts, a write fails or stalls) the input is still read and program time runs
-/// on, and the output comes back at the next keyframe; when the input drops (the publisher goes) only the input is
+/// on, and the output comes back starting with the packets read since the last keyframe (<see cref="GopCache"/>); when the input drops (the publisher goes) only the input is
 /// opened again, as a new timestamp session on the same program timeline, which runs on at wall-clock speed across the
 /// gap. The cue book, the control API and the audit log carry on; status and metrics show each side's state and count
 /// each drop as it happens. A network input that ends counts as a drop; a file input that ends finishes the run.
@@ -16,8 +16,11 @@ public sealed class ReconnectingRunner : ILinkObserver
     /// <summary>First wait after a drop.</summary>
     public static readonly TimeSpan FirstBackoff = InjectionPipeline.FirstBackoff;
 
-    /// <summary>Longest wait between attempts.</summary>
+    /// <summary>Longest wait between attempts to open the input.</summary>
     public static readonly TimeSpan MaxBackoff = InjectionPipeline.MaxBackoff;
+
+    /// <summary>Longest wait between attempts to open the output.</summary>
+    public static readonly TimeSpan MaxOutputBackoff = InjectionPipeline.MaxOutputBackoff;
 
     private static readonly string[] NetworkSchemes = ["rtmp", "rtmps", "rtmpt", "srt", "udp", "tcp", "rtp", "rtsp", "http", "https"];
 

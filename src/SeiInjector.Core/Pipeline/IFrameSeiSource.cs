@@ -31,9 +31,10 @@ public interface IFrameSeiSource
     void NotCarried(in VideoFrame frame, string reason);
 
     /// <summary>
-    /// The frame was read while the output was down (or before the keyframe it resumes at) and was dropped: nothing
-    /// rides on it, but program time moves on, so cues whose window closes meanwhile expire and those still open go
-    /// out on the first frame written after it.
+    /// The frame was read while the output was down (or before the keyframe it resumes at): it is dropped, or held in
+    /// the GOP cache and written without SEI once the output is back. Nothing rides on it, but program time moves on, so
+    /// cues whose window closes meanwhile expire and those still open go out on the first frame given to
+    /// <see cref="SeiFor"/> after it.
     /// </summary>
     void Skipped(in VideoFrame frame);
 }

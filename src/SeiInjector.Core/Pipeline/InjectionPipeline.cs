@@ -20,9 +20,14 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// raw Annex B input is stamped by <see cref="RawVideoTimestamps"/>.</para>
 /// <para>
 /// With <see cref="PipelineOptions.ReconnectLinks"/> each side recovers on its own. An output drop (the ingest restarts,
-/// a write fails or stalls) closes only the output: the input is still read, every packet read meanwhile is dropped and
-/// counted, and each video frame still passes the SEI source (<see cref="IFrameSeiSource.Skipped"/>) so the cue
-/// timeline runs on; the output is opened again in the background after a back-off and resumes at the next video
+/// a write fails or stalls) closes only the output: the input is still read, and each video frame still passes the SEI
+/// source (<see cref="IFrameSeiSource.Skipped"/>) so the cue timeline runs on. The packets read since the last video
+/// keyframe wait in a <see cref="GopCache"/> (those it evicts, and those before the first keyframe, are dropped and
+/// counted); the output is opened again in the background after a back-off and starts with what the cache holds,
+/// keyframe first, then the live packets, so a player gets a picture at once instead of up to one GOP later. The cached
+/// packets go out without our SEI: their frames passed the cue book when they were read, and signing them later
+/// would send again what ended meanwhile; what is still active rides the next frames (pending cues) and keyframes
+/// (the carousel). With nothing cached (the output came back before a keyframe was read) it resumes at the next
 /// keyframe. An input drop (the publisher goes, the input ends or fails) reopens only the input and keeps the output
 /// open when the new input has the same streams: the new input is a new timestamp session that follows what was
 /// already written (<see cref="TimestampSession.Follow"/>), and program time runs on across the gap.</para>
@@ -32,11 +37,16 @@ public sealed class InjectionPipeline
     /// <summary>First wait after a drop.</summary>
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>
-    /// Longest wait between attempts: an ingest that comes back is written to again within about a second (plus the
-    /// wait for a keyframe); a refused attempt costs one connect.
-    /// </summary>
+    /// <summary>Longest wait between attempts to open the input again (a publisher that is gone: about one try a second).</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Longest wait between attempts to open the output again. The output resumes at most this long after the ingest is
+    /// back, plus connect and handshake (the GOP cache removes the wait for a keyframe): 500 ms keeps that well under
+    /// 2 s on a loaded machine, where 1 s with a connect of up to a second did not. A refused attempt costs one TCP
+    /// connect, two a second.
+    /// </summary>
+    public static readonly TimeSpan MaxOutputBackoff = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Most packets of other streams held while waiting for the video stream to appear.</summary>
     public const int MaxHeldPackets = 10_000;
@@ -83,6 +93,7 @@ public sealed class InjectionPipeline
         private readonly Queue<Packet> _held = new();
         private readonly HashSet<int> _lateStreams = [];
         private readonly MediaTimeline _timeline = owner._seiSource.Timeline ?? new MediaTimeline();
+        private readonly GopCache _cache = new();
 
         private MediaInput? _input;
         private VideoStreamDescription _video = null!;
@@ -133,6 +144,7 @@ public sealed class InjectionPipeline
                     break;
                 }
                 PollOutput();
+                if (_output is not null && !_cache.IsEmpty) SendCached(packet, spliced);
                 ReadResult result;
                 if (_held.TryDequeue(out var held))
                 {
@@ -179,8 +191,8 @@ public sealed class InjectionPipeline
         private PipelineReport Report(bool cancelled) =>
             new(_packets, _frames, _carriers, _seiBytes, cancelled, _dropped, _skipped, _discontinuitiesBefore + (_stamps?.Discontinuities ?? 0));
 
-        // One packet read: written (with the SEI spliced into a video packet), or dropped and counted while the output
-        // is down, before the keyframe it resumes at, or for a stream the output does not have.
+        // One packet read: written (with the SEI spliced into a video packet); held in the GOP cache while the output is
+        // down; or dropped and counted before the keyframe the output resumes at, or for a stream the output does not have.
         private void Pass(Packet packet, Packet spliced)
         {
             var readAt = Stopwatch.GetTimestamp();
@@ -197,9 +209,47 @@ public sealed class InjectionPipeline
                 Drop(isVideo, frame);
                 return;
             }
-            if (_output is null || (_awaitKeyframe && !(isVideo && packet.IsKeyframe)))
+            if (_output is null)
             {
-                Drop(isVideo, frame);
+                Hold(packet, isVideo, frame);
+                return;
+            }
+            Forward(packet, spliced, isVideo, frame, readAt, cached: false);
+        }
+
+        // The output is down: the frame passes the SEI source now, as a skipped one (the cue book decides what ends or
+        // expires meanwhile), and the packet waits in the GOP cache; what the cache does not keep is dropped.
+        private void Hold(Packet packet, bool isVideo, in VideoFrame frame)
+        {
+            if (isVideo)
+            {
+                _seiSource.Skipped(frame);
+                _frameIndex++;
+            }
+            CountDropped(_cache.Offer(packet, isVideo).Dropped);
+        }
+
+        // The output is back: what the GOP cache holds goes out first, oldest (the keyframe) first, as it was read. If the
+        // output drops again on the way, the rest is dropped: it no longer starts at a keyframe.
+        private void SendCached(Packet packet, Packet spliced)
+        {
+            while (_output is not null && _cache.TryTake(packet))
+            {
+                Forward(packet, spliced, packet.StreamIndex == _video.StreamIndex, default, readAt: 0, cached: true);
+                packet.Unref();
+                spliced.Unref();
+            }
+            CountDropped(_cache.Clear());
+        }
+
+        // Writes a packet read now, or one from the GOP cache (whose frame already passed the SEI source, so nothing is
+        // spliced into it and its frame index is already counted).
+        private void Forward(Packet packet, Packet spliced, bool isVideo, in VideoFrame frame, long readAt, bool cached)
+        {
+            var streamIndex = packet.StreamIndex;
+            if (_awaitKeyframe && !(isVideo && packet.IsKeyframe))
+            {
+                DropForwarded(isVideo, frame, cached);
                 return;
             }
             var decodeMicros = DecodeMicros(packet);
@@ -212,14 +262,14 @@ public sealed class InjectionPipeline
             }
             else if (decodeMicros < _floorMicros)
             {
-                Drop(isVideo, frame);
+                DropForwarded(isVideo, frame, cached);
                 return;
             }
 
             var toWrite = packet;
             ReadOnlyMemory<byte> sei = default;
             var carried = false;
-            if (isVideo)
+            if (isVideo && !cached)
             {
                 sei = _seiSource.SeiFor(frame);
                 if (!sei.IsEmpty)
@@ -240,7 +290,8 @@ public sealed class InjectionPipeline
             {
                 if (carried) _seiSource.NotCarried(frame, "the output dropped");
                 DropOutput(e.Message);
-                Drop(isVideo, frame, passedSource: true);
+                if (cached) CountDropped(1);
+                else Drop(isVideo, frame, passedSource: true);
                 return;
             }
             if (!written)
@@ -248,10 +299,11 @@ public sealed class InjectionPipeline
                 // The muxer refused it even with repaired timestamps (logged): skipped, counted, and the run goes on.
                 _skipped++;
                 if (carried) _seiSource.NotCarried(frame, "the muxer refused the packet");
-                if (isVideo) _frameIndex++;
+                if (isVideo && !cached) _frameIndex++;
                 return;
             }
-            _options.Monitor?.Written(readAt, handedAt, size);
+            if (cached) _options.Monitor?.WrittenLate(handedAt, size);
+            else _options.Monitor?.Written(readAt, handedAt, size);
             if (isVideo)
             {
                 if (carried)
@@ -261,9 +313,22 @@ public sealed class InjectionPipeline
                     _seiBytes += sei.Length;
                 }
                 _frames++;
-                _frameIndex++;
+                if (!cached) _frameIndex++;
             }
             _packets++;
+        }
+
+        private void DropForwarded(bool isVideo, in VideoFrame frame, bool cached)
+        {
+            if (cached) CountDropped(1);
+            else Drop(isVideo, frame);
+        }
+
+        private void CountDropped(int count)
+        {
+            if (count == 0) return;
+            _dropped += count;
+            _options.Monitor?.Dropped(count);
         }
 
         // The frame still passes the SEI source, so program time runs on and cues due meanwhile are kept or expired.
@@ -274,8 +339,7 @@ public sealed class InjectionPipeline
                 if (!passedSource) _seiSource.Skipped(frame);
                 _frameIndex++;
             }
-            _dropped++;
-            _options.Monitor?.Dropped();
+            CountDropped(1);
         }
 
         // The video packet placed on the program timeline: its timestamps repaired (or made, for raw Annex B), and the
@@ -433,7 +497,7 @@ public sealed class InjectionPipeline
                     input?.Dispose();
                     ClearHeld();
                     var wait = _inputBackoff;
-                    _inputBackoff = Next(_inputBackoff);
+                    _inputBackoff = Next(_inputBackoff, MaxBackoff);
                     owner._links?.Down(MediaDirection.Input, e.Message, wait);
                 }
                 catch
@@ -510,6 +574,8 @@ public sealed class InjectionPipeline
             _input?.Dispose();
             _input = null;
             ClearHeld();
+            // What the cache holds is on the old session's timestamps, which the next session only approximately follows.
+            CountDropped(_cache.Clear());
             owner._links?.Down(MediaDirection.Input, reason, _inputBackoff);
         }
 
@@ -594,7 +660,7 @@ public sealed class InjectionPipeline
         private void ScheduleOutput(string reason)
         {
             var wait = _outputBackoff;
-            _outputBackoff = Next(_outputBackoff);
+            _outputBackoff = Next(_outputBackoff, MaxOutputBackoff);
             _nextOutputAttempt = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
             owner._links?.Down(MediaDirection.Output, reason, wait);
         }
@@ -618,6 +684,7 @@ public sealed class InjectionPipeline
             }
             _output?.Dispose();
             _output = null;
+            CountDropped(_cache.Clear());
             _lastEndMicros = long.MinValue;
             _nextOutputAttempt = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
             owner._links?.Down(MediaDirection.Output, reason, wait);
@@ -625,6 +692,8 @@ public sealed class InjectionPipeline
 
         private void Finish()
         {
+            // Packets still waiting for an output that never came back were read and never written.
+            CountDropped(_cache.Clear());
             if (_openingTask is not null)
             {
                 _opening!.Cancel();
@@ -649,11 +718,12 @@ public sealed class InjectionPipeline
             while (_held.TryDequeue(out var p)) p.Dispose();
         }
 
-        private static TimeSpan Next(TimeSpan backoff) => backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+        private static TimeSpan Next(TimeSpan backoff, TimeSpan max) => backoff * 2 > max ? max : backoff * 2;
 
         public void Dispose()
         {
             ClearHeld();
+            _cache.Dispose();
             if (_openingTask is not null)
             {
                 _opening!.Cancel();

@@ -28,8 +28,9 @@ public sealed record PipelineOptions
     public bool ListenInput { get; init; }
 
     /// <summary>
-    /// Reopen each side on its own after it drops (250 ms back-off doubling to 5 s): an output drop keeps the input
-    /// read, an input drop keeps the output open. Without it, the first failure ends the run.
+    /// Reopen each side on its own after it drops (250 ms back-off doubling to 1 s for the input, 500 ms for the
+    /// output): an output drop keeps the input read (the packets since the last keyframe wait in a
+    /// <see cref="GopCache"/> and go out first when it is back), an input drop keeps the output open. Without it, the first failure ends the run.
     /// </summary>
     public bool ReconnectLinks { get; init; }
 

@@ -6,8 +6,10 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// <param name="CarrierFrames">Video packets that received an SEI NAL.</param>
 /// <param name="SeiBytes">Bytes of SEI NALs added, framing included.</param>
 /// <param name="Cancelled">True when the run stopped because it was cancelled rather than at the end of the input.</param>
-/// <param name="DroppedPackets">Packets of streams that appeared after the output header was written (an MPEG-TS PMT
-/// update adding a stream): the output has no stream for them.</param>
+/// <param name="DroppedPackets">Packets read and never written: read while the output was down and not kept by the
+/// <see cref="GopCache"/> (or evicted from it), before the keyframe the output resumed at, or of streams that appeared
+/// after the output header was written (an MPEG-TS PMT update adding a stream). Cached packets written later are not
+/// counted here.</param>
 /// <param name="SkippedPackets">Packets the muxer refused even after their timestamps were repaired (logged with the
 /// reason): not written.</param>
 /// <param name="Discontinuities">Timestamp discontinuities bridged (the input jumped backwards, or far forwards).</param>

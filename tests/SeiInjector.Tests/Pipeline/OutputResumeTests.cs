@@ -1,0 +1,393 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Live;
+using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
+using CatEvening.Tests.Shared;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Pipeline;
+
+/// <summary>
+/// The output drops and comes back while the input is still read (issue 9): the new output session starts with the GOP
+/// cache, at the last keyframe read while it was down, and every packet read is written or counted dropped once. The
+/// output is FLV over TCP to a sink of the test's own that records each connection, so what the injector wrote in each
+/// muxer session is judged by ffprobe and FFmpeg's decoder.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class OutputResumeTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Test]
+    public void OutputDropped_ComesBackWithTheGopCache_FirstPacketIsTheLastKeyframeRead_FramesDecodable_EveryPacketCountedOnce_EndedCueNotResent()
+    {
+        // 30 s at 25 fps, a keyframe every second, AAC beside it: long enough for the outage on a loaded machine.
+        var clip = TestMedia.GetOrMake("resume-30s-gop25.flv", path => FFmpegCli.Ffmpeg(
+            "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=30",
+            "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf", "2",
+            "-c:a", "aac", "-b:a", "64k", "-f", "flv", path).EnsureSuccess("making the 30 s clip"));
+        var clipPackets = CountPackets(clip).Sum();
+        var dir = Directory.CreateTempSubdirectory("catevening-resume-").FullName;
+        try
+        {
+            using var sink = new SessionSink();
+            var inputPort = NginxRtmp.FreeTcpPort();
+            using var key = SigningKey.Generate(1);
+            // No carousel repeats on the frames after a first delivery: a cue with repeats left stays active until they
+            // have gone out, so 'ends-during' could not end while the output is down. Keyframes still carry active cues.
+            var book = new CueBook(new CueBookOptions { StreamId = "resume", Repeat = 0 });
+            var source = new WatchedSource(new CueSeiSource(book, new MessageSigner(key)));
+            var monitor = new PacketMonitor();
+            var links = new Links(source, monitor);
+            var pipeline = new InjectionPipeline(
+                new PipelineOptions
+                {
+                    InputUrl = $"tcp://127.0.0.1:{inputPort}", InputFormat = "flv", ListenInput = true,
+                    OutputUrl = sink.Url, OutputFormat = "flv", ReconnectLinks = true, Monitor = monitor,
+                    AnalyzeDuration = TimeSpan.FromMilliseconds(500), IoTimeout = TimeSpan.FromSeconds(10),
+                },
+                source, links);
+            using var stop = new CancellationTokenSource();
+            var run = Task.Run(() => pipeline.Run(stop.Token));
+            using var publisher = Publisher.StartWhenAccepted(clip, $"tcp://127.0.0.1:{inputPort}", () => links.InputUps > 0, run);
+
+            WaitFor(() => source.LiveFrames > 25, "the output to go live", run);
+            book.Add(new CueRequest("long", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromSeconds(60), TimeSpan.Zero, default));
+            book.Add(new CueRequest("ends-during", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromMilliseconds(500), TimeSpan.Zero, default));
+            WaitFor(() => book.Snapshot().Delivered == 2, "both cues to go out before the drop", run);
+            sink.Drop();
+            WaitFor(() => links.OutputDowns > 0, "the output drop", run);
+            var skippedAtDrop = source.SkippedKeyframes;
+            // Two keyframes read while down: the cache was restarted at least once (the GOP before evicted, counted),
+            // and 'ends-during' ended in the outage, before the span the cache holds.
+            WaitFor(() => source.SkippedKeyframes >= skippedAtDrop + 2 && book.Find("ends-during")!.State == CueState.Ended,
+                "two keyframes read while the output is down, and 'ends-during' ended", run);
+            sink.Reopen();
+            WaitFor(() => links.Resumed is not null, "the output to come back", run);
+            var liveAtResume = source.LiveFrames;
+            WaitFor(() => source.LiveFrames > liveAtResume + 25, "live frames written after the cached ones", run);
+            WaitFor(() => links.InputDowns > 0, "the publisher to finish the clip", run);
+            stop.Cancel();
+            Assert.That(run.Wait(Patience), Is.True, "the run stops when cancelled");
+            var report = run.Result;
+            WaitFor(() => sink.Sessions == 2 && sink.IsComplete(1), "the second output session to be closed", run: null);
+
+            var resumed = links.Resumed!.Value;
+            var second = Path.Combine(dir, "session-2.flv");
+            File.WriteAllBytes(second, sink.Session(1));
+            var (firstVideoPts, firstVideoFlags, videoPackets) = FirstVideoPacket(second);
+            var decode = FFmpegCli.Ffmpeg("-v", "error", "-i", second, "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "framemd5", "-");
+            var decodedFrames = decode.StdOut.Split('\n').Count(l => l.Length > 0 && !l.StartsWith('#'));
+            var cachedFrames = VideoDts(second).Count(dts => dts < source.FirstLiveDtsAfterResume);
+            var inspected = new List<InspectedMessage>();
+            new StreamInspector(key.PublicKey).Inspect(second, null, TimeSpan.FromSeconds(30), inspected.Add);
+            var cues = inspected.Where(m => m.Message is CueMessage).Select(m => ((CueMessage)m.Message!).CueId).ToList();
+            Assert.Multiple(() =>
+            {
+                Assert.That(report.Cancelled, Is.True);
+                Assert.That(links.OutputUps, Is.EqualTo(2), "one drop, one resume");
+                Assert.That(resumed.CachedKeyframePts, Is.Not.Null, "a keyframe was read while the output was down");
+                Assert.That(firstVideoFlags, Does.StartWith("K"), "the first video packet of the new session is a keyframe");
+                Assert.That(firstVideoPts, Is.EqualTo(resumed.CachedKeyframePts),
+                    "the new session starts at the last keyframe read while the output was down (the GOP cache), not at the next one");
+                Assert.That(decode.ExitCode, Is.Zero, decode.StdErr);
+                Assert.That(decode.StdErr, Is.Empty, "every frame of the new session decodes without error");
+                Assert.That(decodedFrames, Is.EqualTo(videoPackets), "one decoded frame per video packet written");
+                Assert.That(CountPackets(second).Sum(), Is.EqualTo(report.Packets - resumed.WrittenBefore),
+                    "the cached packets written are counted as written, once");
+                Assert.That(report.Packets + report.DroppedPackets + report.SkippedPackets, Is.EqualTo(clipPackets),
+                    "every packet read is written, dropped or skipped, and counted once (cached ones are not also dropped)");
+                Assert.That(report.DroppedPackets, Is.GreaterThan(0), "the GOP evicted while down is counted dropped");
+                Assert.That((monitor.Packets, monitor.DroppedPackets), Is.EqualTo((report.Packets, report.DroppedPackets)), "status agrees with the report");
+                Assert.That(cachedFrames, Is.GreaterThan(0), "frames read while the output was down went out");
+                Assert.That(inspected.Select(m => m.FrameIndex), Has.All.GreaterThanOrEqualTo(cachedFrames),
+                    "the cached frames carry no SEI: the cue book passed them as they were read");
+                Assert.That(inspected, Has.All.Matches<InspectedMessage>(m => m.Verified), "every message verifies");
+                Assert.That(cues, Does.Not.Contain("ends-during"), "a cue that ended during the outage is not sent again");
+                Assert.That(cues, Does.Contain("long"), "a cue still active is sent again by the carousel after the outage");
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void WaitFor(Func<bool> condition, string what, Task? run)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (run is { IsCompleted: true }) Assert.Fail($"the pipeline stopped while waiting for {what}: {run.Exception?.InnerException?.ToString() ?? "no error"}");
+            if (deadline.Elapsed > Patience) Assert.Fail($"timed out waiting for {what}");
+            // Polling interval, not a synchronisation: the condition decides.
+            Thread.Sleep(20);
+        }
+    }
+
+    // Packets per stream, as FFmpeg's demuxer reads them.
+    private static long[] CountPackets(string path)
+    {
+        var probe = FFmpegCli.Ffprobe("-v", "error", "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "json", path).EnsureSuccess("ffprobe -count_packets");
+        return JsonDocument.Parse(probe.StdOut).RootElement.GetProperty("streams").EnumerateArray()
+            .Select(s => long.Parse(s.GetProperty("nb_read_packets").GetString()!, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    private static List<long> VideoDts(string path)
+    {
+        var probe = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts", "-of", "json", path).EnsureSuccess("ffprobe -show_packets");
+        return JsonDocument.Parse(probe.StdOut).RootElement.GetProperty("packets").EnumerateArray().Select(p => p.GetProperty("dts").GetInt64()).ToList();
+    }
+
+    private static (long? Pts, string Flags, int Count) FirstVideoPacket(string path)
+    {
+        var probe = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts,flags", "-of", "json", path).EnsureSuccess("ffprobe -show_packets");
+        var packets = JsonDocument.Parse(probe.StdOut).RootElement.GetProperty("packets").EnumerateArray().ToList();
+        if (packets.Count == 0) return (null, "", 0);
+        var first = packets[0];
+        return (first.TryGetProperty("pts", out var pts) ? pts.GetInt64() : null, first.GetProperty("flags").GetString()!, packets.Count);
+    }
+
+    /// <summary>The SEI source, watched: frames given to <see cref="SeiFor"/> (written live) and frames skipped while the output was down.</summary>
+    private sealed class WatchedSource(IFrameSeiSource inner) : IFrameSeiSource
+    {
+        private int _liveFrames, _skippedKeyframes;
+
+        public int LiveFrames => Volatile.Read(ref _liveFrames);
+
+        public int SkippedKeyframes => Volatile.Read(ref _skippedKeyframes);
+
+        // Only read on the pipeline's thread (from the link observer).
+        public long? LastSkippedKeyframePts { get; private set; }
+
+        // Set on the pipeline's thread when the output comes back; read once the run has ended.
+        public bool AwaitingResume { get; set; }
+
+        public long FirstLiveDtsAfterResume { get; private set; } = long.MaxValue;
+
+        public CatEvening.SeiInjector.Timing.MediaTimeline? Timeline => inner.Timeline;
+
+        public void Start(VideoStreamDescription video) => inner.Start(video);
+
+        public ReadOnlyMemory<byte> SeiFor(in VideoFrame frame)
+        {
+            if (AwaitingResume)
+            {
+                AwaitingResume = false;
+                FirstLiveDtsAfterResume = frame.Dts ?? long.MaxValue;
+            }
+            Interlocked.Increment(ref _liveFrames);
+            return inner.SeiFor(frame);
+        }
+
+        public void Delivered(in VideoFrame frame, ReadOnlySpan<byte> sei) => inner.Delivered(frame, sei);
+
+        public void NotCarried(in VideoFrame frame, string reason) => inner.NotCarried(frame, reason);
+
+        public void Skipped(in VideoFrame frame)
+        {
+            if (frame.IsKeyframe)
+            {
+                LastSkippedKeyframePts = frame.Pts;
+                Interlocked.Increment(ref _skippedKeyframes);
+            }
+            inner.Skipped(frame);
+        }
+    }
+
+    /// <summary>Counts link events; at the output's reopening, notes the last keyframe read while it was down and what was written before.</summary>
+    private sealed class Links(WatchedSource source, PacketMonitor monitor) : ILinkObserver
+    {
+        private readonly object _gate = new();
+        private int _inputUps, _inputDowns, _outputUps, _outputDowns;
+        private (long? CachedKeyframePts, long WrittenBefore)? _resumed;
+
+        public int InputUps => Volatile.Read(ref _inputUps);
+
+        public int InputDowns => Volatile.Read(ref _inputDowns);
+
+        public int OutputUps => Volatile.Read(ref _outputUps);
+
+        public int OutputDowns => Volatile.Read(ref _outputDowns);
+
+        public (long? CachedKeyframePts, long WrittenBefore)? Resumed
+        {
+            get
+            {
+                lock (_gate) return _resumed;
+            }
+        }
+
+        public void Up(MediaDirection side, string url, bool reopened)
+        {
+            if (side == MediaDirection.Input)
+            {
+                Interlocked.Increment(ref _inputUps);
+                return;
+            }
+            // Called on the pipeline's thread before it writes anything to the reopened output.
+            if (reopened)
+            {
+                lock (_gate) _resumed = (source.LastSkippedKeyframePts, monitor.Packets);
+                source.AwaitingResume = true;
+            }
+            Interlocked.Increment(ref _outputUps);
+        }
+
+        public void Down(MediaDirection side, string reason, TimeSpan retryIn)
+        {
+            if (side == MediaDirection.Input) Interlocked.Increment(ref _inputDowns);
+            else Interlocked.Increment(ref _outputDowns);
+        }
+    }
+
+    /// <summary>
+    /// A TCP server on a fixed loopback port that records every connection's bytes as one output session; it can drop the
+    /// connection (a reset) and stop listening, then listen again on the same port.
+    /// </summary>
+    private sealed class SessionSink : IDisposable
+    {
+        private readonly int _port = NginxRtmp.FreeTcpPort();
+        private readonly List<(MemoryStream Bytes, bool Complete)> _sessions = [];
+        private TcpListener? _listener;
+        private TcpClient? _current;
+
+        public SessionSink() => Reopen();
+
+        public string Url => $"tcp://127.0.0.1:{_port}";
+
+        public int Sessions
+        {
+            get
+            {
+                lock (_sessions) return _sessions.Count;
+            }
+        }
+
+        public bool IsComplete(int session)
+        {
+            lock (_sessions) return _sessions[session].Complete;
+        }
+
+        public byte[] Session(int session)
+        {
+            lock (_sessions) return _sessions[session].Bytes.ToArray();
+        }
+
+        public void Reopen()
+        {
+            var listener = new TcpListener(IPAddress.Loopback, _port);
+            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Start();
+            _listener = listener;
+            _ = Task.Run(() => Accept(listener));
+        }
+
+        // Stops listening (reconnects are refused) and resets the current connection (the next write fails).
+        public void Drop()
+        {
+            _listener?.Stop();
+            _listener = null;
+            TcpClient? current;
+            lock (_sessions) current = _current;
+            if (current is null) return;
+            current.LingerState = new LingerOption(true, 0);
+            current.Close();
+        }
+
+        private async Task Accept(TcpListener listener)
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await listener.AcceptTcpClientAsync();
+                    int index;
+                    lock (_sessions)
+                    {
+                        _current = client;
+                        _sessions.Add((new MemoryStream(), false));
+                        index = _sessions.Count - 1;
+                    }
+                    _ = Task.Run(() => Collect(client, index));
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Stopped listening.
+            }
+        }
+
+        private async Task Collect(TcpClient client, int index)
+        {
+            var buffer = new byte[65536];
+            try
+            {
+                var stream = client.GetStream();
+                int n;
+                while ((n = await stream.ReadAsync(buffer)) > 0)
+                    lock (_sessions) _sessions[index].Bytes.Write(buffer, 0, n);
+                lock (_sessions) _sessions[index] = (_sessions[index].Bytes, true);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Dropped by the test.
+            }
+        }
+
+        public void Dispose()
+        {
+            _listener?.Stop();
+            lock (_sessions) _current?.Dispose();
+        }
+    }
+
+    /// <summary><c>ffmpeg -re</c> sending the clip once as FLV over TCP, started again until the injector accepted it.</summary>
+    private sealed class Publisher : IDisposable
+    {
+        private Process _process;
+
+        private Publisher(Process process) => _process = process;
+
+        public static Publisher StartWhenAccepted(string clip, string url, Func<bool> accepted, Task run)
+        {
+            var publisher = new Publisher(Launch(clip, url));
+            var deadline = Stopwatch.StartNew();
+            while (!accepted())
+            {
+                if (deadline.Elapsed > Patience || run.IsCompleted) Assert.Fail($"the injector never accepted the publisher: {run.Exception?.InnerException}");
+                if (publisher._process.HasExited)
+                {
+                    publisher._process.Dispose();
+                    publisher._process = Launch(clip, url);
+                }
+                Thread.Sleep(50);
+            }
+            return publisher;
+        }
+
+        private static Process Launch(string clip, string url)
+        {
+            var psi = new ProcessStartInfo("ffmpeg") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
+            foreach (var a in (string[])["-hide_banner", "-v", "error", "-re", "-i", clip, "-c", "copy", "-f", "flv", url]) psi.ArgumentList.Add(a);
+            var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
+            p.ErrorDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            return p;
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited) _process.Kill();
+            _process.WaitForExit();
+            _process.Dispose();
+        }
+    }
+}
