@@ -31,6 +31,26 @@ public sealed record SeiProbeOptions
 
     /// <summary>The longest wait between two reconnection attempts.</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Messages refused for their key (bad signature, unknown key id), with none verified since the start, after which
+    /// the run stops with <see cref="KeyMismatchException"/>: nothing signed with a key the probe does not hold can be
+    /// measured, and a live input would otherwise be read for ever (100: 4 s of heartbeats on every frame at 25 fps).
+    /// </summary>
+    public int MaxKeyRejections { get; init; } = 100;
+}
+
+/// <summary>
+/// Every CatEvening message of the input is refused for its key, <see cref="SeiProbeOptions.MaxKeyRejections"/> of them
+/// and none verified: <c>--public-key</c> is not the injector's key. The message says which key id the stream is signed with.
+/// </summary>
+public sealed class KeyMismatchException(string message, long rejections, int keyId) : InvalidOperationException(message)
+{
+    /// <summary>Messages refused for their key before the run stopped.</summary>
+    public long Rejections { get; } = rejections;
+
+    /// <summary>The key id the refused messages were signed with.</summary>
+    public int KeyId { get; } = keyId;
 }
 
 /// <summary>One verified heartbeat and the latency it gave.</summary>
@@ -134,6 +154,8 @@ public sealed class SeiInstrument
     /// <summary>Reads until <paramref name="cancellationToken"/> fires or, for a file, the file ends.</summary>
     /// <exception cref="FFmpegException">The input cannot be opened, or a file cannot be read (timeouts included).</exception>
     /// <exception cref="InvalidOperationException">The input has no H.264 or H.265 video stream.</exception>
+    /// <exception cref="KeyMismatchException"><see cref="SeiProbeOptions.MaxKeyRejections"/> messages were refused for
+    /// their key and none verified.</exception>
     public Task RunAsync(CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() => Run(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -300,7 +322,10 @@ public sealed class SeiInstrument
         }
     }
 
-    /// <summary>Counts a message refused for its key; says so once, early, while nothing has verified.</summary>
+    /// <summary>
+    /// Counts a message refused for its key; says so once, early, while nothing has verified, and gives up after
+    /// <see cref="SeiProbeOptions.MaxKeyRejections"/>.
+    /// </summary>
     private void NoteKeyRejection(VerificationResult verdict)
     {
         _keyRejection = verdict.Reason;
@@ -311,6 +336,8 @@ public sealed class SeiInstrument
             _keyWarned = true;
             _log.WriteLine($"sei: {KeyProblem()}");
         }
+        if (n >= _options.MaxKeyRejections && Interlocked.Read(ref _acceptedTotal) == 0)
+            throw new KeyMismatchException(KeyProblem(), n, _keyRejectionKeyId);
     }
 
     /// <summary>Holds a file's packet back until its decode time, counted from the first packet, has come.</summary>
