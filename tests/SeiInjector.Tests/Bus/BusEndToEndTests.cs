@@ -117,13 +117,25 @@ public sealed class BusEndToEndTests
                         Is.EqualTo(1), $"{injector.Audit}: '{id}' applied exactly once");
                 Assert.That(audit.Count(l => l.Contains("\"state\":\"unreachable\"", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(1), $"{injector.Audit}: the outage is recorded");
             }
-            // A CDN failover: main's output until a keyframe in the middle, backup's from that keyframe on.
+            // The frame that first carried a cue has one number on both machines of a pair: main's even, backup's the
+            // next odd (from the source's decoding time). Compared where both delivered the cue on the same frame.
             foreach (var (main, backup) in new[] { (0, 1), (3, 4) })
             {
-                var splice = Splice(pullers[main].Packets, pullers[backup].Packets);
-                var read = Read(pullers[main], injectors[main].Stream, splice.Packets);
-                Assert.That(read.Cues, Is.EqualTo(expected), $"{injectors[main].Output} then {injectors[backup].Output} from PTS {splice.At}: each cue once, at its frame");
-                Assert.That(read.Rejected, Is.Empty, $"spliced at PTS {splice.At}: nothing refused");
+                var both = whole[main].Read.Carried.Join(whole[backup].Read.Carried, m => (m.Id, m.CarrierPts), b => (b.Id, b.CarrierPts),
+                    (m, b) => (m.Id, m.CarrierPts, Main: m.Transmission, Backup: b.Transmission)).ToList();
+                TestContext.Out.WriteLine($"{injectors[main].Output}/{injectors[backup].Output}: {both.Count} cue(s) first carried on the same frame: {string.Join(", ", both)}");
+                Assert.That(both, Is.Not.Empty, $"{injectors[main].Output} and {injectors[backup].Output} delivered no cue on the same frame");
+                Assert.That(both.Where(f => f.Main % 2 != 0 || f.Backup != f.Main + 1), Is.Empty,
+                    $"{injectors[main].Output} and {injectors[backup].Output}: one transmission number per frame, main even, backup the next");
+            }
+            // A CDN failover both ways, from the same run's outputs: main's output until a keyframe in the middle and
+            // backup's from that keyframe on, then backup's first and main's after (a viewer sent back to main).
+            foreach (var (before, after) in new[] { (0, 1), (1, 0), (3, 4), (4, 3) })
+            {
+                var splice = Splice(pullers[before].Packets, pullers[after].Packets);
+                var read = Read(pullers[before], injectors[before].Stream, splice.Packets);
+                Assert.That(read.Cues, Is.EqualTo(expected), $"{injectors[before].Output} then {injectors[after].Output} from PTS {splice.At}: each cue once, at its frame");
+                Assert.That(read.Rejected, Is.Empty, $"{injectors[before].Output} then {injectors[after].Output} from PTS {splice.At}: nothing refused");
             }
         });
     }
@@ -135,19 +147,22 @@ public sealed class BusEndToEndTests
         Assert.That(answer.Status, Is.EqualTo(201), $"fire {id}: {answer.Body}\n{director.Log}");
     }
 
-    // Main's packets before a keyframe of backup's near the middle of what both carried, then backup's from it on.
-    private static (long At, List<Puller.VideoPacket> Packets) Splice(List<Puller.VideoPacket> main, List<Puller.VideoPacket> backup)
+    // The first output's packets before a keyframe of the second's near the middle of what both carried, then the
+    // second's from it on.
+    private static (long At, List<Puller.VideoPacket> Packets) Splice(List<Puller.VideoPacket> before, List<Puller.VideoPacket> after)
     {
-        var from = Math.Max(main[0].Dts, backup[0].Dts);
-        var to = Math.Min(main[^1].Dts, backup[^1].Dts);
+        var from = Math.Max(before[0].Dts, after[0].Dts);
+        var to = Math.Min(before[^1].Dts, after[^1].Dts);
         var middle = from + ((to - from) / 2);
-        var at = backup.First(p => p.Key && p.Dts >= middle).Dts;
-        return (at, [.. main.Where(p => p.Dts < at), .. backup.Where(p => p.Dts >= at)]);
+        var at = after.First(p => p.Key && p.Dts >= middle).Dts;
+        return (at, [.. before.Where(p => p.Dts < at), .. after.Where(p => p.Dts >= at)]);
     }
 
     private sealed record SeenCue(string Id, long Sequence, long TargetPts);
 
-    private (List<SeenCue> Cues, List<string> Rejected) Read(Puller puller, string streamId, List<Puller.VideoPacket> packets)
+    private sealed record CarriedCue(string Id, long CarrierPts, long Transmission);
+
+    private (List<SeenCue> Cues, List<string> Rejected, List<CarriedCue> Carried) Read(Puller puller, string streamId, List<Puller.VideoPacket> packets)
     {
         var video = puller.Video!;
         var options = new VerifierOptions();
@@ -156,10 +171,15 @@ public sealed class BusEndToEndTests
             new SeiReader.Client.TimeBase(video.TimeBase.Numerator, video.TimeBase.Denominator));
         var cues = new List<SeenCue>();
         var rejected = new List<string>();
-        reader.CueReceived += (_, e) => cues.Add(new SeenCue(e.Cue.CueId, e.Cue.SequenceNumber, e.TargetPts!.Value));
+        var carried = new List<CarriedCue>();
+        reader.CueReceived += (_, e) =>
+        {
+            cues.Add(new SeenCue(e.Cue.CueId, e.Cue.SequenceNumber, e.TargetPts!.Value));
+            carried.Add(new CarriedCue(e.Cue.CueId, e.CarrierPts!.Value, e.TransmissionSequenceNumber));
+        };
         reader.MessageRejected += (_, e) => rejected.Add($"{e.Reason}: {e.Detail}");
         foreach (var p in packets) reader.Feed(p.Data, p.Pts, p.Dts);
-        return (cues, rejected);
+        return (cues, rejected, carried);
     }
 
     private static void WaitAll(IEnumerable<BusInjector> injectors, Func<StatusView, bool> condition, string what)
