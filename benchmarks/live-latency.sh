@@ -65,5 +65,8 @@ curl -s "http://$metrics/metrics" | grep '^catevening_added_latency_seconds' || 
 if [ "$console" = events ]; then echo "console stream (GET /v1/events): $(grep -c '^event: status' "$work/events.txt") status events, $(grep -c '^event: history' "$work/events.txt") history events"; fi
 if [ "$console" != none ]; then echo "console polls: $(grep -c '^200$' "$work/polls.txt") answered 200, $(grep -vc '^200$' "$work/polls.txt") otherwise"; fi
 kill -TERM "$injector"; wait "$injector"
-p99=$(echo "$status" | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2)
+# The status has two latencies since the muxer's write call is measured apart: the target is on added_latency.
+p99=$(echo "$status" | tr -d '\n ' | grep -o '"added_latency":{[^}]*}' | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2)
+write_p99=$(echo "$status" | tr -d '\n ' | grep -o '"write_time":{[^}]*}' | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2 || true)
+echo "muxer write p99 ${write_p99:-n/a} ms (not part of the added latency)"
 if awk -v p="$p99" 'BEGIN { exit !(p <= 1.0) }'; then echo "p99 $p99 ms <= 1 ms: ok"; else echo "p99 $p99 ms > 1 ms: FAILED"; exit 1; fi

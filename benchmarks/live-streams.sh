@@ -63,7 +63,7 @@ for n in $streams; do
   p99s=()
   for control in "${controls[@]}"; do
     # curl, not `sei-inject status`: 32 .NET start-ups on a loaded machine would take minutes.
-    p=$(curl -s -m 5 -H "Authorization: Bearer $(cat "$work/token")" "http://$control/v1/status" | tr -d '\n ' | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2 || true)
+    p=$(curl -s -m 5 -H "Authorization: Bearer $(cat "$work/token")" "http://$control/v1/status" | tr -d '\n ' | grep -o '"added_latency":{[^}]*}' | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2 || true)
     [ -n "$p" ] && p99s+=("$p")
   done
   live=$(grep -l "sei-inject: live" "$work"/run$n-*.log 2>/dev/null | wc -l)
