@@ -75,7 +75,7 @@ public static class CueOrderJson
                         if (!TryString(p, out closes, out error)) return false;
                         break;
                     case "data":
-                        data = Compact(p.Value);
+                        if (!TryData(p.Value, out data, out error)) return false;
                         break;
                     default:
                         error = $"unknown field '{p.Name}' (known: id, kind, at, duration, spread, data, closes)";
@@ -186,6 +186,68 @@ public static class CueOrderJson
         if (DurationText.TryParse(text, out value)) return true;
         error = $"field '{p.Name}': '{text}' is not a duration (500ms, 2s, 1m)";
         return false;
+    }
+
+    // The app data is signed and sent as it stands: every string and property name in it must be valid text (the
+    // parser does not check string contents; writing a lone surrogate escape throws, and invalid UTF-8 bytes would be
+    // replaced by U+FFFD without a word).
+    private static bool TryData(JsonElement value, out byte[] data, out string error)
+    {
+        data = [];
+        if (!IsValidText(value, "data", out var path))
+        {
+            error = $"field 'data': {path} is not valid text: invalid UTF-8 bytes or an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)";
+            return false;
+        }
+        data = Compact(value);
+        error = "";
+        return true;
+    }
+
+    // Depth is bounded by the document's MaxDepth (32).
+    private static bool IsValidText(JsonElement value, string at, out string path)
+    {
+        path = at;
+        try
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = value.GetString();
+                    return true;
+                case JsonValueKind.Array:
+                    var i = 0;
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        if (!IsValidText(item, $"{at}[{i}]", out path)) return false;
+                        i++;
+                    }
+                    return true;
+                case JsonValueKind.Object:
+                    foreach (var property in value.EnumerateObject())
+                    {
+                        string name;
+                        try
+                        {
+                            name = property.Name;
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            path = $"a field name in {at}";
+                            return false;
+                        }
+                        if (!IsValidText(property.Value, $"{at}.{name}", out path)) return false;
+                    }
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            path = at;
+            return false;
+        }
     }
 
     private static byte[] Compact(JsonElement value)

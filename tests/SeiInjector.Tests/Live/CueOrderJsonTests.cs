@@ -58,10 +58,27 @@ public class CueOrderJsonTests
     [TestCase("{\"id\":\"x\",\"spread\":\"-2s\"}", "field 'spread': '-2s' is not a duration")]
     [TestCase("{\"id\":\"x\",\"at\":\"2026-11-11T20:30:00\"}", "field 'at': '2026-11-11T20:30:00' is neither a duration")]
     [TestCase("{\"id\":\"x\",\"at\":\"tomorrow\"}", "field 'at': 'tomorrow' is neither")]
+    [TestCase("{\"id\":\"x\",\"data\":{\"k\":\"\\ud83d\"}}", "field 'data': data.k is not valid text")]
+    [TestCase("{\"id\":\"x\",\"data\":{\"a\":[1,{\"b\":\"\\udc00\"}]}}", "field 'data': data.a[1].b is not valid text")]
+    [TestCase("{\"id\":\"x\",\"data\":{\"\\ud800\":1}}", "field 'data': a field name in data is not valid text")]
     public void BadOrder_IsRefusedNamingTheFault(string json, string expected)
     {
         var (_, error) = Parse(json);
         Assert.That(error, Does.Contain(expected));
+    }
+
+    // Raw invalid UTF-8 inside the app data (here a lone 0xC3 lead byte) is refused naming the field, not replaced by
+    // U+FFFD and signed (field case H13, a variant on 'data').
+    [Test]
+    public void InvalidUtf8InData_IsRefusedNamingTheField()
+    {
+        byte[] body = [.. Encoding.UTF8.GetBytes("{\"id\":\"x\",\"data\":{\"x\":\""), 0xC3, .. Encoding.UTF8.GetBytes("\"}}")];
+        Assert.That(CueOrderJson.TryParse(body, out var order, out var error), Is.False);
+        Assert.Multiple(() =>
+        {
+            Assert.That(order, Is.Null);
+            Assert.That(error, Does.Contain("field 'data': data.x is not valid text"));
+        });
     }
 
     [Test]
