@@ -17,7 +17,13 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// that increase go out exactly as they came (the container's raw values: FFmpeg's overflow correction is off, wraps are
 /// unwrapped here, and the muxers keep the same low bits); a discontinuity is bridged so the output stays valid, logged
 /// once and counted; a packet the muxer still refuses is logged, counted and skipped. A timestamp never ends the run. A
-/// raw Annex B input is stamped by <see cref="RawVideoTimestamps"/>.</para>
+/// raw Annex B input is stamped by <see cref="RawVideoTimestamps"/>. In MPEG-TS input (where a PES may come without PTS)
+/// each video packet's picture order count is read (<see cref="PictureOrder"/>), so a missing PTS keeps the display
+/// order the encoder meant. Video packets without any timestamp at the start of a session are held (with whatever other
+/// streams bring meanwhile, at most <see cref="MaxLeadingFrames"/> video packets or <see cref="MaxLeadingWait"/>) until
+/// the first timestamp arrives, then stamped backwards from it (<see cref="MediaTimeline.StampLeading"/>), as the
+/// encoder stamped them; past those bounds, or when the input ends first, they go out stamped from the earliest start
+/// FFmpeg found, before program time 0.</para>
 /// <para>
 /// With <see cref="PipelineOptions.ReconnectLinks"/> each side recovers on its own. An output drop (the ingest restarts,
 /// a write fails or stalls) closes only the output: the input is still read, and each video frame still passes the SEI
@@ -50,6 +56,13 @@ public sealed class InjectionPipeline
 
     /// <summary>Most packets of other streams held while waiting for the video stream to appear.</summary>
     public const int MaxHeldPackets = 10_000;
+
+    /// <summary>Most video packets without timestamps held at the start of a session, waiting for the first timestamp.</summary>
+    public const int MaxLeadingFrames = 120;
+
+    /// <summary>Longest time video packets without timestamps are held at the start of a session (a live input without
+    /// any timestamps pays this delay once).</summary>
+    public static readonly TimeSpan MaxLeadingWait = TimeSpan.FromSeconds(2);
 
     private readonly PipelineOptions _options;
     private readonly IFrameSeiSource _seiSource;
@@ -113,6 +126,14 @@ public sealed class InjectionPipeline
         private TimestampSession? _stamps;
         private TimestampTrack?[] _tracks = [];
         private RawVideoTimestamps? _rawStamps;
+        private PictureOrder? _order;
+
+        // Packets held at the start of a session while its video has no timestamp yet (see MaxLeadingFrames), in read
+        // order, with the video packets' picture order counts.
+        private readonly List<(Packet Packet, PictureOrderCount? Order)> _leading = [];
+        private bool _watchLeading;
+        private int _leadingFrames;
+        private long _leadingSince;
         private long[] _lastWritten = [];
         private long _lastEndMicros = long.MinValue;
         private long _lastWriteTimestamp;
@@ -171,6 +192,7 @@ public sealed class InjectionPipeline
                 }
                 if (result == ReadResult.EndOfStream)
                 {
+                    ReleaseLeading(spliced, first: null, firstOrder: null);
                     if (!Reconnect) break;
                     DropInput("the input ended (publisher gone)");
                     continue;
@@ -195,11 +217,91 @@ public sealed class InjectionPipeline
         // down; or dropped and counted before the keyframe the output resumes at, or for a stream the output does not have.
         private void Pass(Packet packet, Packet spliced)
         {
+            var isVideo = packet.StreamIndex == _video.StreamIndex;
+            // Read once per access unit, in decode order, as the count's state requires.
+            PictureOrderCount? order = isVideo && _order is not null && _order.TryRead(packet.Data, out var count) ? count : null;
+            if (_watchLeading && HoldLeading(packet, spliced, isVideo, order)) return;
+            PassOn(packet, spliced, order, backfilled: false);
+        }
+
+        // At the start of a session: a video packet without timestamps, and everything after it, waits for the first video
+        // timestamp. True when the packet was held.
+        private bool HoldLeading(Packet packet, Packet spliced, bool isVideo, PictureOrderCount? order)
+        {
+            var stamped = packet.Pts != Packet.NoTimestamp || packet.Dts != Packet.NoTimestamp;
+            if (_leading.Count == 0 && (!isVideo || stamped))
+            {
+                // Nothing held: other streams pass; a first video packet with a timestamp ends the watch.
+                if (isVideo) _watchLeading = false;
+                return false;
+            }
+            if (isVideo && stamped)
+            {
+                ReleaseLeading(spliced, packet, order);
+                return false;
+            }
+            if (_leading.Count == 0) _leadingSince = Stopwatch.GetTimestamp();
+            var held = new Packet();
+            packet.MoveTo(held);
+            _leading.Add((held, order));
+            if (isVideo) _leadingFrames++;
+            if (_leadingFrames > MaxLeadingFrames || _leading.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(_leadingSince) > MaxLeadingWait)
+            {
+                _options.Log?.Invoke($"{_leadingFrames} video packets without timestamps at the start of the input: stamped from the earliest start, before program time 0");
+                ReleaseLeading(spliced, first: null, firstOrder: null);
+            }
+            return true;
+        }
+
+        // Passes what was held at the start of the session: the video stamped backwards from `first` (the first video packet
+        // with a timestamp, not yet passed), or, without one, as it came (stamped from the earliest start). Ends the watch.
+        private void ReleaseLeading(Packet spliced, Packet? first, PictureOrderCount? firstOrder)
+        {
+            _watchLeading = false;
+            if (_leading.Count == 0) return;
+            var orders = new PictureOrderCount?[_leadingFrames];
+            var pts = new long[_leadingFrames];
+            var dts = new long[_leadingFrames];
+            var k = 0;
+            foreach (var (p, o) in _leading)
+                if (p.StreamIndex == _video.StreamIndex) orders[k++] = o;
+            if (first is not null) _timeline.StampLeading(orders, first.Pts, first.Dts, firstOrder, pts, dts);
+            k = 0;
+            try
+            {
+                foreach (var (p, o) in _leading)
+                {
+                    var isVideo = p.StreamIndex == _video.StreamIndex;
+                    if (isVideo && first is not null)
+                    {
+                        p.Pts = pts[k];
+                        p.Dts = dts[k];
+                        k++;
+                    }
+                    PassOn(p, spliced, o, backfilled: isVideo && first is not null);
+                    spliced.Unref();
+                }
+            }
+            finally
+            {
+                DisposeLeading();
+            }
+        }
+
+        private void DisposeLeading()
+        {
+            foreach (var (p, _) in _leading) p.Dispose();
+            _leading.Clear();
+            _leadingFrames = 0;
+        }
+
+        private void PassOn(Packet packet, Packet spliced, PictureOrderCount? order, bool backfilled)
+        {
             var readAt = Stopwatch.GetTimestamp();
             var streamIndex = packet.StreamIndex;
             var isVideo = streamIndex == _video.StreamIndex;
             // Every packet read is stamped, written or not: the tracks and the timeline see the input as it is.
-            var frame = isVideo ? PlaceVideo(packet) : default;
+            var frame = isVideo ? PlaceVideo(packet, order, backfilled) : default;
             if (!isVideo) StampOther(packet, streamIndex);
             if (streamIndex >= _outputStreams)
             {
@@ -344,13 +446,15 @@ public sealed class InjectionPipeline
 
         // The video packet placed on the program timeline: its timestamps repaired (or made, for raw Annex B), and the
         // frame the SEI source sees.
-        private VideoFrame PlaceVideo(Packet packet)
+        // `backfilled`: the packet came without timestamps and was stamped backwards from the first one (counted as interpolated).
+        private VideoFrame PlaceVideo(Packet packet, PictureOrderCount? order, bool backfilled)
         {
             var (rawPts, rawDts) = _rawStamps is null ? (packet.Pts, packet.Dts) : _rawStamps.Next(packet.Data);
-            var placed = _timeline.Advance(_video.TimeBase, rawPts, rawDts, packet.Duration);
+            var placed = _timeline.Advance(_video.TimeBase, rawPts, rawDts, packet.Duration, order);
             packet.Pts = placed.Pts;
             packet.Dts = placed.Dts;
-            if (placed.Repair != TimestampRepair.None) Repaired(packet.StreamIndex, placed.Repair, rawPts, rawDts, placed.Dts, _video.TimeBase);
+            var repair = backfilled ? placed.Repair | TimestampRepair.Interpolated : placed.Repair;
+            if (repair != TimestampRepair.None) Repaired(packet.StreamIndex, repair, rawPts, rawDts, placed.Dts, _video.TimeBase);
             return new VideoFrame(placed.Pts, placed.Dts, packet.IsKeyframe, _frameIndex, _video.TimeBase)
             {
                 ProgramTime = placed.ProgramTime,
@@ -389,6 +493,8 @@ public sealed class InjectionPipeline
             var streams = _input!.Streams;
             var videoStream = streams[_video.StreamIndex];
             _rawStamps = null;
+            _order = null;
+            DisposeLeading();
             long spacing = 0;
             if (_input.FormatName is "h264" or "hevc")
             {
@@ -400,10 +506,21 @@ public sealed class InjectionPipeline
                 var source = _rawStamps.FrameRateSource switch { "option" => "--frame-rate", "sps" => "SPS timing", "vps" => "VPS timing", _ => "default; give --frame-rate" };
                 _options.Log?.Invoke($"raw {_video.Codec} input: frames stamped at {rate.Numerator / (double)rate.Denominator:0.###} fps ({source}), in picture order");
             }
+            else if (_input.FormatName == "mpegts")
+            {
+                // A PES may come without PTS: each access unit's picture order count places it in display order.
+                _order = new PictureOrder(_video.Codec, _video.Framing);
+                _order.ReadParameterSets(videoStream.Extradata);
+                if (_order.FrameRate is { } rate) spacing = new Rational(rate.Denominator, rate.Numerator).Rescale(1, _video.TimeBase);
+            }
             _discontinuitiesBefore += _stamps?.Discontinuities ?? 0;
             _stamps = _timeline.BeginSession(_video.TimeBase, spacing, LeadingStart(streams, _video));
-            if (followPrevious && _lastEndMicros != long.MinValue)
+            var follows = followPrevious && _lastEndMicros != long.MinValue;
+            if (follows)
                 _stamps.Follow(_lastEndMicros + (long)Stopwatch.GetElapsedTime(_lastWriteTimestamp).TotalMicroseconds);
+            // A session that follows an earlier one stamps its leading frames after what was written; a first one holds
+            // them until its first timestamp.
+            _watchLeading = _rawStamps is null && !follows;
             _tracks = new TimestampTrack?[streams.Count];
             for (var i = 0; i < streams.Count; i++)
                 if (i != _video.StreamIndex) _tracks[i] = _stamps.AddTrack(streams[i].TimeBase);
@@ -571,6 +688,11 @@ public sealed class InjectionPipeline
 
         private void DropInput(string reason)
         {
+            if (_input is not null)
+            {
+                using var spliced = new Packet();
+                ReleaseLeading(spliced, first: null, firstOrder: null);
+            }
             _input?.Dispose();
             _input = null;
             ClearHeld();
@@ -692,6 +814,12 @@ public sealed class InjectionPipeline
 
         private void Finish()
         {
+            if (_input is not null && _leading.Count > 0)
+            {
+                // Stopped while the start of the video still waited for a timestamp.
+                using var spliced = new Packet();
+                ReleaseLeading(spliced, first: null, firstOrder: null);
+            }
             // Packets still waiting for an output that never came back were read and never written.
             CountDropped(_cache.Clear());
             if (_openingTask is not null)
@@ -723,6 +851,7 @@ public sealed class InjectionPipeline
         public void Dispose()
         {
             ClearHeld();
+            DisposeLeading();
             _cache.Dispose();
             if (_openingTask is not null)
             {

@@ -109,7 +109,9 @@ public sealed class MediaTimeline
     /// <param name="pts">PTS as demuxed, or <see cref="TimestampTrack.NoTimestamp"/>.</param>
     /// <param name="dts">DTS as demuxed, or <see cref="TimestampTrack.NoTimestamp"/>.</param>
     /// <param name="duration">Packet duration, 0 when unknown.</param>
-    public TimelineFrame Advance(Rational timeBase, long pts, long dts, long duration = 0)
+    /// <param name="order">The frame's picture order count, when it was read (see <see cref="PictureOrder"/>): a missing
+    /// PTS is then placed by it, so B-frames keep their display order.</param>
+    public TimelineFrame Advance(Rational timeBase, long pts, long dts, long duration = 0, PictureOrderCount? order = null)
     {
         if (_video is null || timeBase != _timeBase) BeginSession(timeBase);
         var arrival = _clock.Now().UnixMicros;
@@ -117,7 +119,7 @@ public sealed class MediaTimeline
         // the last frame written, so program time goes on through them too; only the first session's leading frames
         // come before program time 0.
         var hadTimestamp = _synthesized || _reconnect || pts != TimestampTrack.NoTimestamp || dts != TimestampTrack.NoTimestamp;
-        var step = _video!.Next(pts, dts, duration);
+        var step = _video!.Next(pts, dts, duration, order);
         if (!_originKnown && hadTimestamp)
         {
             _origin = step.Pts;
@@ -146,6 +148,18 @@ public sealed class MediaTimeline
         _lastArrival = arrival;
         Frames++;
         return new TimelineFrame(step.Pts, step.Dts, program, decode, step.Repair);
+    }
+
+    /// <summary>
+    /// Timestamps for frames held before the session's first timestamp, stamped backwards from the first frame that has
+    /// one (see <see cref="TimestampTrack.StampLeading"/>); the frames then go through <see cref="Advance"/> with them, so
+    /// program time counts from the first of them, where the encoder put it. Call before that first frame is placed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No session has begun.</exception>
+    public void StampLeading(ReadOnlySpan<PictureOrderCount?> leading, long firstPts, long firstDts, PictureOrderCount? firstOrder, Span<long> pts, Span<long> dts)
+    {
+        if (_video is null) throw new InvalidOperationException("no session has begun");
+        _video.StampLeading(leading, firstPts, firstDts, firstOrder, pts, dts);
     }
 
     /// <summary>

@@ -126,8 +126,10 @@ public sealed class TimestampSession
 /// out exactly as they came; a counter wrap (MPEG-TS 33 bits, FLV 32 bits, and 31 bits as FFmpeg's FLV muxer writes)
 /// is unwrapped; a jump backwards, or forwards far beyond the packet spacing, is a discontinuity (a publisher restart
 /// spliced into one stream, a corrupt packet): from there the stream is shifted to follow the previous packet by the
-/// spacing, and a one-packet outlier is undone at the next packet. A missing DTS or PTS is interpolated from the
-/// neighbours. Allocation-free per packet.
+/// spacing, and a one-packet outlier is undone at the next packet. A missing DTS is interpolated from the neighbours; a
+/// missing PTS from the picture order count when the packet's is given (a neighbour's PTS plus the frame spacing times
+/// the count's distance over its step, so B-frames keep the display order their encoder meant), else from the DTS plus
+/// the stream's reorder delay. Allocation-free per packet.
 /// </summary>
 public sealed class TimestampTrack
 {
@@ -144,6 +146,13 @@ public sealed class TimestampTrack
     private long _wrap, _shift, _previousShift;
     private int _generation;
     private long _lastDts, _spacing, _ptsDelay, _leadingNext;
+
+    // Picture order: the last frame whose PTS and count are known (given or inferred) and in the current count's epoch;
+    // the highest PTS so far; the count units per frame, once two frames with given PTS showed it.
+    private bool _anchorKnown;
+    private long _anchorOrder, _anchorPts, _anchorGivenOrder = long.MinValue, _anchorGivenPts;
+    private long _maxPts = long.MinValue;
+    private int _orderStep;
 
     internal TimestampTrack(TimestampSession session, Rational timeBase, long spacing)
     {
@@ -178,7 +187,8 @@ public sealed class TimestampTrack
     /// <param name="pts">PTS as demuxed, or <see cref="NoTimestamp"/>.</param>
     /// <param name="dts">DTS as demuxed, or <see cref="NoTimestamp"/>.</param>
     /// <param name="duration">Packet duration in the time base, 0 when unknown.</param>
-    public TrackStep Next(long pts, long dts, long duration)
+    /// <param name="order">The packet's picture order count when it was read (a video track whose PTS may be missing), else null.</param>
+    public TrackStep Next(long pts, long dts, long duration, PictureOrderCount? order = null)
     {
         var repair = TimestampRepair.None;
         if (dts == NoTimestamp && pts == NoTimestamp)
@@ -195,8 +205,10 @@ public sealed class TimestampTrack
                 outDts = _lastDts + _spacing;
             }
             _lastDts = outDts;
+            var leadingPts = PtsByOrder(outDts, order);
+            Remember(leadingPts, order, given: false);
             _session.Count(repair);
-            return new TrackStep(outDts + _ptsDelay, outDts, repair);
+            return new TrackStep(leadingPts, outDts, repair);
         }
         var dtsMissing = dts == NoTimestamp;
         if (dtsMissing)
@@ -295,7 +307,7 @@ public sealed class TimestampTrack
         long outPts;
         if (pts == NoTimestamp)
         {
-            outPts = output + _ptsDelay;
+            outPts = PtsByOrder(output, order);
             repair |= TimestampRepair.Interpolated;
         }
         else
@@ -332,8 +344,88 @@ public sealed class TimestampTrack
             }
         }
         _lastDts = output;
+        Remember(outPts, order, given: pts != NoTimestamp && (repair & (TimestampRepair.Discontinuity | TimestampRepair.Rejoined)) == 0);
         _session.Count(repair);
         return new TrackStep(outPts, output, repair);
+    }
+
+    /// <summary>
+    /// Timestamps for the frames that came before this track's first timestamp (PES without PTS at the start of an
+    /// MPEG-TS, held until it arrived), stamped backwards from that first frame as FFmpeg stamps a probed backlog: DTS one
+    /// spacing apart before its DTS; PTS by picture order count from its PTS when both counts are known and no count reset
+    /// (IDR) lies between them, else DTS plus the first frame's reorder delay. Call before the first frame is placed.
+    /// </summary>
+    /// <param name="leading">The leading frames' counts, in decode order (null where unread).</param>
+    /// <param name="firstPts">The first frame with a timestamp: its PTS, or <see cref="NoTimestamp"/>.</param>
+    /// <param name="firstDts">Its DTS, or <see cref="NoTimestamp"/> (then its PTS is taken).</param>
+    /// <param name="firstOrder">Its picture order count, or null.</param>
+    /// <param name="pts">Receives the leading frames' PTS (as long as <paramref name="leading"/>).</param>
+    /// <param name="dts">Receives their DTS.</param>
+    /// <exception cref="ArgumentException">A destination is shorter than <paramref name="leading"/>, or the first frame has no timestamp.</exception>
+    public void StampLeading(ReadOnlySpan<PictureOrderCount?> leading, long firstPts, long firstDts, PictureOrderCount? firstOrder, Span<long> pts, Span<long> dts)
+    {
+        if (pts.Length < leading.Length || dts.Length < leading.Length) throw new ArgumentException("the destinations are shorter than the leading frames");
+        if (firstDts == NoTimestamp) firstDts = firstPts;
+        if (firstDts == NoTimestamp) throw new ArgumentException("the first frame has no timestamp", nameof(firstDts));
+        var delay = firstPts == NoTimestamp ? 0 : Math.Max(0, firstPts - firstDts);
+        if (firstPts == NoTimestamp) firstPts = firstDts;
+        // Frames at or after the last count reset share the first frame's count epoch.
+        var sameEpochFrom = firstOrder is { Reset: true } ? leading.Length : 0;
+        for (var i = leading.Length - 1; i >= 0 && sameEpochFrom == 0; i--)
+            if (leading[i] is { Reset: true }) sameEpochFrom = i;
+        for (var i = 0; i < leading.Length; i++)
+        {
+            dts[i] = firstDts - ((leading.Length - i) * _spacing);
+            pts[i] = firstOrder is { } first && i >= sameEpochFrom && leading[i] is { } own
+                ? Math.Max(dts[i], firstPts + OrderTicks(own.Value - first.Value, first.UnitsPerFrame))
+                : dts[i] + delay;
+        }
+    }
+
+    // The PTS of a frame whose own is missing, from its picture order count: after the last frame with a known PTS in the
+    // same count epoch by the distance of their counts; an IDR (a count reset, closed GOP) one spacing after every frame
+    // before it; without a count, the DTS plus the reorder delay.
+    private long PtsByOrder(long dts, PictureOrderCount? order)
+    {
+        if (order is { } o)
+        {
+            if (o.Reset && _maxPts != long.MinValue) return Math.Max(dts, _maxPts + _spacing);
+            if (!o.Reset && _anchorKnown) return Math.Max(dts, _anchorPts + OrderTicks(o.Value - _anchorOrder, o.UnitsPerFrame));
+        }
+        return dts + _ptsDelay;
+    }
+
+    // A distance in picture order count units as time: frame spacing × distance / count units per frame.
+    private long OrderTicks(long distance, int unitsPerFrame)
+    {
+        var step = _orderStep > 0 ? _orderStep : Math.Max(1, unitsPerFrame);
+        return (long)Math.Round(distance * (double)_spacing / step, MidpointRounding.AwayFromZero);
+    }
+
+    // Keeps the anchor the next PTS-less frame is placed from; learns the count step from two neighbours with given PTS
+    // (an H.264 encoder may count one per frame instead of two).
+    private void Remember(long outPts, PictureOrderCount? order, bool given)
+    {
+        if (outPts > _maxPts) _maxPts = outPts;
+        if (order is not { } o)
+        {
+            _anchorKnown = false;
+            _anchorGivenOrder = long.MinValue;
+            return;
+        }
+        if (given && !o.Reset && _anchorGivenOrder != long.MinValue && o.Value != _anchorGivenOrder)
+        {
+            var ptsDistance = outPts - _anchorGivenPts;
+            var orderDistance = o.Value - _anchorGivenOrder;
+            // units per frame = distance × spacing / PTS distance, when that is a small whole number.
+            if (ptsDistance != 0 && (orderDistance * _spacing) % ptsDistance == 0 && (orderDistance * _spacing) / ptsDistance is var step and >= 1 and <= 4)
+                _orderStep = (int)step;
+        }
+        _anchorKnown = true;
+        _anchorOrder = o.Value;
+        _anchorPts = outPts;
+        _anchorGivenOrder = given ? o.Value : long.MinValue;
+        _anchorGivenPts = outPts;
     }
 
     // A regular step: forwards, and not far beyond the spacing (at most 1 s, or 10 spacings when packets are sparse).

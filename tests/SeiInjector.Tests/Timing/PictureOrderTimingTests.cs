@@ -1,0 +1,144 @@
+using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Tests.Cues;
+using CatEvening.SeiInjector.Timing;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Timing;
+
+/// <summary>
+/// A missing PTS placed by picture order count, on hand-made sequences shaped as x264 writes them (a B-pyramid: I P B b b,
+/// POC two per frame, DTS two frames before the first PTS): the timestamps that were taken away come back exactly.
+/// </summary>
+public class PictureOrderTimingTests
+{
+    private const long None = TimestampTrack.NoTimestamp;
+    private const long Frame = 3600;
+    private const long Start = 126_000;
+    private static readonly Rational Ts = new(1, 90_000);
+
+    private readonly record struct Coded(long Pts, long Dts, PictureOrderCount Order);
+
+    /// <summary>
+    /// Frames in decode order: each GOP an IDR (POC reset) and then groups P, B, b, b (display +4, +2, +1, +3), so display
+    /// order differs from decode order; POC = display index within the GOP × <paramref name="pocPerFrame"/>.
+    /// </summary>
+    private static List<Coded> Pyramid(int gops, int groups, int pocPerFrame = 2, int unitsPerFrame = 2)
+    {
+        var frames = new List<Coded>();
+        var display = 0L;
+        for (var g = 0; g < gops; g++)
+        {
+            var gopStart = display;
+            frames.Add(Make(gopStart, 0, reset: true));
+            for (var k = 0; k < groups; k++)
+                foreach (var d in new long[] { 4, 2, 1, 3 })
+                    frames.Add(Make(gopStart, (4 * k) + d, reset: false));
+            display = gopStart + (4 * groups) + 1;
+        }
+        // DTS: decode index minus the two-frame reorder delay.
+        return [.. frames.Select((f, i) => f with { Dts = Start + ((i - 2) * Frame) })];
+
+        Coded Make(long gopStart, long inGop, bool reset) =>
+            new(Start + ((gopStart + inGop) * Frame), 0, new PictureOrderCount(inGop * pocPerFrame, reset, unitsPerFrame));
+    }
+
+    private static MediaTimeline Timeline(long spacing = Frame)
+    {
+        var timeline = new MediaTimeline(new CueBookTests.ManualClock());
+        timeline.BeginSession(Ts, spacing);
+        return timeline;
+    }
+
+    private static List<TimelineFrame> Place(MediaTimeline timeline, IReadOnlyList<Coded> frames, ISet<int> stripped, bool withOrder = true) =>
+        [.. frames.Select((f, i) => stripped.Contains(i)
+            ? timeline.Advance(Ts, None, None, 0, withOrder ? f.Order : null)
+            : timeline.Advance(Ts, f.Pts, f.Dts, 0, withOrder ? f.Order : null))];
+
+    [Test]
+    public void MissingTimestampsInsideAGop_PtsFromThePictureOrderCount_ExactlyAsEncoded()
+    {
+        var frames = Pyramid(gops: 1, groups: 6);
+        var placed = Place(Timeline(), frames, new HashSet<int> { 6, 7, 8 });
+        Assert.Multiple(() =>
+        {
+            Assert.That(placed.Select(f => f.Pts), Is.EqualTo(frames.Select(f => f.Pts)), "PTS as the encoder wrote them, B-frames in display order");
+            Assert.That(placed.Select(f => f.Dts), Is.EqualTo(frames.Select(f => f.Dts)));
+            Assert.That(placed.Where((_, i) => i is 6 or 7 or 8).Select(f => f.Repair), Is.All.EqualTo(TimestampRepair.Interpolated));
+        });
+    }
+
+    [Test]
+    public void MissingTimestampsInsideAGop_WithoutTheCount_CannotKeepTheDisplayOrder()
+    {
+        // The control for the test above: DTS plus the reorder delay puts the b-frame (display +1) after the B (+2).
+        var frames = Pyramid(gops: 1, groups: 6);
+        var placed = Place(Timeline(), frames, new HashSet<int> { 6, 7, 8 }, withOrder: false);
+        Assert.That(placed.Select(f => f.Pts), Is.Not.EqualTo(frames.Select(f => f.Pts)));
+    }
+
+    [Test]
+    public void MissingTimestampsOnAnIdrAndTheFrameAfterIt_IdrFollowsEveryFrameBeforeIt_NextByItsCount()
+    {
+        var frames = Pyramid(gops: 2, groups: 3);
+        var idr = 13;
+        Assert.That(frames[idr].Order.Reset, Is.True);
+        var placed = Place(Timeline(), frames, new HashSet<int> { idr, idr + 1, idr + 2 });
+        Assert.Multiple(() =>
+        {
+            Assert.That(placed.Select(f => f.Pts), Is.EqualTo(frames.Select(f => f.Pts)));
+            Assert.That(placed.Select(f => f.Dts), Is.EqualTo(frames.Select(f => f.Dts)));
+        });
+    }
+
+    [Test]
+    public void AnH264EncoderCountingOnePerFrame_TheStepIsLearntFromTheNeighbours()
+    {
+        // POC one per frame, though H.264 encoders usually count two: two neighbours with PTS show the step.
+        var frames = Pyramid(gops: 1, groups: 6, pocPerFrame: 1, unitsPerFrame: 2);
+        var placed = Place(Timeline(), frames, new HashSet<int> { 14, 15 });
+        Assert.That(placed.Select(f => f.Pts), Is.EqualTo(frames.Select(f => f.Pts)));
+    }
+
+    [Test]
+    public void LeadingFramesWithoutTimestamps_StampedBackwardsFromTheFirstTimestamp_DtsOneSpacingApart_PtsByCount()
+    {
+        var frames = Pyramid(gops: 1, groups: 6);
+        var timeline = Timeline();
+        const int leading = 3; // I, P, B: the first frame with a timestamp is a b (display +1)
+        var pts = new long[leading];
+        var dts = new long[leading];
+        timeline.StampLeading([.. frames.Take(leading).Select(f => (PictureOrderCount?)f.Order)], frames[leading].Pts, frames[leading].Dts, frames[leading].Order, pts, dts);
+        Assert.Multiple(() =>
+        {
+            Assert.That(pts, Is.EqualTo(frames.Take(leading).Select(f => f.Pts)));
+            Assert.That(dts, Is.EqualTo(frames.Take(leading).Select(f => f.Dts)));
+        });
+        var placed = frames.Select((f, i) => timeline.Advance(Ts, i < leading ? pts[i] : f.Pts, i < leading ? dts[i] : f.Dts, 0, f.Order)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(placed.Select(f => f.Pts), Is.EqualTo(frames.Select(f => f.Pts)));
+            Assert.That(placed[0].ProgramTime, Is.Zero, "program time counts from the first frame, placed where the encoder put it");
+            Assert.That(placed[3].ProgramTime, Is.EqualTo(40_000), "the b-frame shown second");
+        });
+    }
+
+    [Test]
+    public void LeadingFramesBeforeAnIdr_OfAnotherCountEpoch_TakeTheDtsPlusTheFirstFramesDelay()
+    {
+        // The held frames end a GOP whose IDR was never seen; the first timestamp comes after the next IDR: only the frames
+        // from that IDR on share its counts. The others fall back to DTS + delay, still one spacing apart and before it.
+        var frames = Pyramid(gops: 2, groups: 3);
+        var from = 9;
+        var first = 15; // the IDR is 13
+        var orders = frames.Skip(from).Take(first - from).Select(f => (PictureOrderCount?)f.Order).ToArray();
+        var pts = new long[orders.Length];
+        var dts = new long[orders.Length];
+        Timeline().StampLeading(orders, frames[first].Pts, frames[first].Dts, frames[first].Order, pts, dts);
+        Assert.Multiple(() =>
+        {
+            Assert.That(dts, Is.EqualTo(frames.Skip(from).Take(orders.Length).Select(f => f.Dts)));
+            Assert.That(pts.Skip(13 - from), Is.EqualTo(frames.Skip(13).Take(first - 13).Select(f => f.Pts)), "the IDR's epoch by count");
+            Assert.That(pts.Zip(dts).All(p => p.First >= p.Second), Is.True, "PTS never before DTS");
+        });
+    }
+}
