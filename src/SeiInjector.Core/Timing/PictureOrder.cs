@@ -24,14 +24,18 @@ public readonly record struct PictureOrderCount(long Value, bool Reset, int Unit
 /// header up to <c>slice_pic_order_cnt_lsb</c> (7.3.6.1) and 8.3.1. Parameter set state: the last one seen wins (streams
 /// with several ids rarely change the fields used here).</para>
 /// <para>Cost per access unit: in Annex B a start code search over the NAL units before the first slice (delimiter,
-/// parameter sets, SEI) and the slice's first bytes, at most 256 bytes unescaped; the rest of the slice is not touched.
+/// parameter sets, SEI) and the slice's first 64 bytes unescaped; the rest of the slice is not touched.
 /// Length-prefixed: one length read per NAL unit. No allocation once constructed.</para>
 /// Not thread-safe.
 /// </remarks>
 public sealed class PictureOrder
 {
-    // Slice headers need only their first bytes; parameter sets are small. Longer NAL units are cut at the scratch size.
+    // Parameter sets are small; longer NAL units are cut at the scratch size.
     private const int ScratchSize = 256;
+
+    // A slice header up to the picture order count takes at most about 16 bytes (H.264: five ue(v) and two fields of at
+    // most 16 bits; H.265 fewer), plus emulation prevention bytes.
+    private const int SliceHeaderWindow = 64;
 
     private readonly VideoCodec _codec;
     private readonly NalFraming _framing;
@@ -84,21 +88,19 @@ public sealed class PictureOrder
                 if (ReadNal(nal.GetBytes(data), readSlice, ref poc) is { } done) return done;
             return false;
         }
-        // Annex B: only the NAL units up to the first slice are delimited; of the slice only its first bytes are read.
+        // Annex B: only the NAL units before the first slice are delimited (a start code search each); of the slice only
+        // its first bytes are read, and where it ends does not matter (the window may run into the next NAL unit's bytes,
+        // after the fields read).
         var at = AnnexB.IndexOfStartCode(data);
-        while (at >= 0)
+        while (at >= 0 && at + 3 < data.Length)
         {
             var start = at + 3;
+            if (IsSlice(data[start])) return ReadNal(data[start..Math.Min(data.Length, start + SliceHeaderWindow)], readSlice, ref poc) ?? false;
             var next = AnnexB.IndexOfStartCode(data[start..]);
             var end = next < 0 ? data.Length : start + next;
-            var isSlice = start < data.Length && IsSlice(data[start]);
-            // The slice is read from its first bytes only: where it ends does not matter (the window may run into the next
-            // NAL unit's bytes, after the fields read).
-            var nal = isSlice ? data[start..Math.Min(data.Length, start + ScratchSize)] : data[start..TrimZeros(data, start, end)];
-            if (ReadNal(nal, readSlice, ref poc) is { } done) return done;
+            if (ReadNal(data[start..TrimZeros(data, start, end)], readSlice, ref poc) is { } done) return done;
             if (next < 0) break;
             at = end;
-            if (isSlice) break;
         }
         return false;
     }
