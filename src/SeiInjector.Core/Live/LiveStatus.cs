@@ -154,26 +154,22 @@ public sealed record LiveStatus(
             w.WriteNumber("interpolated", Timestamps.Interpolated);
             w.WriteNumber("skipped_packets", Timestamps.Skipped);
             w.WriteEndObject();
-            w.WriteStartObject("added_latency");
-            w.WriteNumber("packets", Latency.Count);
-            w.WriteNumber("window", Latency.WindowCount);
-            w.WriteNumber("p50_ms", Latency.P50.TotalMilliseconds);
-            w.WriteNumber("p99_ms", Latency.P99.TotalMilliseconds);
-            w.WriteNumber("max_ms", Latency.Max.TotalMilliseconds);
-            w.WriteEndObject();
-            if (WriteTime is { } write)
-            {
-                w.WriteStartObject("write_time");
-                w.WriteNumber("packets", write.Count);
-                w.WriteNumber("window", write.WindowCount);
-                w.WriteNumber("p50_ms", write.P50.TotalMilliseconds);
-                w.WriteNumber("p99_ms", write.P99.TotalMilliseconds);
-                w.WriteNumber("max_ms", write.Max.TotalMilliseconds);
-                w.WriteEndObject();
-            }
+            WriteLatency(w, "added_latency", Latency);
+            if (WriteTime is { } write) WriteLatency(w, "write_time", write);
             Bus?.WriteTo(w);
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteLatency(Utf8JsonWriter writer, string name, AddedLatencySnapshot snapshot)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteNumber("packets", snapshot.Count);
+        writer.WriteNumber("window", snapshot.WindowCount);
+        writer.WriteNumber("p50_ms", snapshot.P50.TotalMilliseconds);
+        writer.WriteNumber("p99_ms", snapshot.P99.TotalMilliseconds);
+        writer.WriteNumber("max_ms", snapshot.Max.TotalMilliseconds);
+        writer.WriteEndObject();
     }
 }

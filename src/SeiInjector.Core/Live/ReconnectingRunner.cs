@@ -9,7 +9,8 @@ namespace CatEvening.SeiInjector.Live;
 /// on, and the output comes back starting with the packets read since the last keyframe (<see cref="GopCache"/>); when the input drops (the publisher goes) only the input is
 /// opened again, as a new timestamp session on the same program timeline, which runs on at wall-clock speed across the
 /// gap. The cue book, the control API and the audit log carry on; status and metrics show each side's state and count
-/// each drop as it happens. A network input that ends counts as a drop; a file input that ends finishes the run.
+/// each drop as it happens. A network input that ends counts as a drop; a file or pipe input that ends finishes the run.
+/// With a pipe input (it cannot be opened again) only a network output recovers.
 /// </summary>
 public sealed class ReconnectingRunner : ILinkObserver
 {
@@ -44,11 +45,20 @@ public sealed class ReconnectingRunner : ILinkObserver
     public event Action<VideoStreamDescription, int>? Started;
 
     /// <summary>True when the end of <paramref name="inputUrl"/> means a dropped publisher rather than the end of the show.</summary>
-    public static bool IsNetworkInput(string inputUrl)
+    public static bool IsNetworkInput(string inputUrl) => IsNetworkUrl(inputUrl);
+
+    private static bool IsNetworkUrl(string url)
     {
-        var colon = inputUrl.IndexOf("://", StringComparison.Ordinal);
-        return colon > 0 && NetworkSchemes.Contains(inputUrl[..colon].ToLowerInvariant());
+        var colon = url.IndexOf("://", StringComparison.Ordinal);
+        return colon > 0 && NetworkSchemes.Contains(url[..colon].ToLowerInvariant());
     }
+
+    /// <summary>
+    /// True when <paramref name="inputUrl"/> is a pipe (<c>pipe:0</c>, <c>-</c>, <c>fd:</c>): it cannot be opened again, but
+    /// it is read live, so a network output that drops is worth opening again while it is read on.
+    /// </summary>
+    public static bool IsPipeInput(string inputUrl) =>
+        inputUrl == "-" || inputUrl.StartsWith("pipe:", StringComparison.OrdinalIgnoreCase) || inputUrl.StartsWith("fd:", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Runs until <paramref name="stop"/> fires or a file input ends. Returns the totals.
@@ -57,7 +67,16 @@ public sealed class ReconnectingRunner : ILinkObserver
     /// <exception cref="FFmpegException">A file input or output failed, or a link failed in a way no retry mends (bad URL, format or option).</exception>
     public PipelineReport Run(CancellationToken stop)
     {
-        var pipeline = new InjectionPipeline(_options with { ReconnectLinks = IsNetworkInput(_options.InputUrl) }, _source, this);
+        // A network input reopens both sides. A pipe cannot be reopened, but a network output fed from it can: the pipe is
+        // read on meanwhile. A file input is read faster than real time, so an output drop there ends the run rather
+        // than skip the file's middle.
+        var network = IsNetworkInput(_options.InputUrl);
+        var options = _options with
+        {
+            ReconnectLinks = network,
+            ReconnectOutput = network || (IsPipeInput(_options.InputUrl) && IsNetworkUrl(_options.OutputUrl)),
+        };
+        var pipeline = new InjectionPipeline(options, _source, this);
         pipeline.Started += video => Started?.Invoke(video, ++_sessions);
         try
         {

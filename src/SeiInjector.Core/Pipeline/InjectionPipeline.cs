@@ -19,7 +19,8 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// once and counted; a packet the muxer still refuses is logged, counted and skipped. A timestamp never ends the run. A
 /// raw Annex B input is stamped by <see cref="RawVideoTimestamps"/>.</para>
 /// <para>
-/// With <see cref="PipelineOptions.ReconnectLinks"/> each side recovers on its own. An output drop (the ingest restarts,
+/// With <see cref="PipelineOptions.ReconnectLinks"/> each side recovers on its own (with
+/// <see cref="PipelineOptions.ReconnectOutput"/> the output alone). An output drop (the ingest restarts,
 /// a write fails or stalls) closes only the output: the input is still read, and each video frame still passes the SEI
 /// source (<see cref="IFrameSeiSource.Skipped"/>) so the cue timeline runs on. The packets read since the last video
 /// keyframe wait in a <see cref="GopCache"/> (those it evicts, and those before the first keyframe, are dropped and
@@ -76,7 +77,7 @@ public sealed class InjectionPipeline
     /// properly (trailer written).
     /// </summary>
     /// <exception cref="FFmpegException">The input or output fails or stalls longer than the I/O timeout (without
-    /// <see cref="PipelineOptions.ReconnectLinks"/>), or fails in a way no retry mends (<see cref="FFmpegException.IsPermanent"/>).</exception>
+    /// <see cref="PipelineOptions.ReconnectLinks"/>; the output without <see cref="PipelineOptions.ReconnectOutput"/> either), or fails in a way no retry mends (<see cref="FFmpegException.IsPermanent"/>).</exception>
     /// <exception cref="InjectionException">The input has no H.264/H.265 video (none appeared within
     /// <see cref="PipelineOptions.VideoStreamWait"/>), or its codec configuration is malformed.</exception>
     public PipelineReport Run(CancellationToken cancellation = default)
@@ -121,7 +122,8 @@ public sealed class InjectionPipeline
         private long _packets, _frames, _carriers, _seiBytes, _dropped, _skipped;
         private long _frameIndex; // video packets that passed the SEI source, written or not
 
-        private bool Reconnect => _options.ReconnectLinks;
+        private bool ReconnectInput => _options.ReconnectLinks;
+        private bool ReconnectOutput => _options.ReconnectLinks || _options.ReconnectOutput;
 
         public PipelineReport Execute()
         {
@@ -163,7 +165,7 @@ public sealed class InjectionPipeline
                         cancelled = true;
                         break;
                     }
-                    catch (FFmpegException e) when (Reconnect && !e.IsPermanent)
+                    catch (FFmpegException e) when (ReconnectInput && !e.IsPermanent)
                     {
                         DropInput(e.Message);
                         continue;
@@ -171,7 +173,7 @@ public sealed class InjectionPipeline
                 }
                 if (result == ReadResult.EndOfStream)
                 {
-                    if (!Reconnect) break;
+                    if (!ReconnectInput) break;
                     DropInput("the input ended (publisher gone)");
                     continue;
                 }
@@ -286,7 +288,7 @@ public sealed class InjectionPipeline
             {
                 written = WritePacket(toWrite, streamIndex, decodeMicros);
             }
-            catch (FFmpegException e) when (Reconnect && !e.IsPermanent && e.Direction == MediaDirection.Output && !stop.IsCancellationRequested)
+            catch (FFmpegException e) when (ReconnectOutput && !e.IsPermanent && e.Direction == MediaDirection.Output && !stop.IsCancellationRequested)
             {
                 if (carried) _seiSource.NotCarried(frame, "the output dropped");
                 DropOutput(e.Message);
@@ -424,7 +426,8 @@ public sealed class InjectionPipeline
         private bool WritePacket(Packet packet, int streamIndex, long? decodeMicros)
         {
             var to = _output!.Streams[streamIndex].TimeBase;
-            packet.RescaleTimestamps(_input!.Streams[streamIndex].TimeBase, to);
+            // Same time base in and out (FLV to FLV, TS to TS): nothing to rescale, and one native call saved per packet.
+            if (_input!.Streams[streamIndex].TimeBase is var from && from != to) packet.RescaleTimestamps(from, to);
             packet.Position = -1;
             var last = _lastWritten[streamIndex];
             if (packet.Dts != Packet.NoTimestamp && packet.Dts <= last)
@@ -492,7 +495,7 @@ public sealed class InjectionPipeline
                     input?.Dispose();
                     return false;
                 }
-                catch (FFmpegException e) when (Reconnect && !e.IsPermanent && e.Direction == MediaDirection.Input)
+                catch (FFmpegException e) when (ReconnectInput && !e.IsPermanent && e.Direction == MediaDirection.Input)
                 {
                     input?.Dispose();
                     ClearHeld();
@@ -587,7 +590,7 @@ public sealed class InjectionPipeline
             {
                 output.WriteHeader();
             }
-            catch (FFmpegException e) when (Reconnect && !e.IsPermanent && !stop.IsCancellationRequested)
+            catch (FFmpegException e) when (ReconnectOutput && !e.IsPermanent && !stop.IsCancellationRequested)
             {
                 output.Dispose();
                 ScheduleOutput(e.Message);
@@ -707,7 +710,7 @@ public sealed class InjectionPipeline
             {
                 _output.WriteTrailer();
             }
-            catch (FFmpegException e) when (Reconnect && !e.IsPermanent)
+            catch (FFmpegException e) when (ReconnectOutput && !e.IsPermanent)
             {
                 // The output dropped as the run ended: nothing left to close properly.
             }

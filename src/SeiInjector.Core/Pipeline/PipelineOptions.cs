@@ -35,6 +35,13 @@ public sealed record PipelineOptions
     public bool ReconnectLinks { get; init; }
 
     /// <summary>
+    /// Reopen the output after it drops, as <see cref="ReconnectLinks"/> does, for an input that cannot be opened again
+    /// (<c>pipe:0</c>): the input is still read meanwhile and its end still ends the run. Implied by
+    /// <see cref="ReconnectLinks"/>.
+    /// </summary>
+    public bool ReconnectOutput { get; init; }
+
+    /// <summary>
     /// How long to keep reading an input that opened without a video stream (audio first, video announced by its first
     /// packet) before giving up with a clear error. Packets read meanwhile are held and written after the header.
     /// </summary>

@@ -27,7 +27,7 @@ public partial class ConsoleBrowserTests
 
     private NginxRtmp _server = null!;
     private ShowFolder? _folder;
-    private Publisher _publisher = null!;
+    private FFmpegPublisher _publisher = null!;
     private Injector _injector = null!;
     private IPlaywright _playwright = null!;
     private IBrowserContext _browser = null!;
@@ -40,7 +40,7 @@ public partial class ConsoleBrowserTests
         ConsoleBrowser.Require();
         _folder = ShowFolder.Create("catevening-console-browser-", Token);
         _server = NginxRtmp.StartPrivate();
-        _publisher = Publisher.Start(TestMedia.Get(VideoProfile.H264Main, Container.Flv), _server.Url("console-in"));
+        _publisher = FFmpegPublisher.Start(TestMedia.Get(VideoProfile.H264Main, Container.Flv), _server.Url("console-in"));
         _injector = Injector.Start(_server, "console-in", "console-out", _folder.Key, _folder.TokenFile, _folder.File("audit.jsonl"));
         using (var api = new ControlClient(_injector.Control, Encoding.UTF8.GetBytes(Token)))
         {

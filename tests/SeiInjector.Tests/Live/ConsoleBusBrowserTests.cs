@@ -33,7 +33,7 @@ public sealed class ConsoleBusBrowserTests
         // An injector of the show that beat once and is gone: its name stays in the show's set, its key has expired.
         using (var bus = CueBus.Open(CueBusAddress.Parse(busUrl)))
             bus.Beat("feed-b-backup", "{}", TimeSpan.FromMilliseconds(1));
-        using var publisher = Publisher.Start(TestMedia.Get(VideoProfile.H264Main, Container.Flv), nginx.Url("bus-in"));
+        using var publisher = FFmpegPublisher.Start(TestMedia.Get(VideoProfile.H264Main, Container.Flv), nginx.Url("bus-in"));
         using var injector = Injector.Start(nginx, "bus-in", "bus-out", folder.Key, folder.TokenFile, folder.File("audit.jsonl"),
             ["--cue-bus", busUrl, "--bus-name", "feed-a-main"]);
 

@@ -68,7 +68,8 @@ public class LinkTests
             ["-i", inputUrl, .. listenArgs, "-o", ingest.Url("show"), "--output-format", "flv", "--analyze-duration", "500ms"], Key, TokenFile, audit);
         injector.WaitForLog("waiting for a publisher on", Patience);
         using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
-        using var publisher = Publisher.StartWhenAccepted(_clip, publishUrl, publishFormat, () => Status(api)?.Input == LinkState.Connected, injector);
+        using var publisher = FFmpegPublisher.StartWhenAccepted(_clip, publishUrl, publishFormat, loop: true, () => Status(api)?.Input == LinkState.Connected,
+            () => injector.HasExited ? "sei-inject exited\n" + injector.Log : null, Patience);
         WaitFor(api, s => s.Output == LinkState.Connected && s.Packets > 100, "the injector to go live", injector);
         using var reader = LiveViewer.Start(ingest.Url("show"), _publicKey);
 
@@ -165,7 +166,7 @@ public class LinkTests
         var audit = Path.Combine(_dir, "h12.jsonl");
         using var injector = Injector.Start(["-i", server.Url("h12"), "-o", output, "--output-format", "flv", "--analyze-duration", "500ms"], Key, TokenFile, audit);
         server.WaitForPlayers("h12", 1, Patience);
-        using var publisher = Publisher.Start(source, server.Url("h12"), "flv", loop: false);
+        using var publisher = FFmpegPublisher.Start(source, server.Url("h12"), "flv", loop: false);
         using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
         WaitFor(api, s => s.Output == LinkState.Connected && s.Frames > 50, "the injector to go live with video", injector);
         Assert.That(injector.Stop(), Is.Zero, injector.Log);
@@ -198,7 +199,7 @@ public class LinkTests
             new CueSeiSource(new CueBook(new CueBookOptions { StreamId = "no-video" }), new MessageSigner(key)));
         var run = Task.Run(() => pipeline.Run());
         server.WaitForPlayers("no-video", 1, Patience);
-        using var publisher = Publisher.Start(audioOnly, server.Url("no-video"), "flv", loop: false);
+        using var publisher = FFmpegPublisher.Start(audioOnly, server.Url("no-video"), "flv", loop: false);
         Assert.That(() => run.Wait(Patience), Throws.InnerException.TypeOf<InjectionException>()
             .With.InnerException.Message.Contains("no H.264 or H.265 video stream after waiting 2 s")
             .And.InnerException.Message.Contains("Audio aac"));
@@ -301,55 +302,6 @@ public class LinkTests
             if (!_process.WaitForExit(TimeSpan.FromSeconds(30))) Assert.Fail("sei-inject did not stop on SIGTERM\n" + Log);
             _process.WaitForExit();
             return _process.ExitCode;
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit();
-            _process.Dispose();
-        }
-    }
-
-    /// <summary><c>ffmpeg -re</c> publishing a clip (looped, continuous timestamps) until disposed.</summary>
-    private sealed class Publisher : IDisposable
-    {
-        private Process _process;
-
-        private Publisher(Process process) => _process = process;
-
-        public bool HasExited => _process.HasExited;
-
-        public static Publisher Start(string clip, string url, string format, bool loop = true) => new(Launch(clip, url, format, loop));
-
-        // A listener is not listening the instant it says it will: a publisher refused before it is gets started again,
-        // until the injector reports its input connected. Once accepted, it is never restarted.
-        public static Publisher StartWhenAccepted(string clip, string url, string format, Func<bool> accepted, Injector injector)
-        {
-            var publisher = new Publisher(Launch(clip, url, format, loop: true));
-            var deadline = Stopwatch.StartNew();
-            while (!accepted())
-            {
-                if (deadline.Elapsed > Patience || injector.HasExited) Assert.Fail("the injector never accepted the publisher\n" + injector.Log);
-                if (publisher._process.HasExited)
-                {
-                    publisher._process.Dispose();
-                    publisher._process = Launch(clip, url, format, loop: true);
-                }
-                Thread.Sleep(50);
-            }
-            return publisher;
-        }
-
-        private static Process Launch(string clip, string url, string format, bool loop)
-        {
-            var psi = new ProcessStartInfo("ffmpeg") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
-            string[] args = ["-hide_banner", "-v", "error", "-re", .. (loop ? new[] { "-stream_loop", "-1" } : []), "-i", clip, "-c", "copy", "-f", format, url];
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
-            p.ErrorDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            return p;
         }
 
         public void Dispose()

@@ -80,7 +80,7 @@ public class LiveEndToEndTests
     public void CuesFiredThroughTheApi_ReachTheReaderSignedAtTheirFrames_AndAStopIsClean()
     {
         var audit = _folder.File("happy.jsonl");
-        using var publisher = Publisher.Start(_clip, _server.Url("happy-in"));
+        using var publisher = FFmpegPublisher.Start(_clip, _server.Url("happy-in"));
         using var injector = Injector.Start(_server, "happy-in", "happy-out", Key, TokenFile, audit);
         using var reader = LiveViewer.Start(_server.Url("happy-out"), _publicKey);
         using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
@@ -158,7 +158,7 @@ public class LiveEndToEndTests
     public void PublisherDrop_IngestRestart_AndKill9_EveryAcceptedCueEndsDeliveredOrExpired()
     {
         var audit = _folder.File("faults.jsonl");
-        var publisher = Publisher.Start(_clip, _server.Url("fault-in"));
+        var publisher = FFmpegPublisher.Start(_clip, _server.Url("fault-in"));
         var injector = Injector.Start(_server, "fault-in", "fault-out", Key, TokenFile, audit);
         try
         {
@@ -170,7 +170,7 @@ public class LiveEndToEndTests
             // The publisher's link drops and comes back: the injector reconnects its input.
             publisher.Dispose();
             WaitForStatus(api, s => s.Input == LinkState.Reconnecting, "the input drop to show", injector);
-            publisher = Publisher.Start(_clip, _server.Url("fault-in"));
+            publisher = FFmpegPublisher.Start(_clip, _server.Url("fault-in"));
             WaitForStatus(api, s => s.Input == LinkState.Connected && s.InputReconnects == 1, "the input to come back", injector);
 
             // The ingest restarts: both links drop. The input's drop shows at once; the output's when the injector next
@@ -188,7 +188,7 @@ public class LiveEndToEndTests
             // The ingest stays down until the wall clock has passed the end of 'missed''s window.
             WaitUntilPast(closesSoon.AddMilliseconds(500));
             _server.Start();
-            publisher = Publisher.Start(_clip, _server.Url("fault-in"));
+            publisher = FFmpegPublisher.Start(_clip, _server.Url("fault-in"));
             WaitForStatus(api, s => s.Output == LinkState.Connected && s.OutputReconnects >= 1 && s.Cues.Delivered == 2 && s.Cues.Expired == 1,
                 "the links to come back, 'during' to go out and 'missed' to expire", injector);
             var beforeKill = AuditReplay.Load(audit);
@@ -250,7 +250,7 @@ public class LiveEndToEndTests
     {
         var audit = _folder.File("ingest.jsonl");
         using var ingest = NginxRtmp.StartPrivate();
-        using var publisher = Publisher.Start(_clip, _server.Url("ingest-in"));
+        using var publisher = FFmpegPublisher.Start(_clip, _server.Url("ingest-in"));
         using var injector = Injector.Start(_server.Url("ingest-in"), ingest.Url("ingest-out"), "flv", Key, TokenFile, audit);
         using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
         WaitForStatus(api, s => s.Frames > 25, "the injector to go live", injector);
@@ -295,7 +295,7 @@ public class LiveEndToEndTests
     {
         var audit = _folder.File("sigint.jsonl");
         var file = _folder.File("recorded.mp4");
-        using var publisher = Publisher.Start(_clip, _server.Url("sigint-in"));
+        using var publisher = FFmpegPublisher.Start(_clip, _server.Url("sigint-in"));
         using var injector = Injector.StartToFile(_server, "sigint-in", file, "mp4", Key, TokenFile, audit);
         using (var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token)))
         {
@@ -324,7 +324,7 @@ public class LiveEndToEndTests
     {
         var audit = _folder.File("bad-output.jsonl");
         var file = Path.Combine(_folder.Path, "no-such-folder", "out.flv");
-        using var publisher = Publisher.Start(_clip, _server.Url("bad-output-in"));
+        using var publisher = FFmpegPublisher.Start(_clip, _server.Url("bad-output-in"));
         using var injector = Injector.StartToFile(_server, "bad-output-in", file, "flv", Key, TokenFile, audit);
         Assert.That(injector.WaitForExit(Patience), Is.True, "a wrong output path must end the run, not be retried:\n" + injector.Log);
         Assert.Multiple(() =>
@@ -546,34 +546,5 @@ public class LiveEndToEndTests
         }
 
         private void Signal(int signal) => FFmpegCli.Run("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-    }
-
-    /// <summary><c>ffmpeg -re</c> publishing the clip in a loop (continuous timestamps) until disposed.</summary>
-    internal sealed class Publisher : IDisposable
-    {
-        private readonly Process _process;
-        private bool _disposed;
-
-        private Publisher(Process process) => _process = process;
-
-        public static Publisher Start(string clip, string url)
-        {
-            var psi = new ProcessStartInfo("ffmpeg") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
-            foreach (var a in (string[])["-hide_banner", "-v", "error", "-re", "-stream_loop", "-1", "-i", clip, "-c", "copy", "-f", "flv", url])
-                psi.ArgumentList.Add(a);
-            var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
-            p.ErrorDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            return new Publisher(p);
-        }
-
-        public void Dispose()
-        {
-            if (_disposed) return;
-            _disposed = true;
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit();
-            _process.Dispose();
-        }
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
@@ -37,7 +35,7 @@ public class OutputResumeTests
         var dir = Directory.CreateTempSubdirectory("catevening-resume-").FullName;
         try
         {
-            using var sink = new SessionSink();
+            using var sink = new TcpSessionSink();
             var inputPort = NginxRtmp.FreeTcpPort();
             using var key = SigningKey.Generate(1);
             // No carousel repeats on the frames after a first delivery: a cue with repeats left stays active until they
@@ -56,7 +54,8 @@ public class OutputResumeTests
                 source, links);
             using var stop = new CancellationTokenSource();
             var run = Task.Run(() => pipeline.Run(stop.Token));
-            using var publisher = Publisher.StartWhenAccepted(clip, $"tcp://127.0.0.1:{inputPort}", () => links.InputUps > 0, run);
+            using var publisher = FFmpegPublisher.StartWhenAccepted(clip, $"tcp://127.0.0.1:{inputPort}", "flv", loop: false, () => links.InputUps > 0,
+                () => run.IsCompleted ? $"the pipeline stopped: {run.Exception?.InnerException}" : null, Patience);
 
             WaitFor(() => source.LiveFrames > 25, "the output to go live", run);
             book.Add(new CueRequest("long", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromSeconds(60), TimeSpan.Zero, default));
@@ -245,149 +244,6 @@ public class OutputResumeTests
         {
             if (side == MediaDirection.Input) Interlocked.Increment(ref _inputDowns);
             else Interlocked.Increment(ref _outputDowns);
-        }
-    }
-
-    /// <summary>
-    /// A TCP server on a fixed loopback port that records every connection's bytes as one output session; it can drop the
-    /// connection (a reset) and stop listening, then listen again on the same port.
-    /// </summary>
-    private sealed class SessionSink : IDisposable
-    {
-        private readonly int _port = NginxRtmp.FreeTcpPort();
-        private readonly List<(MemoryStream Bytes, bool Complete)> _sessions = [];
-        private TcpListener? _listener;
-        private TcpClient? _current;
-
-        public SessionSink() => Reopen();
-
-        public string Url => $"tcp://127.0.0.1:{_port}";
-
-        public int Sessions
-        {
-            get
-            {
-                lock (_sessions) return _sessions.Count;
-            }
-        }
-
-        public bool IsComplete(int session)
-        {
-            lock (_sessions) return _sessions[session].Complete;
-        }
-
-        public byte[] Session(int session)
-        {
-            lock (_sessions) return _sessions[session].Bytes.ToArray();
-        }
-
-        public void Reopen()
-        {
-            var listener = new TcpListener(IPAddress.Loopback, _port);
-            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            listener.Start();
-            _listener = listener;
-            _ = Task.Run(() => Accept(listener));
-        }
-
-        // Stops listening (reconnects are refused) and resets the current connection (the next write fails).
-        public void Drop()
-        {
-            _listener?.Stop();
-            _listener = null;
-            TcpClient? current;
-            lock (_sessions) current = _current;
-            if (current is null) return;
-            current.LingerState = new LingerOption(true, 0);
-            current.Close();
-        }
-
-        private async Task Accept(TcpListener listener)
-        {
-            try
-            {
-                while (true)
-                {
-                    var client = await listener.AcceptTcpClientAsync();
-                    int index;
-                    lock (_sessions)
-                    {
-                        _current = client;
-                        _sessions.Add((new MemoryStream(), false));
-                        index = _sessions.Count - 1;
-                    }
-                    _ = Task.Run(() => Collect(client, index));
-                }
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                // Stopped listening.
-            }
-        }
-
-        private async Task Collect(TcpClient client, int index)
-        {
-            var buffer = new byte[65536];
-            try
-            {
-                var stream = client.GetStream();
-                int n;
-                while ((n = await stream.ReadAsync(buffer)) > 0)
-                    lock (_sessions) _sessions[index].Bytes.Write(buffer, 0, n);
-                lock (_sessions) _sessions[index] = (_sessions[index].Bytes, true);
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // Dropped by the test.
-            }
-        }
-
-        public void Dispose()
-        {
-            _listener?.Stop();
-            lock (_sessions) _current?.Dispose();
-        }
-    }
-
-    /// <summary><c>ffmpeg -re</c> sending the clip once as FLV over TCP, started again until the injector accepted it.</summary>
-    private sealed class Publisher : IDisposable
-    {
-        private Process _process;
-
-        private Publisher(Process process) => _process = process;
-
-        public static Publisher StartWhenAccepted(string clip, string url, Func<bool> accepted, Task run)
-        {
-            var publisher = new Publisher(Launch(clip, url));
-            var deadline = Stopwatch.StartNew();
-            while (!accepted())
-            {
-                if (deadline.Elapsed > Patience || run.IsCompleted) Assert.Fail($"the injector never accepted the publisher: {run.Exception?.InnerException}");
-                if (publisher._process.HasExited)
-                {
-                    publisher._process.Dispose();
-                    publisher._process = Launch(clip, url);
-                }
-                Thread.Sleep(50);
-            }
-            return publisher;
-        }
-
-        private static Process Launch(string clip, string url)
-        {
-            var psi = new ProcessStartInfo("ffmpeg") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true };
-            foreach (var a in (string[])["-hide_banner", "-v", "error", "-re", "-i", clip, "-c", "copy", "-f", "flv", url]) psi.ArgumentList.Add(a);
-            var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
-            p.ErrorDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            return p;
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit();
-            _process.Dispose();
         }
     }
 }

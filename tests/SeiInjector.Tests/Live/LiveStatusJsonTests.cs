@@ -1,0 +1,42 @@
+using System.Text.Json;
+using CatEvening.SeiInjector.Live;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Live;
+
+/// <summary>The <c>GET /v1/status</c> JSON as the console, the benchmarks' scripts and operators read it.</summary>
+public class LiveStatusJsonTests
+{
+    private static LiveStatus Status(AddedLatencySnapshot? writeTime) =>
+        new(LinkState.Connected, LinkState.Reconnecting, 0, 1, 9000, 0.1, 3, 5, 1234, 2, new CueCounts(1, 0, 0, 0, 0),
+            new AddedLatencySnapshot(7, 5, TimeSpan.FromMilliseconds(0.25), TimeSpan.FromMilliseconds(1.5), TimeSpan.FromMilliseconds(2)))
+        {
+            WriteTime = writeTime,
+        };
+
+    [Test]
+    public void ToJson_AddedLatencyAndWriteTime_EachHaveCountWindowAndPercentilesInMilliseconds()
+    {
+        var json = JsonDocument.Parse(Status(new AddedLatencySnapshot(9, 8, TimeSpan.FromMilliseconds(0.5), TimeSpan.FromMilliseconds(3), TimeSpan.FromMilliseconds(4))).ToJson());
+        var added = json.RootElement.GetProperty("added_latency");
+        var write = json.RootElement.GetProperty("write_time");
+        Assert.Multiple(() =>
+        {
+            Assert.That(added.EnumerateObject().Select(p => $"{p.Name}={p.Value.GetRawText()}"),
+                Is.EqualTo(new[] { "packets=7", "window=5", "p50_ms=0.25", "p99_ms=1.5", "max_ms=2" }));
+            Assert.That(write.EnumerateObject().Select(p => $"{p.Name}={p.Value.GetRawText()}"),
+                Is.EqualTo(new[] { "packets=9", "window=8", "p50_ms=0.5", "p99_ms=3", "max_ms=4" }));
+        });
+    }
+
+    [Test]
+    public void ToJson_WithoutWriteTime_LeavesTheObjectOut()
+    {
+        var json = JsonDocument.Parse(Status(writeTime: null).ToJson());
+        Assert.Multiple(() =>
+        {
+            Assert.That(json.RootElement.TryGetProperty("write_time", out _), Is.False);
+            Assert.That(json.RootElement.GetProperty("added_latency").GetProperty("packets").GetInt64(), Is.EqualTo(7));
+        });
+    }
+}
