@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -27,16 +28,10 @@ public static class FFmpegLibrary
     private static Dictionary<string, nint>? s_handles;
 
     /// <summary>The release that was loaded; loads it on first use.</summary>
-    public static FFmpegRelease Release
-    {
-        get
-        {
-            EnsureLoaded();
-            return s_loaded!;
-        }
-    }
+    public static FFmpegRelease Release => Volatile.Read(ref s_loaded) ?? Load();
 
-    internal static StructLayouts Layout => Release.Layout;
+    // Read for every struct field the per-packet path touches: the loaded check stays inline, the load out of line.
+    internal static StructLayouts Layout => (Volatile.Read(ref s_loaded) ?? Load()).Layout;
 
     internal static CodecIds CodecIds
     {
@@ -52,12 +47,18 @@ public static class FFmpegLibrary
     /// </summary>
     /// <exception cref="DllNotFoundException">No supported release loads; the message lists every path tried and the install command.</exception>
     /// <exception cref="FFmpegException">The release that loads has mixed versions, an unexpected struct layout or lacks a codec CatEvening needs.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void EnsureLoaded()
     {
-        if (Volatile.Read(ref s_loaded) != null) return;
+        if (Volatile.Read(ref s_loaded) == null) Load();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static FFmpegRelease Load()
+    {
         lock (Gate)
         {
-            if (s_loaded != null) return;
+            if (s_loaded != null) return s_loaded;
             var tried = new List<string>();
             foreach (var folder in SearchFolders())
             {
@@ -73,7 +74,7 @@ public static class FFmpegLibrary
                     AvUtil.av_log_set_level(LogLevelError);
                     AvFormat.avformat_network_init();
                     Volatile.Write(ref s_loaded, release);
-                    return;
+                    return release;
                 }
             }
             throw new DllNotFoundException(NotFoundMessage(tried, InstallHint.ForThisMachine()));

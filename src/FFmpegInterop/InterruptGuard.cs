@@ -10,13 +10,32 @@ namespace CatEvening.FFmpegInterop;
 /// current call has run longer than its timeout or the owner was cancelled, so a stalled network peer makes the call
 /// fail with <see cref="AvError.Exit"/> instead of hanging.
 /// </summary>
+/// <remarks>
+/// <para>FFmpeg polls the callback many times per packet (every retry of a non-blocking socket, every buffer refill), so
+/// the poll is kept native: the callback is the C library's <c>strlen</c> and its opaque pointer a two-byte string
+/// {stop, 0} in native memory, so one poll reads one byte and returns 0 ("go on") or 1 ("stop") without entering managed
+/// code. The byte is set at once by <see cref="Cancel"/>, and by one watchdog thread per process (every
+/// <see cref="WatchdogPeriod"/>) when a call's deadline has passed: a timeout fires up to that period late.</para>
+/// <para>Where no <c>strlen</c> export is found (an unusual C library), the callback is a managed function that checks the
+/// deadline itself, as before.</para>
+/// </remarks>
 internal sealed unsafe class InterruptGuard : IDisposable
 {
+    /// <summary>How often the watchdog compares the armed deadlines with the clock.</summary>
+    internal static readonly TimeSpan WatchdogPeriod = TimeSpan.FromMilliseconds(50);
+
+    private static readonly nint NativePoll = FindStrlen();
+    private static readonly List<InterruptGuard> Armed = [];
+    private static Thread? s_watchdog;
+
     private readonly long _timeoutTicks;
+    private readonly object _gate = new();
     private GCHandle _self;
     private AVIOInterruptCB* _native;
+    private byte* _stop;
     private long _deadline = long.MaxValue;
     private volatile bool _cancelled;
+    private bool _timedOut;
 
     internal InterruptGuard(TimeSpan timeout)
     {
@@ -24,10 +43,20 @@ internal sealed unsafe class InterruptGuard : IDisposable
         _timeoutTicks = timeout == System.Threading.Timeout.InfiniteTimeSpan
             ? long.MaxValue
             : (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        _self = GCHandle.Alloc(this);
         _native = (AVIOInterruptCB*)NativeMemory.AllocZeroed((nuint)sizeof(AVIOInterruptCB));
-        _native->Callback = &OnInterrupt;
-        _native->Opaque = GCHandle.ToIntPtr(_self);
+        if (NativePoll != 0)
+        {
+            _stop = (byte*)NativeMemory.AllocZeroed(2);
+            _native->Callback = (delegate* unmanaged[Cdecl]<nint, int>)NativePoll;
+            _native->Opaque = (nint)_stop;
+            Watch(this);
+        }
+        else
+        {
+            _self = GCHandle.Alloc(this);
+            _native->Callback = &OnInterrupt;
+            _native->Opaque = GCHandle.ToIntPtr(_self);
+        }
     }
 
     internal TimeSpan Timeout { get; }
@@ -35,30 +64,57 @@ internal sealed unsafe class InterruptGuard : IDisposable
     /// <summary>The native struct, to pass to <c>avio_open2</c> or copy into a context; lives until disposal.</summary>
     internal AVIOInterruptCB* Native => _native;
 
-    internal bool TimedOut { get; private set; }
+    /// <summary>True when the native poll (<c>strlen</c> over the stop byte) is in use rather than the managed callback.</summary>
+    internal static bool PollsNatively => NativePoll != 0;
+
+    internal bool TimedOut
+    {
+        get { lock (_gate) return _timedOut; }
+    }
 
     internal bool Cancelled => _cancelled;
 
     /// <summary>Arms the timeout for the blocking call that follows.</summary>
-    internal void Arm()
-    {
-        TimedOut = false;
-        Volatile.Write(ref _deadline, _timeoutTicks == long.MaxValue ? long.MaxValue : Stopwatch.GetTimestamp() + _timeoutTicks);
-    }
+    internal void Arm() => SetDeadline(_timeoutTicks == long.MaxValue ? long.MaxValue : Stopwatch.GetTimestamp() + _timeoutTicks);
 
     /// <summary>Lets the blocking call that follows wait without a bound (a listener waiting for its peer); cancellation still stops it.</summary>
-    internal void ArmUnbounded()
+    internal void ArmUnbounded() => SetDeadline(long.MaxValue);
+
+    private void SetDeadline(long deadline)
     {
-        TimedOut = false;
-        Volatile.Write(ref _deadline, long.MaxValue);
+        // Under the gate, so the watchdog never stops a call by the deadline of the call before it.
+        lock (_gate)
+        {
+            _timedOut = false;
+            _deadline = deadline;
+            if (_stop != null && !_cancelled) *_stop = 0;
+        }
     }
 
     /// <summary>Makes every further blocking call on this context stop at once.</summary>
-    internal void Cancel() => _cancelled = true;
+    internal void Cancel()
+    {
+        lock (_gate)
+        {
+            _cancelled = true;
+            if (_stop != null) *_stop = 1;
+        }
+    }
 
     /// <summary>Copies the callback into the context's <c>interrupt_callback</c> field.</summary>
     internal void Install(nint formatContext) =>
         *(AVIOInterruptCB*)(formatContext + FFmpegLibrary.Layout.FormatInterruptCallback) = *_native;
+
+    // The watchdog's check of one guard: stops the current call once its deadline has passed.
+    private void Check(long now)
+    {
+        lock (_gate)
+        {
+            if (_stop == null || *_stop != 0 || now <= _deadline) return;
+            _timedOut = true;
+            *_stop = 1;
+        }
+    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OnInterrupt(nint opaque)
@@ -66,17 +122,64 @@ internal sealed unsafe class InterruptGuard : IDisposable
         if (GCHandle.FromIntPtr(opaque).Target is not InterruptGuard guard) return 1;
         if (guard._cancelled) return 1;
         if (Stopwatch.GetTimestamp() <= Volatile.Read(ref guard._deadline)) return 0;
-        guard.TimedOut = true;
+        lock (guard._gate) guard._timedOut = true;
         return 1;
     }
 
     public void Dispose()
     {
+        if (_stop != null)
+        {
+            lock (Armed) Armed.Remove(this);
+            lock (_gate)
+            {
+                NativeMemory.Free(_stop);
+                _stop = null;
+            }
+        }
         if (_native != null)
         {
             NativeMemory.Free(_native);
             _native = null;
         }
         if (_self.IsAllocated) _self.Free();
+    }
+
+    private static void Watch(InterruptGuard guard)
+    {
+        lock (Armed)
+        {
+            Armed.Add(guard);
+            if (s_watchdog != null) return;
+            s_watchdog = new Thread(RunWatchdog) { IsBackground = true, Name = "FFmpeg I/O watchdog" };
+            s_watchdog.Start();
+        }
+    }
+
+    private static void RunWatchdog()
+    {
+        var guards = new List<InterruptGuard>();
+        while (true)
+        {
+            Thread.Sleep(WatchdogPeriod);
+            guards.Clear();
+            lock (Armed) guards.AddRange(Armed);
+            var now = Stopwatch.GetTimestamp();
+            foreach (var guard in guards) guard.Check(now);
+        }
+    }
+
+    // The C library's strlen, whose (size_t) result read as FFmpeg's int is 0 for "" and 1 for "\x01".
+    private static nint FindStrlen()
+    {
+        string[] libraries = OperatingSystem.IsWindows() ? ["ucrtbase.dll", "msvcrt.dll"]
+            : OperatingSystem.IsMacOS() ? ["/usr/lib/libSystem.B.dylib", "libSystem.dylib"]
+            : ["libc.so.6", "libc.so", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
+        foreach (var name in libraries)
+        {
+            if (NativeLibrary.TryLoad(name, out var library) && NativeLibrary.TryGetExport(library, "strlen", out var strlen))
+                return strlen;
+        }
+        return 0;
     }
 }

@@ -426,7 +426,8 @@ public sealed class InjectionPipeline
         private bool WritePacket(Packet packet, int streamIndex, long? decodeMicros)
         {
             var to = _output!.Streams[streamIndex].TimeBase;
-            packet.RescaleTimestamps(_input!.Streams[streamIndex].TimeBase, to);
+            // Same time base in and out (FLV to FLV, TS to TS): nothing to rescale, and one native call saved per packet.
+            if (_input!.Streams[streamIndex].TimeBase is var from && from != to) packet.RescaleTimestamps(from, to);
             packet.Position = -1;
             var last = _lastWritten[streamIndex];
             if (packet.Dts != Packet.NoTimestamp && packet.Dts <= last)

@@ -172,6 +172,40 @@ public class FFmpegInteropTests
         Assert.That(output.FormatName, Is.EqualTo("flv"));
     }
 
+    // The callback FFmpeg polls during blocking I/O, called as FFmpeg calls it: 0 (go on) until the armed call's
+    // deadline has passed, then 1 (stop) set by the watchdog, never before; re-arming gives the next call its own
+    // deadline; a cancel stops every call at once and for good.
+    [Test]
+    public unsafe void InterruptGuard_PollAnswersGoOnUntilTheDeadline_StopAfterIt_AndStopForGoodOnceCancelled()
+    {
+        Assert.That(InterruptGuard.PollsNatively, Is.True, "the C library's strlen was found: FFmpeg's poll stays native");
+        using var guard = new InterruptGuard(TimeSpan.FromMilliseconds(200));
+        var native = guard.Native;
+        guard.ArmUnbounded();
+        Assert.That(native->Callback(native->Opaque), Is.EqualTo(0), "unbounded: go on");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        guard.Arm();
+        var answer = 0;
+        for (var i = 0; i < 3000 && (answer = native->Callback(native->Opaque)) == 0; i++) Thread.Sleep(10);
+        var elapsed = clock.Elapsed;
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer, Is.EqualTo(1), "the call is stopped once its deadline has passed");
+            Assert.That(guard.TimedOut, Is.True);
+            Assert.That(elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(200)), "never before the deadline");
+        });
+        guard.Arm();
+        Assert.Multiple(() =>
+        {
+            Assert.That(native->Callback(native->Opaque), Is.EqualTo(0), "the next call has its own deadline");
+            Assert.That(guard.TimedOut, Is.False);
+        });
+        guard.Cancel();
+        Assert.That(native->Callback(native->Opaque), Is.EqualTo(1), "cancelled: stop at once");
+        guard.Arm();
+        Assert.That(native->Callback(native->Opaque), Is.EqualTo(1), "a cancel is for good");
+    }
+
     [Test]
     public void StalledNetworkInput_TimesOutInsteadOfHanging()
     {
@@ -271,6 +305,16 @@ public class FFmpegInteropTests
             if (exact < long.MinValue || exact > long.MaxValue) continue;
             var got = from.Rescale(u, to);
             if (got != (long)exact && failures.Count < 10) failures.Add($"{u} in {from} -> {to}: {got}, exact {exact}");
+        }
+        foreach (var tb in bases)
+        foreach (var u in units)
+        {
+            var micros = Exact((System.Numerics.BigInteger)u * tb.Numerator * 1_000_000, tb.Denominator);
+            if (micros >= long.MinValue && micros <= long.MaxValue && tb.ToMicroseconds(u) is var m && m != (long)micros && failures.Count < 10)
+                failures.Add($"{u} in {tb} to µs: {m}, exact {micros}");
+            var back = Exact((System.Numerics.BigInteger)u * tb.Denominator, (System.Numerics.BigInteger)tb.Numerator * 1_000_000);
+            if (back >= long.MinValue && back <= long.MaxValue && tb.FromMicroseconds(u) is var f && f != (long)back && failures.Count < 10)
+                failures.Add($"{u} µs to {tb}: {f}, exact {back}");
         }
         Assert.That(failures, Is.Empty);
 
