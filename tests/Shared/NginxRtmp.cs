@@ -130,6 +130,9 @@ public sealed class NginxRtmp : IDisposable
         };
         foreach (var a in (string[])["-e", Path.Combine(_prefix, "logs", "error.log"), "-c", Path.Combine(_prefix, "nginx.conf"), "-p", _prefix + "/", "-g", "daemon off;"])
             psi.ArgumentList.Add(a);
+        // nginx writes its pid file once it has bound its port: the sign that what answers there is this server (a
+        // killed server leaves its pid file behind).
+        File.Delete(PidFile);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start nginx");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -246,15 +249,32 @@ public sealed class NginxRtmp : IDisposable
             """);
     }
 
+    private string PidFile => Path.Combine(_prefix!, "logs", "nginx.pid");
+
+    // An owned server is up once it has written its pid file (after binding the port) and accepts a connection. The
+    // connection alone is not enough: another process may have taken the port between the probe and nginx's bind
+    // (the test assemblies run at once on a machine with three cores or more), and nginx then exits.
     private void WaitUntilListening(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (CanConnect()) return;
+            if ((!IsOwned || WrotePidFile()) && CanConnect()) return;
             if (_process is { HasExited: true } || DateTime.UtcNow > deadline)
                 throw new InvalidOperationException($"nginx-rtmp is not listening on {Host}:{Port}:\n{ErrorLog}");
             Thread.Sleep(20);
+        }
+    }
+
+    private bool WrotePidFile()
+    {
+        try
+        {
+            return _process is { } p && int.TryParse(File.ReadAllText(PidFile).Trim(), out var pid) && pid == p.Id;
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

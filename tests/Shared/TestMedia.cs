@@ -119,7 +119,10 @@ public static class TestMedia
         {
             try
             {
-                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                // The lock file stays (make test empties the folder): with DeleteOnClose the holder unlinks it before it
+                // lets go, so a process that opened the old file just before could lock it while a third creates and
+                // locks a new one, and two processes would both hold "the" lock.
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {

@@ -104,6 +104,10 @@ public sealed class BusEndToEndTests
         // Every output read whole: each cue once, with the bus's number, at the same frame (PTS on the studio's clock).
         var whole = injectors.Select((i, k) => (Injector: i, Read: Read(pullers[k], i.Stream, pullers[k].Packets))).ToArray();
         var expected = whole[0].Read.Cues;
+        // Every output's reading, so a failure shows the whole picture (the log of a CI run may be all there is).
+        foreach (var (injector, read) in whole)
+            TestContext.Out.WriteLine($"{injector.Output}: " + string.Join(", ", read.Cues.Select(c =>
+                $"{c.Id} #{c.Sequence} target {c.TargetPts} first carried at {read.Carried.FirstOrDefault(f => f.Id == c.Id)?.CarrierPts}")));
         Assert.Multiple(() =>
         {
             Assert.That(expected.Select(c => (c.Id, c.Sequence)), Is.EqualTo(CueIds.Select((id, n) => (id, (long)n + 1))), "the bus numbered q1-q4 as 1-4");
@@ -218,18 +222,18 @@ public sealed class BusEndToEndTests
         private readonly string[] _args;
         private readonly StringBuilder _log = new();
         private Process? _process;
+        private ControlClient? _api;
 
         public BusInjector(BusEndToEndTests test, string bus, string stream, string? member)
         {
             Stream = stream;
             Output = $"out-{stream}-{member ?? "alone"}";
             Audit = test._folder.File(Output + ".jsonl");
-            var control = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
-            Api = new ControlClient(control, Encoding.UTF8.GetBytes(Token));
+            // Port 0: the kernel picks a free port as the injector binds (a restart gets a new one), see SeiInject.WaitForAddress.
             _args =
             [
                 "run", "-i", test._nginx.Url(stream), "-o", test._nginx.Url(Output), "--output-format", "flv", "--key", test.Key,
-                "--stream-id", stream, "--cue-bus", bus, "--bus-name", Output, "--audit", Audit, "--control", control, "--token-file", test.TokenFile,
+                "--stream-id", stream, "--cue-bus", bus, "--bus-name", Output, "--audit", Audit, "--control", "127.0.0.1:0", "--token-file", test.TokenFile,
                 "--io-timeout", "5s", .. member is null ? Array.Empty<string>() : ["--pair", member],
             ];
         }
@@ -237,7 +241,9 @@ public sealed class BusEndToEndTests
         public string Stream { get; }
         public string Output { get; }
         public string Audit { get; }
-        public ControlClient Api { get; }
+
+        /// <summary>The running injector's control API (a new client after each start).</summary>
+        public ControlClient Api => _api ?? throw new InvalidOperationException(Output + " is not running");
 
         public string Log
         {
@@ -247,7 +253,14 @@ public sealed class BusEndToEndTests
             }
         }
 
-        public void Start() => _process = LiveEndToEndTests.SeiInject.Start(_args, _log);
+        public void Start()
+        {
+            int from;
+            lock (_log) from = _log.Length;
+            _process = LiveEndToEndTests.SeiInject.Start(_args, _log);
+            _api?.Dispose();
+            _api = new ControlClient(LiveEndToEndTests.SeiInject.WaitForAddress(_process, _log, "control API and operator console", from), Encoding.UTF8.GetBytes(Token));
+        }
 
         public void Kill()
         {
@@ -287,7 +300,7 @@ public sealed class BusEndToEndTests
                 _process.WaitForExit();
             }
             _process?.Dispose();
-            Api.Dispose();
+            _api?.Dispose();
         }
     }
 

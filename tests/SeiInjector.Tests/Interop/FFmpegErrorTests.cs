@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using CatEvening.FFmpegInterop;
 using CatEvening.Tests.Shared;
@@ -57,7 +59,11 @@ public partial class FFmpegErrorTests
     public void RefusedOutputConnection_IsAnOutputError_WorthAnotherAttempt()
     {
         using var input = MediaInput.Open(TestMedia.Get(VideoProfile.H264Main, Container.Flv), null, Timeout);
-        using var output = MediaOutput.Create($"rtmp://127.0.0.1:{NginxRtmp.FreeTcpPort()}/live/nobody-listens", null, Timeout);
+        // A port held bound but not listening refuses every connection, and no other process can listen on it meanwhile
+        // (a port probed free and released could be taken by another test assembly running at the same time).
+        using var held = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        held.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var output = MediaOutput.Create($"rtmp://127.0.0.1:{((IPEndPoint)held.LocalEndPoint!).Port}/live/nobody-listens", null, Timeout);
         foreach (var stream in input.Streams) output.AddCopyOf(stream);
         var e = Assert.Throws<FFmpegException>(output.WriteHeader)!;
         Assert.Multiple(() =>

@@ -263,15 +263,16 @@ public class LinkTests
     {
         private readonly Process _process;
         private readonly StringBuilder _log = new();
+        private string? _control;
 
         private Injector(string[] args, string key, string tokenFile, string audit)
         {
-            Control = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
             _process = LiveEndToEndTests.SeiInject.Start(
-                ["run", .. args, "--key", key, "--control", Control, "--token-file", tokenFile, "--audit", audit, "--io-timeout", "5s"], _log);
+                ["run", .. args, "--key", key, "--control", "127.0.0.1:0", "--token-file", tokenFile, "--audit", audit, "--io-timeout", "5s"], _log);
         }
 
-        public string Control { get; }
+        /// <summary>Where the control API is served (HOST:PORT, a port the kernel picked), once the injector says so.</summary>
+        public string Control => _control ??= LiveEndToEndTests.SeiInject.WaitForAddress(_process, _log, "control API and operator console");
 
         public bool HasExited => _process.HasExited;
 

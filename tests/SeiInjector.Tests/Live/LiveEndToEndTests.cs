@@ -439,6 +439,35 @@ public class LiveEndToEndTests
             p.BeginOutputReadLine();
             return p;
         }
+
+        /// <summary>
+        /// The HOST:PORT a started <c>sei-inject run</c> says it serves <paramref name="what"/> on ("control API and
+        /// operator console", "metrics"), looking at what it wrote after <paramref name="from"/> characters of
+        /// <paramref name="log"/>. The tests start the servers on port 0, so the kernel picks the port as it binds: a port
+        /// probed free beforehand could be taken meanwhile by another process (the test assemblies run at once on a
+        /// machine with three cores or more).
+        /// </summary>
+        public static string WaitForAddress(Process process, StringBuilder log, string what, int from = 0)
+        {
+            var marker = $"sei-inject: {what} on ";
+            var deadline = DateTime.UtcNow + Patience;
+            while (true)
+            {
+                var exited = process.HasExited;
+                if (exited) process.WaitForExit();
+                string text;
+                lock (log) text = log.ToString(Math.Min(from, log.Length), log.Length - Math.Min(from, log.Length));
+                var at = text.IndexOf(marker, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    var rest = text[(at + marker.Length)..];
+                    var address = new Uri(rest[..rest.IndexOf('\n', StringComparison.Ordinal)].Trim());
+                    return $"{address.Host}:{address.Port}";
+                }
+                if (exited || DateTime.UtcNow > deadline) Assert.Fail($"sei-inject did not say where it serves the {what}:\n{text}");
+                Thread.Sleep(20);
+            }
+        }
     }
 
     /// <summary><c>sei-inject run</c> between two streams of the server, with the control API and an audit log.</summary>
@@ -446,22 +475,23 @@ public class LiveEndToEndTests
     {
         private readonly Process _process;
         private readonly StringBuilder _log = new();
+        private string? _control, _metrics;
 
         private Injector(string input, string output, string outputFormat, string key, string tokenFile, string audit, string[]? more = null)
         {
-            Control = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
-            Metrics = $"127.0.0.1:{NginxRtmp.FreeTcpPort()}";
             _process = SeiInject.Start(
             [
                 "run", "-i", input, "-o", output, "--output-format", outputFormat, "--key", key,
-                "--control", Control, "--token-file", tokenFile, "--audit", audit, "--metrics", Metrics, "--io-timeout", "5s",
+                "--control", "127.0.0.1:0", "--token-file", tokenFile, "--audit", audit, "--metrics", "127.0.0.1:0", "--io-timeout", "5s",
                 .. more ?? [],
             ], _log);
         }
 
-        public string Metrics { get; }
+        /// <summary>Where the metrics are served (HOST:PORT), once the injector says so.</summary>
+        public string Metrics => _metrics ??= SeiInject.WaitForAddress(_process, _log, "metrics");
 
-        public string Control { get; }
+        /// <summary>Where the control API is served (HOST:PORT), once the injector says so.</summary>
+        public string Control => _control ??= SeiInject.WaitForAddress(_process, _log, "control API and operator console");
 
         public bool HasExited => _process.HasExited;
 
