@@ -29,6 +29,7 @@ internal static class InspectCommand
             using var stdout = Console.OpenStandardOutput();
             using var writer = new Utf8JsonWriter(stdout);
             var inspector = new StreamInspector(key);
+            var refusals = new RefusalRun(Console.Out);
             try
             {
                 inspector.Inspect(parsed.GetValue(url)!, parsed.GetValue(inputFormat), TimeSpan.FromSeconds(10), m =>
@@ -36,12 +37,16 @@ internal static class InspectCommand
                     count++;
                     if (key != null && !m.Verified) failed++;
                     if (asJson) WriteJson(writer, stdout, m);
-                    else Console.Out.WriteLine(Describe(m));
+                    else if (key == null || !refusals.Absorb(m)) Console.Out.WriteLine(Describe(m));
                 });
             }
             catch (Exception e) when (e is FFmpegException or InjectionException)
             {
                 throw new CliException(ExitCodes.StreamFailed, e.Message);
+            }
+            finally
+            {
+                refusals.End();
             }
             if (!asJson)
                 Console.Error.WriteLine(key == null
@@ -129,9 +134,52 @@ internal static class InspectCommand
         else w.WriteNull(name);
     }
 
+    /// <summary>
+    /// The text output's guard against floods (field case H10: one access unit with thousands of bogus payloads, each
+    /// refused): the first refusal of a run is printed in full, the rest of the run (same access unit, same reason)
+    /// becomes one line with their count when the run ends. <c>--json</c> keeps one object per message.
+    /// </summary>
+    private sealed class RefusalRun(TextWriter output)
+    {
+        private long _frame = -1;
+        private string? _reason;
+        private string _at = "";
+        private long _more;
+
+        /// <summary>True when <paramref name="m"/> belongs to the current run and was counted instead of printed.</summary>
+        public bool Absorb(InspectedMessage m)
+        {
+            var reason = m.Verified ? null : Reason(m.Error);
+            if (reason is not null && reason == _reason && m.FrameIndex == _frame)
+            {
+                _more++;
+                return true;
+            }
+            End();
+            if (reason is not null)
+            {
+                (_frame, _reason, _at, _more) = (m.FrameIndex, reason, At(m), 0);
+            }
+            return false;
+        }
+
+        /// <summary>Prints the count of the run that ended, if it had more than its first refusal.</summary>
+        public void End()
+        {
+            if (_more > 0)
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frame {_frame,6} pts {_at,10}  … {_more:N0} more messages refused: {_reason}"));
+            (_frame, _reason, _more) = (-1, null, 0);
+        }
+
+        // The verifier's reason is the error's first word ("AccessUnitLimit: ..."), the words after it vary per payload.
+        private static string? Reason(string? error) => error is null ? null : error.Split(':', 2)[0];
+    }
+
+    private static string At(InspectedMessage m) => m.PtsTime is { } p ? p.ToString("0.000", CultureInfo.InvariantCulture) + "s" : "no-pts";
+
     private static string Describe(InspectedMessage m)
     {
-        var at = m.PtsTime is { } p ? p.ToString("0.000", CultureInfo.InvariantCulture) + "s" : "no-pts";
+        var at = At(m);
         var what = m.Message switch
         {
             CueMessage c => $"{m.Kind,-17} {c.CueId} seq {c.SequenceNumber} fires {m.FireTime?.ToString("0.000", CultureInfo.InvariantCulture) ?? "?"}s",

@@ -268,15 +268,7 @@ public sealed class AuditLog : ICueJournal, IDisposable
     public void Stopped(string reason, CueCounts? cues = null) => Append("stopped", w =>
     {
         w.WriteString("reason", reason);
-        if (cues is not { } c) return;
-        w.WriteStartObject("cues");
-        w.WriteNumber("pending", c.Pending);
-        w.WriteNumber("active", c.Active);
-        w.WriteNumber("delivered", c.Delivered);
-        w.WriteNumber("ended", c.Ended);
-        w.WriteNumber("expired", c.Expired);
-        w.WriteNumber("cancelled", c.Cancelled);
-        w.WriteEndObject();
+        cues?.WriteJson(w, "cues");
     }, toDisk: true);
 
     /// <summary>Forces every line written so far to the disk.</summary>

@@ -84,7 +84,21 @@ public enum ControlOutcome
 /// <param name="Expired">Window closed before they could be sent.</param>
 /// <param name="Cancelled">Withdrawn, or closed by a delivered cancel.</param>
 /// <param name="Ended">Delivered, and their window ended or an interaction-end closing them was delivered.</param>
-public readonly record struct CueCounts(int Pending, int Active, int Delivered, int Expired, int Cancelled, int Ended = 0);
+public readonly record struct CueCounts(int Pending, int Active, int Delivered, int Expired, int Cancelled, int Ended = 0)
+{
+    /// <summary>Writes the tally as the JSON object <paramref name="name"/>: <c>/v1/status</c>'s and the audit log's <c>stopped</c> line's <c>cues</c>.</summary>
+    internal void WriteJson(Utf8JsonWriter writer, string name)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteNumber("pending", Pending);
+        writer.WriteNumber("active", Active);
+        writer.WriteNumber("delivered", Delivered);
+        writer.WriteNumber("ended", Ended);
+        writer.WriteNumber("expired", Expired);
+        writer.WriteNumber("cancelled", Cancelled);
+        writer.WriteEndObject();
+    }
+}
 
 /// <summary>What the pipeline did to keep timestamps valid, since the start.</summary>
 /// <param name="Discontinuities">Discontinuities bridged (the input jumped backwards, or far forwards); each was logged.</param>
@@ -140,14 +154,7 @@ public sealed record LiveStatus(
             w.WriteNumber("dropped_packets", DroppedPackets);
             w.WriteNumber("bytes", BytesWritten);
             w.WriteNumber("sei_frames", SeiFrames);
-            w.WriteStartObject("cues");
-            w.WriteNumber("pending", Cues.Pending);
-            w.WriteNumber("active", Cues.Active);
-            w.WriteNumber("delivered", Cues.Delivered);
-            w.WriteNumber("ended", Cues.Ended);
-            w.WriteNumber("expired", Cues.Expired);
-            w.WriteNumber("cancelled", Cues.Cancelled);
-            w.WriteEndObject();
+            Cues.WriteJson(w, "cues");
             w.WriteStartObject("timestamps");
             w.WriteNumber("discontinuities", Timestamps.Discontinuities);
             w.WriteNumber("wraps", Timestamps.Wraps);

@@ -421,11 +421,13 @@ public class LiveEndToEndTests
 
         public static FFmpegCli.Result Run(string[] args) => FFmpegCli.Run("dotnet", [Dll, .. args], TimeSpan.FromMinutes(1));
 
-        public static Process Start(IEnumerable<string> args, StringBuilder log)
+        /// <summary>Starts sei-inject, its output and errors collected into <paramref name="log"/>; with <paramref name="redirectInput"/>
+        /// its standard input is the caller's to write (a <c>pipe:0</c> input).</summary>
+        public static Process Start(IEnumerable<string> args, StringBuilder log, bool redirectInput = false)
         {
             // `env --default-signal=INT`: a suite started in the background by a non-interactive shell (nohup, `cmd &`)
             // inherits SIGINT ignored, the runtime then leaves it ignored, and Stop(signal: 2) would never arrive.
-            var psi = new ProcessStartInfo("env") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+            var psi = new ProcessStartInfo("env") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = redirectInput };
             psi.ArgumentList.Add("--default-signal=INT");
             psi.ArgumentList.Add("dotnet");
             psi.ArgumentList.Add(Dll);

@@ -8,7 +8,7 @@ namespace CatEvening.SeiInjector.Tests.Live;
 public class LiveStatusJsonTests
 {
     private static LiveStatus Status(AddedLatencySnapshot? writeTime) =>
-        new(LinkState.Connected, LinkState.Reconnecting, 0, 1, 9000, 0.1, 3, 5, 1234, 2, new CueCounts(1, 0, 0, 0, 0),
+        new(LinkState.Connected, LinkState.Reconnecting, 0, 1, 9000, 0.1, 3, 5, 1234, 2, new CueCounts(1, 2, 3, 4, 5, 6),
             new AddedLatencySnapshot(7, 5, TimeSpan.FromMilliseconds(0.25), TimeSpan.FromMilliseconds(1.5), TimeSpan.FromMilliseconds(2)))
         {
             WriteTime = writeTime,
@@ -38,5 +38,28 @@ public class LiveStatusJsonTests
             Assert.That(json.RootElement.TryGetProperty("write_time", out _), Is.False);
             Assert.That(json.RootElement.GetProperty("added_latency").GetProperty("packets").GetInt64(), Is.EqualTo(7));
         });
+    }
+
+    [Test]
+    public void CueTally_InStatusAndInTheAuditLogsStoppedLine_IsTheSameObject()
+    {
+        string[] expected = ["pending=1", "active=2", "delivered=3", "ended=6", "expired=4", "cancelled=5"];
+        var status = JsonDocument.Parse(Status(writeTime: null).ToJson()).RootElement.GetProperty("cues");
+        var path = Path.Combine(Path.GetTempPath(), "status-json-" + Guid.NewGuid().ToString("N") + ".jsonl");
+        try
+        {
+            using (var audit = AuditLog.Open(path)) audit.Stopped("test", new CueCounts(1, 2, 3, 4, 5, 6));
+            var stopped = JsonDocument.Parse(File.ReadLines(path).Last()).RootElement;
+            Assert.Multiple(() =>
+            {
+                Assert.That(status.EnumerateObject().Select(p => $"{p.Name}={p.Value.GetRawText()}"), Is.EqualTo(expected));
+                Assert.That(stopped.GetProperty("event").GetString(), Is.EqualTo("stopped"));
+                Assert.That(stopped.GetProperty("cues").EnumerateObject().Select(p => $"{p.Name}={p.Value.GetRawText()}"), Is.EqualTo(expected));
+            });
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -32,8 +32,8 @@ public class PipeInputTests
             LiveEndToEndTests.SeiInject.Run(["keygen", "--private", key, "--public", publicKey]).EnsureSuccess("keygen");
             using var sink = new TcpSessionSink();
             var log = new StringBuilder();
-            var injector = Track(StartInjector(["run", "-i", "pipe:0", "--input-format", "mpegts", "-o", sink.Url, "--output-format", "mpegts",
-                "--key", key, "--heartbeat", "frame", "--analyze-duration", "500ms", "--io-timeout", "5s"], log));
+            var injector = Track(LiveEndToEndTests.SeiInject.Start(["run", "-i", "pipe:0", "--input-format", "mpegts", "-o", sink.Url, "--output-format", "mpegts",
+                "--key", key, "--heartbeat", "frame", "--analyze-duration", "500ms", "--io-timeout", "5s"], log, redirectInput: true));
             var feeder = Track(StartFeeder(clip));
             // The studio's bytes go into the injector's standard input until the feeder stops; then the pipe ends.
             var pipe = Task.Run(async () =>
@@ -103,23 +103,6 @@ public class PipeInputTests
     {
         _started.Add(process);
         return process;
-    }
-
-    // sei-inject with its standard input redirected (the pipe); its standard error collected into `log`.
-    private static Process StartInjector(string[] args, StringBuilder log)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true,
-        };
-        psi.ArgumentList.Add(LiveEndToEndTests.SeiInject.Dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start sei-inject");
-        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.AppendLine(e.Data); };
-        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.AppendLine(e.Data); };
-        p.BeginErrorReadLine();
-        p.BeginOutputReadLine();
-        return p;
     }
 
     // The studio: the clip looped (continuous timestamps) at its own pace, as MPEG-TS on standard output.
