@@ -14,19 +14,22 @@ namespace CatEvening.FFmpegInterop;
 /// <para>FFmpeg polls the callback many times per packet (every retry of a non-blocking socket, every buffer refill), so
 /// the poll is kept native: the callback is the C library's <c>strlen</c> and its opaque pointer a two-byte string
 /// {stop, 0} in native memory, so one poll reads one byte and returns 0 ("go on") or 1 ("stop") without entering managed
-/// code. The byte is set at once by <see cref="Cancel"/>, and by one watchdog thread per process (every
-/// <see cref="WatchdogPeriod"/>) when a call's deadline has passed: a timeout fires up to that period late.</para>
+/// code. The byte is set at once by <see cref="Cancel"/>, and by one watchdog thread per process when a call's deadline
+/// has passed. The watchdog sleeps until the earliest armed deadline (re-arming for each packet only moves deadlines
+/// later, so a live run wakes it about once per timeout, not per packet); a call armed with an earlier deadline than
+/// the one it sleeps towards wakes it.</para>
 /// <para>Where no <c>strlen</c> export is found (an unusual C library), the callback is a managed function that checks the
 /// deadline itself, as before.</para>
 /// </remarks>
 internal sealed unsafe class InterruptGuard : IDisposable
 {
-    /// <summary>How often the watchdog compares the armed deadlines with the clock.</summary>
-    internal static readonly TimeSpan WatchdogPeriod = TimeSpan.FromMilliseconds(50);
-
     private static readonly nint NativePoll = FindStrlen();
     private static readonly List<InterruptGuard> Armed = [];
+    private static readonly AutoResetEvent WakeWatchdog = new(false);
     private static Thread? s_watchdog;
+
+    // The deadline (Stopwatch ticks) the watchdog sleeps towards; long.MaxValue while it scans or has nothing to wait for.
+    private static long s_nextWake = long.MaxValue;
 
     private readonly long _timeoutTicks;
     private readonly object _gate = new();
@@ -89,6 +92,9 @@ internal sealed unsafe class InterruptGuard : IDisposable
             _deadline = deadline;
             if (_stop != null && !_cancelled) *_stop = 0;
         }
+        // Read after the deadline was written: either the watchdog's scan saw it, or this read sees the scan's marker
+        // (long.MaxValue) or the wake it chose, and a deadline before that wakes it now.
+        if (_stop != null && deadline < Volatile.Read(ref s_nextWake)) WakeWatchdog.Set();
     }
 
     /// <summary>Makes every further blocking call on this context stop at once.</summary>
@@ -105,14 +111,17 @@ internal sealed unsafe class InterruptGuard : IDisposable
     internal void Install(nint formatContext) =>
         *(AVIOInterruptCB*)(formatContext + FFmpegLibrary.Layout.FormatInterruptCallback) = *_native;
 
-    // The watchdog's check of one guard: stops the current call once its deadline has passed.
-    private void Check(long now)
+    // The watchdog's check of one guard: stops the current call once its deadline has passed; returns the deadline it
+    // still has to watch (long.MaxValue for none).
+    private long Check(long now)
     {
         lock (_gate)
         {
-            if (_stop == null || *_stop != 0 || now <= _deadline) return;
+            if (_stop == null || *_stop != 0) return long.MaxValue;
+            if (now <= _deadline) return _deadline;
             _timedOut = true;
             *_stop = 1;
+            return long.MaxValue;
         }
     }
 
@@ -161,11 +170,16 @@ internal sealed unsafe class InterruptGuard : IDisposable
         var guards = new List<InterruptGuard>();
         while (true)
         {
-            Thread.Sleep(WatchdogPeriod);
+            Volatile.Write(ref s_nextWake, long.MaxValue);
             guards.Clear();
             lock (Armed) guards.AddRange(Armed);
             var now = Stopwatch.GetTimestamp();
-            foreach (var guard in guards) guard.Check(now);
+            var next = long.MaxValue;
+            foreach (var guard in guards) next = Math.Min(next, guard.Check(now));
+            Volatile.Write(ref s_nextWake, next);
+            var wait = next == long.MaxValue ? System.Threading.Timeout.Infinite
+                : (int)Math.Clamp(((next - now) * 1000 / Stopwatch.Frequency) + 1, 1, 3_600_000);
+            WakeWatchdog.WaitOne(wait);
         }
     }
 
