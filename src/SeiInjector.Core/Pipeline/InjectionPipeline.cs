@@ -452,7 +452,7 @@ public sealed class InjectionPipeline
         private VideoFrame PlaceVideo(Packet packet, PictureOrderCount? order, bool backfilled)
         {
             var (rawPts, rawDts) = _rawStamps is null ? (packet.Pts, packet.Dts) : _rawStamps.Next(packet.Data);
-            var placed = _timeline.Advance(_video.TimeBase, rawPts, rawDts, packet.Duration, order);
+            var placed = _timeline.Advance(_video.TimeBase, rawPts, rawDts, packet.Duration, order, backfilled);
             packet.Pts = placed.Pts;
             packet.Dts = placed.Dts;
             var repair = backfilled ? placed.Repair | TimestampRepair.Interpolated : placed.Repair;

@@ -111,14 +111,17 @@ public sealed class MediaTimeline
     /// <param name="duration">Packet duration, 0 when unknown.</param>
     /// <param name="order">The frame's picture order count, when it was read (see <see cref="PictureOrder"/>): a missing
     /// PTS is then placed by it, so B-frames keep their display order.</param>
-    public TimelineFrame Advance(Rational timeBase, long pts, long dts, long duration = 0, PictureOrderCount? order = null)
+    /// <param name="backfilled">The frame came without timestamps before the session's first frame that had one, and was
+    /// stamped backwards from it (<see cref="StampLeading"/>): its timestamps are written, but program time still counts
+    /// from the first frame that had its own, so it comes before program time 0.</param>
+    public TimelineFrame Advance(Rational timeBase, long pts, long dts, long duration = 0, PictureOrderCount? order = null, bool backfilled = false)
     {
         if (_video is null || timeBase != _timeBase) BeginSession(timeBase);
         var arrival = _clock.Now().UnixMicros;
         // After a reconnection, frames before the new session's first timestamp (PES without PTS) are stamped to follow
         // the last frame written, so program time goes on through them too; only the first session's leading frames
         // come before program time 0.
-        var hadTimestamp = _synthesized || _reconnect || pts != TimestampTrack.NoTimestamp || dts != TimestampTrack.NoTimestamp;
+        var hadTimestamp = !backfilled && (_synthesized || _reconnect || pts != TimestampTrack.NoTimestamp || dts != TimestampTrack.NoTimestamp);
         var step = _video!.Next(pts, dts, duration, order);
         if (!_originKnown && hadTimestamp)
         {
@@ -152,8 +155,9 @@ public sealed class MediaTimeline
 
     /// <summary>
     /// Timestamps for frames held before the session's first timestamp, stamped backwards from the first frame that has
-    /// one (see <see cref="TimestampTrack.StampLeading"/>); the frames then go through <see cref="Advance"/> with them, so
-    /// program time counts from the first of them, where the encoder put it. Call before that first frame is placed.
+    /// one (see <see cref="TimestampTrack.StampLeading"/>); the frames then go through <see cref="Advance"/> with them
+    /// (marked backfilled), so they are written where the encoder put them while program time counts from the first frame
+    /// that had its own timestamp. Call before that first frame is placed.
     /// </summary>
     /// <exception cref="InvalidOperationException">No session has begun.</exception>
     public void StampLeading(ReadOnlySpan<PictureOrderCount?> leading, long firstPts, long firstDts, PictureOrderCount? firstOrder, Span<long> pts, Span<long> dts)

@@ -113,12 +113,14 @@ public class PictureOrderTimingTests
             Assert.That(pts, Is.EqualTo(frames.Take(leading).Select(f => f.Pts)));
             Assert.That(dts, Is.EqualTo(frames.Take(leading).Select(f => f.Dts)));
         });
-        var placed = frames.Select((f, i) => timeline.Advance(Ts, i < leading ? pts[i] : f.Pts, i < leading ? dts[i] : f.Dts, 0, f.Order)).ToList();
+        var placed = frames.Select((f, i) => timeline.Advance(Ts, i < leading ? pts[i] : f.Pts, i < leading ? dts[i] : f.Dts, 0, f.Order, backfilled: i < leading)).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(placed.Select(f => f.Pts), Is.EqualTo(frames.Select(f => f.Pts)));
-            Assert.That(placed[0].ProgramTime, Is.Zero, "program time counts from the first frame, placed where the encoder put it");
-            Assert.That(placed[3].ProgramTime, Is.EqualTo(40_000), "the b-frame shown second");
+            Assert.That(placed.Select(f => f.Pts), Is.EqualTo(frames.Select(f => f.Pts)), "written where the encoder put them");
+            Assert.That(placed.Take(leading).Select(f => f.ProgramTime), Is.All.EqualTo(MediaTimeline.BeforeStart), "the stamped leading frames come before program time 0");
+            Assert.That(placed[leading].ProgramTime, Is.Zero, "program time counts from the first frame that had its own timestamp (the b-frame shown second)");
+            Assert.That(placed.Skip(leading).Select(f => f.ProgramTime), Is.EqualTo(frames.Skip(leading).Select(f => (f.Pts - frames[leading].Pts) * 1_000_000 / 90_000)),
+                "every later frame by its PTS from there");
         });
     }
 
