@@ -406,8 +406,9 @@ public sealed class InjectionPipeline
                 if (isVideo && !cached) _frameIndex++;
                 return;
             }
-            if (cached) _options.Monitor?.WrittenLate(handedAt, size);
-            else _options.Monitor?.Written(readAt, handedAt, size);
+            // WritePacket read the clock as the write returned (_lastWriteTimestamp): the monitor takes that reading.
+            if (cached) _options.Monitor?.WrittenLate(handedAt, _lastWriteTimestamp, size);
+            else _options.Monitor?.Written(readAt, handedAt, _lastWriteTimestamp, size);
             if (isVideo)
             {
                 if (carried)
@@ -542,9 +543,9 @@ public sealed class InjectionPipeline
         // neighbours equal), and writes. False when the muxer still refused the packet: it is logged and skipped.
         private bool WritePacket(Packet packet, int streamIndex, long? decodeMicros)
         {
-            var to = _output!.Streams[streamIndex].TimeBase;
+            var to = OutputTimeBase(streamIndex);
             // Same time base in and out (FLV to FLV, TS to TS): nothing to rescale, and one native call saved per packet.
-            if (_input!.Streams[streamIndex].TimeBase is var from && from != to) packet.RescaleTimestamps(from, to);
+            if (InputTimeBase(streamIndex) is var from && from != to) packet.RescaleTimestamps(from, to);
             packet.Position = -1;
             var last = _lastWritten[streamIndex];
             if (packet.Dts != Packet.NoTimestamp && packet.Dts <= last)
@@ -552,7 +553,7 @@ public sealed class InjectionPipeline
                 packet.Dts = last + 1;
                 if (packet.Pts != Packet.NoTimestamp && packet.Pts < packet.Dts) packet.Pts = packet.Dts;
             }
-            if (!_output.TryWrite(packet, out var refusal))
+            if (!_output!.TryWrite(packet, out var refusal))
             {
                 _options.Monitor?.Refused();
                 _options.Log?.Invoke($"stream #{streamIndex}: the {_output.FormatName} muxer refused a packet (PTS {Show(packet.Pts, to)}, " +
@@ -574,7 +575,44 @@ public sealed class InjectionPipeline
         {
             var raw = packet.Dts != Packet.NoTimestamp ? packet.Dts : packet.Pts;
             if (raw == Packet.NoTimestamp) return null;
-            return _input!.Streams[packet.StreamIndex].TimeBase.ToMicroseconds(raw);
+            return InputTimeBase(packet.StreamIndex).ToMicroseconds(raw);
+        }
+
+        // The streams' time bases of the current input and output, read once per link instead of through the native
+        // structs three times per packet (a list lookup, a handle check and a layout lookup each). They do not change
+        // while a link lasts: the demuxer sets them when it opens (a stream that appears later gets a higher index),
+        // the muxer when it writes the header, before the output is used.
+        private MediaInput? _inputBasesOf;
+        private MediaOutput? _outputBasesOf;
+        private Rational[] _inputBases = [], _outputBases = [];
+
+        private Rational InputTimeBase(int streamIndex)
+        {
+            var input = _input!;
+            if (!ReferenceEquals(_inputBasesOf, input))
+            {
+                _inputBases = TimeBases(input.Streams);
+                _inputBasesOf = input;
+            }
+            return streamIndex < _inputBases.Length ? _inputBases[streamIndex] : input.Streams[streamIndex].TimeBase;
+        }
+
+        private Rational OutputTimeBase(int streamIndex)
+        {
+            var output = _output!;
+            if (!ReferenceEquals(_outputBasesOf, output))
+            {
+                _outputBases = TimeBases(output.Streams);
+                _outputBasesOf = output;
+            }
+            return streamIndex < _outputBases.Length ? _outputBases[streamIndex] : output.Streams[streamIndex].TimeBase;
+        }
+
+        private static Rational[] TimeBases(IReadOnlyList<MediaStream> streams)
+        {
+            var bases = new Rational[streams.Count];
+            for (var i = 0; i < bases.Length; i++) bases[i] = streams[i].TimeBase;
+            return bases;
         }
 
         private void NoteLateStream(int streamIndex)

@@ -90,6 +90,62 @@ public class AddedLatencyTests
         });
     }
 
+    // The pipeline passes the clock reading it took as the write returned (one clock read per packet fewer): the write
+    // time is exactly the span between the two readings, for fresh and for cached packets.
+    [Test]
+    public void PacketMonitor_TakesTheCallersWriteReturnReading()
+    {
+        var monitor = new PacketMonitor();
+        monitor.Written(Micros(100), Micros(130), Micros(1130), 500);
+        monitor.WrittenLate(Micros(2000), Micros(2007), 300);
+        var own = monitor.Latency.Snapshot();
+        var write = monitor.WriteTime.Snapshot();
+        Assert.Multiple(() =>
+        {
+            Assert.That(own.Max.TotalMicroseconds, Is.EqualTo(30).Within(0.01), "read to handed over");
+            Assert.That(own.Count, Is.EqualTo(1), "a cached packet stays out of the added latency");
+            Assert.That(write.Max.TotalMicroseconds, Is.EqualTo(1000).Within(0.01), "handed over to the write's return");
+            Assert.That(write.P50.TotalMicroseconds, Is.EqualTo(7).Within(0.01));
+            Assert.That((monitor.Packets, monitor.Bytes), Is.EqualTo((2L, 800L)));
+        });
+    }
+
+    // Recording takes no lock: a reader that takes snapshots while the writer records only ever sees recorded values
+    // and a count that never goes back. Bounded by count (200,000 samples), not by time.
+    [Test]
+    public void Snapshot_WhileTheWriterRecords_SeesOnlyRecordedValues()
+    {
+        var latency = new AddedLatency();
+        const int Samples = 200_000;
+        using var done = new ManualResetEventSlim();
+        var writer = new Thread(() =>
+        {
+            for (var i = 0; i < Samples; i++) latency.Record(Micros(i % 2 == 0 ? 10 : 20));
+            done.Set();
+        });
+        writer.Start();
+        var snapshots = 0;
+        long lastCount = 0;
+        var bad = new List<string>();
+        while (!done.IsSet || snapshots == 0)
+        {
+            var s = latency.Snapshot();
+            snapshots++;
+            if (s.Count < lastCount) bad.Add($"count went back from {lastCount} to {s.Count}");
+            lastCount = s.Count;
+            if (s.WindowCount > 0 && (s.Max.TotalMicroseconds is < 9.99 or > 20.01 || s.P50.TotalMicroseconds is < 9.99 or > 20.01))
+                bad.Add($"a value never recorded: p50 {s.P50.TotalMicroseconds} µs, max {s.Max.TotalMicroseconds} µs");
+            if (snapshots > 1_000_000) break;
+        }
+        Assert.That(writer.Join(TimeSpan.FromSeconds(60)), Is.True, "the writer finished");
+        Assert.Multiple(() =>
+        {
+            Assert.That(bad, Is.Empty);
+            Assert.That(latency.Snapshot().Count, Is.EqualTo(Samples));
+            Assert.That(latency.Snapshot().WindowCount, Is.EqualTo(AddedLatency.WindowSize));
+        });
+    }
+
     // Selection instead of a sort: the same nearest-rank answer as sorting, for every rank, on random, skewed,
     // all-equal, sorted and reversed samples.
     [TestCase(1)]
