@@ -97,6 +97,8 @@ internal static class RunCommand
         command.SetAction(parsed =>
         {
             using var signingKey = KeyFiles.ReadPrivate(parsed.GetValue(key)!);
+            // Heartbeats and cues are signed on the pipeline thread right after it wakes for a frame: keep nonces ready.
+            signingKey.PrecomputeNonces();
             ShowSchedule? show = null;
             if (parsed.GetValue(schedule) is { } schedulePath)
             {
