@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Live;
 using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiInjector.Schedule;
 using CatEvening.SeiReader.Messages;
@@ -97,6 +98,15 @@ internal static class RunCommand
         command.SetAction(parsed =>
         {
             using var signingKey = KeyFiles.ReadPrivate(parsed.GetValue(key)!);
+            // A live input (network or pipe) wakes the pipeline thread for each frame, and a signature made right after
+            // that wake-up is slow (cold caches): keep nonces ready. A file is read flat out, where precomputing would
+            // only add work on another core.
+            var inputUrl = parsed.GetValue(input)!;
+            if (ReconnectingRunner.IsNetworkInput(inputUrl) || ReconnectingRunner.IsPipeInput(inputUrl))
+            {
+                signingKey.PrecomputeNonces(NonceCapacity);
+                Console.Error.WriteLine($"sei-inject: live input: signing with ECDSA nonces computed ahead ({NonceCapacity} kept ready)");
+            }
             ShowSchedule? show = null;
             if (parsed.GetValue(schedule) is { } schedulePath)
             {
@@ -135,6 +145,9 @@ internal static class RunCommand
         });
         return command;
     }
+
+    // Nonces kept ready for a live run: a heartbeat a second plus cue bursts; refilled in a batch when half are used.
+    private const int NonceCapacity = 32;
 
     private static HeartbeatPolicy ParseHeartbeat(System.CommandLine.Parsing.ArgumentResult result)
     {
