@@ -7,7 +7,8 @@
 # divided by the packets the injector wrote in the window (GET /v1/status), which the relay copies alike.
 #   benchmarks/live-counts.sh [WINDOW_SECONDS] [WARMUP_SECONDS]      (needs perf and root for the tracepoints)
 #   SEI_INJECT=artifacts/bin/sei-inject benchmarks/live-counts.sh 30 10    (Native AOT: make publish)
-#   INJECT_ENV="DOTNET_GCgen0size=0x400000" ... passes environment variables to the injector only.
+#   INJECT_ENV="DOTNET_GCgen0size=0x400000" ... passes environment variables to the injector only; INJECTOR_FIRST=1
+#   subscribes the injector to nginx before the relay (default: the relay first, as live-streams.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 window=${1:-30}
@@ -33,19 +34,25 @@ ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duratio
 ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in" &
 pids+=($!)
 sleep 1
-ffmpeg -hide_banner -nostdin -v error -rw_timeout 15000000 -i "rtmp://$rtmp/live/in" -c copy -f flv "rtmp://$rtmp/live/relay" &
-relay=$!; pids+=($!)
+start_relay() {
+  ffmpeg -hide_banner -nostdin -v error -rw_timeout 15000000 -i "rtmp://$rtmp/live/in" -c copy -f flv "rtmp://$rtmp/live/relay" &
+  relay=$!; pids+=($!)
+}
 control=127.0.0.1:$(port)
-env ${INJECT_ENV:-} "${SEI[@]}" run -i "rtmp://$rtmp/live/in" -o "rtmp://$rtmp/live/out" --output-format flv --key "$work/k.pem" \
-  --control "$control" --token-file "$work/token" 2>"$work/run.log" &
-injector=$!; pids+=($!)
+start_injector() {
+  env ${INJECT_ENV:-} "${SEI[@]}" run -i "rtmp://$rtmp/live/in" -o "rtmp://$rtmp/live/out" --output-format flv --key "$work/k.pem" \
+    --control "$control" --token-file "$work/token" 2>"$work/run.log" &
+  injector=$!; pids+=($!)
+}
+# Which one subscribes to nginx first (INJECTOR_FIRST=1: the injector); the order changes the context switches.
+if [ "${INJECTOR_FIRST:-0}" = 1 ]; then start_injector; sleep 2; start_relay; else start_relay; start_injector; fi
 sleep "$warmup"
 packets() { curl -s -m 5 -H "Authorization: Bearer $(cat "$work/token")" "http://$control/v1/status" | tr -d '\n ' | grep -o '"packets":[0-9]*' | head -1 | cut -d: -f2; }
 p0=$(packets)
 perf stat -x, --per-thread -e raw_syscalls:sys_enter,sched:sched_switch,sched:sched_wakeup,page-faults,task-clock \
   -p "$relay,$injector" -o "$work/stat.csv" -- sleep "$window"
 p1=$(packets)
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); window ${window} s after ${warmup} s warm-up; $((p1 - p0)) packets"
+echo "$( [ "${INJECTOR_FIRST:-0}" = 1 ] && echo "injector subscribed first" || echo "relay subscribed first"); machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); window ${window} s after ${warmup} s warm-up; $((p1 - p0)) packets"
 awk -F, -v relay="$relay" -v inj="$injector" -v n="$((p1 - p0))" -v w="$window" '
   /^#/ || NF < 4 { next }
   {

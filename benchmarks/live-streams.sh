@@ -48,13 +48,21 @@ for n in $streams; do
     ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in$n-$k" &
     pids+=($!)
   done
-  for k in $(seq 1 "$n"); do
+  start_relay() {
     ffmpeg -hide_banner -nostdin -v error -rw_timeout 15000000 -i "rtmp://$rtmp/live/in$n-$k" -c copy -f flv "rtmp://$rtmp/live/relay$n-$k" &
     relays+=($!); pids+=($!)
+  }
+  start_injector() {
     control=127.0.0.1:$(port)
     "${SEI[@]}" run -i "rtmp://$rtmp/live/in$n-$k" -o "rtmp://$rtmp/live/out$n-$k" --output-format flv --key "$work/k.pem" \
       --control "$control" --token-file "$work/token" 2>"$work/run$n-$k.log" &
     injectors+=($!); pids+=($!); controls+=("$control")
+  }
+  # nginx serves a stream's subscribers in the order they came, and the second one is woken more often (more context
+  # switches: benchmarks/live-counts.sh, RESULTS.md sixth pass): odd streams subscribe the relay first, even ones the
+  # injector, so at N >= 2 neither side always comes second.
+  for k in $(seq 1 "$n"); do
+    if [ $((k % 2)) = 1 ]; then start_relay; start_injector; else start_injector; start_relay; fi
   done
   sleep "$warmup"
   r0=$(sum_ticks "${relays[@]}"); i0=$(sum_ticks "${injectors[@]}")
