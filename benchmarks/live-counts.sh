@@ -44,7 +44,7 @@ start_injector() {
     --control "$control" --token-file "$work/token" 2>"$work/run.log" &
   injector=$!; pids+=($!)
 }
-# Which one subscribes to nginx first (INJECTOR_FIRST=1: the injector); the order changes the context switches.
+# Which one subscribes to nginx first (INJECTOR_FIRST=1: the injector); the order moved the switches of two injectors.
 if [ "${INJECTOR_FIRST:-0}" = 1 ]; then start_injector; sleep 2; start_relay; else start_relay; start_injector; fi
 sleep "$warmup"
 packets() { curl -s -m 5 -H "Authorization: Bearer $(cat "$work/token")" "http://$control/v1/status" | tr -d '\n ' | grep -o '"packets":[0-9]*' | head -1 | cut -d: -f2; }

@@ -58,9 +58,9 @@ for n in $streams; do
       --control "$control" --token-file "$work/token" 2>"$work/run$n-$k.log" &
     injectors+=($!); pids+=($!); controls+=("$control")
   }
-  # nginx serves a stream's subscribers in the order they came, and the second one is woken more often (more context
-  # switches: benchmarks/live-counts.sh, RESULTS.md sixth pass): odd streams subscribe the relay first, even ones the
-  # injector, so at N >= 2 neither side always comes second.
+  # nginx serves a stream's subscribers in the order they came, and the order moved the context switches of two
+  # injectors of one stream (RESULTS.md sixth pass): odd streams subscribe the relay first, even ones the injector, so
+  # at N >= 2 neither side always comes second.
   for k in $(seq 1 "$n"); do
     if [ $((k % 2)) = 1 ]; then start_relay; start_injector; else start_injector; start_relay; fi
   done
