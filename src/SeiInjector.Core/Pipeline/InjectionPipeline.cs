@@ -582,30 +582,23 @@ public sealed class InjectionPipeline
         // structs three times per packet (a list lookup, a handle check and a layout lookup each). They do not change
         // while a link lasts: the demuxer sets them when it opens (a stream that appears later gets a higher index),
         // the muxer when it writes the header, before the output is used.
-        private MediaInput? _inputBasesOf;
-        private MediaOutput? _outputBasesOf;
+        private object? _inputBasesOf, _outputBasesOf;
         private Rational[] _inputBases = [], _outputBases = [];
 
-        private Rational InputTimeBase(int streamIndex)
-        {
-            var input = _input!;
-            if (!ReferenceEquals(_inputBasesOf, input))
-            {
-                _inputBases = TimeBases(input.Streams);
-                _inputBasesOf = input;
-            }
-            return streamIndex < _inputBases.Length ? _inputBases[streamIndex] : input.Streams[streamIndex].TimeBase;
-        }
+        private Rational InputTimeBase(int streamIndex) => TimeBase(_input!, _input!.Streams, ref _inputBasesOf, ref _inputBases, streamIndex);
 
-        private Rational OutputTimeBase(int streamIndex)
+        private Rational OutputTimeBase(int streamIndex) => TimeBase(_output!, _output!.Streams, ref _outputBasesOf, ref _outputBases, streamIndex);
+
+        // The time base of stream streamIndex of link (an input or output), from bases, which is refilled when the link
+        // is not the one it was read from (basesOf).
+        private static Rational TimeBase(object link, IReadOnlyList<MediaStream> streams, ref object? basesOf, ref Rational[] bases, int streamIndex)
         {
-            var output = _output!;
-            if (!ReferenceEquals(_outputBasesOf, output))
+            if (!ReferenceEquals(basesOf, link))
             {
-                _outputBases = TimeBases(output.Streams);
-                _outputBasesOf = output;
+                bases = TimeBases(streams);
+                basesOf = link;
             }
-            return streamIndex < _outputBases.Length ? _outputBases[streamIndex] : output.Streams[streamIndex].TimeBase;
+            return streamIndex < bases.Length ? bases[streamIndex] : streams[streamIndex].TimeBase;
         }
 
         private static Rational[] TimeBases(IReadOnlyList<MediaStream> streams)
