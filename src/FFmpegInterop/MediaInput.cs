@@ -25,8 +25,9 @@ public sealed class MediaInput : IDisposable
     private readonly CancellationTokenRegistration _cancellation;
     private MediaStream[] _streams = [];
 
-    private MediaInput(InputContextHandle context, InterruptGuard interrupt, CancellationTokenRegistration cancellation, string url)
+    private MediaInput(InputContextHandle context, InterruptGuard interrupt, CancellationTokenRegistration cancellation, string url, long openedTimestamp)
     {
+        OpenedTimestamp = openedTimestamp;
         _context = context;
         _interrupt = interrupt;
         _cancellation = cancellation;
@@ -38,6 +39,14 @@ public sealed class MediaInput : IDisposable
 
     /// <summary>The URL that was opened.</summary>
     public string Url { get; }
+
+    /// <summary>
+    /// When the connection was up (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> ticks): <c>avformat_open_input</c>
+    /// had returned and <c>avformat_find_stream_info</c> was about to read its probe. A live source's first packets
+    /// arrived from this moment on, although the probe hands them over only when it ends (up to the analyze duration
+    /// later, 5 s by default).
+    /// </summary>
+    public long OpenedTimestamp { get; }
 
     /// <summary>The demuxer's short name, e.g. <c>flv</c> or <c>mov,mp4,m4a,3gp,3g2,mj2</c>.</summary>
     public string FormatName { get; }
@@ -99,10 +108,11 @@ public sealed class MediaInput : IDisposable
             if (options != 0 && AvUtil.av_dict_get(options, "", 0, DictIgnoreSuffix) != 0)
                 throw new FFmpegException($"opening input {url}: the {url[..Math.Max(0, url.IndexOf(':'))]} protocol has no 'listen' option", AvError.OptionNotFound,
                     AvError.Describe(AvError.OptionNotFound), MediaDirection.Input);
+            var opened = System.Diagnostics.Stopwatch.GetTimestamp();
             interrupt.Arm();
             result = AvFormat.avformat_find_stream_info(handle.DangerousGetHandle(), 0);
             if (result < 0) ThrowIo(result, $"reading stream information of {url}", interrupt, MediaDirection.Input);
-            return new MediaInput(handle, interrupt, registration, url);
+            return new MediaInput(handle, interrupt, registration, url, opened);
         }
         catch
         {

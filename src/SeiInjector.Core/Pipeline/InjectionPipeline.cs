@@ -517,7 +517,8 @@ public sealed class InjectionPipeline
                 if (_order.FrameRate is { } rate) spacing = new Rational(rate.Denominator, rate.Numerator).Rescale(1, _video.TimeBase);
             }
             _discontinuitiesBefore += _stamps?.Discontinuities ?? 0;
-            _stamps = _timeline.BeginSession(_video.TimeBase, spacing, LeadingStart(streams, _video));
+            _stamps = _timeline.BeginSession(_video.TimeBase, spacing, LeadingStart(streams, _video),
+                openedAgo: Stopwatch.GetElapsedTime(_input.OpenedTimestamp));
             var follows = followPrevious && _lastEndMicros != long.MinValue;
             if (follows)
                 _stamps.Follow(_lastEndMicros + (long)Stopwatch.GetElapsedTime(_lastWriteTimestamp).TotalMicroseconds);

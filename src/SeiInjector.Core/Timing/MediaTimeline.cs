@@ -46,6 +46,10 @@ public sealed class MediaTimeline
     private long _origin, _sessionStart, _bridged;
     private long _lastArrival, _lastProgramDts, _furthestProgram = long.MinValue;
     private long _paceOffset;
+    // The probe backlog: wall time the current session's input was opened, and whether its frames still come in the
+    // burst FFmpeg hands over when its probe ends.
+    private long? _sessionOpened;
+    private bool _inBacklog, _sessionPaced;
 
     /// <summary>Creates an empty timeline.</summary>
     /// <param name="clock">Wall clock read as each frame arrives; the system clock when null.</param>
@@ -75,9 +79,18 @@ public sealed class MediaTimeline
     /// <param name="leadingStart">Where frames that come before any timestamp are stamped (video time base), or null for 0.</param>
     /// <param name="synthesized">The input has no timestamps at all (raw Annex B): every frame is stamped one
     /// <paramref name="frameSpacing"/> after the last, and that is its media time.</param>
+    /// <param name="openedAgo">How long ago the input's connection was up, before FFmpeg's probe read its first packets
+    /// (<c>MediaInput.OpenedTimestamp</c>), or null when unknown. A live source's first frame arrived then, not when the
+    /// probe handed it over (up to the analyze duration later): the gap after a reconnection is measured to it, and the
+    /// frames of the probe's burst are paced as if they had arrived in real time from it, until the first frame that
+    /// comes after a wait (the live edge) takes over.</param>
     /// <returns>The session, to add the other streams' tracks to.</returns>
-    public TimestampSession BeginSession(Rational timeBase, long frameSpacing = 0, long? leadingStart = null, bool synthesized = false)
+    public TimestampSession BeginSession(Rational timeBase, long frameSpacing = 0, long? leadingStart = null, bool synthesized = false,
+        TimeSpan? openedAgo = null)
     {
+        _sessionOpened = openedAgo is { } ago ? _clock.Now().UnixMicros - (long)ago.TotalMicroseconds : null;
+        _inBacklog = _sessionOpened is not null;
+        _sessionPaced = false;
         if (timeBase.Numerator <= 0 || timeBase.Denominator <= 0) throw new ArgumentOutOfRangeException(nameof(timeBase), timeBase, "a time base must be positive");
         var session = new TimestampSession();
         _video = session.AddTrack(timeBase, frameSpacing);
@@ -126,7 +139,9 @@ public sealed class MediaTimeline
         if (!_originKnown && hadTimestamp)
         {
             _origin = step.Pts;
-            _sessionStart = _reconnect ? _furthestProgram + Math.Max(ToMicros(_video.Spacing), arrival - _lastArrival) : 0;
+            // The new session's first frame arrived when its input was up (the probe then held it), not at the hand-over.
+            var firstArrival = _sessionOpened is { } opened ? Math.Min(arrival, opened) : arrival;
+            _sessionStart = _reconnect ? _furthestProgram + Math.Max(ToMicros(_video.Spacing), firstArrival - _lastArrival) : 0;
             _bridged = 0;
             _originKnown = true;
             _reconnect = false;
@@ -144,8 +159,21 @@ public sealed class MediaTimeline
             decode = _sessionStart + _bridged + ToMicros(step.Dts - _origin);
             if (program > _furthestProgram) _furthestProgram = program;
             var offset = arrival - decode;
+            if (_inBacklog && _sessionPaced && arrival - _lastArrival >= ToMicros(_video.Spacing) / 2)
+            {
+                // The first frame that came after a wait: the probe's burst is over and arrivals are real from here on;
+                // pacing starts again from them (the burst's estimate could be early by a publisher's start-up delay).
+                _inBacklog = false;
+                _paced = false;
+            }
+            else if (_inBacklog && _sessionOpened is { } openedAt)
+            {
+                // In the burst: as if the frames had arrived in real time from the moment the input was up.
+                offset = Math.Min(offset, openedAt - _sessionStart);
+            }
             _paceOffset = !_paced ? offset : Math.Min(offset, _paceOffset + ((arrival - _lastArrival) / 1000));
             _paced = true;
+            _sessionPaced = true;
             _lastProgramDts = decode;
         }
         _lastArrival = arrival;

@@ -215,6 +215,76 @@ public class MediaTimelineTests
         });
     }
 
+    // Field case (tester, sixth session): a cue asked for while FFmpeg's probe was still reading a fresh publisher's
+    // first 5 s went out on frame 0 (target -3.7 s), the whole burst being taken as arriving at the hand-over.
+    [Test]
+    public void ProbeBacklog_OfAFreshPublisher_IsPacedFromTheMomentTheInputWasUp_ThenFromTheLiveEdge()
+    {
+        var clock = new CueBookTests.ManualClock();
+        var timeline = Timeline(clock);
+        var up = clock.Micros; // the publisher's connection is up; it sends frame d at up + d
+        clock.Advance(TimeSpan.FromSeconds(5)); // the probe reads 5 s of media, then hands it over at once
+        timeline.BeginSession(Flv, openedAgo: TimeSpan.FromSeconds(5));
+        timeline.Advance(Flv, 0, 0);
+        var atFirstFrame = timeline.ProgramTimeAt(up + 2_440_000);
+        foreach (var t in Run(40, 124, FlvFrame)) timeline.Advance(Flv, t, t);
+        var afterBurst = timeline.ProgramTimeAt(up + 2_440_000);
+        // Then the live edge: one frame interval apart, frame d arriving at up + d + 40 ms.
+        foreach (var t in Run(5000, 25, FlvFrame))
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(FlvFrame));
+            timeline.Advance(Flv, t, t);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(atFirstFrame, Is.EqualTo(2_440_000), "the frame made 2.44 s after the input was up, already at the burst's first frame");
+            Assert.That(afterBurst, Is.EqualTo(2_440_000), "the burst's frames arrived no later than real time from then");
+            Assert.That(timeline.ProgramTimeAt(up + 2_440_000), Is.EqualTo(2_400_000), "from the live edge on, measured: the live frames arrive 40 ms after that pace");
+        });
+    }
+
+    // Field case (tester, sixth session): after a publisher reconnected, the new session's first frame was placed 5 s
+    // (the probe) too late in program time, so a cue at 14 s went out on it, 4.2 s of video early.
+    [Test]
+    public void Reconnect_TheGapIsMeasuredToWhenTheInputWasUp_NotToTheProbesHandOver()
+    {
+        var clock = new CueBookTests.ManualClock();
+        var timeline = Timeline(clock);
+        foreach (var t in Run(0, 200, FlvFrame))
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(FlvFrame));
+            timeline.Advance(Flv, t, t);
+        }
+        clock.Advance(TimeSpan.FromSeconds(2)); // the publisher is away 2 s and connects again
+        clock.Advance(TimeSpan.FromSeconds(5)); // the probe of the new connection
+        timeline.MarkReconnect();
+        timeline.BeginSession(Flv, openedAgo: TimeSpan.FromSeconds(5));
+        var reconnectedAt = clock.Micros - 5_000_000;
+        var first = timeline.Advance(Flv, 0, 0);
+        var atFirstFrame = timeline.ProgramTimeAt(reconnectedAt + 2_960_000);
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.ProgramTime, Is.EqualTo(7_960_000 + 2_000_000), "the last frame of the first session plus the 2 s away");
+            Assert.That(atFirstFrame, Is.EqualTo(first.ProgramTime + 2_960_000), "a wall-clock cue 2.96 s after the reconnection, placed at the burst's first frame");
+        });
+    }
+
+    [Test]
+    public void Reconnect_WithoutTheOpeningMoment_MeasuresTheGapToTheHandOver_AsBefore()
+    {
+        var clock = new CueBookTests.ManualClock();
+        var timeline = Timeline(clock);
+        foreach (var t in Run(0, 200, FlvFrame))
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(FlvFrame));
+            timeline.Advance(Flv, t, t);
+        }
+        clock.Advance(TimeSpan.FromSeconds(7));
+        timeline.MarkReconnect();
+        timeline.BeginSession(Flv);
+        Assert.That(timeline.Advance(Flv, 0, 0).ProgramTime, Is.EqualTo(7_960_000 + 7_000_000));
+    }
+
     [TestCase(true, TestName = "ReopenedInputOnAKeptOutput_VideoFirst_EveryStreamFollowsWhatWasWritten_ByOneShift")]
     [TestCase(false, TestName = "ReopenedInputOnAKeptOutput_AudioFirst_EveryStreamFollowsWhatWasWritten_ByOneShift")]
     public void FollowingSession(bool videoFirst)
