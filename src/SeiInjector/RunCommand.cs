@@ -130,7 +130,7 @@ internal static class RunCommand
             };
             var options = new PipelineOptions
             {
-                InputUrl = parsed.GetValue(input)!,
+                InputUrl = inputUrl,
                 OutputUrl = parsed.GetValue(output)!,
                 InputFormat = parsed.GetValue(inputFormat),
                 OutputFormat = parsed.GetValue(outputFormat),

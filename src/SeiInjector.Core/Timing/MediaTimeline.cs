@@ -88,10 +88,10 @@ public sealed class MediaTimeline
     public TimestampSession BeginSession(Rational timeBase, long frameSpacing = 0, long? leadingStart = null, bool synthesized = false,
         TimeSpan? openedAgo = null)
     {
+        if (timeBase.Numerator <= 0 || timeBase.Denominator <= 0) throw new ArgumentOutOfRangeException(nameof(timeBase), timeBase, "a time base must be positive");
         _sessionOpened = openedAgo is { } ago ? _clock.Now().UnixMicros - (long)ago.TotalMicroseconds : null;
         _inBacklog = _sessionOpened is not null;
         _sessionPaced = false;
-        if (timeBase.Numerator <= 0 || timeBase.Denominator <= 0) throw new ArgumentOutOfRangeException(nameof(timeBase), timeBase, "a time base must be positive");
         var session = new TimestampSession();
         _video = session.AddTrack(timeBase, frameSpacing);
         if (leadingStart is { } start) _video.SetLeadingStart(start);

@@ -9,7 +9,8 @@ namespace CatEvening.SeiReader.Security;
 /// least significant first, in Montgomery form where the name says so (x·R mod n, R = 2^256). Montgomery
 /// multiplication is the CIOS method (Koç, Acar, Kaliski, "Analyzing and Comparing Montgomery Multiplication
 /// Algorithms", IEEE Micro 1996). Everything works on caller-provided spans: no allocation, and the caller can wipe
-/// every intermediate (these are nonces and private-key products). No branch depends on a value.
+/// every intermediate (these are nonces and private-key products). No branch depends on a secret value (the
+/// inversion's exponent, n − 2, is public).
 /// Used by <see cref="NoncePool"/> for ECDSA signing with nonces computed ahead (FIPS 186-4 §6.4).
 /// </summary>
 internal static class P256Scalar
