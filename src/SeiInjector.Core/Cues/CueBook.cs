@@ -218,17 +218,28 @@ public sealed class CueBook
     /// went out with them) or <see cref="Defer"/> (it went out without them); nothing else changes before then. A plan
     /// left unresolved when the next packet is collected (its write failed) is deferred.
     /// </summary>
-    public CuePlan Collect(in VideoFrame frame)
+    public CuePlan Collect(in VideoFrame frame) =>
+        CollectCore(frame, out var placed, out var time) ?? new CuePlan(placed, time, [], [], null, -1);
+
+    /// <summary>
+    /// As <see cref="Collect"/>, but null instead of an empty plan when nothing rides on the packet: the pipeline asks
+    /// for every video packet, and most carry nothing, so this saves an allocation per frame.
+    /// </summary>
+    public CuePlan? CollectDue(in VideoFrame frame) => CollectCore(frame, out _, out _);
+
+    // The plan for the packet, or null when nothing rides on it (`placed` and `time`: the frame as placed on the
+    // timeline, and its program time).
+    private CuePlan? CollectCore(in VideoFrame frame, out VideoFrame placed, out long time)
     {
         lock (_gate)
         {
             if (_inFlight is { } unresolved) Unplan(unresolved, "its packet was never written");
             var now = _clock.Now();
-            var placed = Place(frame);
+            placed = Place(frame);
             _frames++;
             if (placed.Pts is { } pts) _lastPts = pts;
             _lastTimeBase = placed.TimeBase;
-            var time = placed.ProgramTime!.Value;
+            time = placed.ProgramTime!.Value;
             ResolveWallClockTargets();
 
             CloseWindows(time, now.UnixMicros);
@@ -250,7 +261,7 @@ public sealed class CueBook
             _planning.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
 
             var heartbeat = HeartbeatDue(placed);
-            if (_planning.Count == 0 && !heartbeat) return new CuePlan(placed, time, [], [], null, -1);
+            if (_planning.Count == 0 && !heartbeat) return null;
             // One transmission number per carrier frame, drawn from the cue counter, so carrier frames are numbered in
             // transmission order and a restart (which starts the counter above every number used) never reuses one.
             var transmission = NextTransmission(placed);

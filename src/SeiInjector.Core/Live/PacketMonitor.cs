@@ -6,6 +6,8 @@ namespace CatEvening.SeiInjector.Live;
 /// Counts what the pipeline writes and how long each packet stayed inside it. The pipeline calls
 /// <see cref="Written"/> once per packet, right after the muxer took it; status and metrics read the totals.
 /// </summary>
+/// <remarks><see cref="Written"/> and <see cref="WrittenLate(long, int)"/> are called from one thread (the pipeline's);
+/// the other counters and every reader may be on any thread.</remarks>
 public sealed class PacketMonitor
 {
     private long _packets;
@@ -81,8 +83,7 @@ public sealed class PacketMonitor
     public void WrittenLate(long handedTimestamp, long writtenTimestamp, int bytes)
     {
         WriteTime.Record(writtenTimestamp - handedTimestamp);
-        Interlocked.Increment(ref _packets);
-        Interlocked.Add(ref _bytes, bytes);
+        CountWritten(bytes);
     }
 
     /// <summary>One packet of <paramref name="bytes"/> bytes was written.</summary>
@@ -103,7 +104,14 @@ public sealed class PacketMonitor
     {
         Latency.Record(handedTimestamp - readTimestamp);
         WriteTime.Record(writtenTimestamp - handedTimestamp);
-        Interlocked.Increment(ref _packets);
-        Interlocked.Add(ref _bytes, bytes);
+        CountWritten(bytes);
+    }
+
+    // The written-packet counters have one writer (the pipeline thread, the only caller of Written and WrittenLate):
+    // plain increments published with a release write, no locked instruction per packet; readers read them atomically.
+    private void CountWritten(int bytes)
+    {
+        Volatile.Write(ref _packets, _packets + 1);
+        Volatile.Write(ref _bytes, _bytes + bytes);
     }
 }

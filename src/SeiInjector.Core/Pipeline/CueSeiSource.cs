@@ -53,9 +53,9 @@ public sealed class CueSeiSource : IFrameSeiSource
     public ReadOnlyMemory<byte> SeiFor(in VideoFrame frame)
     {
         var video = _video ?? throw new InvalidOperationException("Start was not called");
-        var plan = _plan = _book.Collect(frame);
+        var plan = _plan = _book.CollectDue(frame);
+        if (plan is null) return ReadOnlyMemory<byte>.Empty;
         var messages = plan.Messages;
-        if (messages.Count == 0) return ReadOnlyMemory<byte>.Empty;
         _payloads.Clear();
         if (_formatVersion == CatEveningSei.FormatVersion2)
         {

@@ -206,6 +206,33 @@ public class FFmpegInteropTests
         Assert.That(native->Callback(native->Opaque), Is.EqualTo(1), "a cancel is for good");
     }
 
+    // Arm keeps a deadline renewed less than the slack ago (1 % of the timeout): a call is still stopped after its
+    // timeout less at most the slack, and a call armed right after an unbounded one (a listener's accept) gets a
+    // bounded deadline again.
+    [Test]
+    public unsafe void InterruptGuard_RenewedWithinItsSlack_StillStopsAStalledCall_AndIsBoundedAgainAfterAnUnboundedCall()
+    {
+        var timeout = TimeSpan.FromMilliseconds(1500);
+        using var guard = new InterruptGuard(timeout);
+        var native = guard.Native;
+        guard.Arm();
+        guard.ArmUnbounded();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        guard.Arm();
+        guard.Arm();
+        var answer = 0;
+        for (var i = 0; i < 3000 && (answer = native->Callback(native->Opaque)) == 0; i++) Thread.Sleep(10);
+        var elapsed = clock.Elapsed;
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer, Is.EqualTo(1), "the call after the unbounded one has a deadline");
+            Assert.That(guard.TimedOut, Is.True);
+            Assert.That(elapsed, Is.GreaterThanOrEqualTo(timeout * 0.99 - TimeSpan.FromMilliseconds(1)), "not before its timeout less the slack");
+        });
+        guard.Arm();
+        Assert.That(native->Callback(native->Opaque), Is.EqualTo(0), "a call after a timeout gets a fresh deadline at once");
+    }
+
     [Test]
     public void StalledNetworkInput_TimesOutInsteadOfHanging()
     {

@@ -183,4 +183,91 @@ public class AddedLatencyTests
         var s = new AddedLatency().Snapshot();
         Assert.That((s.Count, s.P50, s.P99), Is.EqualTo((0L, TimeSpan.Zero, TimeSpan.Zero)));
     }
+
+    // The histogram is kept by the recording thread and handed to prometheus-net at each collection: whatever was
+    // recorded between collections, the exposition's buckets, count and sum are those of every sample so far.
+    [Test]
+    public async Task Histogram_AcrossCollections_HasEverySampleOnce_WithTheExactSum()
+    {
+        var latency = new AddedLatency();
+        double[] first = [30, 50, 51, 99, 100, 700, 2_000_000];
+        double[] second = [10, 100, 100, 250, 260, 1_000_001];
+        foreach (var us in first) latency.Record(Micros(us));
+        var one = await Exposition(latency);
+        foreach (var us in second) latency.Record(Micros(us));
+        var two = await Exposition(latency);
+        var three = await Exposition(latency);
+        var all = first.Concat(second).ToArray();
+        Assert.Multiple(() =>
+        {
+            AssertMatches(one, first);
+            AssertMatches(two, all);
+            AssertMatches(three, all);
+        });
+
+        static void AssertMatches(Dictionary<string, double> exposition, double[] micros)
+        {
+            Assert.That(exposition["count"], Is.EqualTo(micros.Length));
+            Assert.That(exposition["sum"], Is.EqualTo(micros.Sum() / 1e6).Within(1e-9), "the sum of the samples, not of bucket midpoints");
+            foreach (var bound in AddedLatency.BucketBounds)
+                Assert.That(exposition[bound.ToString(CultureInfo.InvariantCulture)], Is.EqualTo(micros.Count(us => us / 1e6 <= bound + 1e-12)), $"le={bound}");
+            Assert.That(exposition["+Inf"], Is.EqualTo(micros.Length));
+        }
+    }
+
+    // A reader collecting while the recording thread records (the metrics endpoint scraping a live run) never sees a
+    // bucket count without its sum: at the end the count and the sum are exactly what was recorded. Bounded by count.
+    [Test]
+    public async Task Histogram_CollectedWhileRecording_EndsExact()
+    {
+        var latency = new AddedLatency();
+        const int Samples = 300_000;
+        using var done = new ManualResetEventSlim();
+        var writer = new Thread(() =>
+        {
+            for (var i = 0; i < Samples; i++) latency.Record(Micros(i % 3 == 0 ? 40 : 300));
+            done.Set();
+        });
+        writer.Start();
+        var collections = 0;
+        while (!done.IsSet && collections < 10_000)
+        {
+            var e = await Exposition(latency);
+            collections++;
+            // Every sample is 40 or 300 µs: a mean that mixed a count with another moment's sum would leave a bucket
+            // these two values never fall in.
+            Assert.That(e["0.0001"] - e["5E-05"], Is.Zero, "nothing between 50 and 100 µs");
+        }
+        Assert.That(writer.Join(TimeSpan.FromSeconds(60)), Is.True, "the writer finished");
+        var end = await Exposition(latency);
+        var slow = Samples - ((Samples + 2) / 3);
+        Assert.Multiple(() =>
+        {
+            Assert.That(end["count"], Is.EqualTo(Samples));
+            Assert.That(end["5E-05"], Is.EqualTo((Samples + 2) / 3));
+            Assert.That(end["sum"], Is.EqualTo((((Samples + 2) / 3 * 40.0) + (slow * 300.0)) / 1e6).Within(1e-6));
+        });
+        TestContext.Out.WriteLine($"{collections} collections while recording");
+    }
+
+    // The histogram's lines as (le bound | "count" | "sum") → value.
+    private static async Task<Dictionary<string, double>> Exposition(AddedLatency latency)
+    {
+        using var text = new MemoryStream();
+        await latency.Metrics.CollectAndExportAsTextAsync(text);
+        var result = new Dictionary<string, double>();
+        foreach (var line in Encoding.UTF8.GetString(text.ToArray()).Split('\n'))
+        {
+            if (!line.StartsWith(AddedLatency.AddedLatencyMetric, StringComparison.Ordinal)) continue;
+            var value = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            if (line.StartsWith(AddedLatency.AddedLatencyMetric + "_count", StringComparison.Ordinal)) result["count"] = value;
+            else if (line.StartsWith(AddedLatency.AddedLatencyMetric + "_sum", StringComparison.Ordinal)) result["sum"] = value;
+            else
+            {
+                var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..line.IndexOf("\"}", StringComparison.Ordinal)];
+                result[le == "+Inf" ? le : double.Parse(le, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)] = value;
+            }
+        }
+        return result;
+    }
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Two sei-inject builds against each other and against an `ffmpeg -c copy` relay, on the same live streams at once
+# (issue 9): one loopback nginx-rtmp; M publishers (`ffmpeg -re`, the 720p30 H.264 + AAC test card of live-streams.sh)
+# push live/inK; for each, one relay, one injector A and one injector B (control API, default heartbeat) pull live/inK.
+# Which of the three subscribes to nginx first rotates from stream to stream (the order moves a process's context
+# switches by 15-35 %, RESULTS.md), so give M as a multiple of 3. After WARMUP s, the CPU time of every thread of every
+# process is read from /proc/PID/task/*/schedstat (nanoseconds) over WINDOW s. Prints CPU per stream for each and the
+# ratios; B/A is the figure to compare builds by (both see the same load), and swapping A and B between runs cancels
+# any advantage of the position.
+#   benchmarks/live-ab.sh A_BINARY B_BINARY [M] [WINDOW_SECONDS] [WARMUP_SECONDS]
+#   benchmarks/live-ab.sh /tmp/sei-inject-before artifacts/bin/sei-inject 6 30 8      (Native AOT builds: make publish)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+a_bin=$1
+b_bin=$2
+m=${3:-6}
+window=${4:-30}
+warmup=${5:-8}
+work=$(mktemp -d /tmp/catevening-live-ab.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  scripts/nginx-rtmp.sh stop "$work/nginx" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; return 1; }
+cpu_ns() { local t=0 v; for f in /proc/"$1"/task/*/schedstat; do read -r v _ < "$f" 2>/dev/null && t=$((t + v)); done; echo "$t"; }
+sum_ns() { local s=0 pid; for pid in "$@"; do s=$((s + $(cpu_ns "$pid"))); done; echo "$s"; }
+
+rtmp=$(scripts/nginx-rtmp.sh start "$work/nginx")
+"$a_bin" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
+head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
+chmod 600 "$work/token"
+ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" -f lavfi -i "sine=frequency=440:duration=20" \
+  -c:v libx264 -preset veryfast -g 60 -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
+for k in $(seq 1 "$m"); do
+  ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in$k" &
+  pids+=($!)
+done
+sleep 1
+relays=(); as=(); bs=()
+for k in $(seq 1 "$m"); do
+  for i in 0 1 2; do
+    case $(( (i + k) % 3 )) in
+      0) ffmpeg -hide_banner -nostdin -v error -rw_timeout 15000000 -i "rtmp://$rtmp/live/in$k" -c copy -f flv "rtmp://$rtmp/live/relay$k" &
+         relays+=($!) ;;
+      1) "$a_bin" run -i "rtmp://$rtmp/live/in$k" -o "rtmp://$rtmp/live/a$k" --output-format flv --key "$work/k.pem" \
+           --control "127.0.0.1:$(port)" --token-file "$work/token" 2>"$work/a$k.log" &
+         as+=($!) ;;
+      2) "$b_bin" run -i "rtmp://$rtmp/live/in$k" -o "rtmp://$rtmp/live/b$k" --output-format flv --key "$work/k.pem" \
+           --control "127.0.0.1:$(port)" --token-file "$work/token" 2>"$work/b$k.log" &
+         bs+=($!) ;;
+    esac
+    pids+=($!)
+  done
+done
+sleep "$warmup"
+r0=$(sum_ns "${relays[@]}"); a0=$(sum_ns "${as[@]}"); b0=$(sum_ns "${bs[@]}")
+sleep "$window"
+r1=$(sum_ns "${relays[@]}"); a1=$(sum_ns "${as[@]}"); b1=$(sum_ns "${bs[@]}")
+alive=0
+for pid in "${relays[@]}" "${as[@]}" "${bs[@]}"; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
+[ "$alive" = $((3 * m)) ] || { echo "only $alive of $((3 * m)) processes still running: no figures" >&2; exit 1; }
+awk -v r=$((r1 - r0)) -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v m="$m" -v w="$window" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+  printf "M = %d streams, window %d s, load average %s\n", m, w, load
+  printf "| relay (ms/s per stream) | A (ms/s) | A / relay | B (ms/s) | B / relay | B / A |\n| --- | --- | --- | --- | --- | --- |\n"
+  printf "| %.2f | %.2f | %.3fx | %.2f | %.3fx | %.3f |\n", r / m / w / 1e6, a / m / w / 1e6, a / r, b / m / w / 1e6, b / r, b / a }'
