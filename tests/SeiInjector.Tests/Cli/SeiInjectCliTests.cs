@@ -68,6 +68,8 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         var r = SeiInject("run", "-i", Path.Combine(Work, "missing.flv"), "-o", Path.Combine(Work, "out.flv"), "--key", PrivateKey);
         Assert.That(r.ExitCode, Is.EqualTo(1));
         Assert.That(r.StdErr, Does.Contain("missing.flv").And.Contain("No such file or directory"));
+        // Nothing was opened: the end of the run says so rather than "output closed".
+        Assert.That(r.StdErr, Does.Contain("sei-inject: no output was opened").And.Not.Contain("output closed"));
     }
 
     [Test]
