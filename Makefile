@@ -16,8 +16,17 @@ build: deps
 	$(DOTNET) build CatEvening.sln -c $(CONFIG) --no-restore -v quiet -nologo
 
 # sei-inject and latency-probe of the plain build on one known path: artifacts/bin (launchers; see scripts/make-bin.sh).
-bin: build
+# Done again only when something the two programs are built from changed since the last `make bin` of this CONFIG
+# (src/ outside bin/ and obj/, the solution, the MSBuild props, the script): a second `make bin` does nothing.
+BIN_INPUTS := $(shell find src -type d \( -name bin -o -name obj -o -name node_modules \) -prune -o -type f -print) \
+	CatEvening.sln $(wildcard Directory.*.props Directory.*.targets global.json nuget.config NuGet.config) scripts/make-bin.sh
+BIN_STAMP := artifacts/bin/.make-bin-$(CONFIG)
+bin: $(BIN_STAMP)
+
+$(BIN_STAMP): $(BIN_INPUTS)
+	@$(MAKE) --no-print-directory build
 	@CONFIG=$(CONFIG) scripts/make-bin.sh
+	@touch $@
 
 demo: build
 	@scripts/demo.sh

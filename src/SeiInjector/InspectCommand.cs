@@ -16,9 +16,14 @@ internal static class InspectCommand
         var publicKey = new Option<string?>("--public-key") { Description = "Public key (PEM) to verify signatures with; without it messages are listed but not verified." };
         var json = new Option<bool>("--json") { Description = "One JSON object per message occurrence (pts_time, fire_time, kind, id, seq, transmission_seq, verified, error, first, …)." };
         var inputFormat = new Option<string?>("--input-format") { Description = "Input format (FFmpeg demuxer name), needed for pipes." };
+        var frameRate = new Option<Rational?>("--frame-rate")
+        {
+            Description = "Frame rate to stamp a raw H.264/H.265 input (--input-format h264|hevc) at, as run --frame-rate; default: its SPS (or VPS) timing, else 25.",
+            CustomParser = RunCommand.ParseFrameRate,
+        };
         var command = new Command("inspect", "List every CatEvening message in a stream's video, where it fires, and whether its signature verifies.")
         {
-            url, publicKey, json, inputFormat,
+            url, publicKey, json, inputFormat, frameRate,
         };
         command.SetAction(parsed =>
         {
@@ -38,7 +43,7 @@ internal static class InspectCommand
                     if (key != null && !m.Verified) failed++;
                     if (asJson) WriteJson(writer, stdout, m);
                     else if (key == null || !refusals.Absorb(m)) Console.Out.WriteLine(Describe(m));
-                });
+                }, frameRate: parsed.GetValue(frameRate));
             }
             catch (Exception e) when (e is FFmpegException or InjectionException)
             {

@@ -159,7 +159,7 @@ internal static class RunCommand
         return HeartbeatPolicy.Off;
     }
 
-    private static Rational? ParseFrameRate(System.CommandLine.Parsing.ArgumentResult result)
+    internal static Rational? ParseFrameRate(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
         var slash = text.IndexOf('/');

@@ -22,6 +22,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     private readonly object _gate = new();
     private readonly Timer? _reserver;
     private LinkState _input = LinkState.Connecting, _output = LinkState.Connecting;
+    private bool _inputWasUp, _outputWasUp;
     private int _inputReconnects, _outputReconnects;
     private long _reservedThrough;
     private bool _disposed;
@@ -157,10 +158,16 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     /// <summary>Records a link state change: status, metrics, audit log and the operator's log.</summary>
     public void SetLink(LinkSide side, LinkState state, string? detail)
     {
+        bool neverUp;
         lock (_gate)
         {
             ref var current = ref side == LinkSide.Input ? ref _input : ref _output;
             if (current == state) return;
+            ref var wasUp = ref side == LinkSide.Input ? ref _inputWasUp : ref _outputWasUp;
+            if (state == LinkState.Connected) wasUp = true;
+            // A link that never came up (still connecting, or retrying its first open) when the run ends: "closed" would
+            // say it had been open.
+            neverUp = state == LinkState.Closed && !wasUp;
             // A reconnect is counted when it starts (the link dropped), so status and metrics show it during the outage.
             if (state == LinkState.Reconnecting && current == LinkState.Connected)
             {
@@ -170,7 +177,10 @@ public sealed class LiveSession : IInjectorControl, IDisposable
             current = state;
         }
         _audit?.LinkState(side, state, detail);
-        _log.WriteLine($"sei-inject: {side.ToString().ToLowerInvariant()} {state.ToWireName()}{(detail is null ? "" : ": " + detail)}");
+        if (neverUp)
+            _log.WriteLine(side == LinkSide.Output ? "sei-inject: no output was opened" : "sei-inject: the input never came up (no video stream was read from it)");
+        else
+            _log.WriteLine($"sei-inject: {side.ToString().ToLowerInvariant()} {state.ToWireName()}{(detail is null ? "" : ": " + detail)}");
     }
 
     /// <inheritdoc/>

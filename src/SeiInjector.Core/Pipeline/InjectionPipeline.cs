@@ -679,6 +679,7 @@ public sealed class InjectionPipeline
         {
             if (VideoStreamDescription.TryFind(input) is { } found) return found;
             var started = Stopwatch.GetTimestamp();
+            var said = false;
             while (true)
             {
                 if (_held.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(started) > _options.VideoStreamWait)
@@ -699,6 +700,14 @@ public sealed class InjectionPipeline
                 }
                 _held.Enqueue(packet);
                 input.UpdateStreams();
+                var kind = packet.StreamIndex < input.Streams.Count ? input.Streams[packet.StreamIndex].MediaType : MediaType.Unknown;
+                if (!said && kind != MediaType.Video)
+                {
+                    // Said once: otherwise a start-up that waits here for seconds looks like a hang.
+                    said = true;
+                    var first = kind == MediaType.Unknown ? "another stream" : kind.ToString().ToLowerInvariant();
+                    _options.Log?.Invoke($"waiting for a video stream on {input.Url} ({first} came first; up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
+                }
                 if (VideoStreamDescription.TryFind(input) is { } video)
                 {
                     // The stream comes with what its first packet told the demuxer (codec, configuration, time base);

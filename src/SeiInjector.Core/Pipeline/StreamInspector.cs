@@ -1,4 +1,5 @@
 using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Timing;
 using CatEvening.SeiReader.Bitstream;
 using CatEvening.SeiReader.Messages;
 using CatEvening.SeiReader.Security;
@@ -49,13 +50,29 @@ public sealed class StreamInspector
     /// Reads <paramref name="url"/> to its end and calls <paramref name="report"/> for each message occurrence, in
     /// decode order. A cue is reported once the frame it fires on is known (a few packets later at most: B-frames).
     /// </summary>
+    /// <param name="url">The stream to read.</param>
+    /// <param name="inputFormat">FFmpeg demuxer name, or null to probe.</param>
+    /// <param name="ioTimeout">Longest wait on a stalled input.</param>
+    /// <param name="report">Called for each message occurrence.</param>
+    /// <param name="cancellation">Stops the read.</param>
+    /// <param name="frameRate">For raw Annex B input: the rate to stamp its frames at, as <c>run --frame-rate</c>; null
+    /// for the stream's own timing, else 25.</param>
     /// <exception cref="FFmpegException">The input cannot be read.</exception>
     /// <exception cref="InjectionException">The input has no H.264/H.265 video.</exception>
-    public void Inspect(string url, string? inputFormat, TimeSpan ioTimeout, Action<InspectedMessage> report, CancellationToken cancellation = default)
+    public void Inspect(string url, string? inputFormat, TimeSpan ioTimeout, Action<InspectedMessage> report, CancellationToken cancellation = default,
+        Rational? frameRate = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         using var input = MediaInput.Open(url, inputFormat, ioTimeout, cancellation: cancellation);
         var video = VideoStreamDescription.Find(input);
+        // FFmpeg's raw h264/hevc demuxers give no timestamps: stamp the frames as `run` does, so that each message
+        // shows the PTS its frame gets from the injector (up to the output's start offset).
+        RawVideoTimestamps? rawStamps = null;
+        if (input.FormatName is "h264" or "hevc")
+        {
+            rawStamps = new RawVideoTimestamps(video.Codec, video.TimeBase, frameRate);
+            rawStamps.ReadConfiguration(input.Streams[video.StreamIndex].Extradata);
+        }
         // Recorded streams are inspected long after they were signed, on hosts whose clocks may differ from the
         // injector's: only the signature and the replay rules count. A file is read faster than real time: no
         // per-second verification budget (the per-access-unit rules still apply).
@@ -91,8 +108,9 @@ public sealed class StreamInspector
                 packet.Unref();
                 continue;
             }
-            long? pts = packet.Pts == Packet.NoTimestamp ? null : packet.Pts;
-            long? dts = packet.Dts == Packet.NoTimestamp ? null : packet.Dts;
+            var (packetPts, packetDts) = rawStamps is null ? (packet.Pts, packet.Dts) : rawStamps.Next(packet.Data);
+            long? pts = packetPts == Packet.NoTimestamp ? null : packetPts;
+            long? dts = packetDts == Packet.NoTimestamp ? null : packetDts;
             if (pts is { } p) presented.Add(p);
             var data = packet.Data;
             if (scratch.Length < data.Length) scratch = new byte[data.Length * 2];

@@ -7,7 +7,7 @@ namespace CatEvening.SeiInjector.Timing;
 /// Timestamps for a raw Annex B stream (no container timestamps): each access unit's DTS is its decode index times the
 /// frame duration; its PTS is its place in presentation order, from the picture order count of its slice header (so
 /// B-frames get the PTS an encoder would have given them), shifted by the stream's reorder depth so PTS ≥ DTS. The frame
-/// duration comes from the SPS VUI timing (or the H.265 VPS timing), else from the frame rate given, else 25 fps.
+/// duration comes from the frame rate given, else the SPS VUI timing, else (H.265) the VPS timing, else 25 fps.
 /// </summary>
 /// <remarks>
 /// The picture order and the stream's timing come from <see cref="PictureOrder"/>. An access unit it cannot read goes

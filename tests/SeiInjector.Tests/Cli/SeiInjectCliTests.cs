@@ -68,6 +68,8 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         var r = SeiInject("run", "-i", Path.Combine(Work, "missing.flv"), "-o", Path.Combine(Work, "out.flv"), "--key", PrivateKey);
         Assert.That(r.ExitCode, Is.EqualTo(1));
         Assert.That(r.StdErr, Does.Contain("missing.flv").And.Contain("No such file or directory"));
+        // Nothing was opened: the end of the run says so rather than "output closed".
+        Assert.That(r.StdErr, Does.Contain("sei-inject: no output was opened").And.Not.Contain("output closed"));
     }
 
     [Test]
@@ -116,6 +118,45 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
             Assert.That(rain[0].GetProperty("data").GetProperty("prize").GetString(), Is.EqualTo("coupon-50"));
             Assert.That(lines.Single(l => l.GetProperty("kind").GetString() == "interaction-end" && l.GetProperty("first").GetBoolean()).GetProperty("id").GetString(), Is.EqualTo("rain"));
         });
+    }
+
+    // A raw Annex B stream has no timestamps: inspect stamps it as run does, so every message has the PTS run gave its
+    // frame. Oracle: the same messages read from run's MPEG-TS output (whose PTS ffprobe agrees with, see above) sit on
+    // the same frames, their PTS one constant (the TS start offset) apart. Without the stamping every pts_time is null.
+    [Test]
+    public void InspectRawH264_StampsFramesAsRunDoes_PtsTimeIsRunsPtsUpToTheStartOffset()
+    {
+        var raw = Pipeline.FieldMedia.Clip("inspect-raw-h264", 3, "h264", ["-c:v", "libx264", "-preset", "veryfast"], ["-an"]);
+        var signedTs = Path.Combine(Work, "raw-signed.ts");
+        var signedRaw = Path.Combine(Work, "raw-signed.h264");
+        var run = SeiInject("run", "-i", raw, "--input-format", "h264", "-o", signedTs, "--key", PrivateKey, "--heartbeat", "500ms");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
+        FFmpegCli.Ffmpeg("-v", "error", "-y", "-i", signedTs, "-c", "copy", "-f", "h264", signedRaw).EnsureSuccess("TS to raw H.264");
+
+        var fromTs = InspectJson(signedTs);
+        var fromRaw = InspectJson(signedRaw, "--input-format", "h264");
+        var text = SeiInject("inspect", signedRaw, "--input-format", "h264", "--public-key", PublicKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(fromRaw, Has.Count.EqualTo(6), "3 s at one heartbeat per 500 ms");
+            Assert.That(fromRaw.Select(l => l.GetProperty("frame").GetInt64()), Is.EqualTo(fromTs.Select(l => l.GetProperty("frame").GetInt64())));
+            Assert.That(fromRaw.Select(l => l.GetProperty("pts_time").ValueKind), Is.All.EqualTo(JsonValueKind.Number), "every message has a PTS");
+            if (fromRaw.Count == fromTs.Count && fromRaw.All(l => l.GetProperty("pts_time").ValueKind == JsonValueKind.Number))
+            {
+                var offsets = fromTs.Zip(fromRaw, (t, r) => t.GetProperty("pts_time").GetDouble() - r.GetProperty("pts_time").GetDouble()).ToList();
+                Assert.That(offsets, Is.All.EqualTo(offsets[0]).Within(1e-6), "the raw PTS are run's, up to one start offset");
+            }
+            Assert.That(fromRaw.Select(l => l.GetProperty("verified").GetBoolean()), Is.All.True);
+            Assert.That(text.ExitCode, Is.EqualTo(0), text.StdErr);
+            Assert.That(text.StdOut, Does.Not.Contain("no-pts"));
+        });
+
+        List<JsonElement> InspectJson(string path, params string[] extra)
+        {
+            var inspect = SeiInject(["inspect", path, "--public-key", PublicKey, "--json", .. extra]);
+            Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
+            return [.. inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)];
+        }
     }
 
     [Test]

@@ -190,11 +190,12 @@ public class LinkTests
         using var server = NginxRtmp.StartPrivate();
         var output = Path.Combine(_dir, "no-video.flv");
         using var key = SigningKey.Generate(1);
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var pipeline = new InjectionPipeline(
             new PipelineOptions
             {
                 InputUrl = server.Url("no-video"), OutputUrl = output, AnalyzeDuration = TimeSpan.FromMilliseconds(500),
-                VideoStreamWait = TimeSpan.FromSeconds(2), IoTimeout = TimeSpan.FromSeconds(30),
+                VideoStreamWait = TimeSpan.FromSeconds(2), IoTimeout = TimeSpan.FromSeconds(30), Log = log.Enqueue,
             },
             new CueSeiSource(new CueBook(new CueBookOptions { StreamId = "no-video" }), new MessageSigner(key)));
         var run = Task.Run(() => pipeline.Run());
@@ -203,6 +204,9 @@ public class LinkTests
         Assert.That(() => run.Wait(Patience), Throws.InnerException.TypeOf<InjectionException>()
             .With.InnerException.Message.Contains("no H.264 or H.265 video stream after waiting 2 s")
             .And.InnerException.Message.Contains("Audio aac"));
+        // The wait is announced once, when the first audio packet is held, not once per packet.
+        Assert.That(log.Where(l => l.StartsWith("waiting for a video stream", StringComparison.Ordinal)),
+            Is.EqualTo(new[] { $"waiting for a video stream on {server.Url("no-video")} (audio came first; up to 2 s)" }));
     }
 
     private static string? Event(JsonElement line) => line.TryGetProperty("event", out var e) ? e.GetString() : null;
