@@ -50,8 +50,7 @@ public class PipelineAllocationTests
     }
 
     // A carrier frame (a signed heartbeat here) allocates its message, payload, signature and journal entry: about a
-    // kilobyte (1,157 B on 2026-12-01). Bounded so that a regression shows; at a heartbeat a second it is what the GC's
-    // 4 MB gen0 budget (SeiInjector.csproj) is sized by.
+    // kilobyte (1,157 B on 2026-12-01). Bounded so that a regression shows.
     [Test]
     public void CarrierFrames_AllocateAboutAKilobyteEach()
     {
