@@ -83,10 +83,13 @@ public sealed class AddedLatency
         var bucket = 0;
         var bounds = BoundTicks;
         while (bucket < bounds.Length && stopwatchTicks > bounds[bucket]) bucket++;
+        // A sequence lock: odd while the bucket changes. The two writes are release writes, so neither can be seen
+        // before the odd count (a plain store may move ahead of a volatile one in .NET's model; on x64 these are plain
+        // stores either way).
         var version = _bucketVersion;
         Volatile.Write(ref _bucketVersion, version + 1);
-        _bucketCounts[bucket]++;
-        _bucketTicks[bucket] += stopwatchTicks;
+        Volatile.Write(ref _bucketCounts[bucket], _bucketCounts[bucket] + 1);
+        Volatile.Write(ref _bucketTicks[bucket], _bucketTicks[bucket] + stopwatchTicks);
         Volatile.Write(ref _bucketVersion, version + 2);
     }
 
