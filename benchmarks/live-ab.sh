@@ -16,25 +16,11 @@ b_bin=$2
 m=${3:-6}
 window=${4:-30}
 warmup=${5:-8}
-work=$(mktemp -d /tmp/catevening-live-ab.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  scripts/nginx-rtmp.sh stop "$work/nginx" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; return 1; }
+. benchmarks/lib/live-setup.sh
 cpu_ns() { local t=0 v; for f in /proc/"$1"/task/*/schedstat; do read -r v _ < "$f" 2>/dev/null && t=$((t + v)); done; echo "$t"; }
 sum_ns() { local s=0 pid; for pid in "$@"; do s=$((s + $(cpu_ns "$pid"))); done; echo "$s"; }
 
-rtmp=$(scripts/nginx-rtmp.sh start "$work/nginx")
-"$a_bin" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
-head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
-chmod 600 "$work/token"
-ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" -f lavfi -i "sine=frequency=440:duration=20" \
-  -c:v libx264 -preset veryfast -g 60 -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
+live_setup live-ab "$a_bin"
 for k in $(seq 1 "$m"); do
   ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in$k" &
   pids+=($!)

@@ -14,30 +14,12 @@ window=${1:-30}
 warmup=${2:-10}
 streams=${STREAMS:-1 8 32}
 if [ -n "${SEI_INJECT:-}" ]; then SEI=("$SEI_INJECT"); else SEI=(dotnet src/SeiInjector/bin/Release/net10.0/sei-inject.dll); fi
-work=$(mktemp -d /tmp/catevening-live-streams.XXXXXX)
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  pids=()
-}
-cleanup() {
-  stop_all
-  scripts/nginx-rtmp.sh stop "$work/nginx" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 40000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; return 1; }
+. benchmarks/lib/live-setup.sh
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sum_ticks() { local s=0; for pid in "$@"; do s=$((s + $(cpu_ticks "$pid"))); done; echo "$s"; }
 
-rtmp=$(scripts/nginx-rtmp.sh start "$work/nginx")
-"${SEI[@]}" keygen --private "$work/k.pem" --public "$work/k.pub" >/dev/null 2>&1
-head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/token"
-chmod 600 "$work/token"
-ffmpeg -hide_banner -v error -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" -f lavfi -i "sine=frequency=440:duration=20" \
-  -c:v libx264 -preset veryfast -g 60 -bf 2 -b:v 3M -c:a aac -b:a 128k -f flv -y "$work/card.flv"
+live_setup live-streams "${SEI[@]}"
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); window ${window} s after ${warmup} s warm-up"
 printf '| streams | relay CPU per stream (ms/s) | sei-inject CPU per stream (ms/s) | ratio | added latency p99, median of N (ms) | worst p99 (ms) |\n'
