@@ -29,26 +29,70 @@ public sealed class ClockServer : IDisposable
     /// <exception cref="SocketException">The UDP port cannot be bound.</exception>
     /// <exception cref="IOException">The HTTP port cannot be bound; the message names the address.</exception>
     public ClockServer(IPEndPoint listen, IClockSource clock, bool http = true)
+        : this(listen, clock, http, BindUdp)
+    {
+    }
+
+    /// <summary>As the public constructor, with the UDP socket made by <paramref name="bindUdp"/> (tests hand out a port
+    /// whose TCP twin is taken).</summary>
+    internal ClockServer(IPEndPoint listen, IClockSource clock, bool http, Func<IPEndPoint, Socket> bindUdp)
     {
         ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(clock);
         _clock = clock;
-        _udp = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _udp.Bind(listen);
-        LocalEndPoint = (IPEndPoint)_udp.LocalEndPoint!;
-        if (http)
+        // Port 0: the system picks a free UDP port, and the same number may be taken for TCP (by any connection's local
+        // end): then another UDP port is picked, a bounded number of times.
+        for (var attempt = 1; ; attempt++)
         {
+            var udp = bindUdp(listen);
+            var bound = (IPEndPoint)udp.LocalEndPoint!;
             try
             {
-                _http = HttpHost.Start(LocalEndPoint, ServeHttpAsync);
+                _http = http ? HttpHost.Start(bound, ServeHttpAsync) : null;
+            }
+            catch (IOException e) when (listen.Port == 0 && attempt < MaxPortAttempts && IsAddressInUse(e))
+            {
+                udp.Dispose();
+                continue;
             }
             catch
             {
-                _udp.Dispose();
+                udp.Dispose();
                 throw;
             }
+            _udp = udp;
+            LocalEndPoint = bound;
+            break;
         }
         _udpLoop = Task.Run(ServeUdpAsync);
+    }
+
+    // Tries of a UDP port for port 0 before the TCP bind's error is reported.
+    private const int MaxPortAttempts = 20;
+
+    private static Socket BindUdp(IPEndPoint listen)
+    {
+        var udp = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            udp.Bind(listen);
+        }
+        catch
+        {
+            udp.Dispose();
+            throw;
+        }
+        return udp;
+    }
+
+    private static bool IsAddressInUse(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }) return true;
+            if (x.GetType().Name == "AddressInUseException") return true;
+        }
+        return false;
     }
 
     /// <summary>The UDP address and port actually bound (the HTTP endpoint has the same port number).</summary>

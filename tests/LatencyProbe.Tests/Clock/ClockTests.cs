@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http;
+using System.Net.Sockets;
 using CatEvening.ClockSync;
 using CatEvening.Tests.Shared;
 
@@ -103,6 +104,42 @@ public sealed class ClockTests
             var told = DateTimeOffset.ParseExact(body, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
             Assert.That(told, Is.InRange(before.AddTicks(ShiftMicroseconds * 10).AddMilliseconds(-1), after.AddTicks(ShiftMicroseconds * 10)));
             Assert.That(response.Headers.GetValues("Access-Control-Allow-Origin"), Is.EqualTo(new[] { "*" }));
+        });
+    }
+
+    // Port 0 picks a port free for both UDP and TCP: when the UDP port the system gave is taken for TCP (any
+    // connection's local end may hold it), another is picked. Here the first UDP port handed out is one whose TCP twin
+    // a listener holds.
+    [Test]
+    public async Task PortZero_WhoseTcpTwinIsTaken_PicksAnotherPortForBoth()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var takenPort = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var handedOut = new List<int>();
+        Socket Bind(IPEndPoint listen)
+        {
+            var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            // The first one on the taken port (its UDP twin is free unless something else holds it: then plain port 0).
+            try
+            {
+                udp.Bind(new IPEndPoint(IPAddress.Loopback, handedOut.Count == 0 ? takenPort : 0));
+            }
+            catch (SocketException)
+            {
+                udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
+            handedOut.Add(((IPEndPoint)udp.LocalEndPoint!).Port);
+            return udp;
+        }
+        using var server = new ClockServer(new IPEndPoint(IPAddress.Loopback, 0), new ShiftedClock(ShiftMicroseconds), http: true, Bind);
+        using var http = new HttpClient();
+        var body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.LocalEndPoint.Port}/"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(server.LocalEndPoint.Port, Is.Not.EqualTo(takenPort));
+            Assert.That(handedOut[0] != takenPort || handedOut.Count >= 2, Is.True, "the taken port was tried first, then another");
+            Assert.That(body, Does.Match(@"^\d{4}-\d\d-\d\dT"));
         });
     }
 
