@@ -4,6 +4,7 @@ using System.Text.Json;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
 
 namespace CatEvening.SeiInjector.Cli;
 
@@ -30,6 +31,7 @@ internal static class InspectCommand
             using var key = parsed.GetValue(publicKey) is { } path ? KeyFiles.ReadPublic(path) : null;
             var asJson = parsed.GetValue(json);
             var failed = 0;
+            var badSignatures = 0;
             var count = 0;
             using var stdout = Console.OpenStandardOutput();
             using var writer = new Utf8JsonWriter(stdout);
@@ -40,7 +42,11 @@ internal static class InspectCommand
                 inspector.Inspect(parsed.GetValue(url)!, parsed.GetValue(inputFormat), TimeSpan.FromSeconds(10), m =>
                 {
                     count++;
-                    if (key != null && !m.Verified) failed++;
+                    if (key != null && !m.Verified)
+                    {
+                        failed++;
+                        if (m.Rejection == RejectionReason.BadSignature) badSignatures++;
+                    }
                     if (asJson) WriteJson(writer, stdout, m);
                     else if (key == null || !refusals.Absorb(m)) Console.Out.WriteLine(Describe(m));
                 }, frameRate: parsed.GetValue(frameRate));
@@ -57,6 +63,11 @@ internal static class InspectCommand
                 Console.Error.WriteLine(key == null
                     ? $"sei-inject: {count} message occurrence(s), not verified (no --public-key)"
                     : $"sei-inject: {count} message occurrence(s), {count - failed} verified, {failed} not verified");
+            // Not one verified, each for a bad signature under the right key id: almost always the wrong public key with
+            // the same id (keygen gives id 1 unless told otherwise), not a tampered stream.
+            if (!asJson && key != null && count > 0 && badSignatures == count)
+                Console.Error.WriteLine($"sei-inject: not one message verified, each for a bad signature under key id {key.KeyId}: is {parsed.GetValue(publicKey)} " +
+                    "the public half of the key the injector signed with? (keygen gives key id 1 unless --key-id is given: give each key pair its own id)");
             return failed > 0 ? ExitCodes.NotVerified : ExitCodes.Ok;
         });
         return command;
@@ -147,14 +158,14 @@ internal static class InspectCommand
     private sealed class RefusalRun(TextWriter output)
     {
         private long _frame = -1;
-        private string? _reason;
+        private string? _reason; // the verifier's RejectionReason: the error's detail varies per payload
         private string _at = "";
         private long _more;
 
         /// <summary>True when <paramref name="m"/> belongs to the current run and was counted instead of printed.</summary>
         public bool Absorb(InspectedMessage m)
         {
-            var reason = m.Verified ? null : Reason(m.Error);
+            var reason = m.Verified ? null : m.Rejection?.ToString();
             if (reason is not null && reason == _reason && m.FrameIndex == _frame)
             {
                 _more++;
@@ -175,9 +186,6 @@ internal static class InspectCommand
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frame {_frame,6} pts {_at,10}  … {_more:N0} more messages refused: {_reason}"));
             (_frame, _reason, _more) = (-1, null, 0);
         }
-
-        // The verifier's reason is the error's first word ("AccessUnitLimit: ..."), the words after it vary per payload.
-        private static string? Reason(string? error) => error is null ? null : error.Split(':', 2)[0];
     }
 
     private static string At(InspectedMessage m) => m.PtsTime is { } p ? p.ToString("0.000", CultureInfo.InvariantCulture) + "s" : "no-pts";

@@ -201,6 +201,10 @@ internal static class LiveRun
                 log.WriteLine(
                     $"sei-inject: {(number == 1 ? "live" : $"live again (session {number})")}: {options.InputUrl} -> {options.OutputUrl}: " +
                     $"{video.Codec} ({video.Framing}), stream '{bookOptions.StreamId}', heartbeat {bookOptions.Heartbeat}, {book.Snapshot().Pending} cue(s) pending; {FFmpegLibrary.Release}");
+                // Live inputs only: a file is read flat out and done in seconds, where a full collection would only add
+                // its ~16 ms (benchmarks/injector-vs-ffmpeg.sh).
+                if (number == 1 && (ReconnectingRunner.IsNetworkInput(options.InputUrl) || ReconnectingRunner.IsPipeInput(options.InputUrl)))
+                    CollectStartUpGarbage();
             };
             var report = runner.Run(stop.Token);
             if (report.Cancelled) reason = "stopped by signal";
@@ -240,6 +244,15 @@ internal static class LiveRun
             stop.Cancel();
         }
     }
+
+    // Called on the pipeline thread once, as the output of a live input first goes live. What start-up allocated (the
+    // command line, the control API's host, keys, the warm-up) is collected and compacted now, before the first packet
+    // is written, instead of by the first collection that its allocations would otherwise trigger ~30 s into the show:
+    // a ~16 ms pause of the pipeline thread then (measured with a uprobe on gc_heap::garbage_collect and perf;
+    // benchmarks/RESULTS.md, ninth pass). What the run allocates afterwards (~1.2 KB per carrier frame) leaves the next
+    // collection minutes away.
+    private static void CollectStartUpGarbage() =>
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
 
     // Runs the per-frame path once (cue and heartbeat signing, SEI writing, splicing) on a throwaway book before going
     // live, so the first frames on air do not pay for just-in-time compilation and the crypto library's set-up.

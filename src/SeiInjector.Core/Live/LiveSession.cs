@@ -156,7 +156,13 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     public IReadOnlyList<CueHistoryEntry> History(long after) => _history?.After(after) ?? [];
 
     /// <summary>Records a link state change: status, metrics, audit log and the operator's log.</summary>
-    public void SetLink(LinkSide side, LinkState state, string? detail)
+    /// <param name="side">Input or output.</param>
+    /// <param name="state">Its new state.</param>
+    /// <param name="detail">URL or reason, appended to the log line.</param>
+    /// <param name="runFailed">The run is ending with an error that is reported after this (the input could not be
+    /// opened...): a link that never came up is recorded as closed but not logged, so the operator reads the cause
+    /// first and alone rather than after "the input never came up" and "no output was opened".</param>
+    public void SetLink(LinkSide side, LinkState state, string? detail, bool runFailed = false)
     {
         bool neverUp;
         lock (_gate)
@@ -177,6 +183,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
             current = state;
         }
         _audit?.LinkState(side, state, detail);
+        if (neverUp && runFailed) return;
         if (neverUp)
             _log.WriteLine(side == LinkSide.Output ? "sei-inject: no output was opened" : "sei-inject: the input never came up (no video stream was read from it)");
         else

@@ -78,6 +78,7 @@ public sealed class ReconnectingRunner : ILinkObserver
         };
         var pipeline = new InjectionPipeline(options, _source, this);
         pipeline.Started += video => Started?.Invoke(video, ++_sessions);
+        var failed = false;
         try
         {
             return pipeline.Run(stop);
@@ -87,10 +88,16 @@ public sealed class ReconnectingRunner : ILinkObserver
             // Stopped while a link was being opened: nothing was live, nothing to close.
             return new PipelineReport(0, 0, 0, 0, Cancelled: true);
         }
+        catch (Exception) when (!stop.IsCancellationRequested)
+        {
+            // The run fails with an error its caller reports: the finally below logs no "never came up" before it.
+            failed = true;
+            throw;
+        }
         finally
         {
-            _session.SetLink(LinkSide.Input, LinkState.Closed, null);
-            _session.SetLink(LinkSide.Output, LinkState.Closed, null);
+            _session.SetLink(LinkSide.Input, LinkState.Closed, null, runFailed: failed);
+            _session.SetLink(LinkSide.Output, LinkState.Closed, null, runFailed: failed);
         }
     }
 

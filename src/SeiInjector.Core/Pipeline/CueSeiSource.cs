@@ -53,8 +53,15 @@ public sealed class CueSeiSource : IFrameSeiSource
     public ReadOnlyMemory<byte> SeiFor(in VideoFrame frame)
     {
         var video = _video ?? throw new InvalidOperationException("Start was not called");
-        var plan = _plan = _book.CollectDue(frame);
-        if (plan is null) return ReadOnlyMemory<byte>.Empty;
+        var plan = _book.CollectDue(frame);
+        if (plan is null)
+        {
+            // Most frames carry nothing: a reference store would run the GC's write barrier (its globals and card
+            // table, cold pages after every poll() sleep) to store null over null.
+            if (_plan is not null) _plan = null;
+            return ReadOnlyMemory<byte>.Empty;
+        }
+        _plan = plan;
         var messages = plan.Messages;
         _payloads.Clear();
         if (_formatVersion == CatEveningSei.FormatVersion2)

@@ -23,9 +23,12 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// <param name="FormatVersion">Envelope format version (byte 16), -1 when the payload is too short.</param>
 /// <param name="TransmissionSequence">Format version 2: the transmission sequence number of the payload that carried
 /// the message (every message of one frame shares it); version 1: the message's own sequence number.</param>
+/// <param name="Rejection">Why the verifier refused it (a bad signature, an unknown key id…); null when it verified or
+/// when no public key was given. <paramref name="Error"/> says the same in words, with the detail.</param>
 public sealed record InspectedMessage(
     long FrameIndex, long? Pts, double? PtsTime, double? TargetTime, double? FireTime, string? Kind,
-    CatEveningMessage? Message, int KeyId, bool Verified, string? Error, bool First, int FormatVersion = -1, long? TransmissionSequence = null);
+    CatEveningMessage? Message, int KeyId, bool Verified, string? Error, bool First, int FormatVersion = -1, long? TransmissionSequence = null,
+    RejectionReason? Rejection = null);
 
 /// <summary>
 /// Reads a stream (any URL FFmpeg opens) and reports every CatEvening message in its video, with where it fires and
@@ -129,17 +132,17 @@ public sealed class StreamInspector
                     continue;
                 }
                 if (!CatEveningSei.HasCatEveningUuid(unregistered.Payload)) continue;
-                var (messages, keyId, verified, error, transmission) = Check(unregistered.Payload, verifier, ref scope);
+                var (messages, keyId, verified, error, transmission, rejection) = Check(unregistered.Payload, verifier, ref scope);
                 var version = unregistered.Payload.Length > CatEveningSei.VersionOffset ? unregistered.Payload[CatEveningSei.VersionOffset] : -1;
                 var ptsTime = pts is { } c ? video.TimeBase.ToSeconds(c) : (double?)null;
                 if (messages.Count == 0)
-                    waiting.Enqueue((new InspectedMessage(frameIndex, pts, ptsTime, null, null, null, null, keyId, verified, error, false, version, transmission), null));
+                    waiting.Enqueue((new InspectedMessage(frameIndex, pts, ptsTime, null, null, null, null, keyId, verified, error, false, version, transmission, rejection), null));
                 foreach (var message in messages)
                 {
                     var first = seen.Add((message.StreamId, message.SequenceNumber));
                     long? target = message is CueMessage cue && pts is { } carrier ? carrier + Clock90kHz.Rescale(cue.TargetOffsetTicks, video.TimeBase) : null;
                     var occurrence = new InspectedMessage(frameIndex, pts, ptsTime, target is { } t ? video.TimeBase.ToSeconds(t) : null, null,
-                        message.Kind.ToWireName(), message, keyId, verified, error, first, version, transmission);
+                        message.Kind.ToWireName(), message, keyId, verified, error, first, version, transmission, rejection);
                     waiting.Enqueue((occurrence, target));
                 }
             }
@@ -171,20 +174,21 @@ public sealed class StreamInspector
         }
     }
 
-    private static (IReadOnlyList<CatEveningMessage> Messages, int KeyId, bool Verified, string? Error, long? Transmission) Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier, ref AccessUnitScope scope)
+    private static (IReadOnlyList<CatEveningMessage> Messages, int KeyId, bool Verified, string? Error, long? Transmission, RejectionReason? Rejection) Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier, ref AccessUnitScope scope)
     {
         var keyId = payload.Length >= CatEveningSei.BodyOffset ? (payload[CatEveningSei.KeyIdOffset] << 8) | payload[CatEveningSei.KeyIdOffset + 1] : -1;
         if (verifier != null)
         {
             var result = verifier.Verify(payload, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond, ref scope);
             var ok = result.Status is VerificationStatus.Accepted or VerificationStatus.Repeat;
+            RejectionReason? rejection = ok ? null : result.Reason;
             if (result.Messages.Count > 0)
-                return (result.Messages, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", result.TransmissionSequenceNumber);
+                return (result.Messages, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", result.TransmissionSequenceNumber, rejection);
             var (parsed, transmission) = Parse(payload, out _);
-            return (parsed, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", transmission);
+            return (parsed, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", transmission, rejection);
         }
         var (messages, seq) = Parse(payload, out var error);
-        return (messages, keyId, false, error ?? "not checked: no public key given", seq);
+        return (messages, keyId, false, error ?? "not checked: no public key given", seq, null);
     }
 
     private static (IReadOnlyList<CatEveningMessage> Messages, long? Transmission) Parse(ReadOnlySpan<byte> payload, out string? error)

@@ -67,9 +67,11 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
     {
         var r = SeiInject("run", "-i", Path.Combine(Work, "missing.flv"), "-o", Path.Combine(Work, "out.flv"), "--key", PrivateKey);
         Assert.That(r.ExitCode, Is.EqualTo(1));
-        Assert.That(r.StdErr, Does.Contain("missing.flv").And.Contain("No such file or directory"));
-        // Nothing was opened: the end of the run says so rather than "output closed".
-        Assert.That(r.StdErr, Does.Contain("sei-inject: no output was opened").And.Not.Contain("output closed"));
+        // The cause is the first thing said, and alone: not after "the input never came up" and "no output was opened"
+        // (a newcomer's remark), and never "output closed" for an output that was not opened.
+        var lines = r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.Contains("nonces computed ahead")).ToList();
+        Assert.That(lines[0], Does.Contain("missing.flv").And.Contain("No such file or directory"), r.StdErr);
+        Assert.That(r.StdErr, Does.Not.Contain("never came up").And.Not.Contain("no output was opened").And.Not.Contain("output closed"));
     }
 
     [Test]
@@ -117,6 +119,29 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
             Assert.That(rain[0].GetProperty("fire_time").GetDouble(), Is.EqualTo(framePts.Where(t => t >= firstPts + 0.5 - 1e-9).Min()).Within(1e-6));
             Assert.That(rain[0].GetProperty("data").GetProperty("prize").GetString(), Is.EqualTo("coupon-50"));
             Assert.That(lines.Single(l => l.GetProperty("kind").GetString() == "interaction-end" && l.GetProperty("first").GetBoolean()).GetProperty("id").GetString(), Is.EqualTo("rain"));
+        });
+    }
+
+    // A newcomer's remark: a public key of another key pair with the same id (keygen's default, 1) read only
+    // "BadSignature ... key id 1" on every message. Now the summary says what is most likely wrong; a stream where some
+    // messages verify (a tampered copy) does not get the hint.
+    [Test]
+    public void Inspect_WithAnotherKeyPairsPublicKeyOfTheSameId_SaysSo()
+    {
+        var output = Path.Combine(Work, "signed-other-key.flv");
+        var run = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", output, "--key", PrivateKey, "--heartbeat", "500ms");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
+        var otherPrivate = Path.Combine(Work, "same-id-other-pair.pem");
+        var otherPublic = Path.Combine(Work, "same-id-other-pair.pub");
+        Assert.That(SeiInject("keygen", "--private", otherPrivate, "--public", otherPublic).ExitCode, Is.EqualTo(0));
+        var wrong = SeiInject("inspect", output, "--public-key", otherPublic);
+        var right = SeiInject("inspect", output, "--public-key", PublicKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(wrong.ExitCode, Is.EqualTo(5));
+            Assert.That(wrong.StdErr, Does.Contain("not one message verified").And.Contain("under key id 1").And.Contain(otherPublic).And.Contain("--key-id"));
+            Assert.That(right.ExitCode, Is.EqualTo(0), right.StdErr);
+            Assert.That(right.StdErr, Does.Not.Contain("not one message verified"));
         });
     }
 

@@ -39,6 +39,32 @@ public class LinkLogTests
     }
 
     [Test]
+    public void RunFailedBeforeTheLinksCameUp_LogsNothingForThem_TheErrorSpeaksAlone()
+    {
+        var log = new StringWriter();
+        var history = new CueHistory(null);
+        using var session = new LiveSession(new CueBook(new CueBookOptions { StreamId = "show" }, history), new PacketMonitor(), null, log, history);
+        session.SetLink(LinkSide.Input, LinkState.Closed, null, runFailed: true);
+        session.SetLink(LinkSide.Output, LinkState.Closed, null, runFailed: true);
+        Assert.Multiple(() =>
+        {
+            Assert.That(log.ToString(), Is.Empty);
+            Assert.That(session.Status().Input, Is.EqualTo(LinkState.Closed), "still recorded");
+        });
+    }
+
+    [Test]
+    public void RunFailedAfterTheOutputWasOpen_StillSaysClosed()
+    {
+        var log = new StringWriter();
+        var history = new CueHistory(null);
+        using var session = new LiveSession(new CueBook(new CueBookOptions { StreamId = "show" }, history), new PacketMonitor(), null, log, history);
+        session.SetLink(LinkSide.Output, LinkState.Connected, "out.ts");
+        session.SetLink(LinkSide.Output, LinkState.Closed, null, runFailed: true);
+        Assert.That(log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "sei-inject: output connected: out.ts", "sei-inject: output closed" }));
+    }
+
+    [Test]
     public void OutputThatWasOpen_SaysClosed()
     {
         var lines = Lines((LinkSide.Output, LinkState.Connected, "out.ts"), (LinkSide.Output, LinkState.Reconnecting, "gone"),

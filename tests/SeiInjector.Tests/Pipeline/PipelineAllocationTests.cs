@@ -38,15 +38,27 @@ public class PipelineAllocationTests
     public void PacketsWithoutSei_AllocateNothing_OnThePipelineThread(string outputFormat)
     {
         var key = SigningKey.Generate(1);
-        var (shortBytes, shortPackets, _) = Measure(Clip(4), outputFormat, key);
-        var (longBytes, longPackets, _) = Measure(Clip(16), outputFormat, key);
+        // A run may allocate once, at a moment that depends on timing (a lock's slow path the first time the I/O
+        // watchdog holds it: ~0.5-1.4 KB, seen in CI on a loaded machine). The least of two runs of each length, and
+        // ~2,000 packets between the lengths, keep such a one-off far below the 1 B per packet bound, where one byte
+        // per packet would still show.
+        var (shortBytes, shortPackets) = Least(Clip(4), outputFormat, key);
+        var (longBytes, longPackets) = Least(Clip(32), outputFormat, key);
         var perPacket = (double)(longBytes - shortBytes) / (longPackets - shortPackets);
         TestContext.Out.WriteLine($"{outputFormat}: {shortBytes} B over {shortPackets} packets, {longBytes} B over {longPackets} packets: {perPacket:0.###} B per packet");
         Assert.Multiple(() =>
         {
-            Assert.That(longPackets - shortPackets, Is.GreaterThan(700), "the long run has 12 s more of video and audio");
+            Assert.That(longPackets - shortPackets, Is.GreaterThan(2000), "the long run has 28 s more of video and audio");
             Assert.That(perPacket, Is.LessThan(1.0), "bytes allocated per extra packet");
         });
+    }
+
+    private (long Bytes, long Packets) Least(string input, string outputFormat, SigningKey key)
+    {
+        var first = Measure(input, outputFormat, key);
+        var second = Measure(input, outputFormat, key);
+        Assert.That(second.Packets, Is.EqualTo(first.Packets), "the same input gives the same packets");
+        return (Math.Min(first.Bytes, second.Bytes), first.Packets);
     }
 
     // A carrier frame (a signed heartbeat here) allocates its message, payload, signature and journal entry: about a

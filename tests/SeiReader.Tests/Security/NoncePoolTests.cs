@@ -132,6 +132,68 @@ public class NoncePoolTests
         });
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(16)]
+    [TestCase(32)]
+    public void PrepareBatch_OneInversionForAll_GivesTheEntriesPrepareGivesOneByOne(int m)
+    {
+        // m nonces from the runtime (k and the x of k·G), the RFC 6979 "sample" nonce among them.
+        var ks = new byte[m * 32];
+        var xs = new byte[m * 32];
+        for (var i = 0; i < m; i++)
+        {
+            using var nonceKey = i == m / 2
+                ? ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = Convert.FromHexString("A6E3C57DD01ABE90086538398355DD4C3B17AA873382B0F24D6129493D8AAD60") })
+                : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var parameters = nonceKey.ExportParameters(true);
+            parameters.D!.CopyTo(ks, i * 32);
+            parameters.Q.X!.CopyTo(xs, i * 32);
+        }
+        using var pool = new NoncePool(Convert.FromHexString(RfcPrivateKey), capacity: 2);
+        var batch = new ulong[m * 12];
+        Assert.That(pool.PrepareBatch(ks, xs, batch), Is.EqualTo(m), "entries made");
+        // The batch is written from the last nonce to the first.
+        for (var i = 0; i < m; i++)
+        {
+            var single = new ulong[12];
+            Assert.That(pool.Prepare(ks.AsSpan(i * 32, 32), xs.AsSpan(i * 32, 32), single), Is.True);
+            Assert.That(batch.AsSpan((m - 1 - i) * 12, 12).ToArray(), Is.EqualTo(single), $"entry of nonce {i}");
+        }
+        var signature = new byte[64];
+        Assert.That(NoncePool.SignWith(batch.AsSpan((m - 1 - m / 2) * 12, 12), SHA256.HashData("sample"u8), signature), Is.True);
+        Assert.That(Convert.ToHexString(signature), Is.EqualTo("EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716" +
+            "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"), "RFC 6979 A.2.5 signature of 'sample' from the batch's entry");
+    }
+
+    [Test]
+    public void PrepareBatch_SkipsAnEntryWhoseRIsZero_AndMakesTheOthers()
+    {
+        // x ≡ 0 mod n gives r = 0 (FIPS 186-4 §6.4: choose another k); the batch goes on with the rest.
+        var ks = new byte[3 * 32];
+        var xs = new byte[3 * 32];
+        for (var i = 0; i < 3; i++)
+        {
+            using var nonceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var parameters = nonceKey.ExportParameters(true);
+            parameters.D!.CopyTo(ks, i * 32);
+            if (i != 1) parameters.Q.X!.CopyTo(xs, i * 32);
+        }
+        using var pool = new NoncePool(Convert.FromHexString(RfcPrivateKey), capacity: 2);
+        var batch = new ulong[3 * 12];
+        Assert.That(pool.PrepareBatch(ks, xs, batch), Is.EqualTo(2));
+        var first = new ulong[12];
+        pool.Prepare(ks.AsSpan(0, 32), xs.AsSpan(0, 32), first);
+        var third = new ulong[12];
+        pool.Prepare(ks.AsSpan(64, 32), xs.AsSpan(64, 32), third);
+        Assert.Multiple(() =>
+        {
+            Assert.That(batch.AsSpan(0, 12).ToArray(), Is.EqualTo(third), "written first: the last nonce");
+            Assert.That(batch.AsSpan(12, 12).ToArray(), Is.EqualTo(first));
+            Assert.That(batch.AsSpan(24, 12).ToArray(), Is.All.EqualTo(0UL), "the unused entry is left wiped");
+        });
+    }
+
     private static NoncePool StartedAndFull(SigningKey key, int capacity)
     {
         key.PrecomputeNonces(capacity);
