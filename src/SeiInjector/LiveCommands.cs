@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http;
+using System.Text;
 using CatEvening.SeiInjector.Live;
 
 namespace CatEvening.SeiInjector.Cli;
@@ -24,6 +25,14 @@ internal static class LiveCommands
             control, tokenFile, bus, id, kind, at, duration, spread, data, closes,
         };
         RequireOneTarget(command, control, tokenFile, bus);
+        // The runtime decodes the command line as UTF-8 and puts U+FFFD where bytes do not decode: an id sent that way
+        // would silently differ from the one the operator typed (the API refuses invalid UTF-8 with 400; so does this).
+        command.Validators.Add(r =>
+        {
+            foreach (var (name, value) in new[] { ("--id", r.GetValue(id)), ("--closes", r.GetValue(closes)) })
+                if (value?.Contains('\uFFFD') == true)
+                    r.AddError($"{name} is not valid UTF-8 (byte {Encoding.UTF8.GetByteCount(value[..value.IndexOf('\uFFFD')])} of it does not decode; the terminal's encoding must be UTF-8)");
+        });
         command.SetAction(parsed =>
         {
             byte[] body;

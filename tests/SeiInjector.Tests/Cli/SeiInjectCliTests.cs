@@ -122,6 +122,23 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // A newcomer's remark: `cue --id` with bytes that are not UTF-8 was sent with U+FFFD in their place, where the API
+    // refuses such an id with 400. The command line is refused before anything is sent (exit 2), naming the option and
+    // the byte. The bytes go through bash: a .NET process cannot pass them as an argument.
+    [TestCase("--id", "a\\xffb", 1)]
+    [TestCase("--closes", "\\xc3", 0)]
+    public void Cue_IdThatIsNotUtf8_IsRefusedBeforeSending_NamingTheByte(string option, string printf, int offset)
+    {
+        var ids = option == "--id" ? $"--id \"$(printf '{printf}')\"" : $"--id ok --kind cancel --closes \"$(printf '{printf}')\"";
+        var r = FFmpegCli.Run("bash", ["-c", $"dotnet {Cli} cue --control 127.0.0.1:9 --token-file /nonexistent {ids}"], TimeSpan.FromMinutes(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(2), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain($"{option} is not valid UTF-8 (byte {offset} of it"));
+            Assert.That(r.StdErr, Does.Not.Contain("Connection refused").And.Not.Contain("nonexistent"), "nothing was sent");
+        });
+    }
+
     // A newcomer's remark: a public key of another key pair with the same id (keygen's default, 1) read only
     // "BadSignature ... key id 1" on every message. Now the summary says what is most likely wrong; a stream where some
     // messages verify (a tampered copy) does not get the hint.
