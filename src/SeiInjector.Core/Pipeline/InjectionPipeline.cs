@@ -499,14 +499,13 @@ public sealed class InjectionPipeline
             _order = null;
             DisposeLeading();
             long spacing = 0;
-            if (_input.FormatName is "h264" or "hevc")
+            if (RawVideoTimestamps.ForRawInput(_input, _video, _options.FrameRate) is { } raw)
             {
                 // FFmpeg's raw h264/hevc demuxers give no timestamps: stamp the frames in picture order.
-                _rawStamps = new RawVideoTimestamps(_video.Codec, _video.TimeBase, _options.FrameRate);
-                _rawStamps.ReadConfiguration(videoStream.Extradata);
-                var rate = _rawStamps.FrameRate;
+                _rawStamps = raw;
+                var rate = raw.FrameRate;
                 spacing = new Rational(rate.Denominator, rate.Numerator).Rescale(1, _video.TimeBase);
-                var source = _rawStamps.FrameRateSource switch { "option" => "--frame-rate", "sps" => "SPS timing", "vps" => "VPS timing", _ => "default; give --frame-rate" };
+                var source = raw.FrameRateSource switch { "option" => "--frame-rate", "sps" => "SPS timing", "vps" => "VPS timing", _ => "default; give --frame-rate" };
                 _options.Log?.Invoke($"raw {_video.Codec} input: frames stamped at {rate.Numerator / (double)rate.Denominator:0.###} fps ({source}), in picture order");
             }
             else if (_input.FormatName == "mpegts")

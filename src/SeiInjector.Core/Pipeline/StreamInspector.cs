@@ -70,12 +70,7 @@ public sealed class StreamInspector
         var video = VideoStreamDescription.Find(input);
         // FFmpeg's raw h264/hevc demuxers give no timestamps: stamp the frames as `run` does, so that each message
         // shows the PTS its frame gets from the injector (up to the output's start offset).
-        RawVideoTimestamps? rawStamps = null;
-        if (input.FormatName is "h264" or "hevc")
-        {
-            rawStamps = new RawVideoTimestamps(video.Codec, video.TimeBase, frameRate);
-            rawStamps.ReadConfiguration(input.Streams[video.StreamIndex].Extradata);
-        }
+        var rawStamps = RawVideoTimestamps.ForRawInput(input, video, frameRate);
         // Recorded streams are inspected long after they were signed, on hosts whose clocks may differ from the
         // injector's: only the signature and the replay rules count. A file is read faster than real time: no
         // per-second verification budget (the per-access-unit rules still apply).

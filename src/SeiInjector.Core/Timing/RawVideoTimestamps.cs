@@ -1,4 +1,5 @@
 using CatEvening.FFmpegInterop;
+using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiReader.Bitstream;
 
 namespace CatEvening.SeiInjector.Timing;
@@ -31,6 +32,23 @@ public sealed class RawVideoTimestamps
         _order = new PictureOrder(codec, NalFraming.AnnexB);
         _timeBase = timeBase;
         _forcedRate = frameRate;
+    }
+
+    /// <summary>
+    /// The stamper for an input read by FFmpeg's raw <c>h264</c>/<c>hevc</c> demuxer (which gives no timestamps), with
+    /// the parameter sets of its codec configuration read; null for any other input, whose own timestamps are used.
+    /// </summary>
+    /// <param name="input">The open input.</param>
+    /// <param name="video">Its video stream.</param>
+    /// <param name="frameRate">As for the constructor: overrides the stream's timing; null for the stream's, or 25.</param>
+    public static RawVideoTimestamps? ForRawInput(MediaInput input, VideoStreamDescription video, Rational? frameRate)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(video);
+        if (input.FormatName is not ("h264" or "hevc")) return null;
+        var stamps = new RawVideoTimestamps(video.Codec, video.TimeBase, frameRate);
+        stamps.ReadConfiguration(input.Streams[video.StreamIndex].Extradata);
+        return stamps;
     }
 
     /// <summary>The frame rate in use: the one given, else the stream's timing once read, else 25.</summary>
