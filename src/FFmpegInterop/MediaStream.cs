@@ -115,6 +115,44 @@ public sealed class MediaStream
         }
     }
 
+    /// <summary>
+    /// An audio stream's sample rate in Hz, null for other streams and while FFmpeg's probe has not found it (a short
+    /// <c>analyzeduration</c> that ended before the stream's first frames; muxers refuse such a stream: "sample rate not
+    /// set"). See <see cref="AudioFrameDuration"/> for how it is read.
+    /// </summary>
+    /// <exception cref="FFmpegException">Out of memory.</exception>
+    public int? AudioSampleRate => MediaType == MediaType.Audio && ReadCodecOptions("ar", null) is ( > 0 and var rate, _) ? (int)rate : null;
+
+    /// <summary>
+    /// An audio stream's samples per frame over its sample rate: the time one coded frame lasts (AAC: 1024/48000 s), as
+    /// <c>ffmpeg</c> advances a stream-copied audio packet that comes without timestamps or duration. Null for other
+    /// streams and when either is unknown. Read through FFmpeg's AVOption table of a codec context filled from the
+    /// stream's parameters (<c>ar</c>, <c>frame_size</c>), so no struct layout is assumed; allocates a context.
+    /// </summary>
+    /// <exception cref="FFmpegException">Out of memory.</exception>
+    public Rational? AudioFrameDuration =>
+        MediaType == MediaType.Audio && ReadCodecOptions("ar", "frame_size") is ( > 0 and <= int.MaxValue and var rate, > 0 and <= int.MaxValue and var samples)
+            ? new Rational((int)samples, (int)rate)
+            : null;
+
+    // Two integer AVOptions of a codec context filled from the stream's parameters (0 where unknown or not asked).
+    private (long First, long Second) ReadCodecOptions(string first, string? second)
+    {
+        var context = AvCodec.avcodec_alloc_context3(0);
+        if (context == 0) throw new FFmpegException("avcodec_alloc_context3", 0, "out of memory", MediaDirection.Input);
+        try
+        {
+            if (AvCodec.avcodec_parameters_to_context(context, CodecParameters) < 0) return (0, 0);
+            var a = AvUtil.av_opt_get_int(context, first, 0, out var one) >= 0 ? one : 0;
+            var b = second is not null && AvUtil.av_opt_get_int(context, second, 0, out var two) >= 0 ? two : 0;
+            return (a, b);
+        }
+        finally
+        {
+            AvCodec.avcodec_free_context(ref context);
+        }
+    }
+
     internal uint CodecTag
     {
         get => (uint)Marshal.ReadInt32(CodecParameters + StructLayouts.ParametersCodecTag);

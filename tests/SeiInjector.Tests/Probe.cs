@@ -20,6 +20,18 @@ internal static class Probe
             .ToList();
     }
 
+    /// <summary>Every packet of every stream, in file order, as ffprobe reads them: stream index and raw PTS/DTS in the
+    /// stream's time base (null when absent).</summary>
+    public static List<(int Stream, long? Pts, long? Dts)> Packets(string path)
+    {
+        var r = FFmpegCli.Ffprobe("-v", "error", "-show_entries", "packet=stream_index,pts,dts", "-of", "json", path).EnsureSuccess($"ffprobe packets of {path}");
+        using var json = JsonDocument.Parse(r.StdOut);
+        static long? Stamp(JsonElement p, string name) => p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
+        return json.RootElement.GetProperty("packets").EnumerateArray()
+            .Select(p => (p.GetProperty("stream_index").GetInt32(), Stamp(p, "pts"), Stamp(p, "dts")))
+            .ToList();
+    }
+
     /// <summary>Decoded video frames in presentation order: pts_time and how many user_data_unregistered side data entries each has.</summary>
     public static List<(string Pts, int Unregistered)> VideoFrames(string path)
     {

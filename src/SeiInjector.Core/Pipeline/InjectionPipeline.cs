@@ -483,7 +483,7 @@ public sealed class InjectionPipeline
             if (streamIndex >= streams.Count) return null;
             var grown = new TimestampTrack?[streams.Count];
             _tracks.CopyTo(grown, 0);
-            for (var i = _tracks.Length; i < grown.Length; i++) grown[i] = _stamps!.AddTrack(streams[i].TimeBase);
+            for (var i = _tracks.Length; i < grown.Length; i++) grown[i] = AddTrack(streams[i]);
             _tracks = grown;
             return _tracks[streamIndex];
         }
@@ -526,7 +526,16 @@ public sealed class InjectionPipeline
             _watchLeading = _rawStamps is null && !follows;
             _tracks = new TimestampTrack?[streams.Count];
             for (var i = 0; i < streams.Count; i++)
-                if (i != _video.StreamIndex) _tracks[i] = _stamps.AddTrack(streams[i].TimeBase);
+                if (i != _video.StreamIndex) _tracks[i] = AddTrack(streams[i]);
+        }
+
+        // A non-video stream's track. An audio packet that comes without timestamps or duration (the frames after the
+        // first of an MPEG-TS PES before FFmpeg's parser knew the frame size: a short --analyze-duration) is stamped one
+        // coded frame after the last, as ffmpeg stamps it; other streams one learnt step, or 40 ms until one is learnt.
+        private TimestampTrack AddTrack(MediaStream stream)
+        {
+            var spacing = stream.AudioFrameDuration is { } frame ? frame.Rescale(1, stream.TimeBase) : 0;
+            return _stamps!.AddTrack(stream.TimeBase, Math.Max(0, spacing));
         }
 
         private void Repaired(int streamIndex, TimestampRepair repair, long rawPts, long rawDts, long dts, Rational timeBase)
@@ -634,6 +643,7 @@ public sealed class InjectionPipeline
                     input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout, _options.AnalyzeDuration, stop, _options.ListenInput,
                         rawTimestamps: true);
                     var video = WaitForVideo(input);
+                    WaitForAudioParameters(input);
                     _input = input;
                     _video = video;
                     break;
@@ -713,6 +723,42 @@ public sealed class InjectionPipeline
                     // its picture size, which every muxer wants, comes from decoding its first packets.
                     if (LateStreamProbe.TryCompleteVideo(input.Streams[video.StreamIndex], _held)) return video;
                 }
+            }
+        }
+
+        // An audio stream whose first frames came after a short --analyze-duration ended has no sample rate, and the muxer
+        // would refuse the output header ("sample rate not set"): packets are read on and held, in order, until the
+        // stream's first frames give it (LateStreamProbe), within the same bounds as the wait for the video stream. A
+        // stream that says nothing by then is left as it is: the output's header then names it.
+        private void WaitForAudioParameters(MediaInput input)
+        {
+            var pending = input.Streams.Where(s => s.MediaType == MediaType.Audio && s.AudioSampleRate is null).ToList();
+            if (pending.Count == 0) return;
+            pending.RemoveAll(s => LateStreamProbe.TryCompleteAudio(s, _held));
+            if (pending.Count == 0) return;
+            _options.Log?.Invoke($"audio stream {string.Join(", ", pending)} of {input.Url} came without its sample rate (its first frames came after the probe ended: " +
+                $"--analyze-duration); reading on until they give it (up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
+            var started = Stopwatch.GetTimestamp();
+            while (pending.Count > 0)
+            {
+                if (_held.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(started) > _options.VideoStreamWait)
+                {
+                    _options.Log?.Invoke($"audio stream {string.Join(", ", pending)}: no sample rate after {_held.Count} packets; the output may refuse it");
+                    return;
+                }
+                var held = new Packet();
+                var result = input.Read(held);
+                if (result != ReadResult.Packet)
+                {
+                    held.Dispose();
+                    if (result == ReadResult.EndOfStream) return;
+                    Thread.Sleep(1);
+                    continue;
+                }
+                _held.Enqueue(held);
+                var index = held.StreamIndex;
+                if (pending.Find(s => s.Index == index) is { } stream && LateStreamProbe.TryCompleteAudio(stream, _held))
+                    pending.Remove(stream);
             }
         }
 

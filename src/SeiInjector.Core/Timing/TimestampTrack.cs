@@ -144,6 +144,11 @@ public sealed class TimestampTrack
 
     private bool _started, _leading, _freshShift, _ptsDelayKnown, _catchingUp;
     private long _wrap, _shift, _previousShift;
+    // Where the last packet belongs on the output line, before any catch-up moved it on (a packet without timestamps:
+    // one spacing after the one before); the same for the last packet that came with a timestamp; and how many without
+    // one were stamped since that one.
+    private long _trueDts, _lastGiven = long.MinValue;
+    private int _stampedSinceGiven;
     private int _generation;
     private long _lastDts, _spacing, _ptsDelay, _leadingNext;
 
@@ -199,10 +204,14 @@ public sealed class TimestampTrack
             {
                 outDts = _leading ? _lastDts + _spacing : _session.FollowMicros is { } resume ? TimeBase.FromMicroseconds(resume) : _leadingNext;
                 _leading = true;
+                _trueDts = outDts;
             }
             else
             {
-                outDts = _lastDts + _spacing;
+                // One spacing after where the last packet belongs; while catching up (see CatchUp), one unit after the last.
+                _trueDts += _spacing;
+                outDts = Math.Max(_trueDts, _lastDts + 1);
+                _stampedSinceGiven++;
             }
             _lastDts = outDts;
             var leadingPts = PtsByOrder(outDts, order);
@@ -266,6 +275,16 @@ public sealed class TimestampTrack
                 {
                     // Equal or slightly backwards (jitter, rounding): one unit on, no new shift.
                     output = _lastDts + 1;
+                    repair |= TimestampRepair.Interpolated;
+                }
+                else if (_stampedSinceGiven > 0 && _lastGiven != long.MinValue && output > _lastGiven && output <= _lastDts)
+                {
+                    // Packets without timestamps were stamped a guessed spacing apart and ran past this one, which still
+                    // follows the last packet that had a timestamp: the guess was too wide, the input is not
+                    // discontinuous. The stream keeps its shift (in step with the others); this packet and the next go out
+                    // one unit apart until their own timestamps pass the stamped ones. The spacing is learnt from them.
+                    if (duration <= 0) _spacing = Math.Max(1, (output - _lastGiven) / (_stampedSinceGiven + 1));
+                    output = CatchUp(output);
                     repair |= TimestampRepair.Interpolated;
                 }
                 else if (WrapOf(delta) is var wrap and not 0)
@@ -344,6 +363,8 @@ public sealed class TimestampTrack
             }
         }
         _lastDts = output;
+        _trueDts = _lastGiven = unwrapped + _shift;
+        _stampedSinceGiven = 0;
         Remember(outPts, order, given: pts != NoTimestamp && (repair & (TimestampRepair.Discontinuity | TimestampRepair.Rejoined)) == 0);
         _session.Count(repair);
         return new TrackStep(outPts, output, repair);

@@ -287,6 +287,42 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         Assert.That(Probe.VideoFrames(output).Zip(Probe.VideoFrames(input)).Count(f => f.First.Unregistered > f.Second.Unregistered), Is.EqualTo(2), "a heartbeat per second");
     }
 
+    // Field cases (fresh tester, 2026-12-01): a live MPEG-TS read with the README's --analyze-duration 500ms.
+    // "pes-8000": AAC packed 15+ frames to a PES; FFmpeg gives the frames after a PES's first no timestamp and no duration
+    // until its parser knows the frame size: they were stamped 40 ms apart, the next PES read as a jump back, and the audio
+    // went out ~300 ms late for the rest of the run. "audio-0.6s-late": the audio's first frames come after the probe
+    // ended, so the stream has no sample rate: the TS muxer refused the header ("sample rate not set") and the run exited 1
+    // (ffmpeg -c copy leaves the audio out). Right value: exit 0, every packet of every stream with the timestamps it came
+    // with (ffprobe), video and audio decoded identical.
+    [TestCase("0", "8000", TestName = "ShortAnalyzeDuration_AacPesOfManyFrames_EveryAudioFrameKeepsItsTimestamp")]
+    [TestCase("0.6", "2930", TestName = "ShortAnalyzeDuration_AudioStartingAfterTheProbe_IsCompletedAndWritten")]
+    public void ShortAnalyzeDuration_LiveMpegTs_EveryStreamAsItCame(string audioOffset, string pesPayloadSize)
+    {
+        var input = Path.Combine(Work, $"analyze-{audioOffset}-{pesPayloadSize}.ts");
+        FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-itsoffset", audioOffset,
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6", "-c:v", "libx264", "-g", "25", "-c:a", "aac",
+            "-pes_payload_size", pesPayloadSize, "-f", "mpegts", "-y", input).EnsureSuccess("the input");
+        var output = Path.Combine(Work, $"analyze-{audioOffset}-{pesPayloadSize}-out.ts");
+        var r = FFmpegCli.Run("sh", ["-c", $"dotnet '{Cli}' run -i pipe:0 --input-format mpegts --analyze-duration 500ms -o '{output}' --key '{PrivateKey}' < '{input}'"]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        var given = Probe.Packets(input);
+        var written = Probe.Packets(output);
+        Assert.Multiple(() =>
+        {
+            foreach (var stream in new[] { 0, 1 })
+                Assert.That(written.Where(p => p.Stream == stream).Select(p => (p.Pts, p.Dts)), Is.EqualTo(given.Where(p => p.Stream == stream).Select(p => (p.Pts, p.Dts))),
+                    $"stream #{stream}: every packet, with the timestamps it came with");
+            Assert.That(written.Count(p => p.Stream == 1), Is.GreaterThan(250), "6 s of AAC at 48 kHz");
+            Assert.That(r.StdErr, Does.Not.Contain("discontinuity"));
+            Assert.That(FFmpegCli.VideoFrameMd5(output), Is.EqualTo(FFmpegCli.VideoFrameMd5(input)));
+            // Timestamps, size and checksum of each audio packet; not the side data: FFmpeg's TS demuxer tags each PES's
+            // first frame with its stream id, and the output's PES hold one frame each (libavformat's default max_delay, where
+            // ffmpeg's -muxdelay 0.7 packs several).
+            static IEnumerable<string> Audio(string path) => FFmpegCli.AudioPacketMd5(path).Select(l => string.Join(',', l.Split(',').Take(6)));
+            Assert.That(Audio(output), Is.EqualTo(Audio(input)));
+        });
+    }
+
     [Test]
     public void Help_ListsTheVerbsAndTheExitCodes()
     {

@@ -392,4 +392,51 @@ public class MediaTimelineTests
             Assert.That(video.Skip(firstSession).Select(f => f.ProgramTime).First() - video[firstSession - 1].ProgramTime, Is.EqualTo(40_000));
         });
     }
+
+    // Field case (fresh tester, live MPEG-TS with --analyze-duration 500ms): an AAC PES carries 15 frames; FFmpeg gives the
+    // first its PTS and the 14 after it none and no duration. Stamped at the track's spacing, the next PES's real
+    // timestamp must not read as a jump back: audio went out 301 ms late for the rest of the run.
+    private const long AacFrame = 1920; // 1024 samples at 48 kHz in 90 kHz ticks
+
+    private static List<TrackStep> FeedPes(TimestampTrack audio, int pesCount, int framesPerPes, long first)
+    {
+        var steps = new List<TrackStep>();
+        for (var p = 0; p < pesCount; p++)
+            for (var f = 0; f < framesPerPes; f++)
+                steps.Add(f == 0 ? audio.Next(first + ((long)p * framesPerPes * AacFrame), first + ((long)p * framesPerPes * AacFrame), 0) : audio.Next(None, None, 0));
+        return steps;
+    }
+
+    [Test]
+    public void AudioFramesWithoutTimestamps_StampedAtTheCodecsFrameDuration_GoOutAsFFmpegStampsThem()
+    {
+        var session = Timeline().BeginSession(Ts);
+        var audio = session.AddTrack(Ts, AacFrame);
+        var steps = FeedPes(audio, pesCount: 4, framesPerPes: 15, first: 131_280);
+        Assert.Multiple(() =>
+        {
+            Assert.That(steps.Select(s => s.Dts), Is.EqualTo(Run(131_280, 60, AacFrame)), "every frame where ffmpeg -c copy puts it");
+            Assert.That(session.Discontinuities, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void AudioFramesWithoutTimestamps_AGuessedSpacingThatRanPast_IsCaughtUp_NotAShift()
+    {
+        // No spacing known (a codec without a frame size): the 40 ms default is too wide for 21.3 ms AAC frames.
+        var session = Timeline().BeginSession(Ts);
+        var audio = session.AddTrack(Ts);
+        var steps = FeedPes(audio, pesCount: 6, framesPerPes: 15, first: 131_280);
+        var dts = steps.Select(s => s.Dts).ToList();
+        var given = Enumerable.Range(0, 6).Select(p => (Index: p * 15, Raw: 131_280 + (p * 15 * AacFrame))).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(dts.Zip(dts.Skip(1)).All(p => p.Second > p.First), Is.True, "DTS strictly increasing");
+            Assert.That(session.Discontinuities, Is.Zero, "not a discontinuity: nothing is shifted");
+            // Once caught up, every PES starts where its own timestamp says: audio stays in step with the video.
+            Assert.That(given.Skip(2).Select(g => dts[g.Index]), Is.EqualTo(given.Skip(2).Select(g => g.Raw)));
+            // ...and the spacing learnt from the catch-up stamps the frames between them one AAC frame apart.
+            Assert.That(dts[(3 * 15) + 14] - dts[3 * 15], Is.EqualTo(14 * AacFrame));
+        });
+    }
 }
