@@ -3,13 +3,15 @@ using CatEvening.FFmpegInterop;
 using CatEvening.Samples.QuickStart;
 using CatEvening.SeiReader.Bitstream;
 using CatEvening.SeiReader.Client;
+using CatEvening.SeiReader.Security;
 
 namespace CatEvening.Samples.ReadFile;
 
 /// <summary>
 /// <c>ReadFile URL --public-key FILE --stream ID [--recording] [--input-format F]</c>: reads a file or URL (MP4, FLV,
 /// MKV, MPEG-TS, RTMP, HLS, SRT: anything FFmpeg opens) to its end and prints each interaction as it fires. Exit 0 when
-/// the input was read, 1 when it cannot be opened or has no H.264/H.265 video, 2 for a bad command line. Times are
+/// the input was read, 1 when it cannot be opened or has no H.264/H.265 video, 2 for a bad command line, 3 when the public
+/// key file cannot be read or is not a CatEvening public key (P-256, with a key id). Times are
 /// printed in seconds from the first video packet's PTS.
 /// </summary>
 internal static class Program
@@ -52,7 +54,18 @@ internal static class Program
         Console.WriteLine($"reading {url}: {input.FormatName}, {codec}, time base {timeBase.Numerator}/{timeBase.Denominator}, " +
             $"{video.Extradata.Length} bytes of codec configuration{(recording ? ", replay mode" : "")}");
 
-        var client = new ShowClient(File.ReadAllText(keyPath), streamId, codec, video.Extradata.ToArray(), timeBase, "viewer-1", recording: recording);
+        ShowClient client;
+        try
+        {
+            client = new ShowClient(File.ReadAllText(keyPath), streamId, codec, video.Extradata.ToArray(), timeBase, "viewer-1", recording: recording);
+        }
+        catch (Exception e) when (e is KeyFormatException or IOException or UnauthorizedAccessException)
+        {
+            // KeyFormatException says what is wrong (its Error) and where (the curve, the label, the point...).
+            var what = e is KeyFormatException k ? $"not a CatEvening public key ({k.Error}): " : "";
+            Console.Error.WriteLine($"ReadFile: --public-key {keyPath}: {what}{e.Message}");
+            return 3;
+        }
         // Times are printed from the first video frame, as the schedule's `at` counts (MPEG-TS starts at 1.4 s, say).
         long? firstPts = null;
         string Seconds(long pts) => ((pts - (firstPts ?? 0)) * (double)timeBase.Numerator / timeBase.Denominator).ToString("0.000", CultureInfo.InvariantCulture);
@@ -60,7 +73,18 @@ internal static class Program
             $"opened: {e.Cue.CueId} ({e.Cue.Kind}) on the frame at {Seconds(e.RenderedPts)} s, target {Seconds(e.TargetPts)} s; request after {offset / 1000} ms");
         client.InteractionClosed += e => Console.WriteLine($"closed: {e.Cue.CueId} ({e.CloseReason}) at {Seconds(e.RenderedPts)} s");
         client.CustomCueFired += e => Console.WriteLine($"custom: {e.Cue.CueId} on the frame at {Seconds(e.RenderedPts)} s");
-        client.Log += line => Console.WriteLine(line);
+        // The first refusal of each reason is printed, the rest counted: a file read at file speed can have thousands.
+        var refusals = new Dictionary<string, long>();
+        client.Log += line =>
+        {
+            if (line.StartsWith("refused (", StringComparison.Ordinal) && line.IndexOf(')', StringComparison.Ordinal) is var close and > 9)
+            {
+                var reason = line[9..close];
+                refusals[reason] = refusals.GetValueOrDefault(reason) + 1;
+                if (refusals[reason] > 1) return;
+            }
+            Console.WriteLine(line);
+        };
 
         var shown = new SortedSet<long>();
         using var packet = new Packet();
@@ -99,6 +123,11 @@ internal static class Program
             }
         }
         while (shown.Count > 0) Show(client, shown);
+        foreach (var (reason, count) in refusals)
+            if (count > 1) Console.WriteLine($"refused ({reason}): {count - 1:N0} more");
+        if (!recording && refusals.ContainsKey("VerificationBudgetExceeded"))
+            Console.WriteLine("hint: the file was read faster than real time, and live mode verifies at most 240 messages a second " +
+                "(a viewer's budget, 2,400 at once): give --recording to read a file at file speed");
         var s = client.Statistics;
         Console.WriteLine($"done: {s.Packets} packets, {s.CatEveningPayloads} CatEvening payloads, {s.Accepted} new messages, " +
             $"{s.Repeats} repeats, {s.Rejected} refused, {s.MalformedSei} malformed SEI");

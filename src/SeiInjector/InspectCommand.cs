@@ -59,10 +59,13 @@ internal static class InspectCommand
             {
                 refusals.End();
             }
+            // Broken SEI (an encoder's, before or around ours) is skipped and does not hide what follows it; counted here so
+            // that a stream with fewer messages than expected says why it may have.
+            var malformed = inspector.MalformedSei > 0 ? $"; {inspector.MalformedSei} malformed SEI NAL unit(s) or message(s) skipped" : "";
             if (!asJson)
                 Console.Error.WriteLine(key == null
-                    ? $"sei-inject: {count} message occurrence(s), not verified (no --public-key)"
-                    : $"sei-inject: {count} message occurrence(s), {count - failed} verified, {failed} not verified");
+                    ? $"sei-inject: {count} message occurrence(s), not verified (no --public-key){malformed}"
+                    : $"sei-inject: {count} message occurrence(s), {count - failed} verified, {failed} not verified{malformed}");
             // Not one verified, each for a bad signature under the right key id: almost always the wrong public key with
             // the same id (keygen gives id 1 unless told otherwise), not a tampered stream.
             if (!asJson && key != null && count > 0 && badSignatures == count)

@@ -107,6 +107,51 @@ public sealed class ReadFileSampleTests
         });
     }
 
+    // A fresh tester's remark: a freshly made file with --heartbeat frame printed one "refused (VerificationBudgetExceeded)"
+    // line per message past the live budget (67,266 of them for H7) and nothing said why. Now the first refusal, a count
+    // and the hint; with --recording the cue after the burst opens. 9,000 messages: read in ~1 s here; a read slower than
+    // 27 s (the budget's refill for what passes the 2,400 burst) would see no refusal.
+    [Test]
+    public void ReadFile_ManyMessagesAtFileSpeed_OneRefusalLineACountAndAHint_AndRecordingReadsThemAll()
+    {
+        var clip = Path.Combine(_dir.FullName, "frame-heartbeats-in.ts");
+        FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=100:duration=90", "-c:v", "libx264", "-preset", "ultrafast", "-f", "mpegts", "-y", clip)
+            .EnsureSuccess("the clip");
+        var schedule = Path.Combine(_dir.FullName, "late.yaml");
+        File.WriteAllText(schedule, $"stream: {StreamId}\ncues:\n  - {{id: late, kind: interaction-start, at: 89s, duration: 500ms}}\n");
+        var injected = Path.Combine(_dir.FullName, "frame-heartbeats.ts");
+        FFmpegCli.Run("dotnet", [SeiInjectorProgram.Path, "run", "-i", clip, "-o", injected, "--key", _keyPath, "--schedule", schedule, "--heartbeat", "frame"],
+            TimeSpan.FromSeconds(120)).EnsureSuccess("sei-inject run");
+        var live = ReadFile(injected);
+        var replay = ReadFile(injected, "--recording");
+        Assert.Multiple(() =>
+        {
+            Assert.That(live.ExitCode, Is.Zero, live.StdErr);
+            var refusedLines = live.StdOut.Split('\n').Count(l => l.StartsWith("refused (VerificationBudgetExceeded): ", StringComparison.Ordinal));
+            Assert.That(refusedLines, Is.EqualTo(2), "the first refusal and the count of the others: " + live.StdOut[..Math.Min(2000, live.StdOut.Length)]);
+            Assert.That(live.StdOut, Does.Match(@"refused \(VerificationBudgetExceeded\): [\d,]+ more").And.Contain("give --recording"));
+            Assert.That(replay.ExitCode, Is.Zero, replay.StdErr);
+            Assert.That(replay.StdOut, Does.Contain("opened: late (InteractionStart) on the frame at 89.000 s").And.Not.Contain("refused (").And.Not.Contain("hint:"));
+        });
+    }
+
+    // A fresh tester's remark: a public key whose curve OID has one byte changed (field case H9) ended the sample with an
+    // unhandled KeyFormatException and exit 134. Now one line naming the file and what is wrong, exit 3.
+    [Test]
+    public void ReadFile_WithABrokenPublicKey_ExitsWith3_OneLineNamingTheFile()
+    {
+        var broken = BrokenKeys.Representative(privateKey: false).First(k => k.Name.Contains("curve OID", StringComparison.Ordinal));
+        var path = Path.Combine(_dir.FullName, "broken.pub");
+        File.WriteAllText(path, broken.Pem);
+        var run = FFmpegCli.Run("dotnet", [ReadFilePath, TestMedia.Get(VideoProfile.H264HighBPyramid, Container.Mp4), "--public-key", path, "--stream", StreamId], TimeSpan.FromSeconds(120));
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(3), run.StdErr);
+            Assert.That(run.StdErr, Does.Contain($"--public-key {path}").And.Contain(broken.Error));
+            Assert.That(run.StdErr, Does.Not.Contain("   at "), "one line, no stack trace");
+        });
+    }
+
     [Test]
     public void ReadFile_OfAMissingFile_ExitsWith1_SayingWhy()
     {

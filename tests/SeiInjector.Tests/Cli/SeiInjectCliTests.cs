@@ -323,6 +323,44 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // H14 as inspect sees it (fresh tester's remark: the summary never said that broken SEI was skipped). Before every
+    // SEI NAL unit of an injected raw stream goes an encoder's broken one whose size runs past its end: every message is
+    // still found and verified, and the summary counts what was skipped.
+    [Test]
+    public void Inspect_BrokenSeiBeforeOurs_FindsEveryMessage_AndTheSummaryCountsTheSkipped()
+    {
+        var raw = Path.Combine(Work, "h14-in.h264");
+        FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=3", "-c:v", "libx264", "-f", "h264", "-y", raw).EnsureSuccess("the input");
+        var injected = Path.Combine(Work, "h14-injected.h264");
+        Assert.That(SeiInject("run", "-i", raw, "--input-format", "h264", "-o", injected, "--output-format", "h264", "--key", PrivateKey, "--heartbeat", "500ms").ExitCode, Is.EqualTo(0));
+        byte[] seiStart = [0, 0, 1, 0x06, 0x05];
+        byte[] broken = [0, 0, 1, 0x06, 0x05, 0xff, 0xff, 0x10, 0x41, 0x42, 0x80];
+        var bytes = File.ReadAllBytes(injected);
+        var withBroken = new List<byte>();
+        var seiUnits = 0;
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes.AsSpan(i).StartsWith(seiStart))
+            {
+                withBroken.AddRange(broken);
+                seiUnits++;
+            }
+            withBroken.Add(bytes[i]);
+        }
+        var corrupted = Path.Combine(Work, "h14-broken.h264");
+        File.WriteAllBytes(corrupted, [.. withBroken]);
+        var clean = SeiInject("inspect", injected, "--input-format", "h264", "--public-key", PublicKey);
+        var r = SeiInject("inspect", corrupted, "--input-format", "h264", "--public-key", PublicKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(seiUnits, Is.GreaterThanOrEqualTo(7), "x264's SEI and six heartbeats");
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain("6 message occurrence(s), 6 verified, 0 not verified;").And.Contain($"{seiUnits} malformed SEI NAL unit(s) or message(s) skipped"));
+            Assert.That(clean.StdErr, Does.Contain("6 message occurrence(s), 6 verified, 0 not verified").And.Not.Contain("malformed"));
+            Assert.That(r.StdOut, Is.EqualTo(clean.StdOut), "the same messages on the same frames");
+        });
+    }
+
     [Test]
     public void Help_ListsTheVerbsAndTheExitCodes()
     {

@@ -30,11 +30,23 @@ export function parsePublicKeyPem(pem: string): { spki: Uint8Array; keyId: numbe
   return { spki, keyId };
 }
 
+const hex = (b: number): string => b.toString(16).padStart(2, '0');
+
+// What the SPKI header byte at `offset` belongs to (RFC 5480 section 2).
+function spkiField(offset: number): string {
+  if (offset >= 6 && offset < 13) return 'the algorithm is not id-ecPublicKey (OID 1.2.840.10045.2.1)';
+  if (offset >= 15 && offset < 23) return 'the curve is not P-256 (OID 1.2.840.10045.3.1.7, prime256v1)';
+  if (offset === 26) return 'the point is not uncompressed (04)';
+  return 'its DER header differs';
+}
+
 /** Imports SPKI bytes of a P-256 public key (named curve, uncompressed point) into WebCrypto for ECDSA verification. */
 export async function importP256PublicKey(spki: Uint8Array): Promise<CryptoKey> {
-  if (spki.length !== SPKI_LENGTH || P256_SPKI_PREFIX.some((b, i) => spki[i] !== b)) {
-    throw new KeyFormatError(`not a P-256 SubjectPublicKeyInfo with an uncompressed point (${spki.length} bytes; 91 expected)`);
+  if (spki.length !== SPKI_LENGTH) {
+    throw new KeyFormatError(`not a P-256 SubjectPublicKeyInfo with an uncompressed point (${spki.length} bytes; ${SPKI_LENGTH} expected)`);
   }
+  const at = P256_SPKI_PREFIX.findIndex((b, i) => spki[i] !== b);
+  if (at >= 0) throw new KeyFormatError(`not a P-256 SubjectPublicKeyInfo with an uncompressed point: ${spkiField(at)} (byte ${at} is 0x${hex(spki[at])}, 0x${hex(P256_SPKI_PREFIX[at])} expected)`);
   try {
     return await crypto.subtle.importKey('spki', spki.slice(), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
   } catch (e) {

@@ -143,7 +143,13 @@ test('key ring: PEM rules', async () => {
   await assert.rejects(ring.addPem(signer.pem.replaceAll('PUBLIC KEY', 'PRIVATE KEY')), /PRIVATE KEY/);
   const compressed = Uint8Array.from([...signer.spki]);
   compressed[26] = 0x02;
-  await assert.rejects(ring.addPem(`-----BEGIN PUBLIC KEY-----\n${Buffer.from(compressed).toString('base64')}\n-----END PUBLIC KEY-----`, 4), KeyFormatError);
+  const pemOf = (bytes) => `-----BEGIN PUBLIC KEY-----\n${Buffer.from(bytes).toString('base64')}\n-----END PUBLIC KEY-----`;
+  await assert.rejects(ring.addPem(pemOf(compressed), 4), { name: 'Error', message: /point is not uncompressed \(04\) \(byte 26 is 0x02, 0x04 expected\)/ });
+  // Field case H9: one byte of the curve OID changed. The error names the field and the byte, not "91 bytes; 91 expected".
+  const otherCurve = Uint8Array.from([...signer.spki]);
+  otherCurve[22] = 0x06;
+  await assert.rejects(ring.addPem(pemOf(otherCurve), 6), (e) => e instanceof KeyFormatError && /curve is not P-256/.test(e.message) && /byte 22 is 0x06, 0x07 expected/.test(e.message) && !/91 expected/.test(e.message));
+  await assert.rejects(ring.addPem(pemOf(signer.spki.slice(0, 60)), 7), /\(60 bytes; 91 expected\)/);
   const offCurve = Uint8Array.from([...signer.spki]);
   offCurve[90] ^= 1;
   await assert.rejects(ring.addPem(`-----BEGIN PUBLIC KEY-----\n${Buffer.from(offCurve).toString('base64')}\n-----END PUBLIC KEY-----`, 5), KeyFormatError);
