@@ -532,11 +532,8 @@ public sealed class InjectionPipeline
         // A non-video stream's track. An audio packet that comes without timestamps or duration (the frames after the
         // first of an MPEG-TS PES before FFmpeg's parser knew the frame size: a short --analyze-duration) is stamped one
         // coded frame after the last, as ffmpeg stamps it; other streams one learnt step, or 40 ms until one is learnt.
-        private TimestampTrack AddTrack(MediaStream stream)
-        {
-            var spacing = stream.AudioFrameDuration is { } frame ? frame.Rescale(1, stream.TimeBase) : 0;
-            return _stamps!.AddTrack(stream.TimeBase, Math.Max(0, spacing));
-        }
+        private TimestampTrack AddTrack(MediaStream stream) =>
+            stream.AudioFrameDuration is { } frame ? _stamps!.AddTrack(stream.TimeBase, frame) : _stamps!.AddTrack(stream.TimeBase);
 
         private void Repaired(int streamIndex, TimestampRepair repair, long rawPts, long rawDts, long dts, Rational timeBase)
         {

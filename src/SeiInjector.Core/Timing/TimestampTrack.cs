@@ -68,6 +68,18 @@ public sealed class TimestampSession
         return track;
     }
 
+    /// <summary>Creates a track for an audio stream whose coded frames all last <paramref name="frameDuration"/>:
+    /// packets without timestamps are stamped that exact duration apart from the last one that had them (an audio
+    /// encoder's timestamps count samples: 1024/44100 s is 2089.8 ticks of 90 kHz, rounded per frame, not summed).</summary>
+    /// <param name="timeBase">The stream's time base.</param>
+    /// <param name="frameDuration">Seconds per coded frame (samples per frame over the sample rate).</param>
+    public TimestampTrack AddTrack(Rational timeBase, Rational frameDuration)
+    {
+        var track = new TimestampTrack(this, timeBase, 0, frameDuration);
+        _tracks.Add(track);
+        return track;
+    }
+
     /// <summary>
     /// Makes this session continue an output that an earlier session (an earlier opening of the input) wrote to: the
     /// first timestamp of any stream goes out at <paramref name="resumeMicros"/>, and every stream is moved by that same
@@ -149,6 +161,8 @@ public sealed class TimestampTrack
     // one were stamped since that one.
     private long _trueDts, _lastGiven = long.MinValue;
     private int _stampedSinceGiven;
+    // An audio stream's exact frame duration in ticks (numerator / denominator), 0/0 when not known.
+    private readonly long _frameTicksNumerator, _frameTicksDenominator;
     private int _generation;
     private long _lastDts, _spacing, _ptsDelay, _leadingNext;
 
@@ -159,11 +173,18 @@ public sealed class TimestampTrack
     private long _maxPts = long.MinValue;
     private int _orderStep;
 
-    internal TimestampTrack(TimestampSession session, Rational timeBase, long spacing)
+    internal TimestampTrack(TimestampSession session, Rational timeBase, long spacing, Rational? frameDuration = null)
     {
         _session = session;
         TimeBase = timeBase;
         _oneSecond = Math.Max(1, timeBase.FromMicroseconds(1_000_000));
+        if (frameDuration is { Numerator: > 0, Denominator: > 0 } frame && timeBase.Numerator > 0 && timeBase.Denominator > 0)
+        {
+            // Ticks per frame as a fraction: seconds per frame × ticks per second.
+            _frameTicksNumerator = (long)frame.Numerator * timeBase.Denominator;
+            _frameTicksDenominator = (long)frame.Denominator * timeBase.Numerator;
+            spacing = Math.Max(1, (_frameTicksNumerator + (_frameTicksDenominator / 2)) / _frameTicksDenominator);
+        }
         _spacing = spacing > 0 ? spacing : Math.Max(1, timeBase.FromMicroseconds(40_000));
     }
 
@@ -208,8 +229,12 @@ public sealed class TimestampTrack
             }
             else
             {
-                // One spacing after where the last packet belongs; while catching up (see CatchUp), one unit after the last.
-                _trueDts += _spacing;
+                // One spacing after where the last packet belongs (an exact frame duration: that many frames after the last
+                // packet that had a timestamp, rounded as an encoder counting samples rounds); while catching up (see
+                // CatchUp), one unit after the last.
+                _trueDts = _frameTicksDenominator > 0 && _lastGiven != long.MinValue
+                    ? _lastGiven + ((((_stampedSinceGiven + 1L) * _frameTicksNumerator) + (_frameTicksDenominator / 2)) / _frameTicksDenominator)
+                    : _trueDts + _spacing;
                 outDts = Math.Max(_trueDts, _lastDts + 1);
                 _stampedSinceGiven++;
             }

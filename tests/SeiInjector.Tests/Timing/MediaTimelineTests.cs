@@ -411,11 +411,31 @@ public class MediaTimelineTests
     public void AudioFramesWithoutTimestamps_StampedAtTheCodecsFrameDuration_GoOutAsFFmpegStampsThem()
     {
         var session = Timeline().BeginSession(Ts);
-        var audio = session.AddTrack(Ts, AacFrame);
+        var audio = session.AddTrack(Ts, new Rational(1024, 48_000));
         var steps = FeedPes(audio, pesCount: 4, framesPerPes: 15, first: 131_280);
         Assert.Multiple(() =>
         {
             Assert.That(steps.Select(s => s.Dts), Is.EqualTo(Run(131_280, 60, AacFrame)), "every frame where ffmpeg -c copy puts it");
+            Assert.That(session.Discontinuities, Is.Zero);
+        });
+    }
+
+    // 1024 samples at 44.1 kHz are 2089.796 ticks: an encoder's timestamps count samples and round each one, so the frames
+    // between two PES timestamps are that exact duration apart, not a rounded spacing summed (which drifts a tick every
+    // five frames and would make the next PES a jump).
+    [Test]
+    public void AudioFramesWithoutTimestamps_AtAFractionalFrameDuration_AreStampedByTheExactDuration()
+    {
+        var session = Timeline().BeginSession(Ts);
+        var audio = session.AddTrack(Ts, new Rational(1024, 44_100));
+        long Truth(int frame) => 131_110 + (long)Math.Round(frame * 1024L * 90_000 / 44_100.0, MidpointRounding.AwayFromZero);
+        var steps = new List<TrackStep>();
+        for (var frame = 0; frame < 60; frame++)
+            steps.Add(frame % 15 == 0 ? audio.Next(Truth(frame), Truth(frame), 0) : audio.Next(None, None, 0));
+        Assert.Multiple(() =>
+        {
+            Assert.That(steps.Select((s, i) => Math.Abs(s.Dts - Truth(i))).Max(), Is.LessThanOrEqualTo(1), "within the encoder's rounding");
+            Assert.That(steps.Where((s, i) => i % 15 == 0).Select(s => s.Repair), Is.All.EqualTo(TimestampRepair.None), "each PES's own timestamp goes out as it came");
             Assert.That(session.Discontinuities, Is.Zero);
         });
     }
