@@ -198,11 +198,13 @@ internal static class InspectCommand
         var at = At(m);
         var what = m.Message switch
         {
-            CueMessage c => $"{m.Kind,-17} {c.CueId} seq {c.SequenceNumber} fires {m.FireTime?.ToString("0.000", CultureInfo.InvariantCulture) ?? "?"}s",
+            // An interaction-end or cancel carries the id of the cue it closes (docs/sei-format.md): said so, not shown as its own.
+            CueMessage c => $"{m.Kind,-17} {(c.Kind is MessageKind.InteractionEnd or MessageKind.Cancel ? "closes " : "")}{c.CueId} seq {c.SequenceNumber} fires {m.FireTime?.ToString("0.000", CultureInfo.InvariantCulture) ?? "?"}s",
             HeartbeatMessage h => $"{m.Kind,-17} seq {h.SequenceNumber} wall {DateTimeOffset.UnixEpoch.AddTicks(h.InjectionWallClockMicros * TimeSpan.TicksPerMicrosecond):HH:mm:ss.ffffff}",
             _ => "unreadable message",
         };
         var status = m.Verified ? "verified" : $"NOT verified ({m.Error})";
-        return $"frame {m.FrameIndex,6} pts {at,10}  {what}  {status}{(m.First ? "" : " (repeat)")}";
+        // A payload whose body could not be read has no sequence number to be a repeat of.
+        return $"frame {m.FrameIndex,6} pts {at,10}  {what}  {status}{(m.First || m.Message is null ? "" : " (repeat)")}";
     }
 }

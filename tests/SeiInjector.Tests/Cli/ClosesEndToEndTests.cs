@@ -71,6 +71,10 @@ public class ClosesEndToEndTests() : SeiInjectCliFixture("sei-inject-closes-", T
             Assert.That(run.StdErr, Does.Contain(closeKind == "cancel" ? "ended 1, expired 0, cancelled 1" : "ended 2, expired 0, cancelled 0"),
                 "the summary counts the close: the start closed, the close's own window over at 11 s");
         });
+        // The text listing says what the close's id is (a newcomer read it as a second cue called "quiz").
+        var text = SeiInject("inspect", output, "--public-key", PublicKey).StdOut.Split('\n');
+        Assert.That(text.Where(l => l.Contains($" {closeKind} ", StringComparison.Ordinal)), Is.Not.Empty.And.All.Match($"{closeKind} +closes quiz seq "));
+        Assert.That(text.Where(l => l.Contains(" interaction-start ", StringComparison.Ordinal)), Is.Not.Empty.And.All.Match("interaction-start +quiz seq "));
         // A late joiner: a reader fed from the keyframe at 7 s sees the close, never the start.
         var joinAt = keyframesAfter.First(x => x.p.PtsTime - origin >= 7 - 0.01).i;
         var seen = ReadFrom(output, joinAt);

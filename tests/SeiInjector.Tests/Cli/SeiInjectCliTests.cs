@@ -139,6 +139,32 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // The demo's tampered copy (one bit of the first signed body flipped): its refusal was listed as "(repeat)", a word
+    // that means a carousel repeat of a message already listed. A payload whose body cannot be read repeats nothing.
+    [Test]
+    public void Inspect_TamperedPayload_IsListedAsRefused_NotAsARepeat()
+    {
+        var signed = Path.Combine(Work, "to-tamper.flv");
+        Assert.That(SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", signed, "--key", PrivateKey).ExitCode, Is.EqualTo(0));
+        var bytes = File.ReadAllBytes(signed);
+        byte[] uuidStart = [0x7f, 0x4d, 0xd1, 0x1c, 0xdf, 0xb8, 0x4e, 0x31, 0x82, 0xfd];
+        // The body's first byte (its MessagePack header, 0x94: an array of four) becomes 0x84 (a map): the body cannot be
+        // read, and the signature fails. Neither byte is 00-03, so the SEI syntax (emulation prevention) stays intact.
+        var at = bytes.AsSpan().IndexOf(uuidStart) + 19;
+        Assert.That(bytes[at], Is.EqualTo(0x94), "the first body of a version-2 stream: a bundle of four fields");
+        bytes[at] ^= 0x10;
+        var tampered = Path.Combine(Work, "tampered.flv");
+        File.WriteAllBytes(tampered, bytes);
+        var r = SeiInject("inspect", tampered, "--public-key", PublicKey);
+        var refused = r.StdOut.Split('\n').Where(l => l.Contains("NOT verified", StringComparison.Ordinal)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(5));
+            Assert.That(refused, Has.Count.EqualTo(1), r.StdOut);
+            Assert.That(refused, Is.All.Contain("unreadable message").And.All.Contain("BadSignature").And.All.Not.Contain("(repeat)"));
+        });
+    }
+
     // A newcomer's remark: a public key of another key pair with the same id (keygen's default, 1) read only
     // "BadSignature ... key id 1" on every message. Now the summary says what is most likely wrong; a stream where some
     // messages verify (a tampered copy) does not get the hint.
