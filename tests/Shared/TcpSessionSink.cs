@@ -42,7 +42,10 @@ public sealed class TcpSessionSink : IDisposable
         listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         listener.Start();
         _listener = listener;
-        _ = Task.Run(() => Accept(listener));
+        // A thread of its own, not the thread pool: the kernel completes a connection as soon as it arrives, so a writer
+        // may be well into its stream before a starved pool ran an accept; a Drop before the accept would then reset a
+        // connection the sink never recorded (CI, a loaded 2-core machine: "1 session" after a drop and a resume).
+        new Thread(() => Accept(listener)) { IsBackground = true, Name = "TcpSessionSink accept" }.Start();
     }
 
     // Stops listening (reconnects are refused) and resets the current connection (the next write fails).
@@ -57,13 +60,13 @@ public sealed class TcpSessionSink : IDisposable
         current.Close();
     }
 
-    private async Task Accept(TcpListener listener)
+    private void Accept(TcpListener listener)
     {
         try
         {
             while (true)
             {
-                var client = await listener.AcceptTcpClientAsync();
+                var client = listener.AcceptTcpClient();
                 int index;
                 lock (_sessions)
                 {
@@ -71,7 +74,7 @@ public sealed class TcpSessionSink : IDisposable
                     _sessions.Add((new MemoryStream(), false));
                     index = _sessions.Count - 1;
                 }
-                _ = Task.Run(() => Collect(client, index));
+                new Thread(() => Collect(client, index)) { IsBackground = true, Name = "TcpSessionSink read" }.Start();
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -80,14 +83,14 @@ public sealed class TcpSessionSink : IDisposable
         }
     }
 
-    private async Task Collect(TcpClient client, int index)
+    private void Collect(TcpClient client, int index)
     {
         var buffer = new byte[65536];
         try
         {
             var stream = client.GetStream();
             int n;
-            while ((n = await stream.ReadAsync(buffer)) > 0)
+            while ((n = stream.Read(buffer)) > 0)
                 lock (_sessions) _sessions[index].Bytes.Write(buffer, 0, n);
             lock (_sessions) _sessions[index] = (_sessions[index].Bytes, true);
         }
