@@ -95,7 +95,13 @@ public sealed class MediaOutput : IDisposable
     /// Adds an output stream that copies <paramref name="input"/>: codec parameters (extradata included), the codec tag
     /// when this muxer accepts it, and the time base as a hint to the muxer.
     /// </summary>
-    public MediaStream AddCopyOf(MediaStream input)
+    public MediaStream AddCopyOf(MediaStream input) => AddCopyOf(input, null);
+
+    /// <summary>
+    /// As <see cref="AddCopyOf(MediaStream)"/>, with the codec parameters taken from <paramref name="parameters"/> when
+    /// given (the input stream's, completed and kept by the caller: <see cref="CodecParameters"/>).
+    /// </summary>
+    public MediaStream AddCopyOf(MediaStream input, CodecParameters? parameters)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (_headerWritten) throw new InvalidOperationException("streams must be added before the header is written");
@@ -103,7 +109,7 @@ public sealed class MediaOutput : IDisposable
         var native = AvFormat.avformat_new_stream(context, 0);
         if (native == 0) throw new FFmpegException("avformat_new_stream", 0, "out of memory", MediaDirection.Output);
         var output = new MediaStream(_context, native);
-        AvError.Check(AvCodec.avcodec_parameters_copy(output.CodecParameters, input.CodecParameters), $"copying the parameters of stream {input}", MediaDirection.Output);
+        AvError.Check(AvCodec.avcodec_parameters_copy(output.CodecParameters, parameters?.Pointer ?? input.CodecParameters), $"copying the parameters of stream {input}", MediaDirection.Output);
         output.CodecTag = CompatibleTag(input);
         output.TimeBase = input.TimeBase;
         _streams.Add(output);

@@ -121,7 +121,7 @@ public sealed class MediaStream
     /// set"). See <see cref="AudioFrameDuration"/> for how it is read.
     /// </summary>
     /// <exception cref="FFmpegException">Out of memory.</exception>
-    public int? AudioSampleRate => MediaType == MediaType.Audio && ReadCodecOptions("ar", null) is ( > 0 and var rate, _) ? (int)rate : null;
+    public int? AudioSampleRate => CodecOptions.AudioSampleRate(CodecParameters);
 
     /// <summary>
     /// An audio stream's samples per frame over its sample rate: the time one coded frame lasts (AAC: 1024/48000 s), as
@@ -130,28 +130,7 @@ public sealed class MediaStream
     /// stream's parameters (<c>ar</c>, <c>frame_size</c>), so no struct layout is assumed; allocates a context.
     /// </summary>
     /// <exception cref="FFmpegException">Out of memory.</exception>
-    public Rational? AudioFrameDuration =>
-        MediaType == MediaType.Audio && ReadCodecOptions("ar", "frame_size") is ( > 0 and <= int.MaxValue and var rate, > 0 and <= int.MaxValue and var samples)
-            ? new Rational((int)samples, (int)rate)
-            : null;
-
-    // Two integer AVOptions of a codec context filled from the stream's parameters (0 where unknown or not asked).
-    private (long First, long Second) ReadCodecOptions(string first, string? second)
-    {
-        var context = AvCodec.avcodec_alloc_context3(0);
-        if (context == 0) throw new FFmpegException("avcodec_alloc_context3", 0, "out of memory", MediaDirection.Input);
-        try
-        {
-            if (AvCodec.avcodec_parameters_to_context(context, CodecParameters) < 0) return (0, 0);
-            var a = AvUtil.av_opt_get_int(context, first, 0, out var one) >= 0 ? one : 0;
-            var b = second is not null && AvUtil.av_opt_get_int(context, second, 0, out var two) >= 0 ? two : 0;
-            return (a, b);
-        }
-        finally
-        {
-            AvCodec.avcodec_free_context(ref context);
-        }
-    }
+    public Rational? AudioFrameDuration => CodecOptions.AudioFrameDuration(CodecParameters);
 
     internal uint CodecTag
     {

@@ -40,6 +40,14 @@ internal static unsafe partial class AvCodec
     [LibraryImport(Library)]
     internal static partial void av_packet_rescale_ts(nint packet, AVRational source, AVRational destination);
 
+    /// <summary>Allocates codec parameters with defaults; freed by <see cref="avcodec_parameters_free"/>. Null when out of memory.</summary>
+    [LibraryImport(Library)]
+    internal static partial nint avcodec_parameters_alloc();
+
+    /// <summary>Frees codec parameters (and their extradata) and sets the pointer to null.</summary>
+    [LibraryImport(Library)]
+    internal static partial void avcodec_parameters_free(ref nint parameters);
+
     /// <summary>Deep-copies codec parameters (extradata included) into parameters owned by the destination stream.</summary>
     [LibraryImport(Library)]
     internal static partial int avcodec_parameters_copy(nint destination, nint source);

@@ -108,6 +108,9 @@ public sealed class InjectionPipeline
         private readonly HashSet<int> _lateStreams = [];
         private readonly MediaTimeline _timeline = owner._seiSource.Timeline ?? new MediaTimeline();
         private readonly GopCache _cache = new();
+        // Audio streams of the current input whose sample rate the probe missed, as LateStreamProbe completed them (the
+        // demuxer's own parameters may be reset while it reads on): every output header is written from these.
+        private readonly Dictionary<int, CodecParameters> _completed = [];
 
         private MediaInput? _input;
         private VideoStreamDescription _video = null!;
@@ -533,7 +536,9 @@ public sealed class InjectionPipeline
         // first of an MPEG-TS PES before FFmpeg's parser knew the frame size: a short --analyze-duration) is stamped one
         // coded frame after the last, as ffmpeg stamps it; other streams one learnt step, or 40 ms until one is learnt.
         private TimestampTrack AddTrack(MediaStream stream) =>
-            stream.AudioFrameDuration is { } frame ? _stamps!.AddTrack(stream.TimeBase, frame) : _stamps!.AddTrack(stream.TimeBase);
+            (_completed.TryGetValue(stream.Index, out var completed) ? completed.AudioFrameDuration : stream.AudioFrameDuration) is { } frame
+                ? _stamps!.AddTrack(stream.TimeBase, frame)
+                : _stamps!.AddTrack(stream.TimeBase);
 
         private void Repaired(int streamIndex, TimestampRepair repair, long rawPts, long rawDts, long dts, Rational timeBase)
         {
@@ -724,23 +729,24 @@ public sealed class InjectionPipeline
         }
 
         // An audio stream whose first frames came after a short --analyze-duration ended has no sample rate, and the muxer
-        // would refuse the output header ("sample rate not set"): packets are read on and held, in order, until the
-        // stream's first frames give it (LateStreamProbe), within the same bounds as the wait for the video stream. A
-        // stream that says nothing by then is left as it is: the output's header then names it.
+        // would refuse the output header ("sample rate not set"): packets are read on and held, in order, until each such
+        // stream's first frames give it (LateStreamProbe), within the same bounds as the wait for the video stream. What
+        // was completed is kept (_completed): libavformat may empty the stream's own parameters again meanwhile. A stream
+        // that says nothing by then is named, and left as it is: the output's header then refuses it.
         private void WaitForAudioParameters(MediaInput input)
         {
+            ClearCompleted();
             var pending = input.Streams.Where(s => s.MediaType == MediaType.Audio && s.AudioSampleRate is null).ToList();
+            pending.RemoveAll(TryComplete);
             if (pending.Count == 0) return;
-            pending.RemoveAll(s => LateStreamProbe.TryCompleteAudio(s, _held));
-            if (pending.Count == 0) return;
-            _options.Log?.Invoke($"audio stream {string.Join(", ", pending)} of {input.Url} came without its sample rate (its first frames came after the probe ended: " +
-                $"--analyze-duration); reading on until they give it (up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
+            _options.Log?.Invoke($"audio stream {string.Join(", ", pending.Select(Name))} of {input.Url} came without a sample rate (their first frames came after the " +
+                $"probe ended: --analyze-duration); reading on until they give it (up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
             var started = Stopwatch.GetTimestamp();
             while (pending.Count > 0)
             {
                 if (_held.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(started) > _options.VideoStreamWait)
                 {
-                    _options.Log?.Invoke($"audio stream {string.Join(", ", pending)}: no sample rate after {_held.Count} packets; the output may refuse it");
+                    _options.Log?.Invoke($"audio stream {string.Join(", ", pending.Select(Name))}: no sample rate after {_held.Count} packets; the output may refuse it");
                     return;
                 }
                 var held = new Packet();
@@ -754,9 +760,22 @@ public sealed class InjectionPipeline
                 }
                 _held.Enqueue(held);
                 var index = held.StreamIndex;
-                if (pending.Find(s => s.Index == index) is { } stream && LateStreamProbe.TryCompleteAudio(stream, _held))
-                    pending.Remove(stream);
+                if (pending.Find(s => s.Index == index) is { } stream && TryComplete(stream)) pending.Remove(stream);
             }
+
+            bool TryComplete(MediaStream stream)
+            {
+                if (!LateStreamProbe.TryCompleteAudio(stream, _held)) return false;
+                _completed[stream.Index] = CodecParameters.CopyOf(stream);
+                return true;
+            }
+            static string Name(MediaStream s) => $"#{s.Index} ({s.CodecName})";
+        }
+
+        private void ClearCompleted()
+        {
+            foreach (var parameters in _completed.Values) parameters.Dispose();
+            _completed.Clear();
         }
 
         private static bool SameStreams(MediaInput input, MediaOutput output)
@@ -814,7 +833,7 @@ public sealed class InjectionPipeline
             var output = MediaOutput.Create(_options.OutputUrl, _options.OutputFormat, _options.IoTimeout);
             try
             {
-                foreach (var stream in _input!.Streams) output.AddCopyOf(stream);
+                foreach (var stream in _input!.Streams) output.AddCopyOf(stream, _completed.GetValueOrDefault(stream.Index));
             }
             catch
             {
@@ -938,6 +957,7 @@ public sealed class InjectionPipeline
         {
             ClearHeld();
             DisposeLeading();
+            ClearCompleted();
             _cache.Dispose();
             if (_openingTask is not null)
             {

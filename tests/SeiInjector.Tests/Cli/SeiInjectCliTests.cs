@@ -320,22 +320,28 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
     // ended, so the stream has no sample rate: the TS muxer refused the header ("sample rate not set") and the run exited 1
     // (ffmpeg -c copy leaves the audio out). Right value: exit 0, every packet of every stream with the timestamps it came
     // with (ffprobe), video and audio decoded identical.
-    [TestCase("0", "8000", TestName = "ShortAnalyzeDuration_AacPesOfManyFrames_EveryAudioFrameKeepsItsTimestamp")]
-    [TestCase("0.6", "2930", TestName = "ShortAnalyzeDuration_AudioStartingAfterTheProbe_IsCompletedAndWritten")]
-    public void ShortAnalyzeDuration_LiveMpegTs_EveryStreamAsItCame(string audioOffset, string pesPayloadSize)
+    // "two-late-audio": a second audio stream 1.5 s after the video (fresh tester, 2nd pass): the first stream's completed
+    // sample rate was emptied again by libavformat while the pipeline read on for the second, and the header failed.
+    [TestCase("0", "8000", null, TestName = "ShortAnalyzeDuration_AacPesOfManyFrames_EveryAudioFrameKeepsItsTimestamp")]
+    [TestCase("0.6", "2930", null, TestName = "ShortAnalyzeDuration_AudioStartingAfterTheProbe_IsCompletedAndWritten")]
+    [TestCase("0.6", "2930", "1.5", TestName = "ShortAnalyzeDuration_TwoAudioStreamsStartingAfterTheProbe_AreCompletedAndWritten")]
+    public void ShortAnalyzeDuration_LiveMpegTs_EveryStreamAsItCame(string audioOffset, string pesPayloadSize, string? secondAudioOffset)
     {
-        var input = Path.Combine(Work, $"analyze-{audioOffset}-{pesPayloadSize}.ts");
-        FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-itsoffset", audioOffset,
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6", "-c:v", "libx264", "-g", "25", "-c:a", "aac",
-            "-pes_payload_size", pesPayloadSize, "-f", "mpegts", "-y", input).EnsureSuccess("the input");
-        var output = Path.Combine(Work, $"analyze-{audioOffset}-{pesPayloadSize}-out.ts");
+        var input = Path.Combine(Work, $"analyze-{audioOffset}-{pesPayloadSize}-{secondAudioOffset}.ts");
+        string[] second = secondAudioOffset is null ? [] : ["-itsoffset", secondAudioOffset, "-f", "lavfi", "-i", "sine=frequency=660:sample_rate=48000:duration=6"];
+        string[] maps = secondAudioOffset is null ? [] : ["-map", "0", "-map", "1", "-map", "2"];
+        FFmpegCli.Ffmpeg(["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-itsoffset", audioOffset,
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6", .. second, .. maps, "-c:v", "libx264", "-g", "25", "-c:a", "aac",
+            "-pes_payload_size", pesPayloadSize, "-f", "mpegts", "-y", input]).EnsureSuccess("the input");
+        var output = Path.Combine(Work, $"analyze-{audioOffset}-{pesPayloadSize}-{secondAudioOffset}-out.ts");
         var r = FFmpegCli.Run("sh", ["-c", $"dotnet '{Cli}' run -i pipe:0 --input-format mpegts --analyze-duration 500ms -o '{output}' --key '{PrivateKey}' < '{input}'"]);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
         var given = Probe.Packets(input);
         var written = Probe.Packets(output);
         Assert.Multiple(() =>
         {
-            foreach (var stream in new[] { 0, 1 })
+            Assert.That(written.Select(p => p.Stream).Distinct().Count(), Is.EqualTo(secondAudioOffset is null ? 2 : 3), "every stream written");
+            foreach (var stream in secondAudioOffset is null ? new[] { 0, 1 } : [0, 1, 2])
                 Assert.That(written.Where(p => p.Stream == stream).Select(p => (p.Pts, p.Dts)), Is.EqualTo(given.Where(p => p.Stream == stream).Select(p => (p.Pts, p.Dts))),
                     $"stream #{stream}: every packet, with the timestamps it came with");
             Assert.That(written.Count(p => p.Stream == 1), Is.GreaterThan(250), "6 s of AAC at 48 kHz");

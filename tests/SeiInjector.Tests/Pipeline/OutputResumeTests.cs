@@ -124,6 +124,70 @@ public class OutputResumeTests
         }
     }
 
+    // A fresh tester's finding: live MPEG-TS with --analyze-duration 500ms and audio 0.6 s after the video (a sample rate
+    // the probe missed, completed by reading on), then an output drop: the second output header was written from the
+    // demuxer's parameters, which libavformat had emptied again ("sample rate not set"), and the run ended (exit 1).
+    // (`ffmpeg -analyzeduration 500000 -c copy` on the same path fails its header.) Right value: both output sessions
+    // have the audio stream at 48 kHz, and the run goes on.
+    [Test]
+    public void OutputDropped_LiveTsWhoseAudioCameAfterTheProbe_ComesBackWithEveryAudioStream()
+    {
+        var clip = TestMedia.GetOrMake("late-audio-20s.ts", path => FFmpegCli.Ffmpeg(
+            "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=20",
+            "-itsoffset", "0.6", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=20",
+            "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-c:a", "aac", "-f", "mpegts", path).EnsureSuccess("making the clip"));
+        var dir = Directory.CreateTempSubdirectory("catevening-late-audio-").FullName;
+        try
+        {
+            using var sink = new TcpSessionSink();
+            var inputPort = NginxRtmp.FreeTcpPort();
+            using var key = SigningKey.Generate(1);
+            var book = new CueBook(new CueBookOptions { StreamId = "late-audio" });
+            var source = new WatchedSource(new CueSeiSource(book, new MessageSigner(key)));
+            var monitor = new PacketMonitor();
+            var links = new Links(source, monitor);
+            var pipeline = new InjectionPipeline(
+                new PipelineOptions
+                {
+                    InputUrl = $"tcp://127.0.0.1:{inputPort}", InputFormat = "mpegts", ListenInput = true,
+                    OutputUrl = sink.Url, OutputFormat = "mpegts", ReconnectLinks = true, Monitor = monitor,
+                    AnalyzeDuration = TimeSpan.FromMilliseconds(500), IoTimeout = TimeSpan.FromSeconds(10),
+                },
+                source, links);
+            using var stop = new CancellationTokenSource();
+            var run = Task.Run(() => pipeline.Run(stop.Token));
+            using var publisher = FFmpegPublisher.StartWhenAccepted(clip, $"tcp://127.0.0.1:{inputPort}", "mpegts", loop: false, () => links.InputUps > 0,
+                () => run.IsCompleted ? $"the pipeline stopped: {run.Exception?.InnerException}" : null, Patience);
+            WaitFor(() => source.LiveFrames > 50 && sink.Sessions == 1, "two seconds of video out", run);
+            sink.Drop();
+            WaitFor(() => links.OutputDowns > 0, "the output drop", run);
+            sink.Reopen();
+            WaitFor(() => links.Resumed is not null, "the output to come back", run);
+            var liveAtResume = source.LiveFrames;
+            WaitFor(() => source.LiveFrames > liveAtResume + 50, "two seconds of video after the resume", run);
+            stop.Cancel();
+            Assert.That(run.Wait(Patience), Is.True, "the run stops when cancelled");
+            Assert.That(run.Result.Cancelled, Is.True, "the run ended by the cancel, not by an error");
+            WaitFor(() => sink.Sessions >= 2 && sink.IsComplete(1), "the second output session to be closed", run: null);
+            Assert.Multiple(() =>
+            {
+                for (var session = 0; session < 2; session++)
+                {
+                    var file = Path.Combine(dir, $"session-{session}.ts");
+                    File.WriteAllBytes(file, sink.Session(session));
+                    var probe = FFmpegCli.Ffprobe("-v", "error", "-show_entries", "stream=codec_type,sample_rate", "-of", "json", file).EnsureSuccess("ffprobe").StdOut;
+                    var streams = JsonDocument.Parse(probe).RootElement.GetProperty("streams").EnumerateArray()
+                        .Select(st => st.GetProperty("codec_type").GetString() + (st.TryGetProperty("sample_rate", out var rate) ? "," + rate.GetString() : "")).ToList();
+                    Assert.That(streams, Is.EquivalentTo(new[] { "video", "audio,48000" }), $"output session {session + 1}");
+                }
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static void WaitFor(Func<bool> condition, string what, Task? run, Func<string>? state = null)
     {
         var deadline = Stopwatch.StartNew();
