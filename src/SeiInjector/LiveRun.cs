@@ -213,7 +213,7 @@ internal static class LiveRun
             tally = cues;
             log.WriteLine(
                 $"sei-inject: {reason}: {report.Packets} packets, {report.VideoFrames} video frames, {report.CarrierFrames} carried SEI " +
-                $"({report.SeiBytes} bytes), {report.Discontinuities} timestamp discontinuities bridged, {report.SkippedPackets} packets skipped; " +
+                $"({report.SeiBytes} bytes), {report.Discontinuities} timestamp discontinuities bridged, {report.SkippedPackets} packets skipped, {report.DroppedPackets} dropped; " +
                 $"cues pending {cues.Pending}, active {cues.Active}, delivered {cues.Delivered}, ended {cues.Ended}, " +
                 $"expired {cues.Expired}, cancelled {cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
                 $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms (muxer write p99 {status.WriteTime?.P99.TotalMilliseconds ?? 0:0.###} ms)");
