@@ -35,27 +35,10 @@ public class OutputResumeTests
         var dir = Directory.CreateTempSubdirectory("catevening-resume-").FullName;
         try
         {
-            using var sink = new TcpSessionSink();
-            var inputPort = NginxRtmp.FreeTcpPort();
-            using var key = SigningKey.Generate(1);
             // No carousel repeats on the frames after a first delivery: a cue with repeats left stays active until they
             // have gone out, so 'ends-during' could not end while the output is down. Keyframes still carry active cues.
-            var book = new CueBook(new CueBookOptions { StreamId = "resume", Repeat = 0 });
-            var source = new WatchedSource(new CueSeiSource(book, new MessageSigner(key)));
-            var monitor = new PacketMonitor();
-            var links = new Links(source, monitor);
-            var pipeline = new InjectionPipeline(
-                new PipelineOptions
-                {
-                    InputUrl = $"tcp://127.0.0.1:{inputPort}", InputFormat = "flv", ListenInput = true,
-                    OutputUrl = sink.Url, OutputFormat = "flv", ReconnectLinks = true, Monitor = monitor,
-                    AnalyzeDuration = TimeSpan.FromMilliseconds(500), IoTimeout = TimeSpan.FromSeconds(10),
-                },
-                source, links);
-            using var stop = new CancellationTokenSource();
-            var run = Task.Run(() => pipeline.Run(stop.Token));
-            using var publisher = FFmpegPublisher.StartWhenAccepted(clip, $"tcp://127.0.0.1:{inputPort}", "flv", loop: false, () => links.InputUps > 0,
-                () => run.IsCompleted ? $"the pipeline stopped: {run.Exception?.InnerException}" : null, Patience);
+            using var rig = Rig.Start(clip, "flv", new CueBookOptions { StreamId = "resume", Repeat = 0 });
+            var (sink, key, book, source, monitor, links, stop, run) = (rig.Sink, rig.Key, rig.Book, rig.Source, rig.Monitor, rig.Links, rig.Stop, rig.Run);
 
             WaitFor(() => source.LiveFrames > 25, "the output to go live", run);
             book.Add(new CueRequest("long", MessageKind.InteractionStart, CueTime.Immediately, TimeSpan.FromSeconds(60), TimeSpan.Zero, default));
@@ -139,25 +122,8 @@ public class OutputResumeTests
         var dir = Directory.CreateTempSubdirectory("catevening-late-audio-").FullName;
         try
         {
-            using var sink = new TcpSessionSink();
-            var inputPort = NginxRtmp.FreeTcpPort();
-            using var key = SigningKey.Generate(1);
-            var book = new CueBook(new CueBookOptions { StreamId = "late-audio" });
-            var source = new WatchedSource(new CueSeiSource(book, new MessageSigner(key)));
-            var monitor = new PacketMonitor();
-            var links = new Links(source, monitor);
-            var pipeline = new InjectionPipeline(
-                new PipelineOptions
-                {
-                    InputUrl = $"tcp://127.0.0.1:{inputPort}", InputFormat = "mpegts", ListenInput = true,
-                    OutputUrl = sink.Url, OutputFormat = "mpegts", ReconnectLinks = true, Monitor = monitor,
-                    AnalyzeDuration = TimeSpan.FromMilliseconds(500), IoTimeout = TimeSpan.FromSeconds(10),
-                },
-                source, links);
-            using var stop = new CancellationTokenSource();
-            var run = Task.Run(() => pipeline.Run(stop.Token));
-            using var publisher = FFmpegPublisher.StartWhenAccepted(clip, $"tcp://127.0.0.1:{inputPort}", "mpegts", loop: false, () => links.InputUps > 0,
-                () => run.IsCompleted ? $"the pipeline stopped: {run.Exception?.InnerException}" : null, Patience);
+            using var rig = Rig.Start(clip, "mpegts", new CueBookOptions { StreamId = "late-audio" });
+            var (sink, source, links, stop, run) = (rig.Sink, rig.Source, rig.Links, rig.Stop, rig.Run);
             WaitFor(() => source.LiveFrames > 50 && sink.Sessions == 1, "two seconds of video out", run);
             sink.Drop();
             WaitFor(() => links.OutputDowns > 0, "the output drop", run);
@@ -185,6 +151,70 @@ public class OutputResumeTests
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// A pipeline that listens on a loopback TCP port for a publisher (<c>ffmpeg -re</c>, the clip once, in
+    /// <paramref name="format"/>), writes <paramref name="format"/> to a <see cref="TcpSessionSink"/> and reconnects both
+    /// links; 500 ms probe, 10 s I/O timeout. Disposing stops the run and the publisher and frees the rest.
+    /// </summary>
+    private sealed class Rig : IDisposable
+    {
+        private FFmpegPublisher? _publisher;
+
+        private Rig(TcpSessionSink sink, SigningKey key, CueBook book)
+        {
+            Sink = sink;
+            Key = key;
+            Book = book;
+            Source = new WatchedSource(new CueSeiSource(book, new MessageSigner(key)));
+            Links = new Links(Source, Monitor);
+        }
+
+        public TcpSessionSink Sink { get; }
+        public SigningKey Key { get; }
+        public CueBook Book { get; }
+        public WatchedSource Source { get; }
+        public PacketMonitor Monitor { get; } = new();
+        public Links Links { get; }
+        public CancellationTokenSource Stop { get; } = new();
+        public Task<PipelineReport> Run { get; private set; } = null!;
+
+        public static Rig Start(string clip, string format, CueBookOptions book)
+        {
+            var rig = new Rig(new TcpSessionSink(), SigningKey.Generate(1), new CueBook(book));
+            try
+            {
+                var inputPort = NginxRtmp.FreeTcpPort();
+                var pipeline = new InjectionPipeline(
+                    new PipelineOptions
+                    {
+                        InputUrl = $"tcp://127.0.0.1:{inputPort}", InputFormat = format, ListenInput = true,
+                        OutputUrl = rig.Sink.Url, OutputFormat = format, ReconnectLinks = true, Monitor = rig.Monitor,
+                        AnalyzeDuration = TimeSpan.FromMilliseconds(500), IoTimeout = TimeSpan.FromSeconds(10),
+                    },
+                    rig.Source, rig.Links);
+                var run = rig.Run = Task.Run(() => pipeline.Run(rig.Stop.Token));
+                rig._publisher = FFmpegPublisher.StartWhenAccepted(clip, $"tcp://127.0.0.1:{inputPort}", format, loop: false, () => rig.Links.InputUps > 0,
+                    () => run.IsCompleted ? $"the pipeline stopped: {run.Exception?.InnerException}" : null, Patience);
+                return rig;
+            }
+            catch
+            {
+                rig.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            Stop.Cancel();
+            Run?.ContinueWith(_ => { }, TaskScheduler.Default).Wait(Patience);
+            _publisher?.Dispose();
+            Stop.Dispose();
+            Key.Dispose();
+            Sink.Dispose();
         }
     }
 
