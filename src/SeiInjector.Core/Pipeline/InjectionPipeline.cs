@@ -763,9 +763,19 @@ public sealed class InjectionPipeline
                 if (pending.Find(s => s.Index == index) is { } stream && TryComplete(stream)) pending.Remove(stream);
             }
 
+            // True when the stream needs no more waiting: completed, or it cannot be (no decoder in this FFmpeg: the output's
+            // header then says what it lacks; a stream is not worth a failed start-up or a reconnect loop).
             bool TryComplete(MediaStream stream)
             {
-                if (!LateStreamProbe.TryCompleteAudio(stream, _held)) return false;
+                try
+                {
+                    if (!LateStreamProbe.TryCompleteAudio(stream, _held)) return false;
+                }
+                catch (FFmpegException e)
+                {
+                    _options.Log?.Invoke($"audio stream {Name(stream)}: its sample rate cannot be read ({e.Message})");
+                    return true;
+                }
                 _completed[stream.Index] = CodecParameters.CopyOf(stream);
                 return true;
             }
