@@ -212,7 +212,7 @@ internal static class LiveRun
             var cues = status.Cues;
             tally = cues;
             log.WriteLine(
-                $"sei-inject: {reason}: {report.Packets} packets, {report.VideoFrames} video frames, {report.CarrierFrames} carried SEI " +
+                $"sei-inject: {reason}: {report.Packets} packets written ({report.VideoFrames} video frames), {report.CarrierFrames} carried SEI " +
                 $"({report.SeiBytes} bytes), {report.Discontinuities} timestamp discontinuities bridged, {report.SkippedPackets} packets skipped, {report.DroppedPackets} dropped; " +
                 $"cues pending {cues.Pending}, active {cues.Active}, delivered {cues.Delivered}, ended {cues.Ended}, " +
                 $"expired {cues.Expired}, cancelled {cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +

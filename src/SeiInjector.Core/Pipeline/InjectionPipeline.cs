@@ -739,7 +739,8 @@ public sealed class InjectionPipeline
             var pending = input.Streams.Where(s => s.MediaType == MediaType.Audio && s.AudioSampleRate is null).ToList();
             pending.RemoveAll(TryComplete);
             if (pending.Count == 0) return;
-            _options.Log?.Invoke($"audio stream {string.Join(", ", pending.Select(Name))} of {input.Url} came without a sample rate (their first frames came after the " +
+            var (streams, their) = pending.Count == 1 ? ("stream", "its") : ("streams", "their");
+            _options.Log?.Invoke($"audio {streams} {string.Join(", ", pending.Select(Name))} of {input.Url} came without a sample rate ({their} first frames came after the " +
                 $"probe ended: --analyze-duration); reading on until they give it (up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
             var started = Stopwatch.GetTimestamp();
             while (pending.Count > 0)
