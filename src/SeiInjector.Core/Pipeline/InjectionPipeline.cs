@@ -696,22 +696,12 @@ public sealed class InjectionPipeline
                 if (_held.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(started) > _options.VideoStreamWait)
                     throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s " +
                         $"({_held.Count} packets of other streams read; streams: {string.Join(", ", input.Streams)})");
-                var packet = new Packet();
-                var result = input.Read(packet);
+                var result = HoldNext(input, out var packet);
                 if (result == ReadResult.EndOfStream)
-                {
-                    packet.Dispose();
                     throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (it ended after {_held.Count} packets; streams: {string.Join(", ", input.Streams)})");
-                }
-                if (result == ReadResult.TryAgain)
-                {
-                    packet.Dispose();
-                    Thread.Sleep(1);
-                    continue;
-                }
-                _held.Enqueue(packet);
+                if (result == ReadResult.TryAgain) continue;
                 input.UpdateStreams();
-                var kind = packet.StreamIndex < input.Streams.Count ? input.Streams[packet.StreamIndex].MediaType : MediaType.Unknown;
+                var kind = packet!.StreamIndex < input.Streams.Count ? input.Streams[packet.StreamIndex].MediaType : MediaType.Unknown;
                 if (!said && kind != MediaType.Video)
                 {
                     // Said once: otherwise a start-up that waits here for seconds looks like a hang.
@@ -726,6 +716,24 @@ public sealed class InjectionPipeline
                     if (LateStreamProbe.TryCompleteVideo(input.Streams[video.StreamIndex], _held)) return video;
                 }
             }
+        }
+
+        // Start-up's read-ahead: reads one packet and holds it, in order, for the main loop (which takes _held first).
+        // TryAgain (a non-blocking input with nothing yet) waits a millisecond; nothing is held unless a packet was read.
+        private ReadResult HoldNext(MediaInput input, out Packet? held)
+        {
+            var packet = new Packet();
+            var result = input.Read(packet);
+            if (result != ReadResult.Packet)
+            {
+                packet.Dispose();
+                if (result == ReadResult.TryAgain) Thread.Sleep(1);
+                held = null;
+                return result;
+            }
+            _held.Enqueue(packet);
+            held = packet;
+            return result;
         }
 
         // An audio stream whose first frames came after a short --analyze-duration ended has no sample rate, and the muxer
@@ -750,17 +758,10 @@ public sealed class InjectionPipeline
                     _options.Log?.Invoke($"audio stream {string.Join(", ", pending.Select(Name))}: no sample rate after {_held.Count} packets; the output may refuse it");
                     return;
                 }
-                var held = new Packet();
-                var result = input.Read(held);
-                if (result != ReadResult.Packet)
-                {
-                    held.Dispose();
-                    if (result == ReadResult.EndOfStream) return;
-                    Thread.Sleep(1);
-                    continue;
-                }
-                _held.Enqueue(held);
-                var index = held.StreamIndex;
+                var result = HoldNext(input, out var held);
+                if (result == ReadResult.EndOfStream) return;
+                if (result == ReadResult.TryAgain) continue;
+                var index = held!.StreamIndex;
                 if (pending.Find(s => s.Index == index) is { } stream && TryComplete(stream)) pending.Remove(stream);
             }
 
