@@ -5,6 +5,7 @@ using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Live;
 using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiInjector.Schedule;
+using CatEvening.SeiInjector.Signing;
 using CatEvening.SeiReader.Messages;
 using CatEvening.SeiReader.Security;
 
@@ -104,8 +105,11 @@ internal static class RunCommand
             var inputUrl = parsed.GetValue(input)!;
             if (ReconnectingRunner.IsNetworkInput(inputUrl) || ReconnectingRunner.IsPipeInput(inputUrl))
             {
-                signingKey.PrecomputeNonces(NonceCapacity);
-                Console.Error.WriteLine($"sei-inject: live input: signing with ECDSA nonces computed ahead ({NonceCapacity} kept ready)");
+                // OpenSSL's k·G directly costs ~12 µs a nonce, the runtime's key generation ~80 (RESULTS.md).
+                var nonces = OpenSslNonceSource.TryCreate(out var why);
+                signingKey.PrecomputeNonces(NonceCapacity, nonces);
+                Console.Error.WriteLine($"sei-inject: live input: signing with ECDSA nonces computed ahead ({NonceCapacity} kept ready, "
+                    + (nonces is not null ? "from OpenSSL)" : $"from the runtime's key generation: {why})"));
             }
             ShowSchedule? show = null;
             if (parsed.GetValue(schedule) is { } schedulePath)

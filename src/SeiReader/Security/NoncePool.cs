@@ -14,9 +14,9 @@ namespace CatEvening.SeiReader.Security;
 /// thread that just woke from <c>poll()</c> must first bring back into its caches (95-175 µs against 23 µs hot:
 /// benchmarks/RESULTS.md, sign-after-idle).
 /// <para>Each entry is taken once and wiped as it is taken, so a nonce is never used twice; k itself is not kept. The
-/// k·G multiplication is the runtime's (OpenSSL's key generation: a uniformly random k in [1, n − 1] and its public
-/// point). Entries are as secret as the private key and live in the same process; <see cref="Dispose"/> wipes them.
-/// Thread-safe.</para>
+/// nonces and their points k·G come from a <see cref="NonceSource"/> (the runtime's key generation unless the host gives
+/// another), which the pool owns. Entries are as secret as the private key and live in the same process;
+/// <see cref="Dispose"/> wipes them. Thread-safe.</para>
 /// </summary>
 internal sealed class NoncePool : IDisposable
 {
@@ -28,6 +28,7 @@ internal sealed class NoncePool : IDisposable
     private readonly object _gate = new();
     private readonly AutoResetEvent _refill = new(initialState: true);
     private readonly Thread _filler;
+    private readonly NonceSource _source;
     private int _first;
     private int _count;
     private volatile bool _disposed;
@@ -36,11 +37,13 @@ internal sealed class NoncePool : IDisposable
     private int _failed;
 
     /// <summary>Starts filling a pool for the private scalar <paramref name="d"/> (32 bytes big-endian, in [1, n − 1];
-    /// the caller keeps and wipes its copy).</summary>
-    internal NoncePool(ReadOnlySpan<byte> d, int capacity)
+    /// the caller keeps and wipes its copy), with nonces from <paramref name="source"/> (owned by the pool from here on;
+    /// null: the runtime's).</summary>
+    internal NoncePool(ReadOnlySpan<byte> d, int capacity, NonceSource? source = null)
     {
         if (capacity < 2) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "at least 2");
         Capacity = capacity;
+        _source = source ?? NonceSource.CreateRuntime();
         _entries = new ulong[capacity * EntryLimbs];
         Span<ulong> plain = stackalloc ulong[P256Scalar.Limbs];
         P256Scalar.FromBigEndian(d, plain);
@@ -227,8 +230,8 @@ internal sealed class NoncePool : IDisposable
         return ok;
     }
 
-    // Waits until the pool is half empty, then refills it in one batch: the key pairs first (the runtime's), then one
-    // inversion for all of them (PrepareBatch).
+    // Waits until the pool is half empty, then refills it in one batch: the nonces and their points first (the source's),
+    // then one inversion for all of them (PrepareBatch). The source is used from this thread only and disposed here.
     private void Fill()
     {
         var ks = new byte[Capacity * P256.ScalarLength];
@@ -247,11 +250,11 @@ internal sealed class NoncePool : IDisposable
                 try
                 {
                     for (; generated < wanted && !_disposed; generated++)
-                        Generate(ks.AsSpan(generated * P256.ScalarLength, P256.ScalarLength), xs.AsSpan(generated * P256.ScalarLength, P256.ScalarLength));
+                        _source.Generate(ks.AsSpan(generated * P256.ScalarLength, P256.ScalarLength), xs.AsSpan(generated * P256.ScalarLength, P256.ScalarLength));
                 }
                 catch (CryptographicException)
                 {
-                    // The runtime could not make a key pair: stop filling; signatures take the usual way from now on.
+                    // The source could not make a nonce: stop filling; signatures take the usual way from now on.
                     Interlocked.Exchange(ref _failed, 1);
                     return;
                 }
@@ -272,25 +275,7 @@ internal sealed class NoncePool : IDisposable
         {
             CryptographicOperations.ZeroMemory(ks);
             Array.Clear(prepared);
-        }
-    }
-
-    // One nonce k (32 bytes big-endian) and the x of k·G, from a key pair the runtime makes.
-    // CryptographicException: the runtime failed, or gave a scalar or coordinate that is not 32 bytes.
-    private static void Generate(Span<byte> k, Span<byte> pointX)
-    {
-        using var ephemeral = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var parameters = ephemeral.ExportParameters(includePrivateParameters: true);
-        try
-        {
-            if (parameters.D is not { Length: P256.ScalarLength } d || parameters.Q.X is not { Length: P256.ScalarLength } x)
-                throw new CryptographicException("the runtime's P-256 key pair has a scalar or coordinate that is not 32 bytes");
-            d.CopyTo(k);
-            x.CopyTo(pointX);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(parameters.D);
+            _source.Dispose();
         }
     }
 

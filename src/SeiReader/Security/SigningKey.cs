@@ -107,17 +107,27 @@ public sealed class SigningKey : IDisposable
     /// injector's pipeline); calling it again has no effect. <see cref="Dispose"/> stops the thread and wipes the nonces.
     /// </summary>
     /// <param name="capacity">Nonces kept ready (at least 2); refilled in a batch when half are used.</param>
+    /// <param name="source">Where the nonces and their points come from (null: <see cref="NonceSource.CreateRuntime"/>).
+    /// The key owns it from here on and disposes it with the pool, also when a pool was already running.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is below 2.</exception>
-    public void PrecomputeNonces(int capacity = 32)
+    public void PrecomputeNonces(int capacity = 32, NonceSource? source = null)
     {
-        if (capacity < 2) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "at least 2");
+        if (capacity < 2)
+        {
+            source?.Dispose();
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "at least 2");
+        }
         lock (_gate)
         {
-            if (_nonces is not null) return;
+            if (_nonces is not null)
+            {
+                source?.Dispose();
+                return;
+            }
             var d = _ecdsa.ExportParameters(includePrivateParameters: true).D!;
             try
             {
-                _nonces = new NoncePool(d, capacity);
+                _nonces = new NoncePool(d, capacity, source);
             }
             finally
             {

@@ -246,6 +246,70 @@ public class NoncePoolTests
         });
     }
 
+    // A source that counts its nonces and its disposal; fails every nonce after `failAfter`.
+    private sealed class CountingSource(int failAfter = int.MaxValue) : NonceSource
+    {
+        private readonly NonceSource _runtime = CreateRuntime();
+        public int Generated;
+        public int Disposed;
+
+        public override void Generate(Span<byte> k, Span<byte> pointX)
+        {
+            if (Generated >= failAfter) throw new CryptographicException("test source: no more nonces");
+            _runtime.Generate(k, pointX);
+            Generated++;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            Disposed++;
+            _runtime.Dispose();
+        }
+    }
+
+    [Test]
+    public void PrecomputeNonces_WithAGivenSource_FillsFromIt_AndDisposesItWithThePool()
+    {
+        using var key = TestKeys.Key1();
+        var source = new CountingSource();
+        key.PrecomputeNonces(4, source);
+        var pool = key.Nonces!;
+        Assert.That(SpinWait.SpinUntil(() => pool.Ready == 4, TimeSpan.FromSeconds(60)), Is.True, "the pool filled");
+        var data = new byte[] { 9, 8, 7 };
+        var signature = new byte[64];
+        key.Sign(data, signature);
+        var second = new CountingSource();
+        key.PrecomputeNonces(4, second);
+        Assert.Multiple(() =>
+        {
+            Assert.That(key.PublicKey.Verify(data, signature), Is.True);
+            Assert.That(pool.Taken, Is.EqualTo(1));
+            Assert.That(source.Generated, Is.GreaterThanOrEqualTo(4), "the pool's nonces are the source's");
+            Assert.That(second.Disposed, Is.EqualTo(1), "a source given while a pool runs is disposed, not leaked");
+        });
+        pool.Dispose();
+        Assert.That(SpinWait.SpinUntil(() => Volatile.Read(ref source.Disposed) == 1, TimeSpan.FromSeconds(30)), Is.True, "the filler disposed its source");
+    }
+
+    [Test]
+    public void PrecomputeNonces_SourceFails_PoolStopsFilling_AndSignaturesStillVerify()
+    {
+        using var key = TestKeys.Key1();
+        var source = new CountingSource(failAfter: 0);
+        key.PrecomputeNonces(4, source);
+        var pool = key.Nonces!;
+        Assert.That(SpinWait.SpinUntil(() => pool.Failed, TimeSpan.FromSeconds(60)), Is.True, "the pool saw the failure");
+        var data = new byte[] { 1 };
+        var signature = new byte[64];
+        key.Sign(data, signature);
+        Assert.Multiple(() =>
+        {
+            Assert.That(key.PublicKey.Verify(data, signature), Is.True, "signed the usual way");
+            Assert.That(pool.Missed, Is.EqualTo(1));
+            Assert.That(SpinWait.SpinUntil(() => Volatile.Read(ref source.Disposed) == 1, TimeSpan.FromSeconds(30)), Is.True, "disposed when the filler stopped");
+        });
+    }
+
     [Test]
     public void PrecomputeNonces_CapacityBelowTwo_Throws()
     {
