@@ -209,7 +209,6 @@ public sealed class InjectionPipeline
                 }
                 Pass(packet, spliced);
                 packet.Unref();
-                spliced.Unref();
             }
             Finish();
             return Report(cancelled);
@@ -284,7 +283,6 @@ public sealed class InjectionPipeline
                         k++;
                     }
                     PassOn(p, spliced, o, backfilled: isVideo && first is not null);
-                    spliced.Unref();
                 }
             }
             finally
@@ -344,7 +342,6 @@ public sealed class InjectionPipeline
             {
                 Forward(packet, spliced, packet.StreamIndex == _video.StreamIndex, default, readAt: 0, cached: true);
                 packet.Unref();
-                spliced.Unref();
             }
             CountDropped(_cache.Clear());
         }
@@ -386,44 +383,52 @@ public sealed class InjectionPipeline
                     else _seiSource.NotCarried(frame, splice.ToString());
                 }
             }
-            var size = toWrite.Data.Length;
-            var handedAt = Stopwatch.GetTimestamp();
-            bool written;
+            // The spliced copy is dropped here, written or not, so the read loop does not call into FFmpeg for an empty one.
             try
             {
-                written = WritePacket(toWrite, streamIndex, decodeMicros);
-            }
-            catch (FFmpegException e) when (ReconnectOutput && !e.IsPermanent && e.Direction == MediaDirection.Output && !stop.IsCancellationRequested)
-            {
-                if (carried) _seiSource.NotCarried(frame, "the output dropped");
-                DropOutput(e.Message);
-                if (cached) CountDropped(1);
-                else Drop(isVideo, frame, passedSource: true);
-                return;
-            }
-            if (!written)
-            {
-                // The muxer refused it even with repaired timestamps (logged): skipped, counted, and the run goes on.
-                _skipped++;
-                if (carried) _seiSource.NotCarried(frame, "the muxer refused the packet");
-                if (isVideo && !cached) _frameIndex++;
-                return;
-            }
-            // WritePacket read the clock as the write returned (_lastWriteTimestamp): the monitor takes that reading.
-            if (cached) _options.Monitor?.WrittenLate(handedAt, _lastWriteTimestamp, size);
-            else _options.Monitor?.Written(readAt, handedAt, _lastWriteTimestamp, size);
-            if (isVideo)
-            {
-                if (carried)
+                var size = toWrite.Data.Length;
+                var handedAt = Stopwatch.GetTimestamp();
+                bool written;
+                try
                 {
-                    _seiSource.Delivered(frame, sei.Span);
-                    _carriers++;
-                    _seiBytes += sei.Length;
+                    written = WritePacket(toWrite, streamIndex, decodeMicros);
                 }
-                _frames++;
-                if (!cached) _frameIndex++;
+                catch (FFmpegException e) when (ReconnectOutput && !e.IsPermanent && e.Direction == MediaDirection.Output && !stop.IsCancellationRequested)
+                {
+                    if (carried) _seiSource.NotCarried(frame, "the output dropped");
+                    DropOutput(e.Message);
+                    if (cached) CountDropped(1);
+                    else Drop(isVideo, frame, passedSource: true);
+                    return;
+                }
+                if (!written)
+                {
+                    // The muxer refused it even with repaired timestamps (logged): skipped, counted, and the run goes on.
+                    _skipped++;
+                    if (carried) _seiSource.NotCarried(frame, "the muxer refused the packet");
+                    if (isVideo && !cached) _frameIndex++;
+                    return;
+                }
+                // WritePacket read the clock as the write returned (_lastWriteTimestamp): the monitor takes that reading.
+                if (cached) _options.Monitor?.WrittenLate(handedAt, _lastWriteTimestamp, size);
+                else _options.Monitor?.Written(readAt, handedAt, _lastWriteTimestamp, size);
+                if (isVideo)
+                {
+                    if (carried)
+                    {
+                        _seiSource.Delivered(frame, sei.Span);
+                        _carriers++;
+                        _seiBytes += sei.Length;
+                    }
+                    _frames++;
+                    if (!cached) _frameIndex++;
+                }
+                _packets++;
             }
-            _packets++;
+            finally
+            {
+                if (carried) spliced.Unref();
+            }
         }
 
         private void DropForwarded(bool isVideo, in VideoFrame frame, bool cached)

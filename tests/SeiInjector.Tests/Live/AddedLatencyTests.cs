@@ -51,6 +51,36 @@ public class AddedLatencyTests
         });
     }
 
+    // Samples reach the window StagingSize at a time: whatever the count, the percentiles are those of exactly the most
+    // recent min(count, WindowSize) samples, staged or copied (brute force by sorting as the oracle).
+    [TestCase(1)]
+    [TestCase(AddedLatency.StagingSize - 1)]
+    [TestCase(AddedLatency.StagingSize)]
+    [TestCase(AddedLatency.StagingSize + 1)]
+    [TestCase(AddedLatency.WindowSize - 1)]
+    [TestCase(AddedLatency.WindowSize)]
+    [TestCase(AddedLatency.WindowSize + 1)]
+    [TestCase(AddedLatency.WindowSize + AddedLatency.StagingSize + 17)]
+    [TestCase(3 * AddedLatency.WindowSize + 5)]
+    public void Percentiles_AreThoseOfTheMostRecentSamples_StagedOrNot(int count)
+    {
+        var latency = new AddedLatency();
+        // A value that says when it was recorded, shuffled so that recent is not simply largest.
+        static long Value(int i) => 1 + (i * 7919L % 100_003);
+        for (var i = 0; i < count; i++) latency.Record(Value(i));
+        var recent = Enumerable.Range(Math.Max(0, count - AddedLatency.WindowSize), Math.Min(count, AddedLatency.WindowSize)).Select(Value).Order().ToArray();
+        static TimeSpan Ticks(long t) => TimeSpan.FromSeconds(t / (double)Stopwatch.Frequency);
+        var s = latency.Snapshot();
+        Assert.Multiple(() =>
+        {
+            Assert.That(s.Count, Is.EqualTo(count));
+            Assert.That(s.WindowCount, Is.EqualTo(recent.Length));
+            Assert.That(s.Max, Is.EqualTo(Ticks(recent[^1])));
+            Assert.That(s.P99, Is.EqualTo(Ticks(recent[Math.Clamp((int)Math.Ceiling(0.99 * recent.Length), 1, recent.Length) - 1])));
+            Assert.That(s.P50, Is.EqualTo(Ticks(recent[Math.Clamp((int)Math.Ceiling(0.50 * recent.Length), 1, recent.Length) - 1])));
+        });
+    }
+
     [Test]
     public void Percentiles_FollowTheRecentWindowOnly()
     {
