@@ -303,7 +303,10 @@ public sealed class CueBook
             TakeInFlight(plan);
             var frame = plan.Frame;
             var now = _clock.Now().UnixMicros;
-            var carrier = new CarrierFrame(frame.Pts, frame.FrameIndex, frame.TimeBase, Convert.ToHexStringLower(SHA256.HashData(sei)), plan.TransmissionSequence);
+            // The carrier's record (with a SHA-256 of the SEI) is for the journal, which only cue transmissions write to:
+            // a frame that carries a heartbeat alone (one a second on a quiet show) does not hash its SEI twice.
+            var carrier = plan.Transmissions.Count == 0 ? null
+                : new CarrierFrame(frame.Pts, frame.FrameIndex, frame.TimeBase, Convert.ToHexStringLower(SHA256.HashData(sei)), plan.TransmissionSequence);
             _carrierFrames++;
             _messagesSent += plan.Messages.Count;
             _lastCarrierPts = frame.Pts;
@@ -313,7 +316,7 @@ public sealed class CueBook
                 if (!p.First)
                 {
                     t.Life.Repeated();
-                    Journal(t, false, carrier, now);
+                    Journal(t, false, carrier!, now);
                     continue;
                 }
                 t.Target ??= p.Target;
@@ -321,7 +324,7 @@ public sealed class CueBook
                 var closed = ClosedBy(t);
                 if (t.IsClose) t.Hold = HoldOf(t, closed, plan.MediaTime);
                 var from = Move(t, CueTrigger.Committed, _options.Repeat);
-                Journal(t, true, carrier, now);
+                Journal(t, true, carrier!, now);
                 if (closed is not null) CloseBy(closed, t, now);
                 if (from == CueState.CancelQueued) ApplyCancel(t.Cue!, now, "; the cancel was requested while its first delivery was in flight");
             }
