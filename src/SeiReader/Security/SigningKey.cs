@@ -98,6 +98,12 @@ public sealed class SigningKey : IDisposable
         }
     }
 
+    /// <summary>Starts the nonce pool with the runtime's nonces: <see cref="PrecomputeNonces(int, NonceSource?)"/> with no
+    /// source.</summary>
+    /// <param name="capacity">Nonces kept ready (at least 2).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is below 2.</exception>
+    public void PrecomputeNonces(int capacity = 32) => PrecomputeNonces(capacity, null);
+
     /// <summary>
     /// Starts computing ECDSA nonces ahead on a background thread and keeps <paramref name="capacity"/> of them ready,
     /// so that <see cref="Sign"/> costs a SHA-256 and a few 256-bit multiplications (a few µs, even on a thread that
@@ -110,7 +116,7 @@ public sealed class SigningKey : IDisposable
     /// <param name="source">Where the nonces and their points come from (null: <see cref="NonceSource.CreateRuntime"/>).
     /// The key owns it from here on and disposes it with the pool, also when a pool was already running.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is below 2.</exception>
-    public void PrecomputeNonces(int capacity = 32, NonceSource? source = null)
+    public void PrecomputeNonces(int capacity, NonceSource? source)
     {
         if (capacity < 2)
         {
@@ -136,11 +142,11 @@ public sealed class SigningKey : IDisposable
         }
     }
 
-    /// <summary>The nonce pool started by <see cref="PrecomputeNonces"/>, or null.</summary>
+    /// <summary>The nonce pool started by <see cref="PrecomputeNonces(int, NonceSource?)"/>, or null.</summary>
     internal NoncePool? Nonces => Volatile.Read(ref _nonces);
 
     /// <summary>Signs SHA-256(<paramref name="data"/>) into <paramref name="signature"/> (64 bytes, IEEE P1363), always with
-    /// s ≤ n / 2 (low s). With <see cref="PrecomputeNonces"/> started, from a precomputed nonce while one is ready.</summary>
+    /// s ≤ n / 2 (low s). With <see cref="PrecomputeNonces(int, NonceSource?)"/> started, from a precomputed nonce while one is ready.</summary>
     /// <exception cref="ArgumentException"><paramref name="signature"/> is shorter than 64 bytes.</exception>
     public void Sign(ReadOnlySpan<byte> data, Span<byte> signature)
     {

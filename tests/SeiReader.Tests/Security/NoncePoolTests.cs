@@ -8,7 +8,7 @@ namespace CatEvening.SeiReader.Tests.Security;
 /// <summary>
 /// Issue 9 (added latency): ECDSA with nonces computed ahead (<see cref="NoncePool"/>, <see cref="P256Scalar"/>).
 /// The online half is pinned to RFC 6979's P-256 / SHA-256 vectors (same k, same r and s), the scalar arithmetic to
-/// <see cref="BigInteger"/>, and signatures made through <see cref="SigningKey.PrecomputeNonces"/> to the runtime's
+/// <see cref="BigInteger"/>, and signatures made through <see cref="SigningKey.PrecomputeNonces(int, NonceSource?)"/> to the runtime's
 /// verifier and our own.
 /// </summary>
 public class NoncePoolTests
