@@ -58,6 +58,28 @@ public sealed class MediaOutput : IDisposable
         };
     }
 
+    /// <summary>
+    /// Checks, without opening anything or logging, that a muxer matches <paramref name="formatName"/> or (when null) the
+    /// scheme or extension of <paramref name="url"/>, as <see cref="Create"/> will choose it: a run can refuse an unknown
+    /// output before it opens its input.
+    /// </summary>
+    /// <exception cref="FFmpegException">No muxer matches (AVERROR(EINVAL), permanent, output side), with the message
+    /// <see cref="Create"/> would give.</exception>
+    public static void CheckFormat(string url, string? formatName)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        FFmpegLibrary.EnsureLoaded();
+        formatName ??= DefaultFormatForUrl(url);
+        if (AvFormat.av_guess_format(formatName, formatName is null ? url : null, null) != 0) return;
+        throw UnknownFormat(url, formatName, AvError.InvalidArgument);
+    }
+
+    private static FFmpegException UnknownFormat(string url, string? formatName, int result) =>
+        new(formatName != null
+                ? $"output format '{formatName}' is not known to this FFmpeg"
+                : $"no output format matches '{url}': give one with --output-format",
+            result, result < 0 ? AvError.Describe(result) : "unknown format", MediaDirection.Output);
+
     /// <summary>Creates a muxer for <paramref name="url"/>; nothing is opened or written until <see cref="WriteHeader"/>.</summary>
     /// <param name="url">Destination.</param>
     /// <param name="formatName">Muxer short name, or null to choose it from the URL's scheme (<see cref="DefaultFormatForUrl"/>) or extension.</param>
@@ -73,13 +95,7 @@ public sealed class MediaOutput : IDisposable
         {
             formatName ??= DefaultFormatForUrl(url);
             var result = AvFormat.avformat_alloc_output_context2(out var context, 0, formatName, url);
-            if (result < 0 || context == 0)
-            {
-                var what = formatName != null
-                    ? $"output format '{formatName}' is not known to this FFmpeg"
-                    : $"no output format matches '{url}': give one with --output-format";
-                throw new FFmpegException(what, result, result < 0 ? AvError.Describe(result) : "unknown format", MediaDirection.Output);
-            }
+            if (result < 0 || context == 0) throw UnknownFormat(url, formatName, result);
             handle.Adopt(context);
             interrupt.Install(context);
             return new MediaOutput(handle, interrupt, url);

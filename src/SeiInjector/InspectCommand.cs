@@ -61,14 +61,14 @@ internal static class InspectCommand
             }
             // Broken SEI (an encoder's, before or around ours) is skipped and does not hide what follows it; counted here so
             // that a stream with fewer messages than expected says why it may have.
+            // The summary and the hint below go to stderr, with --json too (its stdout stays the JSON lines).
             var malformed = inspector.MalformedSei > 0 ? $"; {inspector.MalformedSei} malformed SEI NAL unit(s) or message(s) skipped" : "";
-            if (!asJson)
-                Console.Error.WriteLine(key == null
-                    ? $"sei-inject: {count} message occurrence(s), not verified (no --public-key){malformed}"
-                    : $"sei-inject: {count} message occurrence(s), {count - failed} verified, {failed} not verified{malformed}");
+            Console.Error.WriteLine(key == null
+                ? $"sei-inject: {count} message occurrence(s), not verified (no --public-key){malformed}"
+                : $"sei-inject: {count} message occurrence(s), {count - failed} verified, {failed} not verified{malformed}");
             // Not one verified, each for a bad signature under the right key id: almost always the wrong public key with
             // the same id (keygen gives id 1 unless told otherwise), not a tampered stream.
-            if (!asJson && key != null && count > 0 && badSignatures == count)
+            if (key != null && count > 0 && badSignatures == count)
                 Console.Error.WriteLine($"sei-inject: not one message verified, each for a bad signature under key id {key.KeyId}: is {parsed.GetValue(publicKey)} " +
                     "the public half of the key the injector signed with? (keygen gives key id 1 unless --key-id is given: give each key pair its own id)");
             return failed > 0 ? ExitCodes.NotVerified : ExitCodes.Ok;

@@ -41,7 +41,20 @@ internal static class KeyFiles
     /// <summary>Loads the private key, refusing a file that group or others may read or write.</summary>
     public static SigningKey ReadPrivate(string path)
     {
+        if (Directory.Exists(path)) throw new CliException(ExitCodes.BadFile, $"--key {path}: a directory, not a key file");
         if (!File.Exists(path)) throw new CliException(ExitCodes.BadFile, $"--key {path}: no such file");
+        string pem;
+        try
+        {
+            pem = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.BadFile, $"--key {path}: cannot read: {e.Message}");
+        }
+        // Said before the permission check: a public key is meant to be readable, and chmod would not make it a private one.
+        if (pem.Contains("PUBLIC KEY", StringComparison.Ordinal) && !pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
+            throw new CliException(ExitCodes.BadFile, $"--key {path}: not a CatEvening private key ({KeyFormatError.NoPemBlock}): it holds a PUBLIC KEY; --key takes the private key (the --private file of sei-inject keygen)");
         if (!OperatingSystem.IsWindows())
         {
             var mode = File.GetUnixFileMode(path);
@@ -51,11 +64,7 @@ internal static class KeyFiles
         }
         try
         {
-            return SigningKey.FromPem(File.ReadAllText(path));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliException(ExitCodes.BadFile, $"--key {path}: cannot read: {e.Message}");
+            return SigningKey.FromPem(pem);
         }
         catch (KeyFormatException e)
         {

@@ -35,6 +35,11 @@ internal static unsafe partial class AvFormat
     [LibraryImport(Library)]
     internal static partial void avformat_close_input(ref nint context);
 
+    /// <summary>Static muxer description matching a short name, else a file name's extension (null when none does); owned
+    /// by FFmpeg, never freed. Logs nothing (avformat_alloc_output_context2 logs its miss at error level).</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint av_guess_format(string? shortName, string? fileName, string? mimeType);
+
     /// <summary>Static demuxer description by short name; owned by FFmpeg, never freed.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint av_find_input_format(string shortName);

@@ -95,6 +95,8 @@ public sealed class InjectionPipeline
     /// <see cref="PipelineOptions.VideoStreamWait"/>), or its codec configuration is malformed.</exception>
     public PipelineReport Run(CancellationToken cancellation = default)
     {
+        // An output no muxer matches is refused before the input is opened (a live input would be connected for nothing).
+        MediaOutput.CheckFormat(_options.OutputUrl, _options.OutputFormat);
         using var run = new Session(this, cancellation);
         return run.Execute();
     }

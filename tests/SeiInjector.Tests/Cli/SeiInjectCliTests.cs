@@ -39,6 +39,38 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // A newcomer who gives the public key (mode 644) was told to chmod it, then that it was not a private key.
+    [Test]
+    public void Run_GivenThePublicKeyOrADirectory_SaysSo_BeforeAnyPermissionAdvice()
+    {
+        File.SetUnixFileMode(PublicKey, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.Flv);
+        var publicKey = SeiInject("run", "-i", input, "-o", Path.Combine(Work, "never.flv"), "--key", PublicKey);
+        var directory = SeiInject("run", "-i", input, "-o", Path.Combine(Work, "never.flv"), "--key", Work);
+        Assert.Multiple(() =>
+        {
+            Assert.That(publicKey.ExitCode, Is.EqualTo(3));
+            Assert.That(publicKey.StdErr, Does.Contain("--key " + PublicKey + ": not a CatEvening private key").And.Contain("holds a PUBLIC KEY").And.Not.Contain("chmod"));
+            Assert.That(directory.ExitCode, Is.EqualTo(3));
+            Assert.That(directory.StdErr, Does.Contain("--key " + Work + ": a directory"));
+            Assert.That(File.Exists(Path.Combine(Work, "never.flv")), Is.False);
+        });
+    }
+
+    // A newcomer's remark: an output no muxer matches was found only after the input was connected, with FFmpeg's raw
+    // "[NULL @ 0x…] Unable to find a suitable output format" line before ours.
+    [Test]
+    public void Run_OutputNoMuxerMatches_IsRefusedBeforeTheInputOpens_InOurWordsOnly()
+    {
+        var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", Path.Combine(Work, "out.xyz"), "--key", PrivateKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1));
+            Assert.That(r.StdErr, Does.Contain("no output format matches").And.Contain("--output-format"));
+            Assert.That(r.StdErr, Does.Not.Contain("input connected").And.Not.Contain("Unable to find a suitable output format"));
+        });
+    }
+
     [TestCase(new[] { "run", "-i", "in.flv" }, "--output")]
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--heartbeat", "often" }, "--heartbeat 'often'")]
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--repeat", "-1" }, "--repeat")]
@@ -179,10 +211,18 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         Assert.That(SeiInject("keygen", "--private", otherPrivate, "--public", otherPublic).ExitCode, Is.EqualTo(0));
         var wrong = SeiInject("inspect", output, "--public-key", otherPublic);
         var right = SeiInject("inspect", output, "--public-key", PublicKey);
+        // With --json the JSON lines stay alone on stdout; the summary and the hint go to stderr all the same.
+        var wrongJson = SeiInject("inspect", output, "--public-key", otherPublic, "--json");
+        var unkeyedJson = SeiInject("inspect", output, "--json");
         Assert.Multiple(() =>
         {
             Assert.That(wrong.ExitCode, Is.EqualTo(5));
             Assert.That(wrong.StdErr, Does.Contain("not one message verified").And.Contain("under key id 1").And.Contain(otherPublic).And.Contain("--key-id"));
+            Assert.That(wrongJson.ExitCode, Is.EqualTo(5));
+            Assert.That(wrongJson.StdErr, Does.Contain("not one message verified").And.Contain("0 verified"));
+            Assert.That(wrongJson.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.ValueKind),
+                Is.All.EqualTo(JsonValueKind.Object), "stdout: JSON lines only");
+            Assert.That(unkeyedJson.StdErr, Does.Contain("not verified (no --public-key)"));
             Assert.That(right.ExitCode, Is.EqualTo(0), right.StdErr);
             Assert.That(right.StdErr, Does.Not.Contain("not one message verified"));
         });

@@ -38,6 +38,46 @@ public partial class FFmpegErrorTests
         });
     }
 
+    // The check a run makes before opening its input agrees with Create: what Create accepts passes, what it refuses is
+    // refused with the same message, as a permanent output error.
+    [TestCase("/tmp/out.flv", null)]
+    [TestCase("/tmp/out.ts", null)]
+    [TestCase("/tmp/out.mp4", null)]
+    [TestCase("rtmp://127.0.0.1:1935/live/key", null)]
+    [TestCase("pipe:1", "mpegts")]
+    [TestCase("/tmp/out.xyz", null)]
+    [TestCase("/tmp/out.flv", "no-such-muxer")]
+    [TestCase("pipe:1", null)]
+    public void CheckFormat_AgreesWithCreate(string url, string? format)
+    {
+        FFmpegException? created = null;
+        try
+        {
+            MediaOutput.Create(url, format, Timeout).Dispose();
+        }
+        catch (FFmpegException e)
+        {
+            created = e;
+        }
+        FFmpegException? checkedError = null;
+        try
+        {
+            MediaOutput.CheckFormat(url, format);
+        }
+        catch (FFmpegException e)
+        {
+            checkedError = e;
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(checkedError is null, Is.EqualTo(created is null), "the check passes exactly where Create succeeds");
+            if (created is null || checkedError is null) return;
+            Assert.That(checkedError.Message, Is.EqualTo(created.Message));
+            Assert.That(checkedError.Direction, Is.EqualTo(MediaDirection.Output));
+            Assert.That(checkedError.IsPermanent, Is.True);
+        });
+    }
+
     // The operation text says "opening output", as the old message-parsing guess wanted, but the direction does not
     // depend on it: an output whose URL looks like an input's is still the output.
     [Test]
