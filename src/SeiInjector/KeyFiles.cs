@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using CatEvening.SeiReader.Security;
 
 namespace CatEvening.SeiInjector.Cli;
@@ -43,6 +44,17 @@ internal static class KeyFiles
     {
         if (Directory.Exists(path)) throw new CliException(ExitCodes.BadFile, $"--key {path}: a directory, not a key file");
         if (!File.Exists(path)) throw new CliException(ExitCodes.BadFile, $"--key {path}: no such file");
+        if (!OperatingSystem.IsWindows())
+        {
+            var mode = File.GetUnixFileMode(path);
+            if ((mode & GroupOrOthers) != 0)
+            {
+                // A public key is meant to be readable, and chmod would not make it a private one: say what the file is.
+                if (HoldsOnlyAPublicKey(path)) throw PublicKeyGiven(path);
+                throw new CliException(ExitCodes.BadFile,
+                    $"--key {path}: the private key is accessible by group or others (mode {Convert.ToString((int)mode, 8)}); run: chmod 600 {path}");
+            }
+        }
         string pem;
         try
         {
@@ -52,16 +64,7 @@ internal static class KeyFiles
         {
             throw new CliException(ExitCodes.BadFile, $"--key {path}: cannot read: {e.Message}");
         }
-        // Said before the permission check: a public key is meant to be readable, and chmod would not make it a private one.
-        if (pem.Contains("PUBLIC KEY", StringComparison.Ordinal) && !pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
-            throw new CliException(ExitCodes.BadFile, $"--key {path}: not a CatEvening private key ({KeyFormatError.NoPemBlock}): it holds a PUBLIC KEY; --key takes the private key (the --private file of sei-inject keygen)");
-        if (!OperatingSystem.IsWindows())
-        {
-            var mode = File.GetUnixFileMode(path);
-            if ((mode & GroupOrOthers) != 0)
-                throw new CliException(ExitCodes.BadFile,
-                    $"--key {path}: the private key is accessible by group or others (mode {Convert.ToString((int)mode, 8)}); run: chmod 600 {path}");
-        }
+        if (pem.Contains("PUBLIC KEY", StringComparison.Ordinal) && !pem.Contains("PRIVATE KEY", StringComparison.Ordinal)) throw PublicKeyGiven(path);
         try
         {
             return SigningKey.FromPem(pem);
@@ -69,6 +72,32 @@ internal static class KeyFiles
         catch (KeyFormatException e)
         {
             throw new CliException(ExitCodes.BadFile, $"--key {path}: not a CatEvening private key ({e.Error}): {e.Message}");
+        }
+    }
+
+    private static CliException PublicKeyGiven(string path) =>
+        new(ExitCodes.BadFile, $"--key {path}: not a CatEvening private key ({KeyFormatError.NoPemBlock}): it holds a PUBLIC KEY; " +
+            "--key takes the private key (the --private file of sei-inject keygen)");
+
+    // Whether the file's PEM header (in its first 512 bytes: an optional key-id line, then the BEGIN line) names a public
+    // key and no private one. Reads no more than that of a file about to be refused, and wipes what it read.
+    private static bool HoldsOnlyAPublicKey(string path)
+    {
+        var head = new byte[512];
+        try
+        {
+            int read;
+            using (var file = File.OpenRead(path)) read = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            var text = head.AsSpan(0, read);
+            return text.IndexOf("PUBLIC KEY"u8) >= 0 && text.IndexOf("PRIVATE KEY"u8) < 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(head);
         }
     }
 

@@ -252,9 +252,11 @@ internal sealed class NoncePool : IDisposable
                     for (; generated < wanted && !_disposed; generated++)
                         _source.Generate(ks.AsSpan(generated * P256.ScalarLength, P256.ScalarLength), xs.AsSpan(generated * P256.ScalarLength, P256.ScalarLength));
                 }
-                catch (CryptographicException)
+                catch (Exception)
                 {
-                    // The source could not make a nonce: stop filling; signatures take the usual way from now on.
+                    // The source could not make a nonce (a CryptographicException, or anything a host's source throws, e.g.
+                    // disposed under it): stop filling; signatures take the usual way from now on. An exception left to
+                    // escape this background thread would end the process.
                     Interlocked.Exchange(ref _failed, 1);
                     return;
                 }

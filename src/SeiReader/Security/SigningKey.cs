@@ -130,7 +130,17 @@ public sealed class SigningKey : IDisposable
                 source?.Dispose();
                 return;
             }
-            var d = _ecdsa.ExportParameters(includePrivateParameters: true).D!;
+            byte[] d;
+            try
+            {
+                d = _ecdsa.ExportParameters(includePrivateParameters: true).D!;
+            }
+            catch
+            {
+                // The key was disposed (or cannot be exported): the source given was to be ours, so it is freed here.
+                source?.Dispose();
+                throw;
+            }
             try
             {
                 _nonces = new NoncePool(d, capacity, source);

@@ -62,12 +62,15 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
     [Test]
     public void Run_OutputNoMuxerMatches_IsRefusedBeforeTheInputOpens_InOurWordsOnly()
     {
-        var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", Path.Combine(Work, "out.xyz"), "--key", PrivateKey);
+        // An input that fails loudly if it is opened: the output's refusal must come first.
+        var missingInput = Path.Combine(Work, "no-such-input.flv");
+        var r = SeiInject("run", "-i", missingInput, "-o", Path.Combine(Work, "out.xyz"), "--key", PrivateKey);
         Assert.Multiple(() =>
         {
             Assert.That(r.ExitCode, Is.EqualTo(1));
             Assert.That(r.StdErr, Does.Contain("no output format matches").And.Contain("--output-format"));
-            Assert.That(r.StdErr, Does.Not.Contain("input connected").And.Not.Contain("Unable to find a suitable output format"));
+            Assert.That(r.StdErr, Does.Not.Contain(missingInput + ":").And.Not.Contain("No such file"), "the input was never opened");
+            Assert.That(r.StdErr, Does.Not.Contain(" @ 0x"), "no raw FFmpeg log line");
         });
     }
 

@@ -48,6 +48,12 @@ public partial class FFmpegErrorTests
     [TestCase("/tmp/out.xyz", null)]
     [TestCase("/tmp/out.flv", "no-such-muxer")]
     [TestCase("pipe:1", null)]
+    [TestCase("srt://127.0.0.1:9000?mode=caller", null)]
+    [TestCase("udp://127.0.0.1:9000", null)]
+    [TestCase("tcp://127.0.0.1:9000", null)]
+    [TestCase("RTMP://127.0.0.1/live/key", null)]
+    [TestCase("/tmp/frame-%03d.png", null)]
+    [TestCase("/tmp/OUT.FLV", null)]
     public void CheckFormat_AgreesWithCreate(string url, string? format)
     {
         FFmpegException? created = null;

@@ -247,7 +247,7 @@ public class NoncePoolTests
     }
 
     // A source that counts its nonces and its disposal; fails every nonce after `failAfter`.
-    private sealed class CountingSource(int failAfter = int.MaxValue) : NonceSource
+    private sealed class CountingSource(int failAfter = int.MaxValue, bool failOtherwise = false) : NonceSource
     {
         private readonly NonceSource _runtime = CreateRuntime();
         public int Generated;
@@ -255,7 +255,8 @@ public class NoncePoolTests
 
         public override void Generate(Span<byte> k, Span<byte> pointX)
         {
-            if (Generated >= failAfter) throw new CryptographicException("test source: no more nonces");
+            if (Generated >= failAfter)
+                throw failOtherwise ? new ObjectDisposedException("test source") : new CryptographicException("test source: no more nonces");
             _runtime.Generate(k, pointX);
             Generated++;
         }
@@ -291,11 +292,14 @@ public class NoncePoolTests
         Assert.That(SpinWait.SpinUntil(() => Volatile.Read(ref source.Disposed) == 1, TimeSpan.FromSeconds(30)), Is.True, "the filler disposed its source");
     }
 
-    [Test]
-    public void PrecomputeNonces_SourceFails_PoolStopsFilling_AndSignaturesStillVerify()
+    // Any exception from a host's source (a CryptographicException, or an ObjectDisposedException from a source disposed
+    // under the pool) stops the filling; none may escape the filler thread, which would end the process.
+    [TestCase(false)]
+    [TestCase(true)]
+    public void PrecomputeNonces_SourceFails_PoolStopsFilling_AndSignaturesStillVerify(bool notACryptographicException)
     {
         using var key = TestKeys.Key1();
-        var source = new CountingSource(failAfter: 0);
+        var source = new CountingSource(failAfter: 0, failOtherwise: notACryptographicException);
         key.PrecomputeNonces(4, source);
         var pool = key.Nonces!;
         Assert.That(SpinWait.SpinUntil(() => pool.Failed, TimeSpan.FromSeconds(60)), Is.True, "the pool saw the failure");
@@ -308,6 +312,16 @@ public class NoncePoolTests
             Assert.That(pool.Missed, Is.EqualTo(1));
             Assert.That(SpinWait.SpinUntil(() => Volatile.Read(ref source.Disposed) == 1, TimeSpan.FromSeconds(30)), Is.True, "disposed when the filler stopped");
         });
+    }
+
+    [Test]
+    public void PrecomputeNonces_OnADisposedKey_Throws_AndDisposesTheSourceGiven()
+    {
+        var key = TestKeys.Key1();
+        key.Dispose();
+        var source = new CountingSource();
+        Assert.That(() => key.PrecomputeNonces(4, source), Throws.InstanceOf<ObjectDisposedException>());
+        Assert.That(source.Disposed, Is.EqualTo(1));
     }
 
     [Test]
