@@ -61,8 +61,8 @@ internal static class InspectCommand
             }
             // Broken SEI (an encoder's, before or around ours) is skipped and does not hide what follows it; counted here so
             // that a stream with fewer messages than expected says why it may have.
-            // The summary and the hint below go to stderr, with --json too (its stdout stays the JSON lines).
             var malformed = inspector.MalformedSei > 0 ? $"; {inspector.MalformedSei} malformed SEI NAL unit(s) or message(s) skipped" : "";
+            // The summary and the hint below go to stderr, with --json too (its stdout stays the JSON lines).
             Console.Error.WriteLine(key == null
                 ? $"sei-inject: {count} message occurrence(s), not verified (no --public-key){malformed}"
                 : $"sei-inject: {count} message occurrence(s), {count - failed} verified, {failed} not verified{malformed}");

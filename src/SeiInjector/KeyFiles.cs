@@ -44,30 +44,24 @@ internal static class KeyFiles
     {
         if (Directory.Exists(path)) throw new CliException(ExitCodes.BadFile, $"--key {path}: a directory, not a key file");
         if (!File.Exists(path)) throw new CliException(ExitCodes.BadFile, $"--key {path}: no such file");
+        // Said before the permission check: a public key is meant to be readable, and chmod would not make it a private one.
+        if (HoldsOnlyAPublicKey(path))
+            throw new CliException(ExitCodes.BadFile, $"--key {path}: not a CatEvening private key ({KeyFormatError.NoPemBlock}): it holds a PUBLIC KEY; " +
+                "--key takes the private key (the --private file of sei-inject keygen)");
         if (!OperatingSystem.IsWindows())
         {
             var mode = File.GetUnixFileMode(path);
             if ((mode & GroupOrOthers) != 0)
-            {
-                // A public key is meant to be readable, and chmod would not make it a private one: say what the file is.
-                if (HoldsOnlyAPublicKey(path)) throw PublicKeyGiven(path);
                 throw new CliException(ExitCodes.BadFile,
                     $"--key {path}: the private key is accessible by group or others (mode {Convert.ToString((int)mode, 8)}); run: chmod 600 {path}");
-            }
         }
-        string pem;
         try
         {
-            pem = File.ReadAllText(path);
+            return SigningKey.FromPem(File.ReadAllText(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CliException(ExitCodes.BadFile, $"--key {path}: cannot read: {e.Message}");
-        }
-        if (pem.Contains("PUBLIC KEY", StringComparison.Ordinal) && !pem.Contains("PRIVATE KEY", StringComparison.Ordinal)) throw PublicKeyGiven(path);
-        try
-        {
-            return SigningKey.FromPem(pem);
         }
         catch (KeyFormatException e)
         {
@@ -75,12 +69,8 @@ internal static class KeyFiles
         }
     }
 
-    private static CliException PublicKeyGiven(string path) =>
-        new(ExitCodes.BadFile, $"--key {path}: not a CatEvening private key ({KeyFormatError.NoPemBlock}): it holds a PUBLIC KEY; " +
-            "--key takes the private key (the --private file of sei-inject keygen)");
-
     // Whether the file's PEM header (in its first 512 bytes: an optional key-id line, then the BEGIN line) names a public
-    // key and no private one. Reads no more than that of a file about to be refused, and wipes what it read.
+    // key and no private one. Reads no more than that before the permission check, and wipes what it read.
     private static bool HoldsOnlyAPublicKey(string path)
     {
         var head = new byte[512];

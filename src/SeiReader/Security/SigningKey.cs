@@ -118,37 +118,30 @@ public sealed class SigningKey : IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is below 2.</exception>
     public void PrecomputeNonces(int capacity, NonceSource? source)
     {
-        if (capacity < 2)
+        // The source is ours from here on: a pool that starts owns it; on any other way out (bad capacity, a pool already
+        // running, a disposed key) it is freed here.
+        var handedOver = false;
+        try
         {
-            source?.Dispose();
-            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "at least 2");
+            if (capacity < 2) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "at least 2");
+            lock (_gate)
+            {
+                if (_nonces is not null) return;
+                var d = _ecdsa.ExportParameters(includePrivateParameters: true).D!;
+                try
+                {
+                    _nonces = new NoncePool(d, capacity, source);
+                    handedOver = true;
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(d);
+                }
+            }
         }
-        lock (_gate)
+        finally
         {
-            if (_nonces is not null)
-            {
-                source?.Dispose();
-                return;
-            }
-            byte[] d;
-            try
-            {
-                d = _ecdsa.ExportParameters(includePrivateParameters: true).D!;
-            }
-            catch
-            {
-                // The key was disposed (or cannot be exported): the source given was to be ours, so it is freed here.
-                source?.Dispose();
-                throw;
-            }
-            try
-            {
-                _nonces = new NoncePool(d, capacity, source);
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(d);
-            }
+            if (!handedOver) source?.Dispose();
         }
     }
 
