@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -37,6 +39,9 @@ public sealed class HttpHost : IDisposable
 
     /// <summary>The address and port actually bound (port 0 at start becomes the port the system picked).</summary>
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The server's service container (tests read which memory pool Kestrel's transport was given).</summary>
+    internal IServiceProvider Services => _app.Services;
 
     /// <summary>True when the server speaks HTTPS (started with a certificate).</summary>
     public bool IsHttps { get; }
@@ -83,6 +88,12 @@ public sealed class HttpHost : IDisposable
                 if (certificate is not null) o.UseHttps(certificate);
             });
         });
+        // Kestrel's own pool (PinnedBlockMemoryPool, .NET 10) queues an eviction pass to the thread pool every 10 s from
+        // its once-a-second heartbeat, whether or not anyone is connected: in sei-inject that woke thread-pool threads
+        // beside the packet path for nothing (a control API has a handful of clients). The shared array pool serves the
+        // few buffers these servers need and is never walked. Registered last, so Kestrel's transport and connections
+        // take it (IMemoryPoolFactory<byte> is the public extension point; Kestrel reads it from the container).
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, SharedArrayMemoryPoolFactory>();
         var app = builder.Build();
         app.Run(handler);
         try
@@ -123,4 +134,19 @@ public sealed class HttpHost : IDisposable
 
     private static string Format(IPEndPoint e) =>
         e.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{e.Address}]:{e.Port}" : $"{e.Address}:{e.Port}";
+
+    /// <summary>Hands Kestrel <see cref="MemoryPool{T}.Shared"/> (array-pool backed; disposing it does nothing) for every pool it asks for.</summary>
+    internal sealed class SharedArrayMemoryPoolFactory : IMemoryPoolFactory<byte>
+    {
+        private int _created;
+
+        /// <summary>How many pools Kestrel asked for (its transport and connections ask as they start).</summary>
+        public int Created => Volatile.Read(ref _created);
+
+        public MemoryPool<byte> Create(MemoryPoolOptions? options = null)
+        {
+            Interlocked.Increment(ref _created);
+            return MemoryPool<byte>.Shared;
+        }
+    }
 }

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using CatEvening.Http;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 
 namespace CatEvening.SeiInjector.Tests.Live;
@@ -32,6 +34,36 @@ public class HttpHostTests
             Assert.That(host.BaseAddress.ToString(), Is.EqualTo($"http://127.0.0.1:{host.LocalEndPoint.Port}/"));
             Assert.That(await http.GetStringAsync("/anything"), Is.EqualTo("hello"));
         });
+    }
+
+    /// <summary>
+    /// Kestrel's own pool (.NET 10) queues an eviction pass to the thread pool every 10 s from its heartbeat, connected or
+    /// not, which woke thread-pool threads beside sei-inject's packet path (RESULTS.md, twelfth pass): the server's
+    /// transport must take the shared array pool instead, and still carry bodies far larger than one 4 KiB block.
+    /// </summary>
+    [Test]
+    public async Task Transport_UsesTheSharedArrayPool_AndCarriesLargeBodies()
+    {
+        static async Task Echo(HttpContext context)
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            var bytes = body.ToArray();
+            Array.Reverse(bytes);
+            await context.Response.Body.WriteAsync(bytes);
+        }
+        using var host = HttpHost.Start(new IPEndPoint(IPAddress.Loopback, 0), Echo, new HttpHostLimits { MaxRequestBodySize = 4 << 20 });
+        var factory = host.Services.GetRequiredService<IMemoryPoolFactory<byte>>();
+        Assert.That(factory, Is.InstanceOf<HttpHost.SharedArrayMemoryPoolFactory>());
+        var sent = new byte[3 << 20];
+        new Random(7).NextBytes(sent);
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+        using var response = await http.PostAsync("/echo", new ByteArrayContent(sent));
+        var got = await response.Content.ReadAsByteArrayAsync();
+        Array.Reverse(got);
+        Assert.That(got, Is.EqualTo(sent));
+        Assert.That(((HttpHost.SharedArrayMemoryPoolFactory)factory).Created, Is.GreaterThan(0),
+            "Kestrel took its pools from somewhere else: the factory was never asked");
     }
 
     [Test]
