@@ -153,6 +153,8 @@ public sealed class InjectionPipeline
 
         public PipelineReport Execute()
         {
+            if (_options.SchedulerSlice is { } slice && !SchedulerSlice.TryApply(slice, out var why))
+                _options.Log?.Invoke($"pipeline thread: the scheduler slice stays the kernel's default ({why})");
             if (!OpenInput()) return Report(cancelled: true);
             OpenOutputNow();
 

@@ -57,6 +57,12 @@ public sealed record PipelineOptions
     /// </summary>
     public FFmpegInterop.Rational? FrameRate { get; init; }
 
+    /// <summary>
+    /// Scheduler slice asked for the thread that runs the pipeline (Linux 6.12+, 0.1-100 ms; see <see cref="Pipeline.SchedulerSlice"/>):
+    /// a long one keeps the processes it sends to from preempting it after every packet. Null leaves the thread as it is.
+    /// </summary>
+    public TimeSpan? SchedulerSlice { get; init; }
+
     /// <summary>Counts packets and bytes written and the time each spent inside the pipeline (read to write); none when null.</summary>
     public Live.PacketMonitor? Monitor { get; init; }
 }

@@ -78,6 +78,8 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--heartbeat", "often" }, "--heartbeat 'often'")]
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--repeat", "-1" }, "--repeat")]
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--analyze-duration", "soon" }, "--analyze-duration")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--sched-slice", "0.05ms" }, "--sched-slice '0.05ms'")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--sched-slice", "101ms" }, "--sched-slice '101ms'")]
     [TestCase(new[] { "run", "--frobnicate" }, "--frobnicate")]
     [TestCase(new[] { "keygen", "--private", "a", "--public", "b", "--key-id", "70000" }, "--key-id")]
     public void BadCommandLine_ExitsWith2_NamingTheOption(string[] args, string named)

@@ -1,0 +1,115 @@
+using System.Runtime.InteropServices;
+using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Pipeline;
+using CatEvening.SeiInjector.Signing;
+using CatEvening.SeiReader.Security;
+using CatEvening.Tests.Shared;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Pipeline;
+
+/// <summary>
+/// The packet thread's scheduler slice (<see cref="SchedulerSlice"/>, Linux 6.12+ custom slices): set and read back on the
+/// calling thread only, the nice value kept, out-of-range slices refused, and the pipeline setting it on the thread it runs
+/// on when <see cref="PipelineOptions.SchedulerSlice"/> asks. Each case runs on a thread of its own, so the test runner's
+/// threads keep the kernel's default.
+/// </summary>
+public partial class SchedulerSliceTests
+{
+    // Linux: PRIO_PROCESS with who = 0 is the calling thread (setpriority(2), NOTES).
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int setpriority(int which, uint who, int prio);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getpriority(int which, uint who);
+
+    private static T OnOwnThread<T>(Func<T> body)
+    {
+        T result = default!;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = body();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        Assert.That(thread.Join(TimeSpan.FromMinutes(2)), Is.True, "the thread ended");
+        if (failure is not null) throw failure;
+        return result;
+    }
+
+    // Custom slices are read back as the thread's slice since Linux 6.12; before, the field reads 0 and nothing applies.
+    private static bool KernelHasCustomSlices() => OnOwnThread(() => SchedulerSlice.Current() is not null);
+
+    [Test]
+    public void TryApply_SetsTheCallingThreadsSlice_KeepsItsNiceValue_AndNoOtherThreads()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("a Linux scheduler setting");
+        if (!KernelHasCustomSlices()) Assert.Ignore($"this kernel ({Environment.OSVersion.Version}) has no custom slices (Linux 6.12+)");
+        var (applied, outcome, slice, nice, otherThread) = OnOwnThread(() =>
+        {
+            Assert.That(setpriority(0, 0, 3), Is.Zero, "raising one's own nice value needs no privilege");
+            var ok = SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(20), out var why);
+            var seenElsewhere = OnOwnThread(SchedulerSlice.Current);
+            return (ok, why, SchedulerSlice.Current(), getpriority(0, 0), seenElsewhere);
+        });
+        Assert.Multiple(() =>
+        {
+            Assert.That(applied, Is.True, outcome);
+            Assert.That(outcome, Is.Empty);
+            Assert.That(slice, Is.EqualTo(TimeSpan.FromMilliseconds(20)));
+            Assert.That(nice, Is.EqualTo(3), "the nice value the thread had is kept");
+            Assert.That(otherThread, Is.Not.EqualTo(TimeSpan.FromMilliseconds(20)), "a thread started afterwards keeps the kernel's default");
+        });
+    }
+
+    [Test]
+    public void TryApply_OutsideTheKernelsRange_IsRefused()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(0.05), out _));
+            Assert.Throws<ArgumentOutOfRangeException>(() => SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(101), out _));
+        });
+    }
+
+    [Test]
+    public void Pipeline_SetsTheSliceOnTheThreadItRunsOn_WhenAsked()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("a Linux scheduler setting");
+        if (!KernelHasCustomSlices()) Assert.Ignore($"this kernel ({Environment.OSVersion.Version}) has no custom slices (Linux 6.12+)");
+        var work = Directory.CreateTempSubdirectory("sched-slice-");
+        try
+        {
+            var input = Path.Combine(work.FullName, "in.flv");
+            FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=1", "-c:v", "libx264",
+                "-preset", "ultrafast", "-f", "flv", "-y", input).EnsureSuccess("clip");
+            var key = SigningKey.Generate(1);
+            TimeSpan? Run(TimeSpan? slice) => OnOwnThread(() =>
+            {
+                var pipeline = new InjectionPipeline(
+                    new PipelineOptions { InputUrl = input, OutputUrl = Path.Combine(work.FullName, Guid.NewGuid().ToString("N") + ".flv"), SchedulerSlice = slice },
+                    new CueSeiSource(new CueBook(new CueBookOptions { StreamId = "slice" }), new MessageSigner(key)));
+                Assert.That(pipeline.Run().Packets, Is.EqualTo(25));
+                return SchedulerSlice.Current();
+            });
+            var asked = Run(TimeSpan.FromMilliseconds(7));
+            var left = Run(null);
+            Assert.Multiple(() =>
+            {
+                Assert.That(asked, Is.EqualTo(TimeSpan.FromMilliseconds(7)));
+                Assert.That(left, Is.Not.EqualTo(TimeSpan.FromMilliseconds(7)), "without the option the thread keeps its slice");
+            });
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+}
