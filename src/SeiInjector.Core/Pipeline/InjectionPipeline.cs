@@ -153,8 +153,26 @@ public sealed class InjectionPipeline
 
         public PipelineReport Execute()
         {
-            if (_options.SchedulerSlice is { } slice && !SchedulerSlice.TryApply(slice, out var why))
-                _options.Log?.Invoke($"pipeline thread: the scheduler slice stays the kernel's default ({why})");
+            TimeSpan? restore = null;
+            if (_options.SchedulerSlice is { } slice)
+            {
+                if (SchedulerSlice.TryApply(slice, out var previous, out var why)) restore = previous;
+                else _options.Log?.Invoke($"pipeline thread: the scheduler slice stays as it was ({why})");
+            }
+            try
+            {
+                return ExecuteCore();
+            }
+            finally
+            {
+                // The thread is the caller's (a thread-pool worker, for a library user): it gets its slice back.
+                if (restore is { } p)
+                    SchedulerSlice.TryApply(TimeSpan.FromTicks(Math.Clamp(p.Ticks, SchedulerSlice.Minimum.Ticks, SchedulerSlice.Maximum.Ticks)), out _, out _);
+            }
+        }
+
+        private PipelineReport ExecuteCore()
+        {
             if (!OpenInput()) return Report(cancelled: true);
             OpenOutputNow();
 

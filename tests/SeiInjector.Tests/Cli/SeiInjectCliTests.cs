@@ -99,6 +99,17 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         Assert.That(r.StdErr, Does.Contain($"{schedule}:5:9: cues[0].at"));
     }
 
+    // 'default' once crashed the run (System.CommandLine took the parser's null for a missing value: InvalidCastException).
+    [TestCase("default")]
+    [TestCase("5ms")]
+    public void Run_SchedSlice_IsTaken(string slice)
+    {
+        var input = TestMedia.Get(VideoProfile.H264HighBPyramid, Container.MpegTs);
+        var r = SeiInject("run", "-i", input, "-o", Path.Combine(Work, "sliced.ts"), "--key", PrivateKey, "--sched-slice", slice);
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+        Assert.That(r.StdErr, Does.Not.Contain("Unhandled exception"));
+    }
+
     [Test]
     public void Run_UnreadableInput_ExitsWith1_WithFFmpegsReason()
     {

@@ -52,20 +52,23 @@ public partial class SchedulerSliceTests
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("a Linux scheduler setting");
         if (!KernelHasCustomSlices()) Assert.Ignore($"this kernel ({Environment.OSVersion.Version}) has no custom slices (Linux 6.12+)");
-        var (applied, outcome, slice, nice, otherThread) = OnOwnThread(() =>
+        var (applied, outcome, previous, slice, niceBefore, niceAfter, otherThread) = OnOwnThread(() =>
         {
-            Assert.That(setpriority(0, 0, 3), Is.Zero, "raising one's own nice value needs no privilege");
-            var ok = SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(20), out var why);
+            // A nice value of its own (one more than the runner's: raising one's nice needs no privilege), to see it kept.
+            var nice = Math.Min(19, getpriority(0, 0) + 1);
+            Assert.That(setpriority(0, 0, nice), Is.Zero, "raising one's own nice value needs no privilege");
+            var ok = SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(20), out var before, out var why);
             var seenElsewhere = OnOwnThread(SchedulerSlice.Current);
-            return (ok, why, SchedulerSlice.Current(), getpriority(0, 0), seenElsewhere);
+            return (ok, why, before, SchedulerSlice.Current(), nice, getpriority(0, 0), seenElsewhere);
         });
         Assert.Multiple(() =>
         {
             Assert.That(applied, Is.True, outcome);
             Assert.That(outcome, Is.Empty);
+            Assert.That(previous, Is.GreaterThan(TimeSpan.Zero).And.Not.EqualTo(TimeSpan.FromMilliseconds(20)), "the kernel's default slice before");
             Assert.That(slice, Is.EqualTo(TimeSpan.FromMilliseconds(20)));
-            Assert.That(nice, Is.EqualTo(3), "the nice value the thread had is kept");
-            Assert.That(otherThread, Is.Not.EqualTo(TimeSpan.FromMilliseconds(20)), "a thread started afterwards keeps the kernel's default");
+            Assert.That(niceAfter, Is.EqualTo(niceBefore), "the nice value the thread had is kept");
+            Assert.That(otherThread, Is.EqualTo(previous), "a thread it starts afterwards has the kernel's default, not its slice");
         });
     }
 
@@ -74,13 +77,13 @@ public partial class SchedulerSliceTests
     {
         Assert.Multiple(() =>
         {
-            Assert.Throws<ArgumentOutOfRangeException>(() => SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(0.05), out _));
-            Assert.Throws<ArgumentOutOfRangeException>(() => SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(101), out _));
+            Assert.Throws<ArgumentOutOfRangeException>(() => SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(0.05), out _, out _));
+            Assert.Throws<ArgumentOutOfRangeException>(() => SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(101), out _, out _));
         });
     }
 
     [Test]
-    public void Pipeline_SetsTheSliceOnTheThreadItRunsOn_WhenAsked()
+    public void Pipeline_SetsTheSliceOnTheThreadItRunsOn_OnlyWhenAsked_AndGivesTheThreadsOwnBack()
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("a Linux scheduler setting");
         if (!KernelHasCustomSlices()) Assert.Ignore($"this kernel ({Environment.OSVersion.Version}) has no custom slices (Linux 6.12+)");
@@ -91,25 +94,54 @@ public partial class SchedulerSliceTests
             FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=1", "-c:v", "libx264",
                 "-preset", "ultrafast", "-f", "flv", "-y", input).EnsureSuccess("clip");
             var key = SigningKey.Generate(1);
-            TimeSpan? Run(TimeSpan? slice) => OnOwnThread(() =>
+            // The thread has a slice of its own (5 ms); the pipeline runs with `slice`; returns the slice seen by the
+            // SEI source (on the pipeline's thread, mid-run) and the thread's slice after the run.
+            (TimeSpan? During, TimeSpan? After) Run(TimeSpan? slice) => OnOwnThread(() =>
             {
+                Assert.That(SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(5), out _, out var why), Is.True, why);
+                var book = new CueBook(new CueBookOptions { StreamId = "slice" });
+                var source = new SliceSeenSource(new CueSeiSource(book, new MessageSigner(key)));
                 var pipeline = new InjectionPipeline(
                     new PipelineOptions { InputUrl = input, OutputUrl = Path.Combine(work.FullName, Guid.NewGuid().ToString("N") + ".flv"), SchedulerSlice = slice },
-                    new CueSeiSource(new CueBook(new CueBookOptions { StreamId = "slice" }), new MessageSigner(key)));
+                    source);
                 Assert.That(pipeline.Run().Packets, Is.EqualTo(25));
-                return SchedulerSlice.Current();
+                return (source.Seen, SchedulerSlice.Current());
             });
             var asked = Run(TimeSpan.FromMilliseconds(7));
             var left = Run(null);
             Assert.Multiple(() =>
             {
-                Assert.That(asked, Is.EqualTo(TimeSpan.FromMilliseconds(7)));
-                Assert.That(left, Is.Not.EqualTo(TimeSpan.FromMilliseconds(7)), "without the option the thread keeps its slice");
+                Assert.That(asked.During, Is.EqualTo(TimeSpan.FromMilliseconds(7)), "the slice asked for, while packets pass");
+                Assert.That(asked.After, Is.EqualTo(TimeSpan.FromMilliseconds(5)), "the thread's own slice, given back");
+                Assert.That(left.During, Is.EqualTo(TimeSpan.FromMilliseconds(5)), "without the option the thread keeps its slice");
+                Assert.That(left.After, Is.EqualTo(TimeSpan.FromMilliseconds(5)));
             });
         }
         finally
         {
             work.Delete(recursive: true);
         }
+    }
+
+    // Reads the slice of the thread the pipeline calls it on, at the first frame.
+    private sealed class SliceSeenSource(IFrameSeiSource inner) : IFrameSeiSource
+    {
+        public TimeSpan? Seen { get; private set; }
+
+        public CatEvening.SeiInjector.Timing.MediaTimeline? Timeline => inner.Timeline;
+
+        public void Start(VideoStreamDescription video) => inner.Start(video);
+
+        public ReadOnlyMemory<byte> SeiFor(in VideoFrame frame)
+        {
+            Seen ??= SchedulerSlice.Current();
+            return inner.SeiFor(frame);
+        }
+
+        public void Delivered(in VideoFrame frame, ReadOnlySpan<byte> sei) => inner.Delivered(frame, sei);
+
+        public void NotCarried(in VideoFrame frame, string reason) => inner.NotCarried(frame, reason);
+
+        public void Skipped(in VideoFrame frame) => inner.Skipped(frame);
     }
 }
