@@ -91,8 +91,8 @@ internal static class RunCommand
         // TimeSpan.Zero stands for 'default' (System.CommandLine takes a custom parser's null for "no value").
         var schedSlice = new Option<TimeSpan>("--sched-slice")
         {
-            Description = "Linux scheduler slice of the packet thread (6.12+; 0.1ms-100ms, or 'default' for the kernel's). Default 20ms: with the kernel's shorter one, nginx, woken by each packet sent, preempted it far more often than an ffmpeg relay.",
-            DefaultValueFactory = _ => DefaultSchedulerSlice,
+            Description = "Linux 6.12+ scheduler slice of the packet thread, 0.1ms-100ms, or 'default' (the kernel's; the default). 20ms made a live injector ~4 % cheaper on a relay box (fewer preemptions by nginx) and ~20 % dearer beside CPU-bound work such as encoders (benchmarks/RESULTS.md, twelfth pass).",
+            DefaultValueFactory = _ => TimeSpan.Zero,
             CustomParser = ParseSchedulerSlice,
         };
 
@@ -161,11 +161,6 @@ internal static class RunCommand
 
     // Nonces kept ready for a live run: a heartbeat a second plus cue bursts; refilled in a batch when half are used.
     private const int NonceCapacity = 32;
-
-    // The packet thread's slice (RESULTS.md, twelfth pass, Linux 6.18 on two CPUs: 5 ms made a live injector ~4 % cheaper
-    // than the kernel's 1.5 ms, 15 ms ~3 % more, 50 ms ~3 % more again; 20 ms keeps most of that while the longest wait
-    // for a CPU under full saturation stayed under 1 ms in that pass).
-    private static readonly TimeSpan DefaultSchedulerSlice = TimeSpan.FromMilliseconds(20);
 
     internal static TimeSpan ParseSchedulerSlice(System.CommandLine.Parsing.ArgumentResult result)
     {

@@ -3,13 +3,14 @@ using System.Runtime.InteropServices;
 namespace CatEvening.SeiInjector.Pipeline;
 
 /// <summary>
-/// The Linux scheduler's time slice of the calling thread (EEVDF custom slices, Linux 6.12+): the pipeline thread of a
-/// live run asks for a long one. It wakes for every packet, works a few tens of µs and sleeps in <c>poll()</c>; with the
-/// kernel's default slice (1.4 ms on the 2-CPU machine measured), the nginx process it had just sent a packet to, woken on
-/// the same CPU, preempted it on the return from <c>send()</c> about six times as often as the <c>ffmpeg</c> relay beside
-/// it (1,402 against 236 in 15 s). With a 20 ms slice, measured on Linux 6.18, a live injector used about 5 % less CPU and
-/// the machine as a whole switched and worked less (benchmarks/RESULTS.md, twelfth pass). That is a measured result, not
-/// a reading of the scheduler's rules (a woken task with a shorter slice may still preempt a longer one).
+/// The Linux scheduler's time slice of the calling thread (EEVDF custom slices, Linux 6.12+), which the pipeline thread
+/// of a run can be given (<c>sei-inject run --sched-slice</c>). That thread wakes for every packet, works a few tens of µs
+/// and sleeps in <c>poll()</c>; with the kernel's default slice (1.4 ms on the 2-CPU machine measured), the nginx process
+/// it had just sent a packet to, woken on the same CPU, preempted it on the return from <c>send()</c> about six times as
+/// often as the <c>ffmpeg</c> relay beside it (1,402 against 236 in 15 s). Measured on Linux 6.18 (benchmarks/RESULTS.md,
+/// twelfth pass): with a 20 ms slice a live injector used about 4 % less CPU beside nginx and relays, the machine as a
+/// whole switching less; beside two CPU-bound processes it used 15-20 % more (a later virtual deadline than theirs: it
+/// is preempted on the tick mid-packet). Hence opt-in, for relay boxes without CPU-bound neighbours.
 /// </summary>
 /// <remarks>
 /// Source: <c>sched_setattr(2)</c> / <c>sched_getattr(2)</c>; <c>struct sched_attr</c> (include/uapi/linux/sched/types.h,
