@@ -162,7 +162,7 @@ EOF
     else
       inject run -i "$file" -o "$out" --key show.key --heartbeat frame --schedule two-cues.yaml 2>"$err.run" </dev/null || true
     fi
-    [ -n "$libs" ] || libs=$(sed -nE 's/^sei-inject: live: .*; (FFmpeg .*)$/\1/p' "$err.run" | head -1)
+    [ -n "$libs" ] || libs=$(sed -nE 's/^sei-inject: (live|started): .*; (FFmpeg .*)$/\2/p' "$err.run" | head -1)
     if [ ! -s "$work/$out" ]; then
       row "$name" - - - FAIL "sei-inject: $(tail -1 "$err.run")"
       return

@@ -97,7 +97,7 @@ inside sh -c 'cd /tmp/catevening-chroot-check \
   && ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=160x90:rate=25:duration=1 -c:v libx264 -pix_fmt yuv420p clip.ts \
   && dotnet "$0" keygen --private show.key --public show.pub >/dev/null \
   && dotnet "$0" run -i clip.ts -o signed.ts --key show.key 2>run.err; cat run.err >&2' "$INJECT_DLL" || true
-loaded=$(sed -nE 's/^sei-inject: live: .*; (FFmpeg .*)$/\1/p' "$ROOT/tmp/catevening-chroot-check/run.err" | head -1)
+loaded=$(sed -nE 's/^sei-inject: (live|started): .*; (FFmpeg .*)$/\2/p' "$ROOT/tmp/catevening-chroot-check/run.err" | head -1)
 if [ -z "$loaded" ] || ! grep -q "libavformat $lavf," <<<"$loaded"; then
   say "$SUITE: sei-inject did not load the chroot's libavformat $lavf (it says: ${loaded:-nothing}):"
   cat "$ROOT/tmp/catevening-chroot-check/run.err" >&2

@@ -195,16 +195,18 @@ internal static class LiveRun
 
             WarmUp(signer, bookOptions.StreamId, formatVersion);
             var runner = new ReconnectingRunner(options with { Monitor = monitor }, new CueSeiSource(book, signer, formatVersion), session);
+            var liveInput = ReconnectingRunner.IsNetworkInput(options.InputUrl) || ReconnectingRunner.IsPipeInput(options.InputUrl);
             runner.Started += (video, number) =>
             {
                 if (number == 1) audit?.TimelineStarted(DateTimeOffset.UtcNow);
+                // A file is not live: it is read flat out (a newcomer read "live: in.flv" as a mistake).
+                var started = number > 1 ? $"live again (session {number})" : liveInput ? "live" : "started";
                 log.WriteLine(
-                    $"sei-inject: {(number == 1 ? "live" : $"live again (session {number})")}: {options.InputUrl} -> {options.OutputUrl}: " +
+                    $"sei-inject: {started}: {options.InputUrl} -> {options.OutputUrl}: " +
                     $"{video.Codec} ({video.Framing}), stream '{bookOptions.StreamId}', heartbeat {bookOptions.Heartbeat}, {book.Snapshot().Pending} cue(s) pending; {FFmpegLibrary.Release}");
                 // Live inputs only: a file is read flat out and done in seconds, where a full collection would only add
                 // its ~16 ms (benchmarks/injector-vs-ffmpeg.sh).
-                if (number == 1 && (ReconnectingRunner.IsNetworkInput(options.InputUrl) || ReconnectingRunner.IsPipeInput(options.InputUrl)))
-                    CollectStartUpGarbage();
+                if (number == 1 && liveInput) CollectStartUpGarbage();
             };
             var report = runner.Run(stop.Token);
             if (report.Cancelled) reason = "stopped by signal";

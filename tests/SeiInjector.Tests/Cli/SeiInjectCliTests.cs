@@ -108,6 +108,8 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         var r = SeiInject("run", "-i", input, "-o", Path.Combine(Work, "sliced.ts"), "--key", PrivateKey, "--sched-slice", slice);
         Assert.That(r.ExitCode, Is.Zero, r.StdErr);
         Assert.That(r.StdErr, Does.Not.Contain("Unhandled exception"));
+        // A file input is not called live (a newcomer's remark).
+        Assert.That(r.StdErr, Does.Contain("sei-inject: started: ").And.Not.Contain("sei-inject: live"));
     }
 
     [Test]
