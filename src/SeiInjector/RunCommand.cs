@@ -92,7 +92,6 @@ internal static class RunCommand
         var schedSlice = new Option<TimeSpan>("--sched-slice")
         {
             Description = "Linux 6.12+ scheduler slice of the packet thread, 0.1ms-100ms, or 'default' (the kernel's; the default). 20ms made a live injector ~4 % cheaper on a relay box (fewer preemptions by nginx) and ~20 % dearer beside CPU-bound work such as encoders (benchmarks/RESULTS.md, twelfth pass).",
-            DefaultValueFactory = _ => TimeSpan.Zero,
             CustomParser = ParseSchedulerSlice,
         };
 

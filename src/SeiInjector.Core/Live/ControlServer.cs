@@ -146,7 +146,7 @@ public sealed class ControlServer : IDisposable
                 break;
             default:
                 await HttpEndpoint.WriteError(response, 404,
-                    $"no such resource {RefusedRequests.Describe("", path).TrimStart()} (POST /v1/cues, GET /v1/cues, DELETE /v1/cues/ID, GET /v1/history, GET /v1/status, GET /v1/events)").ConfigureAwait(false);
+                    $"no such resource {RefusedRequests.Describe("", path).TrimStart()} (POST /v1/cues, GET /v1/cues, DELETE /v1/cues/ID, GET /v1/history, GET /v1/status, GET /v1/events; Prometheus metrics are served apart, with run --metrics HOST:PORT)").ConfigureAwait(false);
                 break;
         }
     }

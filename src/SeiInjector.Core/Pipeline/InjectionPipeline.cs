@@ -156,7 +156,11 @@ public sealed class InjectionPipeline
             TimeSpan? restore = null;
             if (_options.SchedulerSlice is { } slice)
             {
-                if (SchedulerSlice.TryApply(slice, out var previous, out var why)) restore = previous;
+                if (SchedulerSlice.TryApply(slice, out var previous, out var why))
+                {
+                    restore = previous;
+                    _options.Log?.Invoke($"pipeline thread: scheduler slice {slice.TotalMilliseconds:0.###} ms (was {previous.TotalMilliseconds:0.###} ms)");
+                }
                 else _options.Log?.Invoke($"pipeline thread: the scheduler slice stays as it was ({why})");
             }
             try

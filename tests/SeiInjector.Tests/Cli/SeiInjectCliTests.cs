@@ -110,6 +110,9 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         Assert.That(r.StdErr, Does.Not.Contain("Unhandled exception"));
         // A file input is not called live (a newcomer's remark).
         Assert.That(r.StdErr, Does.Contain("sei-inject: started: ").And.Not.Contain("sei-inject: live"));
+        // The operator is told the slice the packet thread got (or why not), and nothing when none was asked for.
+        if (slice == "default") Assert.That(r.StdErr, Does.Not.Contain("scheduler slice"));
+        else Assert.That(r.StdErr, Does.Contain("pipeline thread: scheduler slice 5 ms").Or.Contain("the scheduler slice stays as it was"));
     }
 
     [Test]
