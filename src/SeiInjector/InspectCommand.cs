@@ -83,6 +83,7 @@ internal static class InspectCommand
         WriteNumberOrNull(w, "pts_time", m.PtsTime);
         WriteNumberOrNull(w, "fire_time", m.FireTime);
         WriteNumberOrNull(w, "target_time", m.TargetTime);
+        if (m.TargetBeforeFirstFrame) w.WriteBoolean("target_before_first_frame", true);
         if (m.Kind is { } kind) w.WriteString("kind", kind);
         else w.WriteNull("kind");
         if (m.Message is CueMessage cue) w.WriteString("id", cue.CueId);
@@ -193,13 +194,23 @@ internal static class InspectCommand
 
     private static string At(InspectedMessage m) => m.PtsTime is { } p ? p.ToString("0.000", CultureInfo.InvariantCulture) + "s" : "no-pts";
 
+    // A target before the recording's first frame fires on that frame for a reader fed from the start, and on arrival for
+    // one that joins at this carrier: said so, not shown as a bare 0.000s.
+    private static string Fires(InspectedMessage m)
+    {
+        var fire = m.FireTime?.ToString("0.000", CultureInfo.InvariantCulture) ?? "?";
+        return m.TargetBeforeFirstFrame && m.TargetTime is { } t
+            ? string.Create(CultureInfo.InvariantCulture, $"{fire}s (first frame; its target {t:0.000}s came before the stream began)")
+            : fire + "s";
+    }
+
     private static string Describe(InspectedMessage m)
     {
         var at = At(m);
         var what = m.Message switch
         {
             // An interaction-end or cancel carries the id of the cue it closes (docs/sei-format.md): said so, not shown as its own.
-            CueMessage c => $"{m.Kind,-17} {(c.Kind is MessageKind.InteractionEnd or MessageKind.Cancel ? "closes " : "")}{c.CueId} seq {c.SequenceNumber} fires {m.FireTime?.ToString("0.000", CultureInfo.InvariantCulture) ?? "?"}s",
+            CueMessage c => $"{m.Kind,-17} {(c.Kind is MessageKind.InteractionEnd or MessageKind.Cancel ? "closes " : "")}{c.CueId} seq {c.SequenceNumber} fires {Fires(m)}",
             HeartbeatMessage h => $"{m.Kind,-17} seq {h.SequenceNumber} wall {DateTimeOffset.UnixEpoch.AddTicks(h.InjectionWallClockMicros * TimeSpan.TicksPerMicrosecond):HH:mm:ss.ffffff}",
             _ => "unreadable message",
         };

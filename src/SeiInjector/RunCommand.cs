@@ -15,6 +15,8 @@ namespace CatEvening.SeiInjector.Cli;
 internal static class RunCommand
 {
     private const string DefaultStreamId = "catevening";
+    private static readonly TimeSpan DefaultCloseHold = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DefaultIoTimeout = TimeSpan.FromSeconds(10);
 
     public static Command Create()
     {
@@ -47,17 +49,16 @@ internal static class RunCommand
         {
             if (r.GetValueOrDefault<int>() is < 0 or > 1000) r.AddError("--repeat must be between 0 and 1000");
         });
-        var closeHold = new Option<TimeSpan>("--close-hold")
+        // No DefaultValueFactory on the durations: help would print the TimeSpan as [default: 00:00:30]; the description says it.
+        var closeHold = new Option<TimeSpan?>("--close-hold")
         {
             Description = "How long an interaction-end or cancel keeps riding the carousel (next frames and keyframes) when the cue it closes has no window, e.g. 10s. A close of a cue with a window rides until that window ends. Default 30s.",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(30),
             CustomParser = r => ParseDuration(r, "--close-hold"),
         };
         var streamId = new Option<string?>("--stream-id") { Description = $"Stream id carried by every message (default: the schedule's 'stream', else '{DefaultStreamId}')." };
-        var ioTimeout = new Option<TimeSpan>("--io-timeout")
+        var ioTimeout = new Option<TimeSpan?>("--io-timeout")
         {
             Description = "Fail when the input or output makes no progress for this long (a dead network peer), e.g. 5s. Default 10s.",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
             CustomParser = r => ParseDuration(r, "--io-timeout"),
         };
 
@@ -135,7 +136,7 @@ internal static class RunCommand
             {
                 StreamId = parsed.GetValue(streamId) ?? show?.StreamId ?? DefaultStreamId,
                 Repeat = parsed.GetValue(repeat),
-                CloseHold = parsed.GetValue(closeHold),
+                CloseHold = parsed.GetValue(closeHold) ?? DefaultCloseHold,
                 Heartbeat = parsed.GetValue(heartbeat),
                 FirstSequence = CueBookOptions.SequenceFloorAt(DateTimeOffset.UtcNow),
             };
@@ -145,7 +146,7 @@ internal static class RunCommand
                 OutputUrl = parsed.GetValue(output)!,
                 InputFormat = parsed.GetValue(inputFormat),
                 OutputFormat = parsed.GetValue(outputFormat),
-                IoTimeout = parsed.GetValue(ioTimeout),
+                IoTimeout = parsed.GetValue(ioTimeout) ?? DefaultIoTimeout,
                 AnalyzeDuration = parsed.GetValue(analyzeDuration),
                 ListenInput = parsed.GetValue(listen),
                 Log = line => Console.Error.WriteLine("sei-inject: " + line),

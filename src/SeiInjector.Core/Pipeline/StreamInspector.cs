@@ -25,10 +25,13 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// the message (every message of one frame shares it); version 1: the message's own sequence number.</param>
 /// <param name="Rejection">Why the verifier refused it (a bad signature, an unknown key id…); null when it verified or
 /// when no public key was given. <paramref name="Error"/> says the same in words, with the detail.</param>
+/// <param name="TargetBeforeFirstFrame">Cues: the target precedes every frame of the stream read (a carousel re-send of
+/// a cue whose moment came before the recording began), so <paramref name="FireTime"/> is the first frame's PTS: a
+/// reader that joins at the carrier acts on arrival.</param>
 public sealed record InspectedMessage(
     long FrameIndex, long? Pts, double? PtsTime, double? TargetTime, double? FireTime, string? Kind,
     CatEveningMessage? Message, int KeyId, bool Verified, string? Error, bool First, int FormatVersion = -1, long? TransmissionSequence = null,
-    RejectionReason? Rejection = null);
+    RejectionReason? Rejection = null, bool TargetBeforeFirstFrame = false);
 
 /// <summary>
 /// Reads a stream (any URL FFmpeg opens) and reports every CatEvening message in its video, with where it fires and
@@ -162,7 +165,12 @@ public sealed class StreamInspector
                 long? fire = view.Count > 0 ? view.Min : null;
                 var settled = final || (fire is { } f && decodePosition is { } d && d >= f);
                 if (!settled) return;
-                message = message with { FireTime = timeBase.ToSeconds(fire ?? t) };
+                message = message with
+                {
+                    FireTime = timeBase.ToSeconds(fire ?? t),
+                    // Settled: no frame still to come presents before `fire`, so Min is the first frame of the stream.
+                    TargetBeforeFirstFrame = fire is { } first && first == presented.Min && t < first,
+                };
             }
             waiting.Dequeue();
             report(message);

@@ -45,7 +45,18 @@ public sealed unsafe class OpenSslNonceSource : NonceSource
     /// 1.1 found, a function missing, or its first nonce's point differing from the one the runtime computes for the
     /// same k); the caller then keeps <see cref="NonceSource.CreateRuntime"/>.
     /// </summary>
-    public static OpenSslNonceSource? TryCreate(out string? reason)
+    public static OpenSslNonceSource? TryCreate(out string? reason) => TryCreate(RuntimePointX, out reason);
+
+    /// <summary>The check's oracle: the x coordinate of k·G as the runtime computes it (big-endian, 32 bytes).</summary>
+    private static byte[]? RuntimePointX(byte[] k)
+    {
+        using var check = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = k });
+        return check.ExportParameters(includePrivateParameters: false).Q.X;
+    }
+
+    /// <summary>As <see cref="TryCreate(out string?)"/>, with the first nonce's point checked against
+    /// <paramref name="expectedPointX"/> (tests give a wrong oracle to see a disagreement refused).</summary>
+    internal static OpenSslNonceSource? TryCreate(Func<byte[], byte[]?> expectedPointX, out string? reason)
     {
         if (!Api.TryLoad(out var api, out reason)) return null;
         OpenSslNonceSource? source = null;
@@ -57,8 +68,7 @@ public sealed unsafe class OpenSslNonceSource : NonceSource
             source = new OpenSslNonceSource(api);
             source.Generate(k, x);
             k.CopyTo(d);
-            using var check = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = d });
-            var expected = check.ExportParameters(includePrivateParameters: false).Q.X;
+            var expected = expectedPointX(d);
             if (expected is null || !x.SequenceEqual(expected))
             {
                 reason = "libcrypto's k·G differs from the runtime's for the same k";

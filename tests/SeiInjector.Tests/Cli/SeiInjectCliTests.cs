@@ -249,6 +249,46 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // A tester's remark: a recording that begins after a cue fired showed its carousel re-sends as "fires 0.000s", as if
+    // the cue were due on the first frame. Oracle: the same run's whole output, where no target precedes the first frame;
+    // the cut (FFmpeg's own stream copy from the keyframe at 2 s) holds only re-sends of a cue due at 0.5 s.
+    [Test]
+    public void Inspect_ACutThatBeginsAfterACueFired_FlagsItsReSends_AndSaysSoInWords()
+    {
+        var input = Pipeline.FieldMedia.Clip("inspect-late-cut", 6, "mpegts");
+        var output = Path.Combine(Work, "late-whole.ts");
+        var cut = Path.Combine(Work, "late-cut.ts");
+        var schedule = Path.Combine(Work, "late.yaml");
+        File.WriteAllText(schedule, "{stream: late, cues: [{id: quiz, kind: interaction-start, at: 500ms, duration: 5s}]}");
+        var run = SeiInject("run", "-i", input, "-o", output, "--key", PrivateKey, "--schedule", schedule, "--heartbeat", "off", "--repeat", "0");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
+        FFmpegCli.Ffmpeg("-v", "error", "-y", "-ss", "2.5", "-i", output, "-map", "0", "-c", "copy", cut).EnsureSuccess("cutting at the 2 s keyframe");
+
+        var whole = InspectJson(output);
+        var late = InspectJson(cut);
+        var firstPts = Probe.VideoFrames(cut).Select(f => Probe.Seconds(f.Pts)).Min();
+        var text = SeiInject("inspect", cut, "--public-key", PublicKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(whole, Has.Count.GreaterThan(1), "the first delivery and keyframe re-sends");
+            Assert.That(whole.Select(l => l.TryGetProperty("target_before_first_frame", out _)), Is.All.False);
+            Assert.That(late, Has.Count.GreaterThanOrEqualTo(2), "re-sends on the keyframes at 2, 3, 4 and 5 s");
+            Assert.That(late.Select(l => l.GetProperty("target_before_first_frame").GetBoolean()), Is.All.True);
+            Assert.That(late.Select(l => l.GetProperty("fire_time").GetDouble()), Is.All.EqualTo(firstPts).Within(1e-6));
+            Assert.That(late.Select(l => l.GetProperty("target_time").GetDouble()), Is.All.LessThan(firstPts));
+            Assert.That(text.ExitCode, Is.EqualTo(0), text.StdErr);
+            Assert.That(text.StdOut, Does.Contain("came before the stream began"));
+        });
+
+        List<JsonElement> InspectJson(string path)
+        {
+            var inspect = SeiInject("inspect", path, "--public-key", PublicKey, "--json");
+            Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
+            return [.. inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(l => l.GetProperty("id").ValueKind == JsonValueKind.String)];
+        }
+    }
+
     // A raw Annex B stream has no timestamps: inspect stamps it as run does, so every message has the PTS run gave its
     // frame. Oracle: the same messages read from run's MPEG-TS output (whose PTS ffprobe agrees with, see above) sit on
     // the same frames, their PTS one constant (the TS start offset) apart. Without the stamping every pts_time is null.
@@ -461,6 +501,9 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         var r = SeiInject("--help");
         Assert.That(r.ExitCode, Is.EqualTo(0));
         Assert.That(r.StdOut, Does.Contain("run").And.Contain("keygen").And.Contain("inspect").And.Contain("Exit codes"));
-        Assert.That(SeiInject("run", "--help").StdOut, Does.Contain("--heartbeat").And.Contain("frame").And.Contain("--schedule"));
+        var run = SeiInject("run", "--help").StdOut;
+        Assert.That(run, Does.Contain("--heartbeat").And.Contain("frame").And.Contain("--schedule"));
+        // Durations read as the operator writes them (30s), never as a TimeSpan's 00:00:30.
+        Assert.That(run, Does.Contain("Default 30s").And.Contain("Default 10s").And.Not.Contain("00:00"));
     }
 }

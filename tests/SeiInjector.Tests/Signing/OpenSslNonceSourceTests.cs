@@ -66,6 +66,34 @@ public class OpenSslNonceSourceTests
         Assert.That(pool.Taken, Is.GreaterThan(0), "the pool served signatures");
     }
 
+    // The start-up check: a libcrypto whose k·G disagrees with the runtime's (a broken or foreign build) is not used, and
+    // says why; the caller then keeps the runtime's key generation. The oracle is swapped for one that disagrees.
+    [Test]
+    public void FirstNonce_WhosePointDisagreesWithTheRuntimes_IsRefused_WithTheReason()
+    {
+        Create().Dispose();
+        byte[]? seenK = null;
+        var wrong = OpenSslNonceSource.TryCreate(k => { seenK = (byte[])k.Clone(); var x = RuntimeX(k); x![^1] ^= 1; return x; }, out var wrongWhy);
+        var none = OpenSslNonceSource.TryCreate(_ => null, out var noneWhy);
+        using var right = OpenSslNonceSource.TryCreate(RuntimeX, out var rightWhy);
+        Assert.Multiple(() =>
+        {
+            Assert.That(wrong, Is.Null);
+            Assert.That(wrongWhy, Does.Contain("differs from the runtime's"));
+            Assert.That(none, Is.Null);
+            Assert.That(noneWhy, Does.Contain("differs from the runtime's"));
+            Assert.That(right, Is.Not.Null, rightWhy);
+            Assert.That(rightWhy, Is.Null);
+            Assert.That(seenK, Is.Not.Null.And.Not.All.EqualTo((byte)0), "the oracle was asked about the nonce's k");
+        });
+
+        static byte[]? RuntimeX(byte[] k)
+        {
+            using var runtime = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = (byte[])k.Clone() });
+            return runtime.ExportParameters(includePrivateParameters: false).Q.X;
+        }
+    }
+
     [Test]
     public void Disposed_RefusesToGenerate()
     {
