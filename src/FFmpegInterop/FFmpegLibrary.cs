@@ -71,7 +71,8 @@ public static class FFmpegLibrary
                     CheckVersions(release);
                     StructLayouts.Verify(release.Layout);
                     s_codecIds = CodecIds.Lookup();
-                    AvUtil.av_log_set_level(LogLevelError);
+                    AvUtil.av_log_set_level(FFmpegLog.LevelError);
+                    FFmpegLog.Initialize(NativeLibrary.GetExport(handles[AvUtil.Library], "av_log_default_callback"));
                     AvFormat.avformat_network_init();
                     Volatile.Write(ref s_loaded, release);
                     return release;
@@ -80,8 +81,6 @@ public static class FFmpegLibrary
             throw new DllNotFoundException(NotFoundMessage(tried, InstallHint.ForThisMachine()));
         }
     }
-
-    private const int LogLevelError = 16;
 
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>
         s_handles != null && s_handles.TryGetValue(libraryName, out var handle) ? handle : 0;

@@ -78,6 +78,8 @@ public sealed class MediaInput : IDisposable
     {
         ArgumentNullException.ThrowIfNull(url);
         FFmpegLibrary.EnsureLoaded();
+        // A refused connection retried every few hundred ms logs the same FFmpeg line each time: said once (FFmpegLog).
+        using var log = FFmpegLog.Capture();
         nint inputFormat = 0;
         if (formatName != null)
         {
@@ -188,6 +190,7 @@ public sealed class MediaInput : IDisposable
     public void Dispose()
     {
         _cancellation.Dispose();
+        using var log = FFmpegLog.Capture();
         _context.Dispose();
     }
 

@@ -89,6 +89,7 @@ public sealed class MediaOutput : IDisposable
     {
         ArgumentNullException.ThrowIfNull(url);
         FFmpegLibrary.EnsureLoaded();
+        using var log = FFmpegLog.Capture();
         var interrupt = new InterruptGuard(ioTimeout);
         var handle = new OutputContextHandle(interrupt);
         try
@@ -147,6 +148,8 @@ public sealed class MediaOutput : IDisposable
     public unsafe void WriteHeader()
     {
         if (_headerWritten) throw new InvalidOperationException("the header was already written");
+        // Connecting: a refused connection retried every few hundred ms logs the same FFmpeg line each time (FFmpegLog).
+        using var log = FFmpegLog.Capture();
         var context = _context.DangerousGetHandle();
         var format = Marshal.ReadIntPtr(context + StructLayouts.FormatOutputFormat);
         if ((Marshal.ReadInt32(format + StructLayouts.OutputFormatFlags) & NoFileFlag) == 0)
@@ -206,6 +209,7 @@ public sealed class MediaOutput : IDisposable
     public void WriteTrailer()
     {
         if (!_headerWritten) throw new InvalidOperationException("write the header first");
+        using var log = FFmpegLog.Capture();
         _interrupt.Arm();
         var result = AvFormat.av_write_trailer(_context.DangerousGetHandle());
         if (result < 0) MediaInput.ThrowIo(result, $"finishing {Url}", _interrupt, MediaDirection.Output);
@@ -216,7 +220,11 @@ public sealed class MediaOutput : IDisposable
     public void Cancel() => _interrupt.Cancel();
 
     /// <summary>Closes the destination and frees the muxer (without a trailer: call <see cref="WriteTrailer"/> first).</summary>
-    public void Dispose() => _context.Dispose();
+    public void Dispose()
+    {
+        using var log = FFmpegLog.Capture();
+        _context.Dispose();
+    }
 
     /// <summary>Owns the muxer context, its AVIOContext and, last, the interrupt callback they may call while closing.</summary>
     private sealed class OutputContextHandle(InterruptGuard interrupt) : SafeHandle(0, ownsHandle: true)

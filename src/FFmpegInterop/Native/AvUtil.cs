@@ -19,6 +19,18 @@ internal static unsafe partial class AvUtil
     [LibraryImport(Library)]
     internal static partial void av_log_set_level(int level);
 
+    /// <summary>Replaces FFmpeg's log callback (process-wide; libavutil/log.h). The callback is called for every
+    /// <c>av_log</c>, at any level, on any thread.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_log_set_callback(nint callback);
+
+    /// <summary>Formats one log call as FFmpeg's default callback does (prefix "[class @ 0x…] " while
+    /// <paramref name="printPrefix"/> is set; it is updated for the next call) into <paramref name="line"/>;
+    /// returns the length it needed (may exceed the buffer: the text is then cut), negative on error.
+    /// <paramref name="arguments"/> is the callback's va_list as it came.</summary>
+    [LibraryImport(Library)]
+    internal static partial int av_log_format_line2(nint context, int level, byte* format, nint arguments, byte* line, int lineSize, int* printPrefix);
+
     /// <summary>Sets an AVOption by name on an object whose first field is an AVClass pointer.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int av_opt_set_int(nint target, string name, long value, int searchFlags);
