@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CatEvening.FFmpegInterop.Native;
 
 namespace CatEvening.FFmpegInterop;
@@ -73,6 +74,25 @@ internal static class CodecOptions
         IsAudio(parameters) && Read(parameters, "ar", "frame_size") is ( > 0 and <= int.MaxValue and var rate, > 0 and <= int.MaxValue and var samples)
             ? new Rational((int)samples, (int)rate)
             : null;
+
+    /// <summary>Picture size in pixels; null unless video with both known.</summary>
+    public static (int Width, int Height)? VideoSize(nint parameters)
+    {
+        if ((MediaType)Marshal.ReadInt32(parameters + StructLayouts.ParametersCodecType) != MediaType.Video) return null;
+        var context = AvCodec.avcodec_alloc_context3(0);
+        if (context == 0) throw new FFmpegException("avcodec_alloc_context3", 0, "out of memory", MediaDirection.Input);
+        try
+        {
+            return AvCodec.avcodec_parameters_to_context(context, parameters) >= 0
+                && AvUtil.av_opt_get_image_size(context, "video_size", 0, out var width, out var height) >= 0 && width > 0 && height > 0
+                ? (width, height)
+                : null;
+        }
+        finally
+        {
+            AvCodec.avcodec_free_context(ref context);
+        }
+    }
 
     private static unsafe bool IsAudio(nint parameters) => (MediaType)(*(int*)(parameters + StructLayouts.ParametersCodecType)) == MediaType.Audio;
 

@@ -132,6 +132,14 @@ public sealed class MediaStream
     /// <exception cref="FFmpegException">Out of memory.</exception>
     public Rational? AudioFrameDuration => CodecOptions.AudioFrameDuration(CodecParameters);
 
+    /// <summary>
+    /// A video stream's picture size in pixels; null for other streams and while it is unknown (a stream announced before
+    /// its first frame, e.g. by an FLV sequence header, and probed too briefly to see one: muxers refuse it, "dimensions not set").
+    /// Read through FFmpeg's AVOption table (<c>video_size</c>) of a codec context filled from the stream's parameters.
+    /// </summary>
+    /// <exception cref="FFmpegException">Out of memory.</exception>
+    public (int Width, int Height)? VideoSize => CodecOptions.VideoSize(CodecParameters);
+
     internal uint CodecTag
     {
         get => (uint)Marshal.ReadInt32(CodecParameters + StructLayouts.ParametersCodecTag);

@@ -716,20 +716,20 @@ public sealed class InjectionPipeline
         }
 
         // FLV and MPEG-TS announce a stream when its first packet arrives: a live input whose audio comes first may
-        // open (after a short probe) with no video yet. Packets are held, in order, until the video stream appears.
+        // open (after a short probe) with no video yet, or with a video stream announced by its sequence header (FLV's
+        // AVC configuration tag, written at 0) but no frame of it, so no picture size, which every muxer wants. Packets are held, in order, until the video
+        // stream is there and its first frames gave its size.
         private VideoStreamDescription WaitForVideo(MediaInput input)
         {
-            if (VideoStreamDescription.TryFind(input) is { } found) return found;
+            if (VideoStreamDescription.TryFind(input) is { } found && input.Streams[found.StreamIndex].VideoSize is not null) return found;
             var started = Stopwatch.GetTimestamp();
             var said = false;
             while (true)
             {
                 if (_held.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(started) > _options.VideoStreamWait)
-                    throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s " +
-                        $"({_held.Count} packets of other streams read; streams: {string.Join(", ", input.Streams)})");
+                    throw NoVideo(input, $"after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s");
                 var result = HoldNext(input, out var packet);
-                if (result == ReadResult.EndOfStream)
-                    throw new InjectionException($"{input.Url} has no H.264 or H.265 video stream (it ended after {_held.Count} packets; streams: {string.Join(", ", input.Streams)})");
+                if (result == ReadResult.EndOfStream) throw NoVideo(input, "before the input ended");
                 if (result == ReadResult.TryAgain) continue;
                 input.UpdateStreams();
                 var kind = packet!.StreamIndex < input.Streams.Count ? input.Streams[packet.StreamIndex].MediaType : MediaType.Unknown;
@@ -738,15 +738,30 @@ public sealed class InjectionPipeline
                     // Said once: otherwise a start-up that waits here for seconds looks like a hang.
                     said = true;
                     var first = kind == MediaType.Unknown ? "another stream" : kind.ToString().ToLowerInvariant();
-                    _options.Log?.Invoke($"waiting for a video stream on {input.Url} ({first} came first; up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
+                    var awaited = VideoStreamDescription.TryFind(input) is { } announced ? $"the first frames of video stream #{announced.StreamIndex}" : "a video stream";
+                    _options.Log?.Invoke($"waiting for {awaited} on {input.Url} ({first} came first; up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
                 }
                 if (VideoStreamDescription.TryFind(input) is { } video)
                 {
                     // The stream comes with what its first packet told the demuxer (codec, configuration, time base);
                     // its picture size, which every muxer wants, comes from decoding its first packets.
-                    if (LateStreamProbe.TryCompleteVideo(input.Streams[video.StreamIndex], _held)) return video;
+                    var stream = input.Streams[video.StreamIndex];
+                    if (stream.VideoSize is not null || LateStreamProbe.TryCompleteVideo(stream, _held)) return video;
                 }
             }
+        }
+
+        // No video to go live with: none announced, or one announced (FLV sequence header) whose frames never gave its size.
+        private InjectionException NoVideo(MediaInput input, string when)
+        {
+            var streams = string.Join(", ", input.Streams);
+            if (VideoStreamDescription.TryFind(input) is { } announced)
+            {
+                var own = _held.Count(p => p.StreamIndex == announced.StreamIndex);
+                return new InjectionException($"{input.Url}: video stream #{announced.StreamIndex} gave no picture size {when} " +
+                    $"({_held.Count} packets read, {own} of them its own; streams: {streams})");
+            }
+            return new InjectionException($"{input.Url} has no H.264 or H.265 video stream {when} ({_held.Count} packets of other streams read; streams: {streams})");
         }
 
         // Start-up's read-ahead: reads one packet and holds it, in order, for the main loop (which takes _held first).

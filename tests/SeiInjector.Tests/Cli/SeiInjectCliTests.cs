@@ -457,6 +457,48 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // H12 variant (fresh tester, 2026-12-01): an FLV whose audio comes a second before the video, read with a 500 ms probe.
+    // FFmpeg's FLV muxer writes the AVC sequence header at 0, so the demuxer announces the video stream within the probe,
+    // but with no frame seen it has no picture size: the FLV and MP4 muxers refused the header ("dimensions not set", exit 1), TS took
+    // it. Right value: every output format, exit 0, every packet written, the video decoded identical.
+    [TestCase("flv")]
+    [TestCase("mp4")]
+    [TestCase("mpegts")]
+    public void ShortAnalyzeDuration_FlvAudioFirst_VideoAnnouncedByMetadata_WaitsForItsFramesInEveryOutput(string format)
+    {
+        var input = AudioFirstFlv();
+        var output = Path.Combine(Work, $"announced-late.{format}");
+        var r = SeiInject("run", "-i", input, "-o", output, "--output-format", format, "--key", PrivateKey, "--analyze-duration", "500ms");
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.StdErr, Does.Contain($"waiting for the first frames of video stream #1 on {input} (audio came first"));
+            Assert.That(r.StdErr, Does.Contain($"{Probe.Packets(input).Count} packets written (").And.Contain(" 0 packets skipped, 0 dropped;"), "every packet read was written");
+            Assert.That(FFmpegCli.VideoFrameMd5(output), Is.EqualTo(FFmpegCli.VideoFrameMd5(input)));
+        });
+    }
+
+    // The same file without its video frames (the sequence header kept): the stream is announced and never comes. A clear error naming it, not the
+    // muxer's "Invalid argument".
+    [Test]
+    public void ShortAnalyzeDuration_VideoAnnouncedButNeverSent_FailsNamingTheStream()
+    {
+        var input = Path.Combine(Work, "announced-never.flv");
+        File.WriteAllBytes(input, Pipeline.FieldMedia.FlvWithoutVideoFrames(File.ReadAllBytes(AudioFirstFlv())));
+        var r = SeiInject("run", "-i", input, "-o", Path.Combine(Work, "announced-never-out.flv"), "--key", PrivateKey, "--analyze-duration", "500ms");
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain($"{input}: video stream #1 gave no picture size before the input ended (").And.Contain("0 of them its own"));
+            Assert.That(r.StdErr, Does.Not.Contain("Invalid argument"));
+        });
+    }
+
+    private static string AudioFirstFlv() => TestMedia.GetOrMake("h12-file-audio-first.flv", path => FFmpegCli.Ffmpeg(
+        "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6", "-itsoffset", "1",
+        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=5", "-map", "0:a", "-map", "1:v",
+        "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-c:a", "aac", "-f", "flv", path).EnsureSuccess("making the audio-first FLV"));
+
     // H14 as inspect sees it (fresh tester's remark: the summary never said that broken SEI was skipped). Before every
     // SEI NAL unit of an injected raw stream goes an encoder's broken one whose size runs past its end: every message is
     // still found and verified, and the summary counts what was skipped.

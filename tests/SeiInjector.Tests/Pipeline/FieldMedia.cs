@@ -54,6 +54,17 @@ internal static class FieldMedia
         return [.. output];
     }
 
+    /// <summary>The FLV without the video tags that carry frames (AVCPacketType 1); its AVC sequence header, the audio
+    /// and the metadata kept.</summary>
+    public static byte[] FlvWithoutVideoFrames(byte[] flv)
+    {
+        var output = new List<byte>(flv.Length);
+        output.AddRange(flv.AsSpan(0, FlvHeaderLength(flv)).ToArray());
+        foreach (var (type, ts, body) in FlvTags(flv))
+            if (!(type == 9 && body.Length > 1 && body[1] == 1)) output.AddRange(FlvTag(type, ts, body));
+        return [.. output];
+    }
+
     /// <summary>Index among the FLV tags of the <paramref name="n"/>th video tag (type 9) carrying a frame.</summary>
     public static int FlvVideoTag(byte[] flv, int n)
     {
