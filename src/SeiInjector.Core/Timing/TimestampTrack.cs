@@ -398,8 +398,10 @@ public sealed class TimestampTrack
     /// <summary>
     /// Timestamps for the frames that came before this track's first timestamp (PES without PTS at the start of an
     /// MPEG-TS, held until it arrived), stamped backwards from that first frame as FFmpeg stamps a probed backlog: DTS one
-    /// spacing apart before its DTS; PTS by picture order count from its PTS when both counts are known and no count reset
-    /// (IDR) lies between them, else DTS plus the first frame's reorder delay. Call before the first frame is placed.
+    /// spacing apart before its DTS; PTS by picture order count: from its PTS for the frames of its count epoch; for each
+    /// earlier epoch (ended by a count reset, an IDR), its last picture shown one spacing before the next epoch's first and
+    /// the others by their counts from it; DTS plus the first frame's reorder delay where a count is unknown. Call before
+    /// the first frame is placed.
     /// </summary>
     /// <param name="leading">The leading frames' counts, in decode order (null where unread).</param>
     /// <param name="firstPts">The first frame with a timestamp: its PTS, or <see cref="NoTimestamp"/>.</param>
@@ -425,6 +427,34 @@ public sealed class TimestampTrack
             pts[i] = firstOrder is { } first && i >= sameEpochFrom && leading[i] is { } own
                 ? Math.Max(dts[i], firstPts + OrderTicks(own.Value - first.Value, first.UnitsPerFrame))
                 : dts[i] + delay;
+        }
+        if (firstOrder is null || sameEpochFrom == 0) return;
+
+        // Earlier epochs, each ended by a count reset (an IDR: every picture before it is shown before it, H.264 8.2.5.2,
+        // H.265 C.5.2.2), from the last back: the epoch's last picture in display order one spacing before the next
+        // epoch's first, the others by their counts from it. (DTS plus the first frame's delay would put them in decode
+        // order: a whole GOP held at the start came out with its B-frames' PTS out of order and repeated.)
+        var nextFirstShown = firstPts;
+        for (var i = sameEpochFrom; i < leading.Length; i++) nextFirstShown = Math.Min(nextFirstShown, pts[i]);
+        var end = sameEpochFrom;
+        while (end > 0)
+        {
+            var start = end - 1;
+            while (start > 0 && leading[start] is not { Reset: true }) start--;
+            long lastOrder = long.MinValue;
+            var unitsPerFrame = 0;
+            for (var i = start; i < end; i++)
+                if (leading[i] is { } o && o.Value > lastOrder)
+                    (lastOrder, unitsPerFrame) = (o.Value, o.UnitsPerFrame);
+            var firstShown = nextFirstShown;
+            for (var i = start; i < end; i++)
+            {
+                if (leading[i] is { } own && lastOrder != long.MinValue)
+                    pts[i] = Math.Max(dts[i], nextFirstShown - _spacing - OrderTicks(lastOrder - own.Value, unitsPerFrame));
+                firstShown = Math.Min(firstShown, pts[i]);
+            }
+            nextFirstShown = firstShown;
+            end = start;
         }
     }
 

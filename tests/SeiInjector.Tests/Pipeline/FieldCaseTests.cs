@@ -121,6 +121,34 @@ public class FieldCaseTests
         });
     }
 
+    /// <summary>
+    /// H2 variant (fresh tester, 2026-12-01): every video PES up to and including the second keyframe's next frame comes
+    /// without PTS, so the frames held at the start span a whole GOP and an IDR (a picture order count reset). They were
+    /// stamped in decode order: PTS repeated and the first GOP shown out of order. Right value: every timestamp as encoded.
+    /// </summary>
+    [TestCase("h2-gop7-bf", "libx264", TestName = "H2_LeadingPesWithoutPtsSpanningAGopAndAnIdr_H264BFrames_TimestampsAsEncoded")]
+    [TestCase("h2-gop7-pyramid", "libx264", "-bf", "3", "-x264-params", "b-pyramid=normal", TestName = "H2_LeadingPesWithoutPtsSpanningAGopAndAnIdr_H264BPyramid_TimestampsAsEncoded")]
+    [TestCase("h2-gop7-hevc-closed", "libx265", "-x265-params", "bframes=3:open-gop=0:log-level=error", TestName = "H2_LeadingPesWithoutPtsSpanningAGopAndAnIdr_H265ClosedGop_TimestampsAsEncoded")]
+    public void H2LeadingGop(string name, string encoder, params string[] encoderArgs)
+    {
+        // 7 s: program time starts a GOP and more in, and cue b is due 4 s after that.
+        var basePath = FieldMedia.Clip(name, 7, "mpegts", ["-c:v", encoder, "-preset", "veryfast", .. encoderArgs]);
+        var original = Probe.VideoPackets(basePath);
+        var secondKeyframe = VideoKeyframes(basePath)[1];
+        var stripped = Enumerable.Range(0, secondKeyframe + 2).ToHashSet();
+        var input = Write(name + ".ts", FieldMedia.TsPesTimestamps(File.ReadAllBytes(basePath), 0x100, stripped));
+        var outcome = Inject(input, "mpegts");
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.VideoIn.Count(p => p.Pts == "N/A"), Is.EqualTo(secondKeyframe + 2), $"the first {secondKeyframe + 2} PES without PTS");
+            outcome.AssertValid();
+            Assert.That(outcome.VideoOut.Select(p => p.Pts), Is.EqualTo(original.Select(p => p.Pts)), "every PTS as the encoder wrote it");
+            Assert.That(outcome.VideoOut.Select(p => p.Dts), Is.EqualTo(original.Select(p => p.Dts)), "every DTS too");
+            var presented = original.Select(p => Probe.Seconds(p.Pts)).Order().ToList();
+            outcome.AssertCuesOnProgramFrames(originFrame: presented.IndexOf(Probe.Seconds(original[secondKeyframe + 2].Pts)));
+        });
+    }
+
     private static List<int> VideoKeyframes(string path)
     {
         var r = FFmpegCli.Ffprobe("-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0", path).EnsureSuccess("ffprobe");

@@ -124,11 +124,11 @@ public class PictureOrderTimingTests
         });
     }
 
+    // The held frames end a GOP whose IDR was never seen; the first timestamp comes after the next IDR. The frames from that
+    // IDR on share the first frame's counts; the ones before it end the previous GOP, shown before the IDR.
     [Test]
-    public void LeadingFramesBeforeAnIdr_OfAnotherCountEpoch_TakeTheDtsPlusTheFirstFramesDelay()
+    public void LeadingFramesBeforeAnIdr_OfAnotherCountEpoch_ShownBeforeIt_ExactlyAsEncoded()
     {
-        // The held frames end a GOP whose IDR was never seen; the first timestamp comes after the next IDR: only the frames
-        // from that IDR on share its counts. The others fall back to DTS + delay, still one spacing apart and before it.
         var frames = Pyramid(gops: 2, groups: 3);
         var from = 9;
         var first = 15; // the IDR is 13
@@ -139,8 +139,28 @@ public class PictureOrderTimingTests
         Assert.Multiple(() =>
         {
             Assert.That(dts, Is.EqualTo(frames.Skip(from).Take(orders.Length).Select(f => f.Dts)));
-            Assert.That(pts.Skip(13 - from), Is.EqualTo(frames.Skip(13).Take(first - 13).Select(f => f.Pts)), "the IDR's epoch by count");
-            Assert.That(pts.Zip(dts).All(p => p.First >= p.Second), Is.True, "PTS never before DTS");
+            Assert.That(pts, Is.EqualTo(frames.Skip(from).Take(orders.Length).Select(f => f.Pts)));
+        });
+    }
+
+    // Fresh tester's H2 variant: the first 26 PES of an x264 stream (g 25, B-pyramid) without PTS, i.e. a whole GOP and
+    // more held at the start. Stamped in decode order they came out with PTS repeated (0 3 3 3 … in display order). Each
+    // whole GOP and the partial ones are stamped by their counts, every PTS as encoded, none repeated.
+    [TestCase(3, 28, TestName = "LeadingFramesSpanningTwoIdrs_EveryGopShownInItsOrder_ExactlyAsEncoded")]
+    [TestCase(3, 26, TestName = "LeadingFramesUpToAnIdrWithATimestamp_EveryEarlierGopExactlyAsEncoded")]
+    [TestCase(2, 14, TestName = "LeadingGopAndTheIdrAfterIt_FirstTimestampOnTheFirstFrameAfterTheIdr")]
+    public void LeadingFramesSpanningWholeGops_EveryFrameAsEncoded(int gops, int first)
+    {
+        var frames = Pyramid(gops, groups: 3);
+        var orders = frames.Take(first).Select(f => (PictureOrderCount?)f.Order).ToArray();
+        var pts = new long[first];
+        var dts = new long[first];
+        Timeline().StampLeading(orders, frames[first].Pts, frames[first].Dts, frames[first].Order, pts, dts);
+        Assert.Multiple(() =>
+        {
+            Assert.That(dts, Is.EqualTo(frames.Take(first).Select(f => f.Dts)));
+            Assert.That(pts, Is.EqualTo(frames.Take(first).Select(f => f.Pts)));
+            Assert.That(pts.Distinct().Count(), Is.EqualTo(first), "no PTS repeated");
         });
     }
 }
