@@ -112,7 +112,8 @@ public sealed class PictureOrder
         return end;
     }
 
-    private bool IsSlice(byte header) => _codec == VideoCodec.H264 ? (header & 0x1f) is 1 or 5 : ((header >> 1) & 0x3f) <= 21;
+    // A header with forbidden_zero_bit set is a broken unit, never a slice (ReadNal passes over it).
+    private bool IsSlice(byte header) => (header & 0x80) == 0 && (_codec == VideoCodec.H264 ? (header & 0x1f) is 1 or 5 : ((header >> 1) & 0x3f) <= 21);
 
     // Reads one NAL unit: a parameter set into the state, the first slice of a picture into `poc`. Non-null ends the
     // walk: true with a count, false when the first slice could not be read.
@@ -120,6 +121,8 @@ public sealed class PictureOrder
     {
         var header = NalHeader.GetLength(_codec);
         if (bytes.Length <= header) return null;
+        // A unit whose header is unreadable (an encoder's broken unit) is passed over, as FFmpeg's parser does.
+        if (NalHeader.TryRead(_codec, bytes, out _, out _) != ReadStatus.Success) return null;
         try
         {
             if (_codec == VideoCodec.H264)

@@ -91,13 +91,13 @@ namespace CatEvening.SeiReader.Bitstream
             {
                 int start = startCode + AnnexB.ShortStartCodeLength;
                 ReadOnlySpan<byte> rest = au.Slice(start);
-                if (IsEmptyNal(rest)) return Fail(BitstreamError.EmptyNalUnit, start, out error, out errorOffset);
-                if (NalHeader.TryRead(codec, rest, out NalHeader header, out error) != ReadStatus.Success)
-                    return Fail(error, start, out error, out errorOffset);
-                if (header.StartsPictureData)
+                // An empty unit or one with a malformed header is passed over, as NalUnitReader and FFmpeg's parser do:
+                // the start codes still frame what follows, and it stays in the access unit as it came.
+                if (!IsEmptyNal(rest) && NalHeader.TryRead(codec, rest, out NalHeader header, out _) == ReadStatus.Success && header.StartsPictureData)
                 {
                     offset = startCode > 0 && au[startCode - 1] == 0 ? startCode - 1 : startCode;
                     firstSlice = header;
+                    error = BitstreamError.None;
                     errorOffset = 0;
                     return ReadStatus.Success;
                 }

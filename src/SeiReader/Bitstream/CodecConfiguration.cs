@@ -110,7 +110,10 @@ namespace CatEvening.SeiReader.Bitstream
             var reader = new NalUnitReader(extradata, codec, NalFraming.AnnexB);
             ReadStatus status;
             while ((status = reader.Read(out NalUnit nal)) == ReadStatus.Success)
-                nalUnits.Add(nal.GetBytes(extradata).ToArray());
+            {
+                // An empty unit or one whose header is unreadable is no parameter set: left out.
+                if (nal.HeaderError == BitstreamError.None) nalUnits.Add(nal.GetBytes(extradata).ToArray());
+            }
             error = reader.Error;
             errorOffset = reader.ErrorOffset;
             return status == ReadStatus.EndOfData ? ReadStatus.Success : status;

@@ -18,6 +18,8 @@ namespace CatEvening.SeiReader.Bitstream
             ReadStatus status;
             while ((status = reader.Read(out NalUnit nal)) == ReadStatus.Success)
             {
+                // An empty unit has nothing to frame; a unit with an unreadable header is carried as it came.
+                if (nal.Length == 0) continue;
                 if (nal.Length > to.MaxNalLength)
                     return Fail(BitstreamError.NalTooLongForLengthSize, nal.Offset, out length, out error, out errorOffset);
                 total += to.PrefixSize + nal.Length;

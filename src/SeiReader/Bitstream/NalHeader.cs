@@ -30,8 +30,19 @@ namespace CatEvening.SeiReader.Bitstream
         /// <summary>The codec whose header syntax was read.</summary>
         public VideoCodec Codec { get; }
 
-        /// <summary><c>nal_unit_type</c>: 0..31 in H.264, 0..63 in H.265.</summary>
+        /// <summary><c>nal_unit_type</c>: 0..31 in H.264, 0..63 in H.265; -1 for a header that could not be read
+        /// (<see cref="IsReadable"/>).</summary>
         public int Type { get; }
+
+        /// <summary>
+        /// False for the header of a NAL unit whose header is malformed (forbidden_zero_bit set, H.265 header cut short or
+        /// TemporalId invalid, or an empty unit) that <see cref="NalUnitReader"/> framed anyway: no predicate of this
+        /// struct is true for it (see <see cref="NalUnit.HeaderError"/>).
+        /// </summary>
+        public bool IsReadable => Type >= 0;
+
+        /// <summary>The header of a NAL unit whose header is malformed: <see cref="Type"/> -1, nothing else set.</summary>
+        internal static NalHeader Unreadable(VideoCodec codec) => new NalHeader(codec, -1, 0, 0, 0);
 
         /// <summary>H.264 <c>nal_ref_idc</c> (0..3); 0 for H.265.</summary>
         public int NalRefIdc { get; }
@@ -51,7 +62,7 @@ namespace CatEvening.SeiReader.Bitstream
         /// <summary>True for a coded slice: H.264 types 1..5, 20, 21; H.265 types 0..31.</summary>
         public bool IsVcl => Codec == VideoCodec.H264
             ? (Type >= 1 && Type <= 5) || Type == 20 || Type == 21
-            : Type < 32;
+            : Type >= 0 && Type < 32;
 
         /// <summary>
         /// True for a NAL unit that must come before the first coded slice it belongs with, so that a spliced SEI

@@ -14,12 +14,33 @@ namespace CatEvening.SeiReader.Bitstream
         /// <param name="length">Bytes from the header to the last byte, trailing zero bytes excluded.</param>
         /// <param name="header">Its parsed header.</param>
         public NalUnit(int framedOffset, int offset, int length, NalHeader header)
+            : this(framedOffset, offset, length, header, BitstreamError.None)
+        {
+        }
+
+        /// <summary>Creates a NAL unit record for a unit whose framing is sound but whose header is not.</summary>
+        /// <param name="framedOffset">Offset of its start code (zero_byte included) or length prefix.</param>
+        /// <param name="offset">Offset of its first byte.</param>
+        /// <param name="length">Bytes of the unit (0 for an empty one), trailing zero bytes excluded.</param>
+        /// <param name="header">Its parsed header, or <see cref="NalHeader.Unreadable"/>.</param>
+        /// <param name="headerError">Why the header could not be read, or <see cref="BitstreamError.None"/>.</param>
+        internal NalUnit(int framedOffset, int offset, int length, NalHeader header, BitstreamError headerError)
         {
             FramedOffset = framedOffset;
             Offset = offset;
             Length = length;
             Header = header;
+            HeaderError = headerError;
         }
+
+        /// <summary>
+        /// <see cref="BitstreamError.None"/>, or why this unit's header could not be read
+        /// (<see cref="BitstreamError.EmptyNalUnit"/>, <see cref="BitstreamError.ForbiddenZeroBitSet"/>,
+        /// <see cref="BitstreamError.TruncatedNalHeader"/>, <see cref="BitstreamError.InvalidTemporalId"/>): the framing
+        /// around it is sound, so the units after it are read; its <see cref="Header"/> is not readable and matches no
+        /// kind. FFmpeg's parser skips such a unit the same way (libavcodec/h2645_parse.c).
+        /// </summary>
+        public BitstreamError HeaderError { get; }
 
         /// <summary>
         /// Offset of the framing before the NAL unit: the Annex B start code (with its <c>zero_byte</c> when the
@@ -44,17 +65,17 @@ namespace CatEvening.SeiReader.Bitstream
 
         /// <summary>The NAL unit payload after its header, as a slice of <paramref name="buffer"/>.</summary>
         public ReadOnlySpan<byte> GetPayload(ReadOnlySpan<byte> buffer) =>
-            buffer.Slice(Offset + Header.Length, Length - Header.Length);
+            Length <= Header.Length ? ReadOnlySpan<byte>.Empty : buffer.Slice(Offset + Header.Length, Length - Header.Length);
 
         /// <inheritdoc />
         public bool Equals(NalUnit other) =>
-            FramedOffset == other.FramedOffset && Offset == other.Offset && Length == other.Length && Header == other.Header;
+            FramedOffset == other.FramedOffset && Offset == other.Offset && Length == other.Length && Header == other.Header && HeaderError == other.HeaderError;
 
         /// <inheritdoc />
         public override bool Equals(object? obj) => obj is NalUnit other && Equals(other);
 
         /// <inheritdoc />
-        public override int GetHashCode() => HashCode.Combine(FramedOffset, Offset, Length, Header);
+        public override int GetHashCode() => HashCode.Combine(FramedOffset, Offset, Length, Header, HeaderError);
 
         /// <summary>Equality of two records.</summary>
         public static bool operator ==(NalUnit left, NalUnit right) => left.Equals(right);
@@ -63,6 +84,7 @@ namespace CatEvening.SeiReader.Bitstream
         public static bool operator !=(NalUnit left, NalUnit right) => !left.Equals(right);
 
         /// <summary>For example "H264 type 5 (ref 3) at 4, 1234 bytes".</summary>
-        public override string ToString() => $"{Header} at {Offset}, {Length} bytes";
+        public override string ToString() =>
+            HeaderError == BitstreamError.None ? $"{Header} at {Offset}, {Length} bytes" : $"unreadable header ({HeaderError}) at {Offset}, {Length} bytes";
     }
 }

@@ -6,8 +6,11 @@ namespace CatEvening.SeiReader.Bitstream
     /// <summary>
     /// Walks the NAL units of a buffer in either framing, without copying or allocating. Each
     /// <see cref="Read"/> yields the next <see cref="NalUnit"/> (offsets into the buffer plus the parsed header).
-    /// Never throws on bad bytes: a <see cref="ReadStatus.Malformed"/> result leaves <see cref="Error"/> and
-    /// <see cref="ErrorOffset"/> set, and every later call returns the same result.
+    /// Never throws on bad bytes. A unit whose header is malformed (or that is empty) while the framing around it is
+    /// sound is returned with <see cref="NalUnit.HeaderError"/> set, and the walk goes on past it, as FFmpeg's parser
+    /// skips such a unit; broken framing (bytes before the first start code, a length prefix past the end) is a
+    /// <see cref="ReadStatus.Malformed"/> result that leaves <see cref="Error"/> and <see cref="ErrorOffset"/> set, and
+    /// every later call returns the same result.
     /// </summary>
     /// <remarks>
     /// Annex B: 3- and 4-byte start codes, leading and trailing zero bytes (not part of any NAL unit). A NAL unit
@@ -174,11 +177,10 @@ namespace CatEvening.SeiReader.Bitstream
 
             int nalEnd = end;
             while (nalEnd > start && _data[nalEnd - 1] == 0) nalEnd--;
-            if (nalEnd == start) return Fail(BitstreamError.EmptyNalUnit, start);
-            if (NalHeader.TryRead(_codec, _data.Slice(start, nalEnd - start), out NalHeader header, out BitstreamError error) != ReadStatus.Success)
-                return Fail(error, start);
-
-            nal = new NalUnit(_nextFramed, start, nalEnd - start, header);
+            // An empty unit or a malformed header: the start codes still frame the next unit, which is read as usual.
+            nal = NalHeader.TryRead(_codec, _data.Slice(start, nalEnd - start), out NalHeader header, out BitstreamError error) == ReadStatus.Success
+                ? new NalUnit(_nextFramed, start, nalEnd - start, header)
+                : new NalUnit(_nextFramed, start, nalEnd - start, NalHeader.Unreadable(_codec), error);
             if (found < 0)
             {
                 _done = true;
@@ -212,16 +214,16 @@ namespace CatEvening.SeiReader.Bitstream
                 2 => BinaryPrimitives.ReadUInt16BigEndian(prefix),
                 _ => BinaryPrimitives.ReadUInt32BigEndian(prefix),
             };
-            if (length == 0) return Fail(BitstreamError.EmptyNalUnit, pos);
             long available = left - _lengthSize;
             if (length > available)
                 return _isFinalBlock ? Fail(BitstreamError.LengthPastEnd, pos) : NeedMore((int)Math.Min(int.MaxValue, length - available));
 
             int start = pos + _lengthSize;
             int n = (int)length;
-            if (NalHeader.TryRead(_codec, _data.Slice(start, n), out NalHeader header, out BitstreamError error) != ReadStatus.Success)
-                return Fail(error, start);
-            nal = new NalUnit(pos, start, n, header);
+            // An empty unit (length 0) or a malformed header: the length still frames the next unit.
+            nal = NalHeader.TryRead(_codec, _data.Slice(start, n), out NalHeader header, out BitstreamError error) == ReadStatus.Success
+                ? new NalUnit(pos, start, n, header)
+                : new NalUnit(pos, start, n, NalHeader.Unreadable(_codec), error);
             _next = start + n;
             _nextFramed = _next;
             return ReadStatus.Success;

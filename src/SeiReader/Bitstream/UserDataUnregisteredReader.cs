@@ -88,7 +88,8 @@ namespace CatEvening.SeiReader.Bitstream
         /// <summary>
         /// False once the NAL unit framing itself is broken: the walk cannot find the next NAL unit and every later
         /// <see cref="Read"/> returns <see cref="ReadStatus.Malformed"/>. True after a malformed SEI NAL unit or
-        /// message, which the next <see cref="Read"/> skips.
+        /// message, or a NAL unit whose header is unreadable (<see cref="NalUnit.HeaderError"/>), which the next
+        /// <see cref="Read"/> skips.
         /// </summary>
         public readonly bool CanContinue => !_framingBroken;
 
@@ -135,6 +136,14 @@ namespace CatEvening.SeiReader.Bitstream
                     _framingBroken = true;
                     Error = _nals.Error;
                     ErrorOffset = _nals.ErrorOffset;
+                    return ReadStatus.Malformed;
+                }
+                if (nal.HeaderError != BitstreamError.None)
+                {
+                    // Its header is unreadable (an encoder's broken unit; it could have been an SEI): counted as malformed,
+                    // and the walk goes on with the next unit, which the framing still finds.
+                    Error = nal.HeaderError;
+                    ErrorOffset = nal.Offset;
                     return ReadStatus.Malformed;
                 }
                 if (!nal.Header.IsSei) continue;

@@ -537,6 +537,51 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // H14 variant (fresh tester, 2026-12-01): an encoder's unit with an unreadable header (forbidden_zero_bit set, `86 05`)
+    // before the slice of every access unit. The injector treated it as the end of the access unit's NAL units: no SEI was
+    // spliced (0 carried SEI), both cues stayed pending, exit 0 without a word. FFmpeg's parser skips such a unit; so does
+    // ours now. Right value: the cues delivered, every message found and verified, the decoded video as FFmpeg decodes
+    // the input.
+    [Test]
+    public void Run_UnitWithAnUnreadableHeaderBeforeEverySlice_StillCarriesTheCues()
+    {
+        var raw = Path.Combine(Work, "unreadable-in.h264");
+        FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=4", "-c:v", "libx264", "-preset", "veryfast", "-g", "25",
+            "-f", "h264", "-y", raw).EnsureSuccess("the input");
+        var bytes = File.ReadAllBytes(raw);
+        var broken = new List<byte>();
+        var inserted = 0;
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            // Before every slice NAL unit (types 1 and 5) that starts a picture (first_mb_in_slice 0: its first bit set).
+            if (i + 4 < bytes.Length && bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1 && (bytes[i + 3] & 0x1f) is 1 or 5 && (bytes[i + 4] & 0x80) != 0)
+            {
+                broken.AddRange([0, 0, 1, 0x86, 0x05, 0x01, 0x00, 0x80]);
+                inserted++;
+            }
+            broken.Add(bytes[i]);
+        }
+        var input = Path.Combine(Work, "unreadable.h264");
+        File.WriteAllBytes(input, [.. broken]);
+        var schedule = Path.Combine(Work, "unreadable.yaml");
+        File.WriteAllText(schedule, "{stream: field, cues: [{id: a, kind: custom, at: 1500ms}, {id: b, kind: interaction-start, at: 2500ms, duration: 1s}]}");
+        var output = Path.Combine(Work, "unreadable-out.ts");
+        var run = SeiInject("run", "-i", input, "--input-format", "h264", "-o", output, "--key", PrivateKey, "--schedule", schedule);
+        var inspect = SeiInject("inspect", output, "--public-key", PublicKey, "--json");
+        var ids = inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.GetProperty("id").ValueKind == JsonValueKind.String).Select(l => l.GetProperty("id").GetString()).Distinct().ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(inserted, Is.EqualTo(100), "one broken unit per frame");
+            Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
+            Assert.That(run.StdErr, Does.Contain("cues pending 0,").And.Contain("delivered 2"));
+            Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
+            Assert.That(inspect.StdErr, Does.Contain("0 not verified"));
+            Assert.That(ids, Is.EquivalentTo(new[] { "a", "b" }));
+            Assert.That(FFmpegCli.VideoFrameMd5(output), Is.EqualTo(FFmpegCli.VideoFrameMd5(raw)), "decoded as the clean input");
+        });
+    }
+
     [Test]
     public void Help_ListsTheVerbsAndTheExitCodes()
     {

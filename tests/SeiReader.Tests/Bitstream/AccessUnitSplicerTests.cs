@@ -77,8 +77,8 @@ public class AccessUnitSplicerTests
     }
 
     [TestCase(new byte[] { 0x55, 0, 0, 1, 0x65, 0x88 }, BitstreamError.MissingStartCode, 0)]
-    [TestCase(new byte[] { 0, 0, 0, 1, 0x09, 0xF0, 0, 0, 1, 0xE5, 0x88 }, BitstreamError.ForbiddenZeroBitSet, 9)]
-    [TestCase(new byte[] { 0, 0, 0, 1, 0x09, 0xF0, 0, 0, 1, 0, 0, 1, 0x65 }, BitstreamError.EmptyNalUnit, 9)]
+    // A broken unit and no slice after it: nothing to splice before.
+    [TestCase(new byte[] { 0, 0, 0, 1, 0x09, 0xF0, 0, 0, 1, 0xE5, 0x88 }, BitstreamError.NoVclNalUnit, 11)]
     public void Splice_GarbageAnnexB_HandsBackTheOriginalWithOffset(byte[] au, BitstreamError error, int offset)
     {
         var sei = Nals.SeiNal(VideoCodec.H264, NalFraming.AnnexB, [5]);
@@ -88,6 +88,25 @@ public class AccessUnitSplicerTests
         {
             Assert.That((result.IsSpliced, result.Error, result.ErrorOffset), Is.EqualTo((false, error, offset)));
             Assert.That(output[..au.Length], Is.EqualTo(au));
+        }
+    }
+
+    // A unit with an unreadable header, or an empty one, before the slice (an encoder's broken unit, fresh tester's H14
+    // variant): passed over, as FFmpeg's parser does; the SEI goes before the slice and the broken unit stays as it came.
+    [TestCase(new byte[] { 0, 0, 0, 1, 0x09, 0xF0, 0, 0, 1, 0x86, 0x05, 0, 0, 1, 0x65, 0x88 }, 11)]
+    [TestCase(new byte[] { 0, 0, 0, 1, 0x09, 0xF0, 0, 0, 1, 0, 0, 1, 0x65, 0x88 }, 9)]
+    [TestCase(new byte[] { 0, 0, 0, 1, 0xE5, 0x88, 0, 0, 0, 1, 0x65, 0x88 }, 6)]
+    public void Splice_BrokenUnitBeforeTheSlice_SeiGoesBeforeTheSlice_TheRestAsItCame(byte[] au, int offset)
+    {
+        var sei = Nals.SeiNal(VideoCodec.H264, NalFraming.AnnexB, [5]);
+        var output = new byte[au.Length + sei.Length];
+        var result = AccessUnitSplicer.Splice(au, VideoCodec.H264, NalFraming.AnnexB, sei, output);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((result.IsSpliced, result.Error, result.InsertionOffset), Is.EqualTo((true, BitstreamError.None, offset)));
+            Assert.That(output[..offset], Is.EqualTo(au[..offset]));
+            Assert.That(output[offset..(offset + sei.Length)], Is.EqualTo(sei));
+            Assert.That(output[(offset + sei.Length)..], Is.EqualTo(au[offset..]));
         }
     }
 

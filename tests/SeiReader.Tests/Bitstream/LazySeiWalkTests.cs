@@ -99,6 +99,12 @@ public class LazySeiWalkTests
                 result.Add($"framing {nals.Error}@{nals.ErrorOffset}");
                 break;
             }
+            if (nal.HeaderError != BitstreamError.None)
+            {
+                // A unit the framing delimits but whose header is unreadable: reported, and the walk goes on.
+                result.Add($"{nal.HeaderError}@{nal.Offset}");
+                continue;
+            }
             if (!nal.Header.IsSei) continue;
             var ebspOffset = nal.Offset + nal.Header.Length;
             var ebsp = au.AsSpan(ebspOffset, nal.Length - nal.Header.Length);

@@ -42,9 +42,6 @@ public class NalUnitReaderTests
     [TestCase(new byte[] { 0x12, 0, 0, 1, 0x65, 0x88 }, BitstreamError.MissingStartCode, 0)]
     [TestCase(new byte[] { 0, 0, 7, 0, 0, 1, 0x65, 0x88 }, BitstreamError.MissingStartCode, 2)]
     [TestCase(new byte[] { 0x65, 0x88, 0x80 }, BitstreamError.MissingStartCode, 0)]
-    [TestCase(new byte[] { 0, 0, 1, 0, 0, 1, 0x65 }, BitstreamError.EmptyNalUnit, 3)]
-    [TestCase(new byte[] { 0, 0, 1, 0x65, 0x88, 0, 0, 0, 1 }, BitstreamError.EmptyNalUnit, 9)]
-    [TestCase(new byte[] { 0, 0, 1, 0xE5, 0x88 }, BitstreamError.ForbiddenZeroBitSet, 3)]
     public void AnnexB_BadBytes_MalformedWithOffset(byte[] data, BitstreamError error, int offset)
     {
         var reader = new NalUnitReader(data, VideoCodec.H264, NalFraming.AnnexB);
@@ -61,9 +58,7 @@ public class NalUnitReaderTests
 
     [TestCase(new byte[] { 0, 0, 0, 2, 0x65 }, BitstreamError.LengthPastEnd, 0)]
     [TestCase(new byte[] { 0, 0, 0, 1, 0x65, 0, 0 }, BitstreamError.TruncatedLengthPrefix, 5)]
-    [TestCase(new byte[] { 0, 0, 0, 0, 0, 0, 0, 1, 0x65 }, BitstreamError.EmptyNalUnit, 0)]
     [TestCase(new byte[] { 0, 0, 0, 1, 0x65, 0xFF, 0xFF, 0xFF, 0xFF, 0x65 }, BitstreamError.LengthPastEnd, 5)]
-    [TestCase(new byte[] { 0, 0, 0, 1, 0x85 }, BitstreamError.ForbiddenZeroBitSet, 4)]
     public void LengthPrefixed_BadBytes_MalformedWithOffset(byte[] data, BitstreamError error, int offset)
     {
         var reader = new NalUnitReader(data, VideoCodec.H264, NalFraming.LengthPrefixed4);
@@ -78,17 +73,36 @@ public class NalUnitReaderTests
         }
     }
 
-    [TestCase(new byte[] { 0x26 }, BitstreamError.TruncatedNalHeader)]
-    [TestCase(new byte[] { 0x26, 0x00, 0xAF }, BitstreamError.InvalidTemporalId)]
-    public void H265_BadHeader_Malformed(byte[] nal, BitstreamError error)
+    // A unit whose header is unreadable, or that is empty, while the framing around it is sound (fresh tester, H14 kind: an
+    // encoder's `86 05`, an H.265 `4e` alone): returned with its error, and the walk goes on with the units after it, as
+    // FFmpeg's parser skips such a unit. It was a sticky error that hid every unit after it, our SEI included.
+    [TestCase(new byte[] { 0, 0, 1, 0, 0, 1, 0x65 }, VideoCodec.H264, 0, BitstreamError.EmptyNalUnit, 3, 0, new[] { 5 })]
+    [TestCase(new byte[] { 0, 0, 1, 0x65, 0x88, 0, 0, 0, 1 }, VideoCodec.H264, 0, BitstreamError.EmptyNalUnit, 9, 0, new[] { 5 })]
+    [TestCase(new byte[] { 0, 0, 1, 0xE5, 0x88 }, VideoCodec.H264, 0, BitstreamError.ForbiddenZeroBitSet, 3, 2, new int[0])]
+    [TestCase(new byte[] { 0, 0, 1, 0x86, 0x05, 0, 0, 1, 0x06, 0x05, 0x01, 0xAA, 0x80, 0, 0, 1, 0x65, 0x88 }, VideoCodec.H264, 0, BitstreamError.ForbiddenZeroBitSet, 3, 2, new[] { 6, 5 })]
+    [TestCase(new byte[] { 0, 0, 0, 1, 0x4E, 0, 0, 0, 1, 0x26, 0x01, 0xAF }, VideoCodec.H265, 0, BitstreamError.TruncatedNalHeader, 4, 1, new[] { 19 })]
+    [TestCase(new byte[] { 0, 0, 0, 1, 0x26, 0x00, 0xAF, 0, 0, 1, 0x4E, 0x01, 0x05 }, VideoCodec.H265, 0, BitstreamError.InvalidTemporalId, 4, 3, new[] { 39 })]
+    [TestCase(new byte[] { 0, 0, 0, 0, 0, 0, 0, 1, 0x65 }, VideoCodec.H264, 4, BitstreamError.EmptyNalUnit, 4, 0, new[] { 5 })]
+    [TestCase(new byte[] { 0, 0, 0, 1, 0x85, 0, 0, 0, 1, 0x65 }, VideoCodec.H264, 4, BitstreamError.ForbiddenZeroBitSet, 4, 1, new[] { 5 })]
+    public void UnreadableUnit_IsReturnedWithItsError_AndTheUnitsAfterItAreRead(byte[] data, VideoCodec codec, int lengthSize, BitstreamError error, int offset, int length, int[] typesAfter)
     {
-        var data = Nals.AnnexB(nal);
-        var reader = new NalUnitReader(data, VideoCodec.H265, NalFraming.AnnexB);
+        var framing = lengthSize == 0 ? NalFraming.AnnexB : NalFraming.LengthPrefixed(lengthSize);
+        var reader = new NalUnitReader(data, codec, framing);
+        var units = new List<NalUnit>();
+        ReadStatus status;
+        while ((status = reader.Read(out var nal)) == ReadStatus.Success) units.Add(nal);
+        var bad = units.FindIndex(u => u.HeaderError != BitstreamError.None);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(reader.Read(out _), Is.EqualTo(ReadStatus.Malformed));
-            Assert.That(reader.Error, Is.EqualTo(error));
-            Assert.That(reader.ErrorOffset, Is.EqualTo(4));
+            Assert.That(status, Is.EqualTo(ReadStatus.EndOfData), "the walk reached the end");
+            Assert.That(units.Count(u => u.HeaderError != BitstreamError.None), Is.EqualTo(1));
+            Assert.That(units[bad].HeaderError, Is.EqualTo(error));
+            Assert.That(units[bad].Offset, Is.EqualTo(offset));
+            Assert.That(units[bad].Length, Is.EqualTo(length));
+            Assert.That(units[bad].Header.IsReadable, Is.False);
+            Assert.That(units[bad].Header.IsVcl || units[bad].Header.IsSei || units[bad].Header.IsParameterSet || units[bad].Header.IsAccessUnitDelimiter, Is.False, "it matches no kind");
+            Assert.That(units[bad].GetPayload(data).Length, Is.Zero.Or.EqualTo(Math.Max(0, length - NalHeader.GetLength(codec))));
+            Assert.That(units.Where(u => u.HeaderError == BitstreamError.None).Select(u => u.Header.Type), Is.EqualTo(typesAfter));
         }
     }
 

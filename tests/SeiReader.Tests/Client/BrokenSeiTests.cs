@@ -81,6 +81,50 @@ public class BrokenSeiTests
             Is.EqualTo(2 * clip.Packets.Count - 1), "FFmpeg exports every one of ours too");
     }
 
+    // Fresh tester's H14 variant: units whose NAL header is unreadable (forbidden_zero_bit set, an H.265 header cut to one
+    // byte or with TemporalId 0, an empty unit) before ours, between ours and the repeat, and after the slices. They made
+    // the rest of the access unit unreadable: 0 of 133 messages found, where FFmpeg found every one. Each is now counted
+    // as malformed and passed over.
+    [TestCase(VideoProfile.H264Main, false)]
+    [TestCase(VideoProfile.H264Main, true)]
+    [TestCase(VideoProfile.H265Main, false)]
+    [TestCase(VideoProfile.H265Main, true)]
+    public void Feed_UnitsWithUnreadableHeadersAroundOurs_FindsEveryMessage_AndCountsEachUnit(VideoProfile profile, bool lengthPrefixed)
+    {
+        var clip = DemuxedClip.Load(profile);
+        byte[][] unreadable = clip.Codec == VideoCodec.H264
+            ? [[0x86, 0x05, 0x01, 0x80], [0x80], [0xE5, 0x88, 0x84]]
+            : [[0x4E], [0x4E, 0x00, 0x05], [0xCE, 0x01, 0x05], [0x50]];
+        var framing = lengthPrefixed ? NalFraming.LengthPrefixed4 : NalFraming.AnnexB;
+        var reader = new CueReader(new MessageVerifier(new KeyRing(Key.PublicKey)), clip.Codec, framing, clip.TimeBase, utcNowMicros: () => TestKeys.Now);
+        var heartbeats = new List<long>();
+        reader.HeartbeatReceived += (_, e) => heartbeats.Add(e.Heartbeat.SequenceNumber);
+        byte[]? previous = null;
+        for (var i = 0; i < clip.Packets.Count; i++)
+        {
+            var p = clip.Packets[i];
+            var ours = Signer.Sign(TestKeys.Heartbeat(seq: 100 + i));
+            var nals = new List<byte[]>();
+            var walk = new NalUnitReader(p.Data, clip.Codec, NalFraming.AnnexB);
+            while (walk.Read(out var nal) == ReadStatus.Success) nals.Add(p.Data.AsSpan(nal.Offset, nal.Length).ToArray());
+            var firstVcl = nals.FindIndex(n => clip.Codec == VideoCodec.H264 ? (n[0] & 0x1f) is >= 1 and <= 5 : (n[0] >> 1 & 0x3f) < 32);
+            byte[] Sei(byte[] payload) => UserDataUnregisteredReaderTests.Strip(Nals.SeiNalWithPayload(clip.Codec, payload));
+            var middle = new List<byte[]> { unreadable[i % unreadable.Length], Sei(ours), unreadable[(i + 1) % unreadable.Length] };
+            if (previous is not null) middle.Add(Sei(previous));
+            nals.InsertRange(firstVcl, middle);
+            nals.Add(unreadable[(i + 2) % unreadable.Length]);
+            previous = ours;
+            var au = Nals.AnnexB([.. nals]);
+            reader.Feed(lengthPrefixed ? DemuxedClip.ToLengthPrefixed(au, clip.Codec) : au, p.Pts, p.Dts);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(heartbeats, Is.EqualTo(Enumerable.Range(100, clip.Packets.Count).Select(i => (long)i)));
+            Assert.That(reader.Statistics.Repeats, Is.EqualTo(clip.Packets.Count - 1));
+            Assert.That(reader.Statistics.MalformedSei, Is.EqualTo(3 * clip.Packets.Count), "each unreadable unit counted once");
+        });
+    }
+
     [Test]
     public void Feed_BrokenNalFramingAfterOurs_StillReportsOurs_AndCountsTheBreakOnce()
     {
