@@ -226,6 +226,12 @@ internal static class LiveRun
             reason = "failed: " + e.Message;
             throw new CliException(ExitCodes.StreamFailed, e.Message);
         }
+        // Anything else is a fault of ours: the audit log says so (it said "input ended"), and the exception goes on
+        // unchanged (the filter only records it).
+        catch (Exception e) when (e is not CliException && Record(ref reason, "crashed: " + e.GetType().Name + ": " + e.Message))
+        {
+            throw;
+        }
         finally
         {
             control?.Dispose();
@@ -245,6 +251,13 @@ internal static class LiveRun
             context.Cancel = true;
             stop.Cancel();
         }
+    }
+
+    // An exception filter's side effect: records the reason and declines the catch.
+    private static bool Record(ref string reason, string value)
+    {
+        reason = value;
+        return false;
     }
 
     // Called on the pipeline thread once, as the output of a live input first goes live. What start-up allocated (the

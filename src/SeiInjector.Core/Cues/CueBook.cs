@@ -264,6 +264,7 @@ public sealed class CueBook
 
             var heartbeat = HeartbeatDue(placed);
             if (_planning.Count == 0 && !heartbeat) return null;
+            if (_planning.Count + (heartbeat ? 1 : 0) > SafeEntries) FitToFrame(heartbeat, placed, now);
             // One transmission number per carrier frame, drawn from the cue counter, so carrier frames are numbered in
             // transmission order and a restart (which starts the counter above every number used) never reuses one.
             var transmission = NextTransmission(placed);
@@ -313,6 +314,7 @@ public sealed class CueBook
             foreach (var p in plan.Transmissions)
             {
                 var t = p.Transmission;
+                t.LastCarried = _carrierFrames;
                 if (!p.First)
                 {
                     t.Life.Repeated();
@@ -543,6 +545,43 @@ public sealed class CueBook
         }
     }
 
+    // Entries that fit on one frame whatever they hold: a cue's body is at most CatEveningSei.MaxBodyLength (1,536 bytes).
+    private const int SafeEntries = (CatEveningSei.MaxBundleBodyLength - BundleReserve) / CatEveningSei.MaxBodyLength;
+
+    // The bundle's own fields (stream id up to 64 bytes, two integers, array headers) and a heartbeat entry, with room.
+    private const int BundleReserve = 512;
+
+    /// <summary>Messages due on a frame that did not fit on it (more than 256 entries or a 65,453-byte body) and rode
+    /// the frames after it instead.</summary>
+    internal long SpilledMessages { get; private set; }
+
+    // One frame carries at most 256 entries and a 65,453-byte body (CatEveningSei): more than that due at once (hundreds
+    // of cues at one moment, or many windows with large data riding the same keyframe) would not sign. First deliveries
+    // (closes among them) go first, oldest first, then repeats, the one carried longest ago first (so every window takes
+    // its turn on the keyframes); what does not fit stays due and rides the next frames.
+    private void FitToFrame(bool heartbeat, in VideoFrame placed, WallClockReading now)
+    {
+        _planning.Sort((a, b) => a.First != b.First ? (a.First ? -1 : 1)
+            : a.First ? a.Transmission.Sequence.CompareTo(b.Transmission.Sequence)
+            : a.Transmission.LastCarried != b.Transmission.LastCarried ? a.Transmission.LastCarried.CompareTo(b.Transmission.LastCarried)
+            : a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
+        var room = CatEveningSei.MaxBundleEntries - (heartbeat ? 1 : 0);
+        var budget = CatEveningSei.MaxBundleBodyLength - BundleReserve;
+        var kept = 0;
+        for (var i = 0; i < _planning.Count && kept < room; i++)
+        {
+            var p = _planning[i];
+            var size = MessageBody.ToBytes(ToMessage(p.Transmission, p.Target, placed, now)).Length;
+            if (size > budget) continue;
+            budget -= size;
+            _planning[i] = _planning[kept];
+            _planning[kept++] = p;
+        }
+        SpilledMessages += _planning.Count - kept;
+        _planning.RemoveRange(kept, _planning.Count - kept);
+        _planning.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
+    }
+
     private CatEveningMessage ToMessage(Transmission t, long target, in VideoFrame frame, WallClockReading now)
     {
         long offsetTicks = 0;
@@ -663,6 +702,9 @@ public sealed class CueBook
         public TimeSpan? Hold { get; set; }
 
         public bool IsClose => Kind is MessageKind.InteractionEnd or MessageKind.Cancel;
+
+        /// <summary>The carrier count (<c>_carrierFrames</c>) when it last went out; orders repeats when a frame is full.</summary>
+        public long LastCarried { get; set; } = -1;
     }
 
     /// <summary>One message a plan puts on its frame, and the target its message was written with.</summary>

@@ -582,6 +582,29 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // Fresh tester (2026-12-01): 257 cues due at one moment aborted the run (exit 134, "holds 257 messages, 1 to 256
+    // allowed"). One frame carries 256 entries; the rest ride the next frame. Every cue is delivered and verifies.
+    [Test]
+    public void Run_MoreCuesAtOneMomentThanOneFrameHolds_EveryCueDelivered_NoCrash()
+    {
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
+        var schedule = Path.Combine(Work, "crowd.yaml");
+        File.WriteAllText(schedule, "{stream: crowd, cues: [" + string.Join(", ", Enumerable.Range(0, 300).Select(i => $"{{id: m{i}, kind: custom, at: 500ms}}")) + "]}");
+        var output = Path.Combine(Work, "crowd.ts");
+        var run = SeiInject("run", "-i", input, "-o", output, "--key", PrivateKey, "--schedule", schedule, "--repeat", "0");
+        var inspect = SeiInject("inspect", output, "--public-key", PublicKey, "--json");
+        var firsts = inspect.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.GetProperty("id").ValueKind == JsonValueKind.String && l.GetProperty("first").GetBoolean()).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
+            Assert.That(run.StdErr, Does.Contain("delivered 300,"));
+            Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
+            Assert.That(firsts.Select(l => l.GetProperty("id").GetString()).ToList(), Is.Unique.And.Count.EqualTo(300));
+            Assert.That(firsts.GroupBy(l => l.GetProperty("frame").GetInt64()).Select(g => g.Count()), Is.All.LessThanOrEqualTo(256), "at most 256 entries a frame");
+        });
+    }
+
     [Test]
     public void Help_ListsTheVerbsAndTheExitCodes()
     {

@@ -3,6 +3,7 @@ using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Pipeline;
 using CatEvening.SeiReader.Messages;
+using CatEvening.SeiReader.Security;
 
 namespace CatEvening.SeiInjector.Tests.Cues;
 
@@ -194,6 +195,51 @@ public class CueBookTests
         var first = Drive(book, Frames(30)).First(c => c.Messages.Count > 1);
         Assert.That(first.Messages.Select(m => m.Kind), Is.EqualTo(new[] { MessageKind.InteractionStart, MessageKind.InteractionStart, MessageKind.Heartbeat }));
         Assert.That(first.Messages.Select(m => m.SequenceNumber), Is.Ordered.Ascending);
+    }
+
+    // Fresh tester (2026-12-01): 257 entries due on one frame, or 64 cues with 1,000-byte data, made the signer throw on
+    // the pipeline thread (exit 134), and a restart from the audit log restored them and crashed again. One frame takes
+    // at most 256 entries and a 65,453-byte body: first deliveries go first, what does not fit rides the next frames,
+    // every plan signs (the signer is the oracle for the limits), and every cue is delivered exactly once.
+    [TestCase(300, 0, TestName = "ThreeHundredCuesAtOneMoment_256APlan_EveryCueDeliveredOnce_EveryPlanSigns")]
+    [TestCase(64, 1024, TestName = "SixtyFourCuesWithTheLargestData_AtMost65453BytesAPlan_EveryCueDeliveredOnce_EveryPlanSigns")]
+    public void MoreDueThanOneFrameHolds_SpillsToTheNextFrames(int cues, int dataBytes)
+    {
+        var book = Book(repeat: 0, heartbeat: HeartbeatPolicy.OnEveryFrame);
+        for (var i = 0; i < cues; i++) book.Add(Start($"c{i:000}", 0.4, data: new string('y', dataBytes)));
+        using var key = SigningKey.Generate(1);
+        var signer = new MessageSigner(key);
+        var carriers = Drive(book, Frames(60));
+        var bundles = carriers.Select(c => new MessageBundle("test-stream", c.Messages[^1].SequenceNumber, c.Messages[0].IssuedAtMicros, c.Messages)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => bundles.ForEach(b => signer.Sign(b)), Throws.Nothing, "every plan fits one signed payload");
+            var firsts = carriers.SelectMany(c => c.Messages.OfType<CueMessage>()).Select(m => m.CueId).ToList();
+            Assert.That(firsts, Is.Unique.And.Count.EqualTo(cues), "each cue delivered once (repeat 0)");
+            var due = carriers.First(c => c.Messages.Count > 1);
+            Assert.That(due.Messages.Count, Is.LessThanOrEqualTo(256));
+            Assert.That(firsts.Take(due.Messages.Count - 1), Is.EqualTo(Enumerable.Range(0, due.Messages.Count - 1).Select(i => $"c{i:000}")), "oldest first");
+            Assert.That(book.SpilledMessages, Is.EqualTo(cues - (due.Messages.Count - 1)));
+            Assert.That(book.Snapshot().Delivered, Is.EqualTo(cues));
+        });
+    }
+
+    // Many windows open with large data (70 x 1,000 bytes) all ride each keyframe: more than one frame holds. Each
+    // keyframe carries the ones carried longest ago first, so no window is left out of the carousel for good.
+    [Test]
+    public void ManyWindowsOnTheKeyframes_TakeTurns_WhenAFrameCannotHoldThemAll()
+    {
+        var book = Book(repeat: 0);
+        for (var i = 0; i < 70; i++) book.Add(Start($"w{i:00}", 0.2 + (i * 0.001), durationSeconds: 100, data: new string('y', 1000)));
+        var carriers = Drive(book, Frames(400));
+        var keyframeCarriers = carriers.Where(c => c.Frame.IsKeyframe && c.Frame.FrameIndex > 30).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(keyframeCarriers, Has.Count.GreaterThanOrEqualTo(3));
+            Assert.That(keyframeCarriers.Select(c => c.Messages.Count), Is.All.LessThan(70), "a keyframe cannot hold all 70");
+            var seen = keyframeCarriers.Take(2).SelectMany(c => c.Messages.OfType<CueMessage>()).Select(m => m.CueId).Distinct().Count();
+            Assert.That(seen, Is.EqualTo(70), "two keyframes in a row carry every window");
+        });
     }
 
     [Test]
