@@ -17,6 +17,8 @@ namespace CatEvening.SeiInjector.Live;
 /// </summary>
 public static class CueOrderJson
 {
+    private static readonly string[] KnownFields = ["id", "kind", "at", "duration", "spread", "closes", "data"];
+
     /// <summary>The kind of a cue whose request names none.</summary>
     public const string DefaultKind = "interaction-start";
 
@@ -51,9 +53,19 @@ public static class CueOrderJson
             string? id = null, kindText = null, atText = null, closes = null;
             TimeSpan duration = TimeSpan.Zero, spread = TimeSpan.Zero;
             byte[] data = [];
+            var seen = 0;
             foreach (var p in root.EnumerateObject())
             {
                 if (!TryName(p, out var name, out error)) return false;
+                // A field given twice is refused: which one counts is a guess (the last, for System.Text.Json and a
+                // browser's JSON.parse; the first, for others), and an operator's tool that sent both has a bug to show.
+                var bit = 1 << Array.IndexOf(KnownFields, name);
+                if (bit > 0 && (seen & bit) != 0)
+                {
+                    error = $"field '{name}' is given twice: give each field once";
+                    return false;
+                }
+                seen |= bit;
                 switch (name)
                 {
                     case "id":

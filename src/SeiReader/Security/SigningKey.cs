@@ -47,7 +47,7 @@ public sealed class SigningKey : IDisposable
         var (der, label, idInPem) = Pem.Read(pem, "PRIVATE KEY", "EC PRIVATE KEY");
         try
         {
-            var id = Pem.RequireKeyId(keyId, idInPem);
+            // The key's own faults (another curve or algorithm, bad DER) are told before a missing key id.
             var key = label == "PRIVATE KEY" ? P256KeyDer.ReadPkcs8(der) : P256KeyDer.ReadEcPrivateKey(der);
             var parameters = new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = key.D };
             if (key.PublicKey is { } q) parameters.Q = new ECPoint { X = q.X, Y = q.Y };
@@ -55,7 +55,7 @@ public sealed class SigningKey : IDisposable
             try
             {
                 if (key.PublicKey is not null) RequireMatchingPublicKey(ecdsa);
-                return new SigningKey(id, ecdsa);
+                return new SigningKey(Pem.RequireKeyId(keyId, idInPem), ecdsa);
             }
             catch
             {

@@ -38,6 +38,8 @@ public sealed class VerificationKey : IDisposable
     public static VerificationKey FromPem(string pem, ushort? keyId = null)
     {
         var (der, _, idInPem) = Pem.Read(pem, "PUBLIC KEY");
+        // The key's own faults (another curve or algorithm, bad DER) are told before a missing key id.
+        P256KeyDer.ReadSubjectPublicKeyInfo(der);
         return FromSubjectPublicKeyInfo(Pem.RequireKeyId(keyId, idInPem), der);
     }
 

@@ -61,6 +61,11 @@ public class CueOrderJsonTests
     [TestCase("{\"id\":\"x\",\"data\":{\"k\":\"\\ud83d\"}}", "field 'data': data.k is not valid text")]
     [TestCase("{\"id\":\"x\",\"data\":{\"a\":[1,{\"b\":\"\\udc00\"}]}}", "field 'data': data.a[1].b is not valid text")]
     [TestCase("{\"id\":\"x\",\"data\":{\"\\ud800\":1}}", "field 'data': a field name in data is not valid text")]
+    // Fresh tester (H13 kind): a field given twice was taken with its last value (201, sent as the second kind).
+    [TestCase("{\"id\":\"dupe1\",\"id\":\"dupe2\",\"kind\":\"custom\"}", "field 'id' is given twice")]
+    [TestCase("{\"id\":\"x\",\"kind\":\"custom\",\"kind\":\"interaction-start\"}", "field 'kind' is given twice")]
+    [TestCase("{\"id\":\"x\",\"at\":\"1s\",\"duration\":\"2s\",\"at\":\"5s\"}", "field 'at' is given twice")]
+    [TestCase("{\"id\":\"x\",\"data\":{},\"data\":{\"k\":1}}", "field 'data' is given twice")]
     public void BadOrder_IsRefusedNamingTheFault(string json, string expected)
     {
         var (_, error) = Parse(json);

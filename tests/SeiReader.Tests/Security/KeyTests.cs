@@ -45,9 +45,25 @@ public class KeyTests
     public void FromPem_NoKeyIdAnywhere_ThrowsFormatException()
     {
         var bare = TestKeys.Key1PrivatePem.Substring(TestKeys.Key1PrivatePem.IndexOf("-----BEGIN", StringComparison.Ordinal));
-        Assert.That(() => SigningKey.FromPem(bare), Throws.InstanceOf<FormatException>().With.Message.Contains("CatEvening-Key-Id"));
+        // The message says how to mend the file (a fresh tester's remark: "pass the key id" named no option of the CLI).
+        Assert.That(() => SigningKey.FromPem(bare), Throws.InstanceOf<FormatException>().With.Message.Contains("CatEvening-Key-Id")
+            .And.Message.Contains("sei-inject keygen writes that line").And.Message.Contains("add one, e.g. 'CatEvening-Key-Id: 1'"));
         using var key = SigningKey.FromPem(bare, 3);
         Assert.That(key.KeyId, Is.EqualTo(3));
+    }
+
+    // An openssl key (no key id line) of another curve: the curve is the fault told, not the missing key id line.
+    [Test]
+    public void FromPem_OtherCurveWithoutKeyIdLine_TellsTheCurveFirst()
+    {
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        var pem = new string(PemEncoding.Write("PRIVATE KEY", p384.ExportPkcs8PrivateKey()));
+        var pubPem = new string(PemEncoding.Write("PUBLIC KEY", p384.ExportSubjectPublicKeyInfo()));
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => SigningKey.FromPem(pem), Throws.InstanceOf<KeyFormatException>().With.Message.Contains("P-256").And.Message.Not.Contains("Key-Id"));
+            Assert.That(() => VerificationKey.FromPem(pubPem), Throws.InstanceOf<KeyFormatException>().With.Message.Contains("P-256").And.Message.Not.Contains("Key-Id"));
+        });
     }
 
     [Test]
