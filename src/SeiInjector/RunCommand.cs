@@ -125,6 +125,7 @@ internal static class RunCommand
                 try
                 {
                     show = ShowSchedule.Load(schedulePath);
+                    foreach (var warning in show.Warnings) Console.Error.WriteLine($"sei-inject: warning: --schedule {warning}");
                 }
                 catch (ScheduleException e)
                 {

@@ -104,10 +104,15 @@ public sealed class LiveSession : IInjectorControl, IDisposable
         var at = request!.At;
         try
         {
+            // A close naming a cue this injector does not hold is sent as written (readers that know the cue close it), but
+            // the director hears of it: a typo would otherwise leave the interaction it meant to end open.
+            var unknownTarget = request.TargetCueId is { } target && _book.Find(target) is null ? target : null;
             var cue = _book.Add(request);
             // The director is told "accepted" only once the acceptance is on disk.
             _audit?.FlushToDisk();
-            return new ControlResult(ControlOutcome.Accepted, $"cue '{cue.Id}' accepted, seq {cue.Sequence}, target {at}", cue.Sequence);
+            var note = unknownTarget is null ? "" : $"; note: no cue '{unknownTarget}' is known to this injector, so it closes only what readers know by that id";
+            if (unknownTarget is not null) _log.WriteLine($"sei-inject: cue '{cue.Id}' closes '{unknownTarget}', which this injector does not hold: sent as written");
+            return new ControlResult(ControlOutcome.Accepted, $"cue '{cue.Id}' accepted, seq {cue.Sequence}, target {at}{note}", cue.Sequence);
         }
         catch (CueRejectedException e)
         {

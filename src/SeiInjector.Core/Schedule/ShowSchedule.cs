@@ -13,6 +13,13 @@ namespace CatEvening.SeiInjector.Schedule;
 /// <param name="Cues">One request per entry of <c>cues</c>.</param>
 public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cues)
 {
+    /// <summary>
+    /// What is valid but probably not meant, one sentence each naming the file and cue: an interaction-end or cancel whose
+    /// <c>closes</c> names no cue of the schedule (sent as written: it closes a cue fired through the control API with that
+    /// id, or what readers know by it; a typo would leave the interaction it meant to end open).
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Reads a schedule file (YAML; JSON is YAML too).</summary>
     /// <exception cref="ScheduleException">The file is missing, not YAML, or a field is wrong; the message names file, line and field.</exception>
     public static ShowSchedule Load(string path)
@@ -69,7 +76,12 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
         }
         var duplicate = cues.GroupBy(c => c.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate != null) throw new ScheduleException($"{source}: cue id '{duplicate.Key}' appears {duplicate.Count()} times");
-        return new ShowSchedule(streamId, cues);
+        var ids = cues.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        var warnings = cues.Where(c => c.TargetCueId is { } target && !ids.Contains(target))
+            .Select(c => $"{source}: cue '{c.Id}' closes '{c.TargetCueId}', which the schedule does not hold: sent as written (it closes a cue " +
+                "fired through the control API with that id, or what readers know by it); check it for a typo")
+            .ToList();
+        return new ShowSchedule(streamId, cues) { Warnings = warnings };
     }
 
     private static CueRequest ParseCue(YamlNode node, string source, int index)

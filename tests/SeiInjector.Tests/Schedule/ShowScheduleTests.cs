@@ -28,6 +28,28 @@ public class ShowScheduleTests
         });
     }
 
+    // Fresh tester (H6 kind): a cancel whose `closes` named no cue of the schedule (a typo) ran with no word, and the cue
+    // it meant to close stayed open. It is valid (a cue fired through the control API may carry that id), so a warning.
+    [Test]
+    public void CloseNamingNoCueOfTheSchedule_IsKept_WithAWarningNamingBoth()
+    {
+        const string yaml = """
+            stream: s
+            cues:
+              - {id: quiz, kind: interaction-start, at: 1s, duration: 10s}
+              - {id: quiz-end, kind: interaction-end, closes: quiz, at: 3s}
+              - {id: typo-end, kind: cancel, closes: qiuz, at: 4s}
+            """;
+        var show = ShowSchedule.Parse(yaml, "show.yaml");
+        Assert.Multiple(() =>
+        {
+            Assert.That(show.Cues, Has.Count.EqualTo(3));
+            Assert.That(show.Warnings, Has.Count.EqualTo(1));
+            Assert.That(show.Warnings[0], Does.StartWith("show.yaml: cue 'typo-end' closes 'qiuz', which the schedule does not hold").And.Contain("typo"));
+            Assert.That(ShowSchedule.Load(Path.Combine(TestMedia.RepositoryRoot, "samples", "show.yaml")).Warnings, Is.Empty);
+        });
+    }
+
     [Test]
     public void IssueExample_WithWallClockTarget_Parses()
     {
