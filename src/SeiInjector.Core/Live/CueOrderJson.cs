@@ -116,7 +116,7 @@ public static class CueOrderJson
                     at = new CueTarget.WallClock(wall);
                 else
                 {
-                    error = $"field 'at': '{atText}' is neither a duration (500ms, 2s, 1m) nor a wall clock with its offset (2026-11-11T20:30:00+08:00)";
+                    error = $"field 'at': '{atText}' {DurationText.Fault(atText, "is neither a duration (500ms, 2s, 1m) nor a wall clock with its offset (2026-11-11T20:30:00+08:00)")}";
                     return false;
                 }
             }
@@ -196,7 +196,7 @@ public static class CueOrderJson
         value = default;
         if (!TryString(p, out var text, out error)) return false;
         if (DurationText.TryParse(text, out value)) return true;
-        error = $"field '{p.Name}': '{text}' is not a duration (500ms, 2s, 1m)";
+        error = $"field '{p.Name}': '{text}' {DurationText.Fault(text, "is not a duration (500ms, 2s, 1m)")}";
         return false;
     }
 

@@ -130,13 +130,13 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
         if (DateTimeOffset.TryParseExact(text, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant)
             && (text.EndsWith('Z') || text.Contains('+', StringComparison.Ordinal) || text.LastIndexOf('-') > 10))
             return CueTime.At(instant);
-        throw Error(source, node, field, $"'{text}' is neither a duration from the first frame (5s, 500ms, 1m) nor a wall clock with its UTC offset (2026-11-11T20:30:00+08:00)");
+        throw Error(source, node, field, $"'{text}' {DurationText.Fault(text, "is neither a duration from the first frame (5s, 500ms, 1m) nor a wall clock with its UTC offset (2026-11-11T20:30:00+08:00)")}");
     }
 
     private static TimeSpan ParseDuration(YamlNode node, string source, string field)
     {
         var text = Scalar(node, source, field);
-        return DurationText.TryParse(text, out var d) ? d : throw Error(source, node, field, $"'{text}' is not a duration (500ms, 2s, 1m)");
+        return DurationText.TryParse(text, out var d) ? d : throw Error(source, node, field, $"'{text}' {DurationText.Fault(text, "is not a duration (500ms, 2s, 1m)")}");
     }
 
     private static string Scalar(YamlNode node, string source, string field) =>

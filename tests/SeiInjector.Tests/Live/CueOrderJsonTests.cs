@@ -61,6 +61,9 @@ public class CueOrderJsonTests
     [TestCase("{\"id\":\"x\",\"data\":{\"k\":\"\\ud83d\"}}", "field 'data': data.k is not valid text")]
     [TestCase("{\"id\":\"x\",\"data\":{\"a\":[1,{\"b\":\"\\udc00\"}]}}", "field 'data': data.a[1].b is not valid text")]
     [TestCase("{\"id\":\"x\",\"data\":{\"\\ud800\":1}}", "field 'data': a field name in data is not valid text")]
+    // Fresh tester (H13 kind): a duration too long to hold was called "not a duration".
+    [TestCase("{\"id\":\"x\",\"at\":\"99999999999999h\"}", "field 'at': '99999999999999h' is too long a duration (at most 14,6")]
+    [TestCase("{\"id\":\"x\",\"duration\":\"99999999999999h\"}", "field 'duration': '99999999999999h' is too long a duration")]
     // Fresh tester (H13 kind): a field given twice was taken with its last value (201, sent as the second kind).
     [TestCase("{\"id\":\"dupe1\",\"id\":\"dupe2\",\"kind\":\"custom\"}", "field 'id' is given twice")]
     [TestCase("{\"id\":\"x\",\"kind\":\"custom\",\"kind\":\"interaction-start\"}", "field 'kind' is given twice")]
