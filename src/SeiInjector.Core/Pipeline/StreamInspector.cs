@@ -119,6 +119,9 @@ public sealed class StreamInspector
             // The same per-access-unit rules as CueReader (docs/sei-format.md, "Bounded reader work"): one CatEvening
             // payload per version-2 access unit, nothing checked after a failed signature.
             var scope = default(AccessUnitScope);
+            // The access unit's verified payloads: a byte-identical copy later in it (a packager that duplicates SEI) is
+            // refused unchecked by the per-access-unit rules, but it is that payload again, not a forgery: shown as a repeat.
+            List<(byte[] Payload, (IReadOnlyList<CatEveningMessage>, int, bool, string?, long?, RejectionReason?) Check)>? verifiedHere = null;
             ReadStatus status;
             while ((status = reader.Read(out var unregistered)) != ReadStatus.EndOfData)
             {
@@ -130,7 +133,10 @@ public sealed class StreamInspector
                     continue;
                 }
                 if (!CatEveningSei.HasCatEveningUuid(unregistered.Payload)) continue;
-                var (messages, keyId, verified, error, transmission, rejection) = Check(unregistered.Payload, verifier, ref scope);
+                var check = Check(unregistered.Payload, verifier, ref scope);
+                if (check.Rejection == RejectionReason.AccessUnitLimit && CopyOf(verifiedHere, unregistered.Payload) is { } copy) check = copy;
+                else if (check.Verified) (verifiedHere ??= []).Add((unregistered.Payload.ToArray(), check));
+                var (messages, keyId, verified, error, transmission, rejection) = check;
                 var version = unregistered.Payload.Length > CatEveningSei.VersionOffset ? unregistered.Payload[CatEveningSei.VersionOffset] : -1;
                 var ptsTime = pts is { } c ? video.TimeBase.ToSeconds(c) : (double?)null;
                 if (messages.Count == 0)
@@ -192,6 +198,15 @@ public sealed class StreamInspector
         }
         var (messages, seq) = Parse(payload, out var error);
         return (messages, keyId, false, error ?? "not checked: no public key given", seq, null);
+    }
+
+    private static (IReadOnlyList<CatEveningMessage>, int, bool, string?, long?, RejectionReason?)? CopyOf(
+        List<(byte[] Payload, (IReadOnlyList<CatEveningMessage>, int, bool, string?, long?, RejectionReason?) Check)>? verified, ReadOnlySpan<byte> payload)
+    {
+        if (verified is null) return null;
+        foreach (var (earlier, check) in verified)
+            if (payload.SequenceEqual(earlier)) return check;
+        return null;
     }
 
     private static (IReadOnlyList<CatEveningMessage> Messages, long? Transmission) Parse(ReadOnlySpan<byte> payload, out string? error)

@@ -605,6 +605,46 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // Fresh tester (H14 kind): a packager that duplicates SEI put our NAL unit twice in each carrier access unit; the
+    // per-access-unit rules refuse the second copy unchecked, and inspect called it NOT verified and exited 5. A copy
+    // byte for byte of a payload verified in the same access unit is that payload again: listed as a repeat.
+    [Test]
+    public void Inspect_OurSeiDuplicatedInEveryAccessUnit_CopiesAreRepeats_NotRefusals()
+    {
+        var raw = Path.Combine(Work, "dup-in.h264");
+        FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=3", "-c:v", "libx264", "-f", "h264", "-y", raw).EnsureSuccess("the input");
+        var injected = Path.Combine(Work, "dup-injected.h264");
+        Assert.That(SeiInject("run", "-i", raw, "--input-format", "h264", "-o", injected, "--output-format", "h264", "--key", PrivateKey, "--heartbeat", "500ms").ExitCode, Is.EqualTo(0));
+        var bytes = File.ReadAllBytes(injected);
+        var uuid = CatEvening.SeiReader.Messages.CatEveningSei.Uuid.ToArray();
+        var doubled = new List<byte>();
+        var copies = 0;
+        for (var i = 0; i < bytes.Length;)
+        {
+            var end = i + 3;
+            while (end + 3 <= bytes.Length && !(bytes[end] == 0 && bytes[end + 1] == 0 && bytes[end + 2] == 1)) end++;
+            if (end + 3 > bytes.Length) end = bytes.Length;
+            var unit = bytes.AsSpan(i, end - i);
+            doubled.AddRange(unit.ToArray());
+            if (unit.Length > 4 && unit[0] == 0 && unit[1] == 0 && unit[2] == 1 && unit[3] == 0x06 && unit.IndexOf(uuid) >= 0)
+            {
+                doubled.AddRange(unit.ToArray());
+                copies++;
+            }
+            i = end;
+        }
+        var duplicated = Path.Combine(Work, "dup.h264");
+        File.WriteAllBytes(duplicated, [.. doubled]);
+        var r = SeiInject("inspect", duplicated, "--input-format", "h264", "--public-key", PublicKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(copies, Is.EqualTo(6), "six heartbeats, each doubled");
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.StdOut + r.StdErr);
+            Assert.That(r.StdErr, Does.Contain("12 message occurrence(s), 12 verified, 0 not verified"));
+            Assert.That(r.StdOut.Split('\n').Count(l => l.EndsWith("verified (repeat)", StringComparison.Ordinal)), Is.EqualTo(6));
+        });
+    }
+
     [Test]
     public void Help_ListsTheVerbsAndTheExitCodes()
     {
