@@ -20,6 +20,9 @@ public sealed class MediaOutput : IDisposable
     private readonly OutputContextHandle _context;
     private readonly InterruptGuard _interrupt;
     private readonly List<MediaStream> _streams = [];
+
+    // FF_COMPLIANCE_NORMAL (libavcodec/defs.h).
+    private const int ComplianceNormal = 0;
     private bool _headerWritten;
 
     private MediaOutput(OutputContextHandle context, InterruptGuard interrupt, string url)
@@ -162,7 +165,19 @@ public sealed class MediaOutput : IDisposable
         }
         _interrupt.Arm();
         var result = AvFormat.avformat_write_header(context, 0);
-        if (result < 0) MediaInput.ThrowIo(result, $"writing the {FormatName} header to {Url}", _interrupt, MediaDirection.Output);
+        if (result < 0)
+        {
+            // "Function not implemented" or "Invalid argument" says little when the muxer simply cannot carry a codec (H.265
+            // in FLV before FFmpeg 6.1): asked only once the header failed, so a muxer that cannot tell blocks nothing.
+            foreach (var stream in _streams)
+            {
+                if (AvFormat.avformat_query_codec(format, stream.CodecId, ComplianceNormal) == 0)
+                    throw new FFmpegException($"writing the {FormatName} header to {Url}: the {FormatName} muxer of {FFmpegLibrary.Release} " +
+                        $"cannot carry {stream.CodecName} (stream #{stream.Index}); choose another output format (--output-format mpegts, mp4 or matroska)",
+                        result, AvError.Describe(result), MediaDirection.Output);
+            }
+            MediaInput.ThrowIo(result, $"writing the {FormatName} header to {Url}", _interrupt, MediaDirection.Output);
+        }
         _headerWritten = true;
     }
 

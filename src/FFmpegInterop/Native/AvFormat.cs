@@ -40,6 +40,10 @@ internal static unsafe partial class AvFormat
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint av_guess_format(string? shortName, string? fileName, string? mimeType);
 
+    /// <summary>1 when the muxer can store the codec, 0 when it cannot, negative when it cannot tell (libavformat/avformat.h).</summary>
+    [LibraryImport(Library)]
+    internal static partial int avformat_query_codec(nint outputFormat, int codecId, int stdCompliance);
+
     /// <summary>Static demuxer description by short name; owned by FFmpeg, never freed.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint av_find_input_format(string shortName);

@@ -645,6 +645,24 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // Fresh tester (H5 kind): raw H.265 to FLV on FFmpeg 5.1 (whose FLV has no H.265) ended with "Function not implemented".
+    // A codec the muxer cannot carry is named, with what to do. PCM 24-bit audio, which no FFmpeg's FLV carries, keeps the
+    // test the same on every FFmpeg release.
+    [Test]
+    public void Run_CodecTheOutputMuxerCannotCarry_IsNamed_WithTheFormatsThatCan()
+    {
+        var input = Path.Combine(Work, "pcm24.mkv");
+        FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=2", "-f", "lavfi", "-i", "sine=duration=2",
+            "-c:v", "libx264", "-c:a", "pcm_s24le", "-y", input).EnsureSuccess("the input");
+        var r = SeiInject("run", "-i", input, "-o", Path.Combine(Work, "pcm24.flv"), "--key", PrivateKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain("the flv muxer of FFmpeg").And.Contain("cannot carry pcm_s24le (stream #1); choose another output format"));
+            Assert.That(r.StdErr, Does.Not.Contain(" @ 0x"), "FFmpeg's own line, if any, without addresses");
+        });
+    }
+
     [Test]
     public void Help_ListsTheVerbsAndTheExitCodes()
     {
