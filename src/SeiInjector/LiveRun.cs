@@ -219,6 +219,14 @@ internal static class LiveRun
                 $"cues pending {cues.Pending}, active {cues.Active}, delivered {cues.Delivered}, ended {cues.Ended}, " +
                 $"expired {cues.Expired}, cancelled {cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
                 $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms (muxer write p99 {status.WriteTime?.P99.TotalMilliseconds ?? 0:0.###} ms)");
+            // The input ended with the output never open (a dead ingest, a wrong URL): nothing went out, which is no success.
+            // A run stopped by a signal keeps exit 0 (README, exit codes): the operator stopped it.
+            if (!report.Cancelled && !session.OutputWasUp && report.Packets == 0)
+            {
+                reason = "failed: the input ended before the output ever opened";
+                throw new CliException(ExitCodes.StreamFailed,
+                    $"the input ended before the output ever opened: nothing was written ({report.DroppedPackets} packets read and dropped)");
+            }
             return ExitCodes.Ok;
         }
         catch (Exception e) when (e is FFmpegException or InjectionException)

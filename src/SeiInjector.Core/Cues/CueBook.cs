@@ -264,7 +264,7 @@ public sealed class CueBook
 
             var heartbeat = HeartbeatDue(placed);
             if (_planning.Count == 0 && !heartbeat) return null;
-            if (_planning.Count + (heartbeat ? 1 : 0) > SafeEntries) FitToFrame(heartbeat, placed, now);
+            if (_planning.Count + (heartbeat ? 1 : 0) > Math.Min(SafeEntries, _maxMessagesPerFrame)) FitToFrame(heartbeat, placed, now);
             // One transmission number per carrier frame, drawn from the cue counter, so carrier frames are numbered in
             // transmission order and a restart (which starts the counter above every number used) never reuses one.
             var transmission = NextTransmission(placed);
@@ -555,7 +555,21 @@ public sealed class CueBook
     /// the frames after it instead.</summary>
     internal long SpilledMessages { get; private set; }
 
-    // One frame carries at most 256 entries and a 65,453-byte body (CatEveningSei): more than that due at once (hundreds
+    private int _maxMessagesPerFrame = CatEveningSei.MaxBundleEntries;
+
+    /// <summary>
+    /// At most <paramref name="max"/> messages (heartbeat included) on one frame from now on: a format-version-1 writer
+    /// puts one payload per message, and readers look at no more than <see cref="CatEveningSei.DefaultMaxPayloadsPerAccessUnit"/>
+    /// of an access unit (the rest are refused unchecked, so a cue among them would never verify).
+    /// </summary>
+    internal void LimitMessagesPerFrame(int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 2);
+        lock (_gate) _maxMessagesPerFrame = Math.Min(_maxMessagesPerFrame, max);
+    }
+
+    // One frame carries at most 256 entries and a 65,453-byte body (CatEveningSei), 16 payloads in format version 1 (what
+    // readers look at): more than that due at once (hundreds
     // of cues at one moment, or many windows with large data riding the same keyframe) would not sign. First deliveries
     // (closes among them) go first, oldest first, then repeats, the one carried longest ago first (so every window takes
     // its turn on the keyframes); what does not fit stays due and rides the next frames.
@@ -565,7 +579,7 @@ public sealed class CueBook
             : a.First ? a.Transmission.Sequence.CompareTo(b.Transmission.Sequence)
             : a.Transmission.LastCarried != b.Transmission.LastCarried ? a.Transmission.LastCarried.CompareTo(b.Transmission.LastCarried)
             : a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
-        var room = CatEveningSei.MaxBundleEntries - (heartbeat ? 1 : 0);
+        var room = _maxMessagesPerFrame - (heartbeat ? 1 : 0);
         var budget = CatEveningSei.MaxBundleBodyLength - BundleReserve;
         var kept = 0;
         for (var i = 0; i < _planning.Count && kept < room; i++)

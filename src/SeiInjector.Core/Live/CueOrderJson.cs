@@ -211,9 +211,40 @@ public static class CueOrderJson
             error = $"field 'data': {path} is not valid text: invalid UTF-8 bytes or an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)";
             return false;
         }
+        if (DuplicateField(value, "data") is { } duplicate)
+        {
+            // Readers would keep one of the two (which one depends on their JSON parser): refused like a duplicate top field.
+            error = $"field 'data': {duplicate} is given twice: give each field once";
+            return false;
+        }
         data = Compact(value);
         error = "";
         return true;
+    }
+
+    // The path of the first field name given twice in one object of `value`, or null. Depth is bounded by MaxDepth (32).
+    private static string? DuplicateField(JsonElement value, string at)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (DuplicateField(item, $"{at}[{i++}]") is { } found) return found;
+                }
+                return null;
+            case JsonValueKind.Object:
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var property in value.EnumerateObject())
+                {
+                    if (!names.Add(property.Name)) return $"{at}.{property.Name}";
+                    if (DuplicateField(property.Value, $"{at}.{property.Name}") is { } found) return found;
+                }
+                return null;
+            default:
+                return null;
+        }
     }
 
     // Depth is bounded by the document's MaxDepth (32).

@@ -160,6 +160,15 @@ public sealed class LiveSession : IInjectorControl, IDisposable
     /// <inheritdoc/>
     public IReadOnlyList<CueHistoryEntry> History(long after) => _history?.After(after) ?? [];
 
+    /// <summary>True once the output has been connected at least once in this run.</summary>
+    public bool OutputWasUp
+    {
+        get
+        {
+            lock (_gate) return _outputWasUp;
+        }
+    }
+
     /// <summary>Records a link state change: status, metrics, audit log and the operator's log.</summary>
     /// <param name="side">Input or output.</param>
     /// <param name="state">Its new state.</param>

@@ -38,6 +38,8 @@ public sealed class CueSeiSource : IFrameSeiSource
         _book = book;
         _signer = signer;
         _formatVersion = formatVersion;
+        // Version 1 signs each message into its own payload, and readers look at 16 payloads of an access unit at most.
+        if (formatVersion == CatEveningSei.FormatVersion) book.LimitMessagesPerFrame(CatEveningSei.DefaultMaxPayloadsPerAccessUnit);
     }
 
     /// <summary>The envelope format version written.</summary>

@@ -35,6 +35,10 @@ public static class CatEveningSei
     /// <summary>The most entries one version-2 payload holds: 256.</summary>
     public const int MaxBundleEntries = 256;
 
+    /// <summary>The most CatEvening payloads of one access unit a reader looks at by default: 16 (docs/sei-format.md,
+    /// "Bounded reader work"). A version-1 writer puts one payload per message, so it puts at most this many on a frame.</summary>
+    public const int DefaultMaxPayloadsPerAccessUnit = 16;
+
     /// <summary>Bound of every version-2 integer: |value| ≤ 2^53 − 1 (9,007,199,254,740,991), so that a JavaScript
     /// reader holds each one exactly in a Number.</summary>
     public const long MaxSafeInteger = (1L << 53) - 1;

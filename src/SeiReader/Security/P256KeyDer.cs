@@ -117,12 +117,7 @@ internal static class P256KeyDer
         if (versionLength != 1 || der[versionAt] != 1)
             throw new KeyFormatException(KeyFormatError.InvalidPrivateKey, versionAt, $"ECPrivateKey version at offset {versionAt} is not 1");
         var (dAt, dLength) = ec.Read(OctetString, "privateKey");
-        if (dLength is < 1 or > P256.ScalarLength)
-            throw new KeyFormatException(KeyFormatError.InvalidPrivateKey, dAt, $"the private key at offset {dAt} has {dLength} bytes; P-256 has 32");
-        var d = new byte[P256.ScalarLength];
-        der.Slice(dAt, dLength).CopyTo(d.AsSpan(P256.ScalarLength - dLength));
-        if (!P256.IsValidPrivateScalar(d))
-            throw new KeyFormatException(KeyFormatError.InvalidPrivateKey, dAt, $"the private key at offset {dAt} is not in [1, n - 1] of P-256");
+        // The curve named after the key is checked first: a P-384 key is "another curve", not "a 48-byte P-256 key".
         if (ec.HasMore && ec.PeekTag() == Context0)
         {
             var parameters = ec.ReadNested(Context0, "parameters");
@@ -131,6 +126,12 @@ internal static class P256KeyDer
             curveKnown = true;
         }
         if (!curveKnown) throw new KeyFormatException(KeyFormatError.UnsupportedCurve, start, "the EC private key names no curve: CatEvening uses P-256 (1.2.840.10045.3.1.7)");
+        if (dLength is < 1 or > P256.ScalarLength)
+            throw new KeyFormatException(KeyFormatError.InvalidPrivateKey, dAt, $"the private key at offset {dAt} has {dLength} bytes; P-256 has 32");
+        var d = new byte[P256.ScalarLength];
+        der.Slice(dAt, dLength).CopyTo(d.AsSpan(P256.ScalarLength - dLength));
+        if (!P256.IsValidPrivateScalar(d))
+            throw new KeyFormatException(KeyFormatError.InvalidPrivateKey, dAt, $"the private key at offset {dAt} is not in [1, n - 1] of P-256");
         P256PublicKey? publicKey = null;
         if (ec.HasMore && ec.PeekTag() == Context1)
         {

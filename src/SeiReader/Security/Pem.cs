@@ -82,7 +82,7 @@ internal static class Pem
     /// <exception cref="KeyFormatException">Neither gives one (<see cref="KeyFormatError.MissingKeyId"/>).</exception>
     internal static ushort RequireKeyId(ushort? fromCaller, ushort? fromPem) =>
         fromCaller ?? fromPem ?? throw new KeyFormatException(KeyFormatError.MissingKeyId, -1,
-            $"the PEM has no '{KeyIdPrefix} N' line above its BEGIN line, and no key id was given: sei-inject keygen writes that line; " +
+            $"the PEM has no '{KeyIdPrefix} N' line above its BEGIN line: sei-inject keygen writes that line; " +
             $"to a key made elsewhere (openssl) add one, e.g. '{KeyIdPrefix} 1', with the id its readers' key ring gives it");
 
     private static string RemoveWhitespace(string s)

@@ -78,7 +78,7 @@ public sealed class VerifierOptions
     /// <summary>At most this many CatEvening payloads of one access unit are looked at (version 1 writers put every
     /// message of a frame in one access unit); further ones are refused as <see cref="RejectionReason.AccessUnitLimit"/>
     /// without any check. Default 16.</summary>
-    public int MaxPayloadsPerAccessUnit { get; set; } = 16;
+    public int MaxPayloadsPerAccessUnit { get; set; } = Messages.CatEveningSei.DefaultMaxPayloadsPerAccessUnit;
 
     internal void Validate()
     {

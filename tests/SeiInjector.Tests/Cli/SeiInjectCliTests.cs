@@ -605,6 +605,26 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // The same kind in format version 1 (fresh tester): one payload per message, and readers look at 16 payloads of an
+    // access unit; 20 cues at once left 4 refused unchecked on every frame that carried them (inspect exit 5).
+    [Test]
+    public void Run_FormatVersion1_TwentyCuesAtOneMoment_EveryMessageVerifies()
+    {
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
+        var schedule = Path.Combine(Work, "crowd-v1.yaml");
+        File.WriteAllText(schedule, "{stream: crowd, cues: [" + string.Join(", ", Enumerable.Range(0, 20).Select(i => $"{{id: m{i}, kind: custom, at: 500ms}}")) + "]}");
+        var output = Path.Combine(Work, "crowd-v1.ts");
+        var run = SeiInject("run", "-i", input, "-o", output, "--key", PrivateKey, "--schedule", schedule, "--format-version", "1", "--heartbeat", "frame");
+        var inspect = SeiInject("inspect", output, "--public-key", PublicKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
+            Assert.That(run.StdErr, Does.Contain("delivered 20,"));
+            Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
+            Assert.That(inspect.StdErr, Does.Contain(" 0 not verified"));
+        });
+    }
+
     // Fresh tester (H14 kind): a packager that duplicates SEI put our NAL unit twice in each carrier access unit; the
     // per-access-unit rules refuse the second copy unchecked, and inspect called it NOT verified and exited 5. A copy
     // byte for byte of a payload verified in the same access unit is that payload again: listed as a repeat.
@@ -660,6 +680,28 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
             Assert.That(r.ExitCode, Is.EqualTo(1), r.StdErr);
             Assert.That(r.StdErr, Does.Contain("the flv muxer of FFmpeg").And.Contain("cannot carry pcm_s24le (stream #1); choose another output format"));
             Assert.That(r.StdErr, Does.Not.Contain(" @ 0x"), "FFmpeg's own line, if any, without addresses");
+        });
+    }
+
+    // Fresh tester: a piped input that ended while the output (a closed loopback port) never opened exited 0 after
+    // dropping every packet. Nothing went out: exit 1, saying so, after the summary.
+    [Test]
+    public void Run_InputEndsBeforeTheOutputEverOpened_Exits1_NothingWritten()
+    {
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var r = FFmpegCli.Run("sh", ["-c", $"dotnet '{Cli}' run -i pipe:0 --input-format mpegts -o rtmp://127.0.0.1:{port}/live/never --output-format flv --key '{PrivateKey}' < '{input}'"],
+            TimeSpan.FromMinutes(2));
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain("no output was opened").And.Contain("the input ended before the output ever opened: nothing was written ("));
+            Assert.That(r.StdErr.TrimEnd(), Does.EndWith("packets read and dropped)"), "the cause is the last word");
         });
     }
 

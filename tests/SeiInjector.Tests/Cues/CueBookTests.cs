@@ -224,6 +224,25 @@ public class CueBookTests
         });
     }
 
+    // Fresh tester: with --format-version 1 each message is its own payload, and readers look at 16 payloads of an access
+    // unit: 20 cues due at once put 20 on a frame, and the last 4 (and every repeat of them, on frames as full) were refused
+    // unchecked by every reader. A version-1 source limits its book to 16 messages a frame, heartbeat included.
+    [Test]
+    public void FormatVersion1_AtMost16MessagesAFrame_HeartbeatIncluded_EveryCueDeliveredOnce()
+    {
+        var book = Book(repeat: 0, heartbeat: HeartbeatPolicy.OnEveryFrame);
+        using var key = SigningKey.Generate(1);
+        _ = new CueSeiSource(book, new MessageSigner(key), CatEveningSei.FormatVersion);
+        for (var i = 0; i < 20; i++) book.Add(Start($"c{i:00}", 0.4));
+        var carriers = Drive(book, Frames(60));
+        Assert.Multiple(() =>
+        {
+            Assert.That(carriers.Select(c => c.Messages.Count), Is.All.LessThanOrEqualTo(CatEveningSei.DefaultMaxPayloadsPerAccessUnit));
+            Assert.That(carriers.SelectMany(c => c.Messages.OfType<CueMessage>()).Select(m => m.CueId).ToList(), Is.Unique.And.Count.EqualTo(20));
+            Assert.That(carriers.Select(c => c.Messages[^1].Kind), Is.All.EqualTo(MessageKind.Heartbeat), "the heartbeat rides every frame still");
+        });
+    }
+
     // Many windows open with large data (70 x 1,000 bytes) all ride each keyframe: more than one frame holds. Each
     // keyframe carries the ones carried longest ago first, so no window is left out of the carousel for good.
     [Test]

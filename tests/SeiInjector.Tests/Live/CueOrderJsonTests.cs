@@ -69,6 +69,8 @@ public class CueOrderJsonTests
     [TestCase("{\"id\":\"x\",\"kind\":\"custom\",\"kind\":\"interaction-start\"}", "field 'kind' is given twice")]
     [TestCase("{\"id\":\"x\",\"at\":\"1s\",\"duration\":\"2s\",\"at\":\"5s\"}", "field 'at' is given twice")]
     [TestCase("{\"id\":\"x\",\"data\":{},\"data\":{\"k\":1}}", "field 'data' is given twice")]
+    [TestCase("{\"id\":\"x\",\"data\":{\"q\":1,\"q\":2}}", "field 'data': data.q is given twice")]
+    [TestCase("{\"id\":\"x\",\"data\":{\"a\":[{\"b\":1,\"b\":1}]}}", "field 'data': data.a[0].b is given twice")]
     public void BadOrder_IsRefusedNamingTheFault(string json, string expected)
     {
         var (_, error) = Parse(json);

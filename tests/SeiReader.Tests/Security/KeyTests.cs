@@ -52,12 +52,16 @@ public class KeyTests
         Assert.That(key.KeyId, Is.EqualTo(3));
     }
 
-    // An openssl key (no key id line) of another curve: the curve is the fault told, not the missing key id line.
+    // An openssl key (no key id line) of another curve: the curve is the fault told, not the missing key id line, in PKCS#8
+    // and in SEC 1 (whose 48-byte P-384 scalar was called "a private key of 48 bytes; P-256 has 32").
     [Test]
     public void FromPem_OtherCurveWithoutKeyIdLine_TellsTheCurveFirst()
     {
         using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
         var pem = new string(PemEncoding.Write("PRIVATE KEY", p384.ExportPkcs8PrivateKey()));
+        var sec1 = new string(PemEncoding.Write("EC PRIVATE KEY", p384.ExportECPrivateKey()));
+        Assert.That(() => SigningKey.FromPem(sec1), Throws.InstanceOf<KeyFormatException>()
+            .With.Property(nameof(KeyFormatException.Error)).EqualTo(KeyFormatError.UnsupportedCurve));
         var pubPem = new string(PemEncoding.Write("PUBLIC KEY", p384.ExportSubjectPublicKeyInfo()));
         Assert.Multiple(() =>
         {
