@@ -63,6 +63,16 @@ public static class AvError
     /// </summary>
     public static int TryAgain { get; } = -ErrnoTryAgain();
 
+    /// <summary>
+    /// <c>AVERROR(ENOSYS)</c> of this platform, "Function not implemented" (a muxer's answer to a codec it cannot carry):
+    /// ENOSYS is 38 on Linux (<c>include/uapi/asm-generic/errno.h</c>), 40 in the Windows C runtime, 78 on macOS, iOS and
+    /// FreeBSD (<c>sys/errno.h</c>).
+    /// </summary>
+    public static int NotImplemented { get; } = -(OperatingSystem.IsWindows() ? 40 : IsBsdErrno() ? 78 : 38);
+
+    /// <summary><c>AVERROR_PATCHWELCOME</c> (<c>FFERRTAG('P','A','W','E')</c>): "Not yet implemented in FFmpeg, patches welcome".</summary>
+    public const int PatchWelcome = -1163346256;
+
     private static readonly int[] ConfigurationErrors =
     [
         NotPermitted, NoSuchFile, AccessDenied, InvalidArgument,
@@ -101,8 +111,8 @@ public static class AvError
     internal static void Throw(int errorCode, string operation, MediaDirection direction = MediaDirection.None) =>
         throw new FFmpegException(operation, errorCode, Describe(errorCode), direction);
 
-    private static int ErrnoTryAgain() =>
-        OperatingSystem.IsMacOS() || OperatingSystem.IsIOS() || OperatingSystem.IsTvOS() || OperatingSystem.IsMacCatalyst() || OperatingSystem.IsFreeBSD()
-            ? 35
-            : 11;
+    private static int ErrnoTryAgain() => IsBsdErrno() ? 35 : 11;
+
+    private static bool IsBsdErrno() =>
+        OperatingSystem.IsMacOS() || OperatingSystem.IsIOS() || OperatingSystem.IsTvOS() || OperatingSystem.IsMacCatalyst() || OperatingSystem.IsFreeBSD();
 }

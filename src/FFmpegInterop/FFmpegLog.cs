@@ -17,8 +17,10 @@ namespace CatEvening.FFmpegInterop;
 /// an output's header, its trailer and close: where a retried link logs), through <see cref="Capture"/>; FFmpeg's own
 /// default callback is back in between. FFmpeg calls the callback for every <c>av_log</c> at any level (the FLV demuxer
 /// and muxer log twice a packet at trace level): a managed callback in the packet loop would cost a native-to-managed
-/// transition each time. Lines are formatted by <c>av_log_format_line2</c>, as the default callback does; levels above
-/// AV_LOG_ERROR (16) return at once.
+/// transition each time (an output reconnecting in the background keeps it in place for its attempt: a cost while the
+/// link is down only). Lines are formatted by <c>av_log_format_line2</c>, as the default callback does; levels above
+/// AV_LOG_ERROR (16) return at once. FFmpeg has no getter for its callback: the one put back is always
+/// <c>av_log_default_callback</c>, so a host application that sets its own loses it at the first capture.
 /// </remarks>
 public static class FFmpegLog
 {

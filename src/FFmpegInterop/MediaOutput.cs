@@ -168,13 +168,18 @@ public sealed class MediaOutput : IDisposable
         if (result < 0)
         {
             // "Function not implemented" or "Invalid argument" says little when the muxer simply cannot carry a codec (H.265
-            // in FLV before FFmpeg 6.1): asked only once the header failed, so a muxer that cannot tell blocks nothing.
-            foreach (var stream in _streams)
+            // in FLV before FFmpeg 6.1): asked only once the header failed for one of those reasons (not a timeout or a
+            // cancel), so a muxer that cannot tell blocks nothing. The same header fails the same way every time: the
+            // error is permanent (no error code), so a live output does not retry it.
+            if (result == AvError.NotImplemented || result is AvError.InvalidArgument or AvError.PatchWelcome)
             {
-                if (AvFormat.avformat_query_codec(format, stream.CodecId, ComplianceNormal) == 0)
-                    throw new FFmpegException($"writing the {FormatName} header to {Url}: the {FormatName} muxer of {FFmpegLibrary.Release} " +
-                        $"cannot carry {stream.CodecName} (stream #{stream.Index}); choose another output format (--output-format mpegts, mp4 or matroska)",
-                        result, AvError.Describe(result), MediaDirection.Output);
+                foreach (var stream in _streams)
+                {
+                    if (AvFormat.avformat_query_codec(format, stream.CodecId, ComplianceNormal) == 0)
+                        throw new FFmpegException($"writing the {FormatName} header to {Url}: the {FormatName} muxer of {FFmpegLibrary.Release} " +
+                            $"cannot carry {stream.CodecName} (stream #{stream.Index}); choose another output format (--output-format mpegts, mp4 or matroska)",
+                            MediaDirection.Output);
+                }
             }
             MediaInput.ThrowIo(result, $"writing the {FormatName} header to {Url}", _interrupt, MediaDirection.Output);
         }

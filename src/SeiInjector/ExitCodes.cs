@@ -20,4 +20,8 @@ internal static class ExitCodes
 
     /// <summary>inspect: at least one CatEvening message failed verification.</summary>
     public const int NotVerified = 5;
+
+    /// <summary>An internal error (a bug): the message holds the exception and its stack trace; run's audit log records
+    /// "crashed: ..." as the stop reason (EX_SOFTWARE, sysexits.h).</summary>
+    public const int InternalError = 70;
 }

@@ -234,11 +234,12 @@ internal static class LiveRun
             reason = "failed: " + e.Message;
             throw new CliException(ExitCodes.StreamFailed, e.Message);
         }
-        // Anything else is a fault of ours: the audit log says so (it said "input ended"), and the exception goes on
-        // unchanged (the filter only records it).
-        catch (Exception e) when (e is not CliException && Record(ref reason, "crashed: " + e.GetType().Name + ": " + e.Message))
+        // Anything else is a fault of ours. Caught here, not left unhandled: the runtime runs no finally block for an
+        // unhandled exception, so the audit log would never get its stop record (it read "input ended" before).
+        catch (Exception e) when (e is not CliException)
         {
-            throw;
+            reason = "crashed: " + e.GetType().Name + ": " + e.Message;
+            throw new CliException(ExitCodes.InternalError, $"internal error (a bug; please report it with what follows): {e}");
         }
         finally
         {
@@ -261,12 +262,6 @@ internal static class LiveRun
         }
     }
 
-    // An exception filter's side effect: records the reason and declines the catch.
-    private static bool Record(ref string reason, string value)
-    {
-        reason = value;
-        return false;
-    }
 
     // Called on the pipeline thread once, as the output of a live input first goes live. What start-up allocated (the
     // command line, the control API's host, keys, the warm-up) is collected and compacted now, before the first packet

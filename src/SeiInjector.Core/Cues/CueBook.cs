@@ -551,8 +551,8 @@ public sealed class CueBook
     // The bundle's own fields (stream id up to 64 bytes, two integers, array headers) and a heartbeat entry, with room.
     private const int BundleReserve = 512;
 
-    /// <summary>Messages due on a frame that did not fit on it (more than 256 entries or a 65,453-byte body) and rode
-    /// the frames after it instead.</summary>
+    /// <summary>Times a message due on a frame did not fit on it (more than 256 entries or a 65,453-byte body, 16 in
+    /// format version 1) and was left for the frames after it: one message left over two frames counts twice.</summary>
     internal long SpilledMessages { get; private set; }
 
     private int _maxMessagesPerFrame = CatEveningSei.MaxBundleEntries;

@@ -59,13 +59,13 @@ public static class CueOrderJson
                 if (!TryName(p, out var name, out error)) return false;
                 // A field given twice is refused: which one counts is a guess (the last, for System.Text.Json and a
                 // browser's JSON.parse; the first, for others), and an operator's tool that sent both has a bug to show.
-                var bit = 1 << Array.IndexOf(KnownFields, name);
-                if (bit > 0 && (seen & bit) != 0)
+                var known = Array.IndexOf(KnownFields, name);
+                if (known >= 0 && (seen & (1 << known)) != 0)
                 {
                     error = $"field '{name}' is given twice: give each field once";
                     return false;
                 }
-                seen |= bit;
+                if (known >= 0) seen |= 1 << known;
                 switch (name)
                 {
                     case "id":

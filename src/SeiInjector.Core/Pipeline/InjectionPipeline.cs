@@ -727,7 +727,16 @@ public sealed class InjectionPipeline
             while (true)
             {
                 if (_held.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(started) > _options.VideoStreamWait)
+                {
+                    // A video stream whose frames came but gave no size (no keyframe yet): the output's header decides (an
+                    // MPEG-TS output takes it); one that sent no frame at all is no video to go live with.
+                    if (VideoStreamDescription.TryFind(input) is { } sizeless && _held.Any(p => p.StreamIndex == sizeless.StreamIndex))
+                    {
+                        _options.Log?.Invoke($"video stream #{sizeless.StreamIndex} of {input.Url}: no picture size after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s; going on (an output that needs it will say so)");
+                        return sizeless;
+                    }
                     throw NoVideo(input, $"after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s");
+                }
                 var result = HoldNext(input, out var packet);
                 if (result == ReadResult.EndOfStream) throw NoVideo(input, "before the input ended");
                 if (result == ReadResult.TryAgain) continue;
@@ -741,7 +750,8 @@ public sealed class InjectionPipeline
                     var awaited = VideoStreamDescription.TryFind(input) is { } announced ? $"the first frames of video stream #{announced.StreamIndex}" : "a video stream";
                     _options.Log?.Invoke($"waiting for {awaited} on {input.Url} ({first} came first; up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
                 }
-                if (VideoStreamDescription.TryFind(input) is { } video)
+                // Only a packet of the video stream can tell its size: other packets do not probe it again.
+                if (VideoStreamDescription.TryFind(input) is { } video && (packet.StreamIndex == video.StreamIndex || kind == MediaType.Video))
                 {
                     // The stream comes with what its first packet told the demuxer (codec, configuration, time base);
                     // its picture size, which every muxer wants, comes from decoding its first packets.

@@ -95,7 +95,7 @@ public sealed class PictureOrder
         while (at >= 0 && at + 3 < data.Length)
         {
             var start = at + 3;
-            if (IsSlice(data[start])) return ReadNal(data[start..Math.Min(data.Length, start + SliceHeaderWindow)], readSlice, ref poc) ?? false;
+            if (IsSlice(data[start..])) return ReadNal(data[start..Math.Min(data.Length, start + SliceHeaderWindow)], readSlice, ref poc) ?? false;
             var next = AnnexB.IndexOfStartCode(data[start..]);
             var end = next < 0 ? data.Length : start + next;
             if (ReadNal(data[start..TrimZeros(data, start, end)], readSlice, ref poc) is { } done) return done;
@@ -112,8 +112,10 @@ public sealed class PictureOrder
         return end;
     }
 
-    // A header with forbidden_zero_bit set is a broken unit, never a slice (ReadNal passes over it).
-    private bool IsSlice(byte header) => (header & 0x80) == 0 && (_codec == VideoCodec.H264 ? (header & 0x1f) is 1 or 5 : ((header >> 1) & 0x3f) <= 21);
+    // A unit whose header is unreadable (forbidden_zero_bit set, H.265 TemporalId 0 or a header cut short) is never a
+    // slice: the walk passes over it to the next unit.
+    private bool IsSlice(ReadOnlySpan<byte> unit) =>
+        NalHeader.TryRead(_codec, unit, out var header, out _) == ReadStatus.Success && (_codec == VideoCodec.H264 ? header.Type is 1 or 5 : header.Type <= 21);
 
     // Reads one NAL unit: a parameter set into the state, the first slice of a picture into `poc`. Non-null ends the
     // walk: true with a count, false when the first slice could not be read.
@@ -157,7 +159,7 @@ public sealed class PictureOrder
         catch (IndexOutOfRangeException)
         {
             // A truncated parameter set or slice header: keep what was read so far.
-            if (readSlice && IsSlice(bytes[0])) return false;
+            if (readSlice && IsSlice(bytes)) return false;
         }
         return null;
     }

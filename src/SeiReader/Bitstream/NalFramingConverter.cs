@@ -47,7 +47,11 @@ namespace CatEvening.SeiReader.Bitstream
             if (destination.Length < length) ThrowHelper.ThrowDestinationTooShort(nameof(destination), length, destination.Length);
             var reader = new NalUnitReader(source, codec, from);
             while (reader.Read(out NalUnit nal) == ReadStatus.Success)
+            {
+                // As the length pass: an empty unit has nothing to frame (its start code or zero prefix is not counted).
+                if (nal.Length == 0) continue;
                 bytesWritten += WriteFramed(nal.GetBytes(source), to, destination.Slice(bytesWritten));
+            }
             return ReadStatus.Success;
         }
 

@@ -27,6 +27,27 @@ public partial class FFmpegErrorTests
         });
     }
 
+    // A codec the muxer cannot carry (PCM 24-bit in FLV, on every FFmpeg release) fails the same way on every attempt: a
+    // permanent output error naming the codec, so a live output stops with it instead of retrying the header forever.
+    [Test]
+    public void HeaderOfAMuxerThatCannotCarryTheCodec_IsAPermanentOutputError_NamingIt()
+    {
+        var input = TestMedia.GetOrMake("pcm24-for-flv.mkv", path => FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=1",
+            "-f", "lavfi", "-i", "sine=duration=1", "-c:v", "libx264", "-c:a", "pcm_s24le", "-f", "matroska", "-y", path).EnsureSuccess("the input"));
+        using var source = MediaInput.Open(input, null, Timeout);
+        var path = Path.Combine(TestMedia.Directory, $"pcm24-{Guid.NewGuid():N}.flv");
+        using var output = MediaOutput.Create(path, "flv", Timeout);
+        foreach (var stream in source.Streams) output.AddCopyOf(stream);
+        var e = Assert.Throws<FFmpegException>(output.WriteHeader)!;
+        File.Delete(path);
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.Message, Does.Contain("cannot carry pcm_s24le (stream #1)"));
+            Assert.That(e.Direction, Is.EqualTo(MediaDirection.Output));
+            Assert.That(e.IsPermanent, Is.True);
+        });
+    }
+
     [Test]
     public void UnknownFormatNames_AreErrorsOfTheirOwnSide()
     {
@@ -153,6 +174,7 @@ public partial class FFmpegErrorTests
         {
             Assert.That(Marshal.GetPInvokeErrorMessage(-AvError.TryAgain), Is.EqualTo("Resource temporarily unavailable"));
             Assert.That(AvError.Describe(AvError.TryAgain), Is.EqualTo("Resource temporarily unavailable"));
+            Assert.That(AvError.Describe(AvError.NotImplemented), Is.EqualTo("Function not implemented"));
         });
     }
 
@@ -179,6 +201,7 @@ public partial class FFmpegErrorTests
     }
 
     [TestCase(AvError.EndOfFile, "End of file")]
+    [TestCase(AvError.PatchWelcome, "Not yet implemented in FFmpeg, patches welcome")]
     [TestCase(AvError.Exit, "Immediate exit requested")]
     [TestCase(-32, "Broken pipe")]
     [TestCase(-5, "Input/output error")]

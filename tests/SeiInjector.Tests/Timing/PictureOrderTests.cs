@@ -75,6 +75,38 @@ public class PictureOrderTests
         });
     }
 
+    // A unit whose header is unreadable but whose type bits say "slice" (forbidden_zero_bit set; H.265 TemporalId 0),
+    // before the real slice of every access unit: passed over (the walk stopped at it and read no count, so a PES without
+    // PTS could not be placed by its count). The counts equal those of the clean access units.
+    [TestCase("h264-bf", VideoCodec.H264, new byte[] { 0xE5, 0x88, 0x84 })]
+    [TestCase("h265-bf3", VideoCodec.H265, new byte[] { 0x02, 0x00, 0xAF })]
+    public void UnreadableSliceTypedUnitBeforeTheSlice_IsPassedOver(string name, VideoCodec codec, byte[] broken)
+    {
+        var args = Encodings().Select(e => e.Arguments).First(a => (string)a[0]! == name)[2] as string[];
+        var path = FieldMedia.Clip("poc-" + name, 3, "mpegts", args);
+        var clean = new PictureOrder(codec, NalFraming.AnnexB);
+        var dirty = new PictureOrder(codec, NalFraming.AnnexB);
+        var counts = 0;
+        using var input = MediaInput.Open(path, null, TimeSpan.FromSeconds(30), rawTimestamps: true);
+        using var packet = new Packet();
+        var video = input.Streams.First(st => st.MediaType == MediaType.Video).Index;
+        clean.ReadParameterSets(input.Streams[video].Extradata);
+        dirty.ReadParameterSets(input.Streams[video].Extradata);
+        for (var n = 0; n < 10_000 && input.Read(packet) == ReadResult.Packet; n++)
+        {
+            if (packet.StreamIndex == video)
+            {
+                byte[] withBroken = [0, 0, 0, 1, .. broken, .. packet.Data];
+                Assert.That(clean.TryRead(packet.Data, out var expected), Is.True);
+                Assert.That(dirty.TryRead(withBroken, out var got), Is.True, $"access unit {counts} read past the broken unit");
+                Assert.That(got, Is.EqualTo(expected), $"access unit {counts}");
+                counts++;
+            }
+            packet.Unref();
+        }
+        Assert.That(counts, Is.EqualTo(75));
+    }
+
     [Test]
     public void AnAccessUnitWithoutASlice_IsNotRead()
     {
