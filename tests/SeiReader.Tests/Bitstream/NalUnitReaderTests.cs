@@ -106,6 +106,25 @@ public class NalUnitReaderTests
         }
     }
 
+    // Review finding: the converter's length pass skipped empty units and its write pass did not, so an exact-size
+    // destination was too short (an exception where the library promises none). Both passes skip them now; a unit with an
+    // unreadable header is carried as it came.
+    [Test]
+    public void Convert_EmptyAndUnreadableUnits_ExactSizeDestination_EmptyOnesDropped_BrokenOnesCarried()
+    {
+        byte[] annexB = [0, 0, 0, 1, 0x09, 0xF0, 0, 0, 1, 0, 0, 1, 0x86, 0x05, 0, 0, 1, 0x65, 0x88, 0x84, 0, 0, 0, 1];
+        Assert.That(NalFramingConverter.TryGetConvertedLength(annexB, VideoCodec.H264, NalFraming.AnnexB, NalFraming.LengthPrefixed4, out var length, out _, out _),
+            Is.EqualTo(ReadStatus.Success));
+        var destination = new byte[length];
+        Assert.That(NalFramingConverter.TryConvert(annexB, VideoCodec.H264, NalFraming.AnnexB, NalFraming.LengthPrefixed4, destination, out var written, out _, out _),
+            Is.EqualTo(ReadStatus.Success));
+        Assert.Multiple(() =>
+        {
+            Assert.That(written, Is.EqualTo(length));
+            Assert.That(destination, Is.EqualTo(new byte[] { 0, 0, 0, 2, 0x09, 0xF0, 0, 0, 0, 2, 0x86, 0x05, 0, 0, 0, 3, 0x65, 0x88, 0x84 }));
+        });
+    }
+
     [Test]
     public void AnnexB_NotFinalBlock_LastNalNeedsMoreDataAndResumes()
     {
