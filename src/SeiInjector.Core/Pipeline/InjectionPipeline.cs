@@ -997,9 +997,7 @@ public sealed class InjectionPipeline
             CountDropped(_cache.Clear());
             if (_openingTask is not null)
             {
-                _opening!.Cancel();
-                _openingTask.ContinueWith(_ => { }, TaskScheduler.Default).Wait(_options.IoTimeout + TimeSpan.FromSeconds(5));
-                _opening.Dispose();
+                AbandonOpening();
                 _opening = null;
                 _openingTask = null;
             }
@@ -1012,6 +1010,18 @@ public sealed class InjectionPipeline
             {
                 // The output dropped as the run ended: nothing left to close properly.
             }
+        }
+
+        // The output being opened in the background is cancelled and freed once its header call has returned: a call that
+        // the interrupt cannot stop (a name lookup inside avio_open) may outlast the bounded wait, and freeing the context
+        // under it would be a use after free. It is then freed when that call returns.
+        private void AbandonOpening()
+        {
+            var opening = _opening!;
+            var task = _openingTask!;
+            opening.Cancel();
+            if (task.ContinueWith(_ => { }, TaskScheduler.Default).Wait(_options.IoTimeout + TimeSpan.FromSeconds(5))) opening.Dispose();
+            else task.ContinueWith(_ => opening.Dispose(), TaskScheduler.Default);
         }
 
         private void ClearHeld()
@@ -1027,12 +1037,7 @@ public sealed class InjectionPipeline
             DisposeLeading();
             ClearCompleted();
             _cache.Dispose();
-            if (_openingTask is not null)
-            {
-                _opening!.Cancel();
-                _openingTask.ContinueWith(_ => { }, TaskScheduler.Default).Wait(_options.IoTimeout + TimeSpan.FromSeconds(5));
-                _opening.Dispose();
-            }
+            if (_openingTask is not null) AbandonOpening();
             _output?.Dispose();
             _input?.Dispose();
         }
