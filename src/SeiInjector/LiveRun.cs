@@ -219,6 +219,9 @@ internal static class LiveRun
                 $"cues pending {cues.Pending}, active {cues.Active}, delivered {cues.Delivered}, ended {cues.Ended}, " +
                 $"expired {cues.Expired}, cancelled {cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
                 $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms (muxer write p99 {status.WriteTime?.P99.TotalMilliseconds ?? 0:0.###} ms)");
+            if (book.SpilledMessages > 0)
+                log.WriteLine($"sei-inject: {book.SpilledMessages} time(s) a message due on a frame waited for a later one: more was due at once than one frame " +
+                    $"holds ({(formatVersion == CatEveningSei.FormatVersion ? "16 messages in format version 1" : "256 messages or 65,453 bytes")})");
             // The input ended with the output never open (a dead ingest, a wrong URL): nothing went out, which is no success.
             // A run stopped by a signal keeps exit 0 (README, exit codes): the operator stopped it.
             if (!report.Cancelled && !session.OutputWasUp && report.Packets == 0)

@@ -553,7 +553,15 @@ public sealed class CueBook
 
     /// <summary>Times a message due on a frame did not fit on it (more than 256 entries or a 65,453-byte body, 16 in
     /// format version 1) and was left for the frames after it: one message left over two frames counts twice.</summary>
-    internal long SpilledMessages { get; private set; }
+    public long SpilledMessages
+    {
+        get
+        {
+            lock (_gate) return _spilled;
+        }
+    }
+
+    private long _spilled;
 
     private int _maxMessagesPerFrame = CatEveningSei.MaxBundleEntries;
 
@@ -591,7 +599,7 @@ public sealed class CueBook
             _planning[i] = _planning[kept];
             _planning[kept++] = p;
         }
-        SpilledMessages += _planning.Count - kept;
+        _spilled += _planning.Count - kept;
         _planning.RemoveRange(kept, _planning.Count - kept);
         _planning.Sort((a, b) => a.Transmission.Sequence.CompareTo(b.Transmission.Sequence));
     }

@@ -602,6 +602,7 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         {
             Assert.That(run.ExitCode, Is.EqualTo(0), run.StdErr);
             Assert.That(run.StdErr, Does.Contain($"delivered {cues},"));
+            Assert.That(run.StdErr, Does.Contain("waited for a later one: more was due at once than one frame holds"), "the operator is told");
             Assert.That(inspect.ExitCode, Is.EqualTo(0), inspect.StdErr);
             Assert.That(inspect.StdErr, Does.Contain(" 0 not verified"));
             Assert.That(firsts.Select(l => l.GetProperty("id").GetString()).ToList(), Is.Unique.And.Count.EqualTo(cues));
