@@ -91,8 +91,9 @@ public sealed class HttpHost : IDisposable
         // Kestrel's own pool (PinnedBlockMemoryPool, .NET 10) queues an eviction pass to the thread pool every 10 s from
         // its once-a-second heartbeat, whether or not anyone is connected: in sei-inject that woke thread-pool threads
         // beside the packet path for nothing (a control API has a handful of clients). The shared array pool serves the
-        // few buffers these servers need and trims itself only after a full garbage collection. Registered last, so Kestrel's transport and connections
-        // take it (IMemoryPoolFactory<byte> is the public extension point; Kestrel reads it from the container).
+        // few buffers these servers need and trims itself only after a full garbage collection. Registered last, so
+        // Kestrel's transport and connections take it (IMemoryPoolFactory<byte> is the public extension point; Kestrel
+        // reads it from the container).
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, SharedArrayMemoryPoolFactory>();
         var app = builder.Build();
         app.Run(handler);

@@ -577,10 +577,10 @@ public sealed class CueBook
     }
 
     // One frame carries at most 256 entries and a 65,453-byte body (CatEveningSei), 16 payloads in format version 1 (what
-    // readers look at): more than that due at once (hundreds
-    // of cues at one moment, or many windows with large data riding the same keyframe) would not sign. First deliveries
-    // (closes among them) go first, oldest first, then repeats, the one carried longest ago first (so every window takes
-    // its turn on the keyframes); what does not fit stays due and rides the next frames.
+    // readers look at): more than that due at once (hundreds of cues at one moment, or many windows with large data riding
+    // the same keyframe) would not sign. First deliveries (closes among them) go first, oldest first, then repeats, the one
+    // carried longest ago first (so every window takes its turn on the keyframes); what does not fit stays due and rides
+    // the next frames.
     private void FitToFrame(bool heartbeat, in VideoFrame placed, WallClockReading now)
     {
         _planning.Sort((a, b) => a.First != b.First ? (a.First ? -1 : 1)

@@ -717,8 +717,8 @@ public sealed class InjectionPipeline
 
         // FLV and MPEG-TS announce a stream when its first packet arrives: a live input whose audio comes first may
         // open (after a short probe) with no video yet, or with a video stream announced by its sequence header (FLV's
-        // AVC configuration tag, written at 0) but no frame of it, so no picture size, which every muxer wants. Packets are held, in order, until the video
-        // stream is there and its first frames gave its size.
+        // AVC configuration tag, written at 0) but no frame of it, so no picture size, which every muxer wants. Packets
+        // are held, in order, until the video stream is there and its first frames gave its size.
         private VideoStreamDescription WaitForVideo(MediaInput input)
         {
             if (VideoStreamDescription.TryFind(input) is { } found && input.Streams[found.StreamIndex].VideoSize is not null) return found;
@@ -732,7 +732,8 @@ public sealed class InjectionPipeline
                     // MPEG-TS output takes it); one that sent no frame at all is no video to go live with.
                     if (VideoStreamDescription.TryFind(input) is { } sizeless && _held.Any(p => p.StreamIndex == sizeless.StreamIndex))
                     {
-                        _options.Log?.Invoke($"video stream #{sizeless.StreamIndex} of {input.Url}: no picture size after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s; going on (an output that needs it will say so)");
+                        _options.Log?.Invoke($"video stream #{sizeless.StreamIndex} of {input.Url}: no picture size after waiting " +
+                            $"{_options.VideoStreamWait.TotalSeconds:0.###} s; going on (an output that needs it will say so)");
                         return sizeless;
                     }
                     throw NoVideo(input, $"after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s");
@@ -751,7 +752,7 @@ public sealed class InjectionPipeline
                     _options.Log?.Invoke($"waiting for {awaited} on {input.Url} ({first} came first; up to {_options.VideoStreamWait.TotalSeconds:0.###} s)");
                 }
                 // Only a packet of the video stream can tell its size: other packets do not probe it again.
-                if (VideoStreamDescription.TryFind(input) is { } video && (packet.StreamIndex == video.StreamIndex || kind == MediaType.Video))
+                if (VideoStreamDescription.TryFind(input) is { } video && packet.StreamIndex == video.StreamIndex)
                 {
                     // The stream comes with what its first packet told the demuxer (codec, configuration, time base);
                     // its picture size, which every muxer wants, comes from decoding its first packets.

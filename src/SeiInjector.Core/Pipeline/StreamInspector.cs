@@ -121,7 +121,7 @@ public sealed class StreamInspector
             var scope = default(AccessUnitScope);
             // The access unit's verified payloads: a byte-identical copy later in it (a packager that duplicates SEI) is
             // refused unchecked by the per-access-unit rules, but it is that payload again, not a forgery: shown as a repeat.
-            List<(byte[] Payload, (IReadOnlyList<CatEveningMessage>, int, bool, string?, long?, RejectionReason?) Check)>? verifiedHere = null;
+            List<(byte[] Payload, Checked Check)>? verifiedHere = null;
             ReadStatus status;
             while ((status = reader.Read(out var unregistered)) != ReadStatus.EndOfData)
             {
@@ -183,7 +183,7 @@ public sealed class StreamInspector
         }
     }
 
-    private static (IReadOnlyList<CatEveningMessage> Messages, int KeyId, bool Verified, string? Error, long? Transmission, RejectionReason? Rejection) Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier, ref AccessUnitScope scope)
+    private static Checked Check(ReadOnlySpan<byte> payload, MessageVerifier? verifier, ref AccessUnitScope scope)
     {
         var keyId = payload.Length >= CatEveningSei.BodyOffset ? (payload[CatEveningSei.KeyIdOffset] << 8) | payload[CatEveningSei.KeyIdOffset + 1] : -1;
         if (verifier != null)
@@ -192,16 +192,20 @@ public sealed class StreamInspector
             var ok = result.Status is VerificationStatus.Accepted or VerificationStatus.Repeat;
             RejectionReason? rejection = ok ? null : result.Reason;
             if (result.Messages.Count > 0)
-                return (result.Messages, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", result.TransmissionSequenceNumber, rejection);
+                return new(result.Messages, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", result.TransmissionSequenceNumber, rejection);
             var (parsed, transmission) = Parse(payload, out _);
-            return (parsed, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", transmission, rejection);
+            return new(parsed, keyId, ok, ok ? null : $"{result.Reason}: {result.Detail}", transmission, rejection);
         }
         var (messages, seq) = Parse(payload, out var error);
-        return (messages, keyId, false, error ?? "not checked: no public key given", seq, null);
+        return new(messages, keyId, false, error ?? "not checked: no public key given", seq, null);
     }
 
-    private static (IReadOnlyList<CatEveningMessage>, int, bool, string?, long?, RejectionReason?)? CopyOf(
-        List<(byte[] Payload, (IReadOnlyList<CatEveningMessage>, int, bool, string?, long?, RejectionReason?) Check)>? verified, ReadOnlySpan<byte> payload)
+    // What one payload's check found (Check): the messages, key id, verdict and why not.
+    private readonly record struct Checked(IReadOnlyList<CatEveningMessage> Messages, int KeyId, bool Verified, string? Error, long? Transmission,
+        RejectionReason? Rejection);
+
+    // The check of a byte-identical payload verified earlier in the access unit, or null.
+    private static Checked? CopyOf(List<(byte[] Payload, Checked Check)>? verified, ReadOnlySpan<byte> payload)
     {
         if (verified is null) return null;
         foreach (var (earlier, check) in verified)
