@@ -89,10 +89,9 @@ internal static class RunCommand
             CustomParser = ParseFrameRate,
         };
 
-        // TimeSpan.Zero stands for 'default' (System.CommandLine takes a custom parser's null for "no value").
-        var schedSlice = new Option<TimeSpan>("--sched-slice")
+        var schedSlice = new Option<SliceSetting>("--sched-slice")
         {
-            Description = "Linux 6.12+ scheduler slice of the packet thread, 0.1ms-100ms, or 'default' (the kernel's; the default). 20ms made a live injector ~4 % cheaper on a relay box (fewer preemptions by nginx) and ~20 % dearer beside CPU-bound work such as encoders (benchmarks/RESULTS.md, twelfth pass).",
+            Description = "Linux 6.12+ scheduler slice of the packet thread: 'auto' (the default: a live input's thread compares its own slice with 100ms in 2 s windows of CPU time per packet and keeps the cheaper, checked again each minute), 'default' (the kernel's, untouched) or a fixed 0.1ms-100ms. A long slice made a live injector 4-8 % cheaper beside nginx and 5-30 % dearer beside CPU-bound work such as encoders (benchmarks/RESULTS.md).",
             CustomParser = ParseSchedulerSlice,
         };
 
@@ -111,7 +110,8 @@ internal static class RunCommand
             // that wake-up is slow (cold caches): keep nonces ready. A file is read flat out, where precomputing would
             // only add work on another core.
             var inputUrl = parsed.GetValue(input)!;
-            if (ReconnectingRunner.IsNetworkInput(inputUrl) || ReconnectingRunner.IsPipeInput(inputUrl))
+            var liveInput = ReconnectingRunner.IsNetworkInput(inputUrl) || ReconnectingRunner.IsPipeInput(inputUrl);
+            if (liveInput)
             {
                 // OpenSSL's k·G directly costs ~12 µs a nonce, the runtime's key generation ~80 (RESULTS.md).
                 var nonces = OpenSslNonceSource.TryCreate(out var why);
@@ -152,7 +152,9 @@ internal static class RunCommand
                 ListenInput = parsed.GetValue(listen),
                 Log = line => Console.Error.WriteLine("sei-inject: " + line),
                 FrameRate = parsed.GetValue(frameRate),
-                SchedulerSlice = parsed.GetValue(schedSlice) is { Ticks: > 0 } slice ? slice : null,
+                SchedulerSlice = parsed.GetValue(schedSlice) is { Mode: SliceMode.Fixed } fixedSlice ? fixedSlice.Slice : null,
+                // A file is read flat out (its thread keeps a CPU busy): a long slice would only delay its neighbours.
+                SchedulerSliceTuning = parsed.GetValue(schedSlice).Mode == SliceMode.Auto && liveInput ? new SliceTunerOptions() : null,
             };
             return LiveRun.Execute(parsed, bookOptions, show?.Cues ?? [], parsed.GetValue(schedule), options, new MessageSigner(signingKey), syncedClock,
                 (byte)parsed.GetValue(formatVersion));
@@ -163,14 +165,20 @@ internal static class RunCommand
     // Nonces kept ready for a live run: a heartbeat a second plus cue bursts; refilled in a batch when half are used.
     private const int NonceCapacity = 32;
 
-    internal static TimeSpan ParseSchedulerSlice(System.CommandLine.Parsing.ArgumentResult result)
+    internal static SliceSetting ParseSchedulerSlice(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-        if (text == "default") return TimeSpan.Zero;
-        if (DurationText.TryParse(text, out var value) && value >= SchedulerSlice.Minimum && value <= SchedulerSlice.Maximum) return value;
-        result.AddError($"--sched-slice '{text}' is not 'default' or a duration from 0.1ms to 100ms such as 20ms");
-        return TimeSpan.Zero;
+        if (text == "auto") return new SliceSetting(SliceMode.Auto, default);
+        if (text == "default") return new SliceSetting(SliceMode.Kernel, default);
+        if (DurationText.TryParse(text, out var value) && value >= SchedulerSlice.Minimum && value <= SchedulerSlice.Maximum) return new SliceSetting(SliceMode.Fixed, value);
+        result.AddError($"--sched-slice '{text}' is not 'auto', 'default' or a duration from 0.1ms to 100ms such as 20ms");
+        return default;
     }
+
+    /// <summary><c>--sched-slice</c> as given; the default value (not given) is <see cref="SliceMode.Auto"/>.</summary>
+    internal readonly record struct SliceSetting(SliceMode Mode, TimeSpan Slice);
+
+    internal enum SliceMode { Auto, Kernel, Fixed }
 
     private static HeartbeatPolicy ParseHeartbeat(System.CommandLine.Parsing.ArgumentResult result)
     {

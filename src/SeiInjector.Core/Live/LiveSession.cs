@@ -150,6 +150,7 @@ public sealed class LiveSession : IInjectorControl, IDisposable
             {
                 Bus = BusFollower?.Status(),
                 WriteTime = Monitor.WriteTime.Snapshot(),
+                SchedulerSlice = Monitor.SchedulerSlice,
             };
         }
     }

@@ -131,6 +131,9 @@ public sealed record LiveStatus(
     /// <summary>Time per packet in the muxer's write call (muxing and the socket send), or null when not measured.</summary>
     public AddedLatencySnapshot? WriteTime { get; init; }
 
+    /// <summary>The pipeline thread's scheduler slice (Linux 6.12+), when the run set or tunes it; null otherwise.</summary>
+    public TimeSpan? SchedulerSlice { get; init; }
+
     /// <summary>The cue bus as this injector sees it (with every injector of the show), or null without a bus.</summary>
     public Bus.BusStatus? Bus { get; init; }
 
@@ -163,6 +166,7 @@ public sealed record LiveStatus(
             w.WriteEndObject();
             WriteLatency(w, "added_latency", Latency);
             if (WriteTime is { } write) WriteLatency(w, "write_time", write);
+            if (SchedulerSlice is { } slice) w.WriteNumber("scheduler_slice_ms", slice.TotalMilliseconds);
             Bus?.WriteTo(w);
             w.WriteEndObject();
         }

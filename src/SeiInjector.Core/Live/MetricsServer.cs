@@ -61,6 +61,8 @@ public sealed class MetricsServer : IDisposable
         var reconnects = f.CreateCounter("catevening_reconnects_total", "Times a link dropped and reconnection began, counted at the drop.", "side");
         var lastPts = f.CreateGauge("catevening_last_pts_seconds", "PTS of the last video packet, in seconds.",
             new GaugeConfiguration { SuppressInitialValue = true });
+        var slice = f.CreateGauge("catevening_scheduler_slice_seconds", "The pipeline thread's scheduler slice (Linux 6.12+), when the run sets or tunes it.",
+            new GaugeConfiguration { SuppressInitialValue = true });
         registry.AddBeforeCollectCallback(() =>
         {
             var s = status();
@@ -84,6 +86,7 @@ public sealed class MetricsServer : IDisposable
             reconnects.WithLabels("input").IncTo(s.InputReconnects);
             reconnects.WithLabels("output").IncTo(s.OutputReconnects);
             if (s.LastPtsTime is { } pts) lastPts.Set(pts);
+            if (s.SchedulerSlice is { } t) slice.Set(t.TotalSeconds);
         });
         return registry;
     }

@@ -14,6 +14,7 @@ public sealed class PacketMonitor
     private long _bytes;
     private long _dropped;
     private long _discontinuities, _wraps, _interpolated, _skipped;
+    private long _sliceTicks;
 
     /// <summary>Creates the counters, with both latencies in one registry (<see cref="AddedLatency.Metrics"/>).</summary>
     public PacketMonitor()
@@ -63,6 +64,12 @@ public sealed class PacketMonitor
         if ((repair & Timing.TimestampRepair.Wrap) != 0) Interlocked.Increment(ref _wraps);
         if ((repair & Timing.TimestampRepair.Interpolated) != 0) Interlocked.Increment(ref _interpolated);
     }
+
+    /// <summary>The pipeline thread's scheduler slice, when the pipeline set or tuned it (Linux 6.12+); null otherwise.</summary>
+    public TimeSpan? SchedulerSlice => Interlocked.Read(ref _sliceTicks) is > 0 and var t ? TimeSpan.FromTicks(t) : null;
+
+    /// <summary>The pipeline thread's scheduler slice is now <paramref name="slice"/>.</summary>
+    public void SliceChanged(TimeSpan slice) => Interlocked.Exchange(ref _sliceTicks, slice.Ticks);
 
     /// <summary>The muxer refused a packet; it was skipped.</summary>
     public void Refused() => Interlocked.Increment(ref _skipped);

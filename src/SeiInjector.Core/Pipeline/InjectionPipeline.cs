@@ -146,6 +146,8 @@ public sealed class InjectionPipeline
         private long _discontinuitiesBefore;
 
         private long _packets, _frames, _carriers, _seiBytes, _dropped, _skipped;
+        private TunedSlice? _tunedSlice;
+        private long _tuneAt = long.MaxValue; // Stopwatch ticks: the next window of the slice tuning, checked per packet written
         private long _frameIndex; // video packets that passed the SEI source, written or not
 
         private bool ReconnectInput => _options.ReconnectLinks;
@@ -160,15 +162,18 @@ public sealed class InjectionPipeline
                 {
                     restore = previous;
                     _options.Log?.Invoke($"pipeline thread: scheduler slice {slice.TotalMilliseconds:0.###} ms (was {previous.TotalMilliseconds:0.###} ms)");
+                    _options.Monitor?.SliceChanged(slice);
                 }
                 else _options.Log?.Invoke($"pipeline thread: the scheduler slice stays as it was ({why})");
             }
+            else if (_options.SchedulerSliceTuning is not null) _tuneAt = 0; // tuning starts with the first packet written
             try
             {
                 return ExecuteCore();
             }
             finally
             {
+                _tunedSlice?.Restore();
                 // The thread is the caller's (a thread-pool worker, for a library user): it gets its slice back.
                 if (restore is { } p)
                     SchedulerSlice.TryApply(TimeSpan.FromTicks(Math.Clamp(p.Ticks, SchedulerSlice.Minimum.Ticks, SchedulerSlice.Maximum.Ticks)), out _, out _);
@@ -450,11 +455,23 @@ public sealed class InjectionPipeline
                     if (!cached) _frameIndex++;
                 }
                 _packets++;
+                if (_lastWriteTimestamp >= _tuneAt) _tuneAt = TuneSlice();
             }
             finally
             {
                 if (carried) spliced.Unref();
             }
+        }
+
+        // The slice tuning's next window (see PipelineOptions.SchedulerSliceTuning), started at the first packet written.
+        private long TuneSlice()
+        {
+            if (_tunedSlice is null)
+            {
+                _tunedSlice = TunedSlice.TryStart(_options.SchedulerSliceTuning!, _options.Log, _options.Monitor is { } monitor ? monitor.SliceChanged : null);
+                if (_tunedSlice is null) return long.MaxValue;
+            }
+            return _tunedSlice.Check(_lastWriteTimestamp, _packets);
         }
 
         private void DropForwarded(bool isVideo, in VideoFrame frame, bool cached)
@@ -862,6 +879,7 @@ public sealed class InjectionPipeline
 
         private void DropInput(string reason)
         {
+            _tunedSlice?.Interrupted();
             if (_input is not null)
             {
                 using var spliced = new Packet();
@@ -963,6 +981,7 @@ public sealed class InjectionPipeline
 
         private void DropOutput(string reason)
         {
+            _tunedSlice?.Interrupted();
             _output?.Dispose();
             _output = null;
             ScheduleOutput(reason);

@@ -10,7 +10,8 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// often as the <c>ffmpeg</c> relay beside it (1,402 against 236 in 15 s). Measured on Linux 6.18 (benchmarks/RESULTS.md,
 /// twelfth pass): with a 20 ms slice a live injector used about 4 % less CPU beside nginx and relays, the machine as a
 /// whole switching less; beside two CPU-bound processes it used 15-20 % more (a later virtual deadline than theirs: it
-/// is preempted on the tick mid-packet). Hence opt-in, for relay boxes without CPU-bound neighbours.
+/// is preempted on the tick mid-packet). Hence measured rather than assumed: a live run's <see cref="SliceTuner"/> compares
+/// the two while the show goes on (<c>--sched-slice auto</c>, the default), and a fixed slice is for who knows the box.
 /// </summary>
 /// <remarks>
 /// Source: <c>sched_setattr(2)</c> / <c>sched_getattr(2)</c>; <c>struct sched_attr</c> (include/uapi/linux/sched/types.h,

@@ -41,6 +41,18 @@ public class LiveStatusJsonTests
     }
 
     [Test]
+    public void ToJson_SchedulerSlice_InMilliseconds_OnlyWhenTheRunSetsOrTunesIt()
+    {
+        var tuned = JsonDocument.Parse((Status(null) with { SchedulerSlice = TimeSpan.FromMilliseconds(1.4) }).ToJson());
+        var untouched = JsonDocument.Parse(Status(null).ToJson());
+        Assert.Multiple(() =>
+        {
+            Assert.That(tuned.RootElement.GetProperty("scheduler_slice_ms").GetDouble(), Is.EqualTo(1.4));
+            Assert.That(untouched.RootElement.TryGetProperty("scheduler_slice_ms", out _), Is.False);
+        });
+    }
+
+    [Test]
     public void CueTally_InStatusAndInTheAuditLogsStoppedLine_IsTheSameObject()
     {
         string[] expected = ["pending=1", "active=2", "delivered=3", "ended=6", "expired=4", "cancelled=5"];

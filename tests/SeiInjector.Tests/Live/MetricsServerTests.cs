@@ -9,7 +9,10 @@ namespace CatEvening.SeiInjector.Tests.Live;
 public partial class MetricsServerTests
 {
     private static LiveStatus Sample(AddedLatency latency) =>
-        new(LinkState.Connected, LinkState.Reconnecting, 0, 3, 180000, 2.0, 50, 90, 65536, 7, new CueCounts(1, 2, 3, 4, 5), latency.Snapshot());
+        new(LinkState.Connected, LinkState.Reconnecting, 0, 3, 180000, 2.0, 50, 90, 65536, 7, new CueCounts(1, 2, 3, 4, 5), latency.Snapshot())
+        {
+            SchedulerSlice = TimeSpan.FromMilliseconds(100),
+        };
 
     private static AddedLatency TwoPackets()
     {
@@ -65,7 +68,9 @@ public partial class MetricsServerTests
                 ["catevening_timestamps_interpolated_total"] = "counter", ["catevening_packets_skipped_total"] = "counter",
                 ["catevening_cues"] = "gauge", ["catevening_link_up"] = "gauge", ["catevening_reconnects_total"] = "counter",
                 ["catevening_last_pts_seconds"] = "gauge", ["catevening_added_latency_seconds"] = "histogram",
+                ["catevening_scheduler_slice_seconds"] = "gauge",
             }));
+            Assert.That(samples["catevening_scheduler_slice_seconds"], Is.EqualTo(0.1));
             Assert.That(samples["catevening_frames_total"], Is.EqualTo(50));
             Assert.That(samples["catevening_sei_frames_total"], Is.EqualTo(7));
             Assert.That(samples["catevening_cues{state=\"expired\"}"], Is.EqualTo(4));
@@ -100,6 +105,7 @@ public partial class MetricsServerTests
         Assert.Multiple(() =>
         {
             Assert.That(before, Does.Contain("\ncatevening_frames_total 0\n").And.Not.Contain("\ncatevening_last_pts_seconds "), "no PTS before the first frame");
+            Assert.That(before + after, Does.Not.Contain("\ncatevening_scheduler_slice_seconds "), "no slice when the run neither sets nor tunes it");
             Assert.That(after, Does.Contain("\ncatevening_frames_total 25\n").And.Contain("\ncatevening_last_pts_seconds 1\n"));
         });
     }

@@ -123,7 +123,54 @@ public partial class SchedulerSliceTests
         }
     }
 
-    // Reads the slice of the thread the pipeline calls it on, at the first frame.
+    [Test]
+    public void Pipeline_TuningTheSlice_RunsWindowsOnBothSlices_ReportsThem_AndGivesTheThreadsOwnBack()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("a Linux scheduler setting");
+        if (!KernelHasCustomSlices()) Assert.Ignore($"this kernel ({Environment.OSVersion.Version}) has no custom slices (Linux 6.12+)");
+        var work = Directory.CreateTempSubdirectory("sched-slice-");
+        try
+        {
+            // 500 frames: with windows of 1 ms of wall clock, the warm-up window and a first pair end long before the input does.
+            var input = Path.Combine(work.FullName, "in.ts");
+            FFmpegCli.Ffmpeg("-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x64:rate=50:duration=10", "-c:v", "libx264",
+                "-preset", "ultrafast", "-f", "mpegts", "-y", input).EnsureSuccess("clip");
+            var key = SigningKey.Generate(1);
+            var log = new List<string>();
+            var monitor = new CatEvening.SeiInjector.Live.PacketMonitor();
+            var (seen, after, reported) = OnOwnThread(() =>
+            {
+                Assert.That(SchedulerSlice.TryApply(TimeSpan.FromMilliseconds(5), out _, out var why), Is.True, why);
+                var source = new SliceSeenSource(new CueSeiSource(new CueBook(new CueBookOptions { StreamId = "tuned" }), new MessageSigner(key)));
+                var pipeline = new InjectionPipeline(
+                    new PipelineOptions
+                    {
+                        InputUrl = input,
+                        OutputUrl = Path.Combine(work.FullName, "out.ts"),
+                        SchedulerSliceTuning = new SliceTunerOptions { Long = TimeSpan.FromMilliseconds(30), Window = TimeSpan.FromMilliseconds(1), MinPackets = 1 },
+                        Monitor = monitor,
+                        Log = line => { lock (log) log.Add(line); },
+                    },
+                    source);
+                Assert.That(pipeline.Run().Packets, Is.EqualTo(500));
+                return (source.All, SchedulerSlice.Current(), monitor.SchedulerSlice);
+            });
+            Assert.Multiple(() =>
+            {
+                Assert.That(seen, Does.Contain(TimeSpan.FromMilliseconds(5)).And.Contain(TimeSpan.FromMilliseconds(30)), "windows on the thread's own slice and on the long one");
+                Assert.That(seen, Is.SubsetOf(new[] { TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(30) }));
+                Assert.That(after, Is.EqualTo(TimeSpan.FromMilliseconds(5)), "the thread's own slice, given back");
+                Assert.That(reported, Is.Not.Null, "the status's scheduler slice");
+                Assert.That(log, Has.One.Contains("pipeline thread: comparing its scheduler slice (5 ms) with 30 ms"));
+            });
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    // Reads the slice of the thread the pipeline calls it on, at the first frame (and every frame's, in All).
     private sealed class SliceSeenSource(IFrameSeiSource inner) : IFrameSeiSource
     {
         public TimeSpan? Seen { get; private set; }
@@ -132,9 +179,12 @@ public partial class SchedulerSliceTests
 
         public void Start(VideoStreamDescription video) => inner.Start(video);
 
+        public HashSet<TimeSpan> All { get; } = [];
+
         public ReadOnlyMemory<byte> SeiFor(in VideoFrame frame)
         {
             Seen ??= SchedulerSlice.Current();
+            if (SchedulerSlice.Current() is { } now) All.Add(now);
             return inner.SeiFor(frame);
         }
 

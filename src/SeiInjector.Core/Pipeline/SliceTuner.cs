@@ -1,0 +1,219 @@
+namespace CatEvening.SeiInjector.Pipeline;
+
+/// <summary>
+/// Chooses, while a live run goes on, between the packet thread's own scheduler slice and a long one
+/// (<see cref="SchedulerSlice"/>), by measuring which costs the thread less CPU time per packet on this machine now.
+/// A long slice made a live injector 4-8 % cheaper beside nginx and other relays (fewer preemptions by the process each
+/// packet is sent to) and 5-30 % dearer beside CPU-bound work such as an encoder (the tick then preempts it mid-packet):
+/// which one wins depends on the neighbours, which can change during a show (benchmarks/RESULTS.md, twelfth and
+/// fourteenth passes). The tuner holds no clock and no thread: the pipeline runs each window on <see cref="Current"/>
+/// and reports the window's CPU time and packets to <see cref="EndWindow"/>, which says the slice of the next window.
+/// </summary>
+/// <remarks>
+/// <para>Procedure. Windows are compared in adjacent pairs (one on each slice), so a change in the stream's content or the
+/// machine's load between pairs cancels; the order inside a pair alternates (kernel-long, long-kernel, ...), so a trend
+/// inside a pair cancels over two. Each pair gives d = ln(cost on the long slice / cost on the thread's own), costs in ns
+/// of CPU per packet, clamped to ±<see cref="SliceTunerOptions.MaxLogRatio"/> (a window with a garbage collection or a
+/// reconnect in it is not a 50 % effect).</para>
+/// <para>A trial of <see cref="SliceTunerOptions.TrialPairs"/> pairs starts the run; the estimate is their mean and the
+/// choice is the long slice when the estimate is below 0. Then the choice runs for <see cref="SliceTunerOptions.SettledWindows"/>
+/// windows, followed by one check pair, which moves the estimate (exponential average, weight
+/// <see cref="SliceTunerOptions.CheckWeight"/>). A check pair that disagrees with the choice starts a trial of
+/// <see cref="SliceTunerOptions.RetrialPairs"/> pairs at once (each moving the estimate the same way), so a change of
+/// neighbours is followed within a minute or so, while a quiet machine spends about one window in
+/// <see cref="SliceTunerOptions.SettledWindows"/> on the other slice.</para>
+/// <para>A window with fewer than <see cref="SliceTunerOptions.MinPackets"/> packets (the output down, the input stalled)
+/// measures nothing: the pair it belongs to is started again.</para>
+/// </remarks>
+public sealed class SliceTuner
+{
+    private readonly SliceTunerOptions _options;
+    private Phase _phase = Phase.Trial;
+    private int _phasePairsLeft;
+    private int _settledLeft;
+    private int _pairIndex;        // pairs completed or started, for the order inside a pair
+    private bool _secondOfPair;
+    private double _firstCost;     // ns per packet of the pair's first window
+    private double _sum;           // trial phase at start: sum of d
+    private int _count;            // pairs measured in all
+
+    /// <summary>Creates a tuner that starts with a trial, first window on the thread's own slice.</summary>
+    /// <exception cref="ArgumentException">An option out of its range (see <see cref="SliceTunerOptions"/>).</exception>
+    public SliceTuner(SliceTunerOptions options)
+    {
+        options.Validate();
+        _options = options;
+        _phasePairsLeft = options.TrialPairs;
+        Current = SliceChoice.Own;
+    }
+
+    /// <summary>The slice the window now running should have.</summary>
+    public SliceChoice Current { get; private set; }
+
+    /// <summary>The slice chosen so far (the thread's own until the first trial ends).</summary>
+    public SliceChoice Choice { get; private set; } = SliceChoice.Own;
+
+    /// <summary>Estimated ln(CPU per packet on the long slice / CPU per packet on the thread's own); negative: the long one is
+    /// cheaper. 0 before the first pair.</summary>
+    public double Estimate { get; private set; }
+
+    /// <summary>Pairs of windows measured so far.</summary>
+    public int PairsMeasured => _count;
+
+    /// <summary>True while the tuner compares (a trial), false while it runs its choice between checks.</summary>
+    public bool Comparing => _phase != Phase.Settled;
+
+    /// <summary>
+    /// Ends the window that ran on <see cref="Current"/> and gives the slice of the next one.
+    /// </summary>
+    /// <param name="cpuNanoseconds">CPU time the packet thread used in the window, ns (CLOCK_THREAD_CPUTIME_ID).</param>
+    /// <param name="packets">Packets the thread passed in the window.</param>
+    /// <returns>The slice of the next window (also <see cref="Current"/>); when it differs from the window just ended, the
+    /// caller changes the thread's slice.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A negative CPU time or packet count.</exception>
+    public SliceChoice EndWindow(long cpuNanoseconds, long packets)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cpuNanoseconds);
+        ArgumentOutOfRangeException.ThrowIfNegative(packets);
+        if (_phase == Phase.Settled)
+        {
+            if (--_settledLeft <= 0)
+            {
+                _phase = Phase.Check;
+                StartPair();
+            }
+            return Current;
+        }
+        if (packets < _options.MinPackets || cpuNanoseconds == 0)
+        {
+            // Nothing measured: the pair starts again, in the same order.
+            _secondOfPair = false;
+            Current = FirstOf(_pairIndex);
+            return Current;
+        }
+        var cost = (double)cpuNanoseconds / packets;
+        if (!_secondOfPair)
+        {
+            _firstCost = cost;
+            _secondOfPair = true;
+            Current = Other(Current);
+            return Current;
+        }
+        var first = FirstOf(_pairIndex);
+        var (own, longer) = first == SliceChoice.Own ? (_firstCost, cost) : (cost, _firstCost);
+        var d = Math.Clamp(Math.Log(longer / own), -_options.MaxLogRatio, _options.MaxLogRatio);
+        _secondOfPair = false;
+        _pairIndex++;
+        _count++;
+        EndPair(d);
+        return Current;
+    }
+
+    /// <summary>
+    /// The window now running measures nothing (a link dropped in it): a comparison starts its pair again. Between checks
+    /// nothing changes.
+    /// </summary>
+    /// <returns>The slice the window from now on should have (also <see cref="Current"/>).</returns>
+    public SliceChoice Restart()
+    {
+        if (_phase != Phase.Settled) StartPair();
+        return Current;
+    }
+
+    private void EndPair(double d)
+    {
+        // The first trial's pairs make a plain mean; every later pair moves an exponential average.
+        if (_count <= _options.TrialPairs)
+        {
+            _sum += d;
+            Estimate = _sum / _count;
+        }
+        else Estimate += _options.CheckWeight * (d - Estimate);
+
+        if (_phase == Phase.Check)
+        {
+            if ((d < 0) != (Choice == SliceChoice.Long))
+            {
+                // The check disagrees with the choice: the neighbours may have changed. Compare again now.
+                _phase = Phase.Trial;
+                _phasePairsLeft = _options.RetrialPairs;
+                StartPair();
+                return;
+            }
+        }
+        else if (--_phasePairsLeft > 0)
+        {
+            StartPair();
+            return;
+        }
+        Choice = Estimate < 0 ? SliceChoice.Long : SliceChoice.Own;
+        _phase = Phase.Settled;
+        _settledLeft = _options.SettledWindows;
+        Current = Choice;
+    }
+
+    private void StartPair()
+    {
+        _secondOfPair = false;
+        Current = FirstOf(_pairIndex);
+    }
+
+    private static SliceChoice FirstOf(int pair) => pair % 2 == 0 ? SliceChoice.Own : SliceChoice.Long;
+
+    private static SliceChoice Other(SliceChoice c) => c == SliceChoice.Own ? SliceChoice.Long : SliceChoice.Own;
+
+    private enum Phase { Trial, Settled, Check }
+}
+
+/// <summary>Which scheduler slice a <see cref="SliceTuner"/> window runs on.</summary>
+public enum SliceChoice
+{
+    /// <summary>The slice the thread had when the run started (the kernel's default, unless its owner set one).</summary>
+    Own,
+
+    /// <summary>The long slice compared with it (<see cref="SliceTunerOptions.Long"/>).</summary>
+    Long,
+}
+
+/// <summary>Settings of a <see cref="SliceTuner"/>; the defaults are what a live run uses.</summary>
+public sealed record SliceTunerOptions
+{
+    /// <summary>The long slice compared with the thread's own (0.1-100 ms; default 100 ms, the kernel's longest, which was
+    /// cheaper than 50 ms, itself cheaper than 20 ms, beside nginx: RESULTS.md, fourteenth pass).</summary>
+    public TimeSpan Long { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Length of a window of wall-clock time (default 2 s: about 150 packets of 720p30 with audio; one pair of
+    /// 2 s windows varied by a standard deviation of ~6 % on a quiet 2-CPU machine, 17 % beside two CPU-bound
+    /// processes).</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Fewest packets for a window to count (default 30).</summary>
+    public int MinPackets { get; init; } = 30;
+
+    /// <summary>Pairs of the first trial (default 5: 20 s).</summary>
+    public int TrialPairs { get; init; } = 5;
+
+    /// <summary>Pairs of a trial started by a check pair that disagrees with the choice (default 3).</summary>
+    public int RetrialPairs { get; init; } = 3;
+
+    /// <summary>Windows run on the choice between two check pairs (default 30: a minute with 2 s windows).</summary>
+    public int SettledWindows { get; init; } = 30;
+
+    /// <summary>Weight of a pair after the first trial in the estimate's exponential average (0-1, default 0.1).</summary>
+    public double CheckWeight { get; init; } = 0.1;
+
+    /// <summary>Largest |ln ratio| one pair may contribute (default 0.3, about ±35 %).</summary>
+    public double MaxLogRatio { get; init; } = 0.3;
+
+    internal void Validate()
+    {
+        if (Long < SchedulerSlice.Minimum || Long > SchedulerSlice.Maximum)
+            throw new ArgumentException($"Long: a slice from 0.1 ms to 100 ms, not {Long.TotalMilliseconds} ms", nameof(Long));
+        if (Window <= TimeSpan.Zero) throw new ArgumentException("Window: a positive duration", nameof(Window));
+        if (MinPackets < 1) throw new ArgumentException("MinPackets: at least 1", nameof(MinPackets));
+        if (TrialPairs < 1 || RetrialPairs < 1) throw new ArgumentException("TrialPairs and RetrialPairs: at least 1", nameof(TrialPairs));
+        if (SettledWindows < 1) throw new ArgumentException("SettledWindows: at least 1", nameof(SettledWindows));
+        if (!(CheckWeight > 0 && CheckWeight <= 1)) throw new ArgumentException("CheckWeight: above 0, at most 1", nameof(CheckWeight));
+        if (!(MaxLogRatio > 0)) throw new ArgumentException("MaxLogRatio: above 0", nameof(MaxLogRatio));
+    }
+}

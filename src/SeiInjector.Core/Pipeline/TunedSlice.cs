@@ -1,0 +1,113 @@
+using System.Diagnostics;
+
+namespace CatEvening.SeiInjector.Pipeline;
+
+/// <summary>
+/// Runs a <see cref="SliceTuner"/> on the packet thread: reads the thread's CPU time at the end of each window, sets the
+/// slice the tuner gives (<see cref="SchedulerSlice"/>), tells the operator what it chose, and gives the thread its own
+/// slice back at the end. Created and called on the packet thread only.
+/// </summary>
+internal sealed class TunedSlice
+{
+    private readonly SliceTuner _tuner;
+    private readonly SliceTunerOptions _options;
+    private readonly TimeSpan _own;
+    private readonly Action<string>? _log;
+    private readonly Action<TimeSpan>? _changed;
+    private readonly long _windowTicks;
+    private bool _measuring;       // false: the window running is a warm-up (the start, or after a link dropped)
+    private long _cpu, _packets;   // at the start of the window running
+    private SliceChoice _applied = SliceChoice.Own;
+    private SliceChoice? _announced;
+
+    private TunedSlice(SliceTunerOptions options, TimeSpan own, Action<string>? log, Action<TimeSpan>? changed)
+    {
+        _tuner = new SliceTuner(options);
+        _options = options;
+        _own = own;
+        _log = log;
+        _changed = changed;
+        _windowTicks = (long)(options.Window.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    /// <summary>Starts tuning the calling thread's slice, or says why it cannot (a kernel before 6.12, not Linux).</summary>
+    public static TunedSlice? TryStart(SliceTunerOptions options, Action<string>? log, Action<TimeSpan>? changed)
+    {
+        if (SchedulerSlice.Current() is not { } own || own < SchedulerSlice.Minimum || own > SchedulerSlice.Maximum)
+        {
+            log?.Invoke("pipeline thread: the scheduler slice is not tuned (custom slices need Linux 6.12 or later)");
+            return null;
+        }
+        if (!ThreadCpuTime.TryRead(out _))
+        {
+            log?.Invoke("pipeline thread: the scheduler slice is not tuned (the thread's CPU time cannot be read)");
+            return null;
+        }
+        log?.Invoke($"pipeline thread: comparing its scheduler slice ({Ms(own)}) with {Ms(options.Long)}, in {options.Window.TotalSeconds:0.#} s windows of CPU time per packet");
+        changed?.Invoke(own);
+        return new TunedSlice(options, own, log, changed);
+    }
+
+    /// <summary>
+    /// Ends the window running (the clock passed the time this call last returned) and starts the next one.
+    /// </summary>
+    /// <param name="now">The clock now (<see cref="Stopwatch.GetTimestamp"/>).</param>
+    /// <param name="packets">Packets the pipeline has passed in all.</param>
+    /// <returns>When to call again (<see cref="Stopwatch"/> ticks); <see cref="long.MaxValue"/> once tuning stopped (the
+    /// kernel refused a slice).</returns>
+    public long Check(long now, long packets)
+    {
+        ThreadCpuTime.TryRead(out var cpu);
+        if (_measuring)
+        {
+            var next = _tuner.EndWindow(Math.Max(0, cpu - _cpu), Math.Max(0, packets - _packets));
+            if (!Apply(next)) return long.MaxValue;
+            Announce();
+        }
+        _measuring = true;
+        _cpu = cpu;
+        _packets = packets;
+        return now + _windowTicks;
+    }
+
+    /// <summary>A link dropped: the window running measures nothing, and the next one is a warm-up.</summary>
+    public void Interrupted()
+    {
+        _measuring = false;
+        Apply(_tuner.Restart());
+    }
+
+    /// <summary>Gives the thread its own slice back.</summary>
+    public void Restore()
+    {
+        if (_applied != SliceChoice.Own) SchedulerSlice.TryApply(_own, out _, out _);
+        _applied = SliceChoice.Own;
+    }
+
+    private bool Apply(SliceChoice choice)
+    {
+        if (choice == _applied) return true;
+        var slice = choice == SliceChoice.Long ? _options.Long : _own;
+        if (!SchedulerSlice.TryApply(slice, out _, out var why))
+        {
+            _log?.Invoke($"pipeline thread: scheduler slice tuning stopped ({why})");
+            Restore();
+            return false;
+        }
+        _applied = choice;
+        _changed?.Invoke(slice);
+        return true;
+    }
+
+    private void Announce()
+    {
+        if (_tuner.Comparing || _announced == _tuner.Choice) return;
+        _announced = _tuner.Choice;
+        var percent = Math.Abs(Math.Exp(_tuner.Estimate) - 1) * 100;
+        _log?.Invoke(_tuner.Choice == SliceChoice.Long
+            ? $"pipeline thread: scheduler slice {Ms(_options.Long)}: {percent:0.0} % less CPU per packet than its own {Ms(_own)} ({_tuner.PairsMeasured} pairs of windows measured)"
+            : $"pipeline thread: keeps its own scheduler slice {Ms(_own)}: {Ms(_options.Long)} cost {percent:0.0} % more CPU per packet ({_tuner.PairsMeasured} pairs of windows measured)");
+    }
+
+    private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:0.###} ms";
+}
