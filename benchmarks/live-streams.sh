@@ -5,7 +5,8 @@
 # `sei-inject run` (default heartbeat, control API) pull the same live/inK and push live/outK, all at once, so the
 # machine's load hits both alike. After WARMUP s, the user+system CPU time of every relay and every injector is read
 # from /proc over WINDOW s. Prints, per N, CPU per stream (ms per second of media) for each and their ratio, and the
-# injectors' added latency p99 from GET /v1/status (median and worst of the N).
+# injectors' added latency p99 from GET /v1/status (median and worst of the N), and the scheduler slice each
+# injector's tuner had chosen at the end (`--sched-slice auto`, the default: its first comparison takes ~22 s).
 #   benchmarks/live-streams.sh [WINDOW_SECONDS] [WARMUP_SECONDS]     (build first: make build)
 #   STREAMS="1 8" SEI_INJECT=artifacts/bin/sei-inject benchmarks/live-streams.sh 30 10   (Native AOT: make publish)
 set -euo pipefail
@@ -22,8 +23,8 @@ sum_ticks() { local s=0; for pid in "$@"; do s=$((s + $(cpu_ticks "$pid"))); don
 live_setup live-streams "${SEI[@]}"
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); window ${window} s after ${warmup} s warm-up"
-printf '| streams | relay CPU per stream (ms/s) | sei-inject CPU per stream (ms/s) | ratio | added latency p99, median of N (ms) | worst p99 (ms) |\n'
-printf '| --- | --- | --- | --- | --- | --- |\n'
+printf '| streams | relay CPU per stream (ms/s) | sei-inject CPU per stream (ms/s) | ratio | added latency p99, median of N (ms) | worst p99 (ms) | slice at the end: long / own / comparing |\n'
+printf '| --- | --- | --- | --- | --- | --- | --- |\n'
 for n in $streams; do
   relays=(); injectors=(); controls=()
   for k in $(seq 1 "$n"); do
@@ -57,10 +58,17 @@ for n in $streams; do
     [ -n "$p" ] && p99s+=("$p")
   done
   live=$(grep -l "sei-inject: live" "$work"/run$n-*.log 2>/dev/null | wc -l)
+  # The packet thread's scheduler slice as each injector's tuner last chose it (`--sched-slice auto`, the default).
+  long=0; own=0; comparing=0
+  for f in "$work"/run$n-*.log; do
+    case $(grep -o "pipeline thread: \(scheduler slice [0-9.]* ms:\|keeps its own\)" "$f" | tail -1) in
+      *"scheduler slice"*) long=$((long + 1)) ;; *"keeps its own"*) own=$((own + 1)) ;; *) comparing=$((comparing + 1)) ;;
+    esac
+  done
   stop_all
-  awk -v n="$n" -v r="$((r1 - r0))" -v i="$((i1 - i0))" -v t="$ticks" -v w="$window" -v live="$live" -v p99="${p99s[*]:-}" 'BEGIN {
+  awk -v n="$n" -v r="$((r1 - r0))" -v i="$((i1 - i0))" -v t="$ticks" -v w="$window" -v live="$live" -v p99="${p99s[*]:-}" -v slices="$long / $own / $comparing" 'BEGIN {
     rc = r * 1000 / t / w / n; ic = i * 1000 / t / w / n
     m = split(p99, a, " "); for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (a[y] + 0 < a[x] + 0) { s = a[x]; a[x] = a[y]; a[y] = s }
     med = m ? a[int((m + 1) / 2)] : "n/a"; worst = m ? a[m] : "n/a"
-    printf "| %d (%d live) | %.2f | %.2f | %.2fx | %s | %s |\n", n, live, rc, ic, (rc > 0 ? ic / rc : 0), med, worst }'
+    printf "| %d (%d live) | %.2f | %.2f | %.2fx | %s | %s | %s |\n", n, live, rc, ic, (rc > 0 ? ic / rc : 0), med, worst, slices }'
 done
