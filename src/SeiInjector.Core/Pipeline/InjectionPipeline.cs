@@ -21,9 +21,10 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// each video packet's picture order count is read (<see cref="PictureOrder"/>), so a missing PTS keeps the display
 /// order the encoder meant. Video packets without any timestamp at the start of a session are held (with whatever other
 /// streams bring meanwhile, at most <see cref="MaxLeadingFrames"/> video packets or <see cref="MaxLeadingWait"/>) until
-/// the first timestamp arrives, then stamped backwards from it (<see cref="MediaTimeline.StampLeading"/>), as the
-/// encoder stamped them; past those bounds, or when the input ends first, they go out stamped from the earliest start
-/// FFmpeg found, before program time 0.</para>
+/// the first timestamp arrives (and, when they end an earlier GOP, the H.265 leading pictures decoded after it, shown
+/// before it), then stamped backwards from it (<see cref="MediaTimeline.StampLeading"/>), as the encoder stamped them;
+/// past those bounds, or when the input ends first, they go out stamped from the earliest start FFmpeg found, before
+/// program time 0.</para>
 /// <para>
 /// With <see cref="PipelineOptions.ReconnectLinks"/> each side recovers on its own (with
 /// <see cref="PipelineOptions.ReconnectOutput"/> the output alone). An output drop (the ingest restarts,
@@ -139,6 +140,11 @@ public sealed class InjectionPipeline
         private readonly List<(Packet Packet, PictureOrderCount? Order)> _leading = [];
         private bool _watchLeading;
         private int _leadingFrames;
+        // Once the first video timestamp came after frames of an earlier count epoch: where that frame is in `_leading`
+        // (-1 before), the count of its epoch's IRAP, and the lowest count among the IRAP's leading pictures held after it.
+        private int _firstAt = -1;
+        private long _irapOrder;
+        private PictureOrderCount? _earliestLater;
         private long _leadingSince;
         private long[] _lastWritten = [];
         private long _lastEndMicros = long.MinValue;
@@ -260,7 +266,8 @@ public sealed class InjectionPipeline
         }
 
         // At the start of a session: a video packet without timestamps, and everything after it, waits for the first video
-        // timestamp. True when the packet was held.
+        // timestamp; when the frames held end an earlier count epoch, also for the leading pictures decoded after that
+        // frame (see LooksAhead). True when the packet was held.
         private bool HoldLeading(Packet packet, Packet spliced, bool isVideo, PictureOrderCount? order)
         {
             var stamped = packet.Pts != Packet.NoTimestamp || packet.Dts != Packet.NoTimestamp;
@@ -270,10 +277,25 @@ public sealed class InjectionPipeline
                 if (isVideo) _watchLeading = false;
                 return false;
             }
-            if (isVideo && stamped)
+            if (isVideo && _firstAt >= 0)
             {
-                ReleaseLeading(spliced, packet, order);
-                return false;
+                // H.265 7.4.2.2: an IRAP's leading pictures (shown before it) precede its trailing pictures in decode order, so
+                // the first picture that is not one ends them.
+                if (order is not { Reset: false } o || o.Value >= _irapOrder)
+                {
+                    ReleaseLeading(spliced, first: null, firstOrder: null);
+                    return false;
+                }
+                if (_earliestLater is not { } e || o.Value < e.Value) _earliestLater = o;
+            }
+            else if (isVideo && stamped)
+            {
+                if (!LooksAhead(order))
+                {
+                    ReleaseLeading(spliced, packet, order);
+                    return false;
+                }
+                _firstAt = _leading.Count;
             }
             if (_leading.Count == 0) _leadingSince = Stopwatch.GetTimestamp();
             var held = new Packet();
@@ -282,38 +304,81 @@ public sealed class InjectionPipeline
             if (isVideo) _leadingFrames++;
             if (_leadingFrames > MaxLeadingFrames || _leading.Count >= MaxHeldPackets || Stopwatch.GetElapsedTime(_leadingSince) > MaxLeadingWait)
             {
-                _options.Log?.Invoke($"{_leadingFrames} video packets without timestamps at the start of the input: stamped from the earliest start, before program time 0");
+                if (_firstAt < 0)
+                    _options.Log?.Invoke($"{_leadingFrames} video packets without timestamps at the start of the input: stamped from the earliest start, before program time 0");
                 ReleaseLeading(spliced, first: null, firstOrder: null);
             }
             return true;
         }
 
-        // Passes what was held at the start of the session: the video stamped backwards from `first` (the first video packet
-        // with a timestamp, not yet passed), or, without one, as it came (stamped from the earliest start). Ends the watch.
+        // Whether the first video frame with a timestamp (count `firstOrder`) comes after frames of an earlier count epoch
+        // (the held frames before the last count reset, which may be this frame): their PTS end one spacing before the
+        // new epoch's first picture in display order, which may be a leading picture of its IRAP (H.265 RADL or RASL,
+        // after the IRAP in decode order and before it in display order) still to come. Then this frame and the pictures
+        // after it are held while they are such leading pictures.
+        private bool LooksAhead(PictureOrderCount? firstOrder)
+        {
+            if (firstOrder is not { } first) return false;
+            if (first.Reset)
+            {
+                _irapOrder = first.Value;
+                return true;
+            }
+            var firstVideo = true;
+            var found = false;
+            foreach (var (p, o) in _leading)
+            {
+                if (p.StreamIndex != _video.StreamIndex) continue;
+                if (o is { Reset: true } reset && !firstVideo)
+                {
+                    _irapOrder = reset.Value;
+                    found = true;
+                }
+                firstVideo = false;
+            }
+            // A trailing picture of that IRAP comes after all of the IRAP's leading pictures: they are held already.
+            return found && first.Value < _irapOrder;
+        }
+
+        // Passes what was held at the start of the session: the video before the first video packet with a timestamp
+        // (`first`, not yet passed, or the one held at `_firstAt`) stamped backwards from it, or, without one, as it came
+        // (stamped from the earliest start); from the first on, as it came. Ends the watch.
         private void ReleaseLeading(Packet spliced, Packet? first, PictureOrderCount? firstOrder)
         {
             _watchLeading = false;
             if (_leading.Count == 0) return;
-            var orders = new PictureOrderCount?[_leadingFrames];
-            var pts = new long[_leadingFrames];
-            var dts = new long[_leadingFrames];
+            if (_firstAt >= 0) (first, firstOrder) = _leading[_firstAt];
+            var before = _firstAt >= 0 ? _firstAt : _leading.Count;
+            var frames = 0;
+            for (var i = 0; i < before; i++)
+                if (_leading[i].Packet.StreamIndex == _video.StreamIndex) frames++;
+            var orders = new PictureOrderCount?[frames];
+            var pts = new long[frames];
+            var dts = new long[frames];
             var k = 0;
-            foreach (var (p, o) in _leading)
-                if (p.StreamIndex == _video.StreamIndex) orders[k++] = o;
-            if (first is not null) _timeline.StampLeading(orders, first.Pts, first.Dts, firstOrder, pts, dts);
+            for (var i = 0; i < before; i++)
+                if (_leading[i].Packet.StreamIndex == _video.StreamIndex) orders[k++] = _leading[i].Order;
+            if (first is not null)
+            {
+                var firstDts = _timeline.StampLeading(orders, first.Pts, first.Dts, firstOrder, pts, dts, _earliestLater);
+                // A PES with PTS only (no DTS, or the PTS copied into it): its DTS is the one the leading frames were
+                // stamped back from.
+                first.Dts = firstDts;
+            }
             k = 0;
             try
             {
-                foreach (var (p, o) in _leading)
+                for (var i = 0; i < _leading.Count; i++)
                 {
-                    var isVideo = p.StreamIndex == _video.StreamIndex;
-                    if (isVideo && first is not null)
+                    var (p, o) = _leading[i];
+                    var backfilled = i < before && p.StreamIndex == _video.StreamIndex && first is not null;
+                    if (backfilled)
                     {
                         p.Pts = pts[k];
                         p.Dts = dts[k];
                         k++;
                     }
-                    PassOn(p, spliced, o, backfilled: isVideo && first is not null);
+                    PassOn(p, spliced, o, backfilled);
                 }
             }
             finally
@@ -327,6 +392,8 @@ public sealed class InjectionPipeline
             foreach (var (p, _) in _leading) p.Dispose();
             _leading.Clear();
             _leadingFrames = 0;
+            _firstAt = -1;
+            _earliestLater = null;
         }
 
         private void PassOn(Packet packet, Packet spliced, PictureOrderCount? order, bool backfilled)
@@ -569,6 +636,8 @@ public sealed class InjectionPipeline
             _discontinuitiesBefore += _stamps?.Discontinuities ?? 0;
             _stamps = _timeline.BeginSession(_video.TimeBase, spacing, LeadingStart(streams, _video),
                 openedAgo: Stopwatch.GetElapsedTime(_input.OpenedTimestamp));
+            // A PES with PTS only, before any DTS, gets its DTS from the stream's reorder depth.
+            if (_order is { Reorder: >= 0 } withReorder) _stamps.Lead?.SetReorderDepth(withReorder.Reorder);
             var follows = followPrevious && _lastEndMicros != long.MinValue;
             if (follows)
                 _stamps.Follow(_lastEndMicros + (long)Stopwatch.GetElapsedTime(_lastWriteTimestamp).TotalMicroseconds);

@@ -187,11 +187,13 @@ public sealed class MediaTimeline
     /// (marked backfilled), so they are written where the encoder put them while program time counts from the first frame
     /// that had its own timestamp. Call before that first frame is placed.
     /// </summary>
+    /// <returns>The first frame's DTS: its own, or the one made up when its PES had a PTS only (see <see cref="TimestampTrack.StampLeading"/>).</returns>
     /// <exception cref="InvalidOperationException">No session has begun.</exception>
-    public void StampLeading(ReadOnlySpan<PictureOrderCount?> leading, long firstPts, long firstDts, PictureOrderCount? firstOrder, Span<long> pts, Span<long> dts)
+    public long StampLeading(ReadOnlySpan<PictureOrderCount?> leading, long firstPts, long firstDts, PictureOrderCount? firstOrder, Span<long> pts, Span<long> dts,
+        PictureOrderCount? earliestLater = null)
     {
         if (_video is null) throw new InvalidOperationException("no session has begun");
-        _video.StampLeading(leading, firstPts, firstDts, firstOrder, pts, dts);
+        return _video.StampLeading(leading, firstPts, firstDts, firstOrder, pts, dts, earliestLater);
     }
 
     /// <summary>

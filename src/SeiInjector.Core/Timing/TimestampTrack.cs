@@ -154,7 +154,7 @@ public sealed class TimestampTrack
     private readonly TimestampSession _session;
     private readonly long _oneSecond;
 
-    private bool _started, _leading, _freshShift, _ptsDelayKnown, _catchingUp;
+    private bool _started, _leading, _freshShift, _ptsDelayKnown, _reorderDepthKnown, _catchingUp;
     private long _wrap, _shift, _previousShift;
     // Where the last packet belongs on the output line, before any catch-up moved it on (a packet without timestamps:
     // one spacing after the one before); the same for the last packet that came with a timestamp; and how many without
@@ -209,6 +209,21 @@ public sealed class TimestampTrack
     /// </summary>
     public void SetLeadingStart(long dts) => _leadingNext = dts;
 
+    /// <summary>
+    /// The stream's reorder depth in frames (H.264 <c>max_num_reorder_frames</c>, H.265 <c>sps_max_num_reorder_pics</c>):
+    /// until a packet brings a DTS, a packet with a PTS only is given the DTS its encoder most likely wrote: the first that
+    /// many spacings before its PTS, the next ones one spacing apart (at most their PTS). Call before the first packet.
+    /// </summary>
+    /// <param name="frames">Reorder depth, at least 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="frames"/> is negative.</exception>
+    public void SetReorderDepth(int frames)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(frames);
+        if (_ptsDelayKnown) return;
+        _ptsDelay = frames * _spacing;
+        _reorderDepthKnown = true;
+    }
+
     /// <summary>Output timestamps for the next packet of the stream.</summary>
     /// <param name="pts">PTS as demuxed, or <see cref="NoTimestamp"/>.</param>
     /// <param name="dts">DTS as demuxed, or <see cref="NoTimestamp"/>.</param>
@@ -248,8 +263,11 @@ public sealed class TimestampTrack
         if (dtsMissing)
         {
             // Only a PTS (a demuxer that cannot tell the DTS of the first B-frame stream packets yet, or a PES with PTS
-            // only): the DTS moves on by the least step, so the real ones that follow still fit after it.
-            dts = _started || _leading ? Math.Min(pts - _ptsDelay, _lastDts - _shift - _wrap + 1) : pts - _ptsDelay;
+            // only): the DTS moves on by the least step, so the real ones that follow still fit after it; before any DTS
+            // was seen on a stream whose reorder depth is known (see SetReorderDepth), by one spacing from a first DTS that
+            // depth before its PTS, as x264 and x265 stamp (the least step put the first frames' DTS one unit apart).
+            var step = _reorderDepthKnown && !_ptsDelayKnown ? _spacing : 1;
+            dts = _started || _leading ? Math.Min(pts - _ptsDelay, _lastDts - _shift - _wrap + step) : pts - _ptsDelay;
             repair |= TimestampRepair.Interpolated;
         }
         if (duration > 0) _spacing = duration;
@@ -403,59 +421,95 @@ public sealed class TimestampTrack
     /// the others by their counts from it; DTS plus the first frame's reorder delay where a count is unknown. Call before
     /// the first frame is placed.
     /// </summary>
+    /// <remarks>
+    /// <para>The next epoch's first picture in display order may be decoded after the first frame: an H.265 IDR_W_RADL,
+    /// BLA or CRA is followed in decode order by its leading pictures (RADL, RASL), shown before it (H.265 7.4.2.2:
+    /// they precede its trailing pictures in decode order); <paramref name="earliestLater"/> names the lowest count among them, so the earlier epoch ends before them,
+    /// not on their PTS.</para>
+    /// <para>A first frame with a PTS and no DTS (a PES with PTS only), or a DTS equal to its PTS (FFmpeg's demuxer fills
+    /// the DTS of such a PES with its PTS when it does not know the frame is delayed), gets the latest DTS that keeps every
+    /// stamped frame's PTS at or after its DTS, at most its PTS: the leading frames' DTS are lowered, their PTS never
+    /// raised (raising them repeated PTS that later frames have, and the frame after the first, with its own DTS, came
+    /// before the made-up line: a discontinuity). Where the DTS really was the PTS this is that DTS again. The result is
+    /// the first frame's DTS, for it to be placed with.</para>
+    /// </remarks>
     /// <param name="leading">The leading frames' counts, in decode order (null where unread).</param>
     /// <param name="firstPts">The first frame with a timestamp: its PTS, or <see cref="NoTimestamp"/>.</param>
-    /// <param name="firstDts">Its DTS, or <see cref="NoTimestamp"/> (then its PTS is taken).</param>
+    /// <param name="firstDts">Its DTS, or <see cref="NoTimestamp"/>.</param>
     /// <param name="firstOrder">Its picture order count, or null.</param>
     /// <param name="pts">Receives the leading frames' PTS (as long as <paramref name="leading"/>).</param>
     /// <param name="dts">Receives their DTS.</param>
+    /// <param name="earliestLater">The lowest count among the frames decoded after the first one that are in its count
+    /// epoch and shown before that epoch's first frame (the leading pictures of its IRAP), or null when none was seen.</param>
+    /// <returns>The first frame's DTS: <paramref name="firstDts"/>, or the one made up when it is <see cref="NoTimestamp"/>
+    /// or the PTS.</returns>
     /// <exception cref="ArgumentException">A destination is shorter than <paramref name="leading"/>, or the first frame has no timestamp.</exception>
-    public void StampLeading(ReadOnlySpan<PictureOrderCount?> leading, long firstPts, long firstDts, PictureOrderCount? firstOrder, Span<long> pts, Span<long> dts)
+    public long StampLeading(ReadOnlySpan<PictureOrderCount?> leading, long firstPts, long firstDts, PictureOrderCount? firstOrder, Span<long> pts, Span<long> dts,
+        PictureOrderCount? earliestLater = null)
     {
         if (pts.Length < leading.Length || dts.Length < leading.Length) throw new ArgumentException("the destinations are shorter than the leading frames");
-        if (firstDts == NoTimestamp) firstDts = firstPts;
-        if (firstDts == NoTimestamp) throw new ArgumentException("the first frame has no timestamp", nameof(firstDts));
-        var delay = firstPts == NoTimestamp ? 0 : Math.Max(0, firstPts - firstDts);
+        if (firstDts == NoTimestamp && firstPts == NoTimestamp) throw new ArgumentException("the first frame has no timestamp", nameof(firstDts));
+        // A DTS equal to the PTS may be no DTS at all: FFmpeg's demuxer copies a PES's lone PTS into the DTS while it does
+        // not know the frame is delayed (compute_pkt_fields).
+        var dtsMissing = firstDts == NoTimestamp || firstDts == firstPts;
+        var delay = firstPts == NoTimestamp || dtsMissing ? 0 : Math.Max(0, firstPts - firstDts);
         if (firstPts == NoTimestamp) firstPts = firstDts;
         // Frames at or after the last count reset share the first frame's count epoch.
         var sameEpochFrom = firstOrder is { Reset: true } ? leading.Length : 0;
         for (var i = leading.Length - 1; i >= 0 && sameEpochFrom == 0; i--)
             if (leading[i] is { Reset: true }) sameEpochFrom = i;
+        // PTS by count first (NoTimestamp where no count places a frame), DTS from them, then the rest.
+        for (var i = 0; i < leading.Length; i++)
+            pts[i] = firstOrder is { } first && i >= sameEpochFrom && leading[i] is { } own
+                ? firstPts + OrderTicks(own.Value - first.Value, first.UnitsPerFrame)
+                : NoTimestamp;
+        if (firstOrder is { } firstCount && sameEpochFrom > 0)
+        {
+            // Earlier epochs, each ended by a count reset (an IDR: every picture before it is shown before it, H.264 8.2.5.2,
+            // H.265 C.5.2.2), from the last back: the epoch's last picture in display order one spacing before the next
+            // epoch's first, the others by their counts from it. (DTS plus the first frame's delay would put them in decode
+            // order: a whole GOP held at the start came out with its B-frames' PTS out of order and repeated.) The next
+            // epoch's first may be one of the leading pictures decoded after the first frame (see remarks).
+            var nextFirstShown = firstPts;
+            if (earliestLater is { Reset: false } later && later.Value < firstCount.Value)
+                nextFirstShown = firstPts + OrderTicks(later.Value - firstCount.Value, firstCount.UnitsPerFrame);
+            for (var i = sameEpochFrom; i < leading.Length; i++)
+                if (pts[i] != NoTimestamp) nextFirstShown = Math.Min(nextFirstShown, pts[i]);
+            var end = sameEpochFrom;
+            while (end > 0)
+            {
+                var start = end - 1;
+                while (start > 0 && leading[start] is not { Reset: true }) start--;
+                long lastOrder = long.MinValue;
+                var unitsPerFrame = 0;
+                for (var i = start; i < end; i++)
+                    if (leading[i] is { } o && o.Value > lastOrder)
+                        (lastOrder, unitsPerFrame) = (o.Value, o.UnitsPerFrame);
+                var firstShown = nextFirstShown;
+                for (var i = start; i < end; i++)
+                {
+                    if (leading[i] is not { } own || lastOrder == long.MinValue) continue;
+                    pts[i] = nextFirstShown - _spacing - OrderTicks(lastOrder - own.Value, unitsPerFrame);
+                    firstShown = Math.Min(firstShown, pts[i]);
+                }
+                nextFirstShown = firstShown;
+                end = start;
+            }
+        }
+        if (dtsMissing)
+        {
+            // The latest DTS line, one spacing a frame, under every PTS: an encoder's DTS meets some frame's PTS (a
+            // non-reference B-frame's, or every frame's without B-frames), so this is the one it wrote.
+            firstDts = firstPts;
+            for (var i = 0; i < leading.Length; i++)
+                if (pts[i] != NoTimestamp) firstDts = Math.Min(firstDts, pts[i] + ((leading.Length - i) * _spacing));
+        }
         for (var i = 0; i < leading.Length; i++)
         {
             dts[i] = firstDts - ((leading.Length - i) * _spacing);
-            pts[i] = firstOrder is { } first && i >= sameEpochFrom && leading[i] is { } own
-                ? Math.Max(dts[i], firstPts + OrderTicks(own.Value - first.Value, first.UnitsPerFrame))
-                : dts[i] + delay;
+            pts[i] = pts[i] == NoTimestamp ? dts[i] + delay : Math.Max(dts[i], pts[i]);
         }
-        if (firstOrder is null || sameEpochFrom == 0) return;
-
-        // Earlier epochs, each ended by a count reset (an IDR: every picture before it is shown before it, H.264 8.2.5.2,
-        // H.265 C.5.2.2), from the last back: the epoch's last picture in display order one spacing before the next
-        // epoch's first, the others by their counts from it. (DTS plus the first frame's delay would put them in decode
-        // order: a whole GOP held at the start came out with its B-frames' PTS out of order and repeated.)
-        var nextFirstShown = firstPts;
-        for (var i = sameEpochFrom; i < leading.Length; i++) nextFirstShown = Math.Min(nextFirstShown, pts[i]);
-        var end = sameEpochFrom;
-        while (end > 0)
-        {
-            var start = end - 1;
-            while (start > 0 && leading[start] is not { Reset: true }) start--;
-            long lastOrder = long.MinValue;
-            var unitsPerFrame = 0;
-            for (var i = start; i < end; i++)
-                if (leading[i] is { } o && o.Value > lastOrder)
-                    (lastOrder, unitsPerFrame) = (o.Value, o.UnitsPerFrame);
-            var firstShown = nextFirstShown;
-            for (var i = start; i < end; i++)
-            {
-                if (leading[i] is { } own && lastOrder != long.MinValue)
-                    pts[i] = Math.Max(dts[i], nextFirstShown - _spacing - OrderTicks(lastOrder - own.Value, unitsPerFrame));
-                firstShown = Math.Min(firstShown, pts[i]);
-            }
-            nextFirstShown = firstShown;
-            end = start;
-        }
+        return firstDts;
     }
 
     // The PTS of a frame whose own is missing, from its picture order count: after the last frame with a known PTS in the

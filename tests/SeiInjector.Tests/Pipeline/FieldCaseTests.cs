@@ -124,17 +124,60 @@ public class FieldCaseTests
         AssertTimestampsRestored(name, basePath, [.. Enumerable.Range(0, secondKeyframe + 2)], firstWithPts: secondKeyframe + 2);
     }
 
-    // The video PES `stripped` (decode indices) of `basePath` lose their PTS and DTS; the injector's output must hold
-    // every timestamp the encoder wrote, and the cues ride the frames their `at` names from the frame `firstWithPts`.
-    private void AssertTimestampsRestored(string name, string basePath, int[] stripped, int firstWithPts)
+    /// <summary>
+    /// H2 with H.265 leading pictures (review, 2026-12-01): x265 closed GOPs with <c>radl=2</c>, so every IDR after the
+    /// first is an IDR_W_RADL followed in decode order by two RADL pictures shown before it. The PES up to the second IDR
+    /// (or up to its first RADL) come without PTS: the held GOP ended on the PTS of a RADL (two PTS repeated, the GOP two
+    /// frames late). Right value: every timestamp as encoded.
+    /// </summary>
+    [TestCase(0, TestName = "H2_LeadingPesWithoutPtsUpToAnIdrWithRadlPictures_H265_TimestampsAsEncoded")]
+    [TestCase(1, TestName = "H2_LeadingPesWithoutPtsUpToTheFirstRadlPicture_H265_TimestampsAsEncoded")]
+    public void H2LeadingGopBeforeRadl(int afterIdr)
+    {
+        var basePath = FieldMedia.Clip("h2-hevc-radl", 7, "mpegts",
+            ["-c:v", "libx265", "-preset", "veryfast", "-x265-params", "keyint=25:min-keyint=25:radl=2:open-gop=0:bframes=3:scenecut=0:log-level=error"]);
+        var secondKeyframe = VideoKeyframes(basePath)[1];
+        var original = Probe.VideoPackets(basePath).Select(p => Probe.Seconds(p.Pts)).ToList();
+        Assert.That(original[secondKeyframe + 1] < original[secondKeyframe] && original[secondKeyframe + 2] < original[secondKeyframe + 1], Is.True,
+            "the recipe: the two frames decoded after the IDR are shown before it (RADL)");
+        var firstWithPts = secondKeyframe + afterIdr;
+        AssertTimestampsRestored($"h2-hevc-radl-{afterIdr}", basePath, [.. Enumerable.Range(0, firstWithPts)], firstWithPts);
+    }
+
+    /// <summary>
+    /// H2 with PES that carry a PTS and no DTS (review, 2026-12-01), on B-frame streams. Leading PES without PTS up to a
+    /// P-frame whose PES has a PTS only: FFmpeg hands that frame over with its PTS as DTS, the leading frames were stamped
+    /// back from it and the next frame's own DTS fell before them (a discontinuity: every later timestamp 0.2 s late).
+    /// The first three PES with a PTS only: their DTS came out one unit apart. Right value: every timestamp as encoded.
+    /// </summary>
+    [TestCase("h2-bf", "libx264", new[] { 0, 1, 2, 3, 4 }, new[] { 5 }, 5, TestName = "H2_LeadingPesWithoutPtsThenAPesWithPtsOnly_H264BFrames_TimestampsAsEncoded")]
+    [TestCase("h2-hevc", "libx265", new[] { 0, 1, 2, 3, 4 }, new[] { 5 }, 5, TestName = "H2_LeadingPesWithoutPtsThenAPesWithPtsOnly_H265BFrames_TimestampsAsEncoded")]
+    [TestCase("h2-bf", "libx264", new int[0], new[] { 0, 1, 2 }, 0, TestName = "H2_FirstPesWithPtsOnly_H264BFrames_TimestampsAsEncoded")]
+    [TestCase("h2-hevc", "libx265", new int[0], new[] { 0, 1, 2 }, 0, TestName = "H2_FirstPesWithPtsOnly_H265BFrames_TimestampsAsEncoded")]
+    public void H2PtsOnly(string name, string encoder, int[] stripped, int[] ptsOnly, int firstWithPts)
+    {
+        string[] args = encoder == "libx265" ? ["-c:v", encoder, "-preset", "veryfast", "-x265-params", "bframes=3:log-level=error"] : ["-c:v", encoder, "-preset", "veryfast"];
+        var basePath = FieldMedia.Clip(name, 5, "mpegts", args);
+        AssertTimestampsRestored($"{name}-ptsonly-{string.Join('-', ptsOnly)}", basePath, stripped, firstWithPts, ptsOnly);
+    }
+
+    // The video PES `stripped` (decode indices) of `basePath` lose their PTS and DTS, and `ptsOnly` their DTS; the injector's
+    // output must hold every timestamp the encoder wrote, and the cues ride the frames their `at` names from the frame
+    // `firstWithPts`.
+    private void AssertTimestampsRestored(string name, string basePath, int[] stripped, int firstWithPts, int[]? ptsOnly = null)
     {
         var original = Probe.VideoPackets(basePath);
-        var input = Write(name + ".ts", FieldMedia.TsPesTimestamps(File.ReadAllBytes(basePath), 0x100, stripped.ToHashSet()));
+        var edited = FieldMedia.TsPesTimestamps(File.ReadAllBytes(basePath), 0x100, stripped.ToHashSet());
+        if (ptsOnly is not null) edited = FieldMedia.TsPesPtsOnly(edited, 0x100, ptsOnly.ToHashSet());
+        var input = Write(name + ".ts", edited);
         var outcome = Inject(input, "mpegts");
         Assert.Multiple(() =>
         {
             Assert.That(outcome.VideoIn.Count(p => p.Pts == "N/A"), Is.EqualTo(stripped.Length), $"the recipe took {stripped.Length} PTS away");
             outcome.AssertValid();
+            var pts = outcome.VideoOut.Select(p => p.Pts).ToList();
+            Assert.That(pts.Distinct().Count(), Is.EqualTo(pts.Count), "every PTS unique");
+            Assert.That(outcome.VideoOut.All(p => Probe.Seconds(p.Pts) >= Probe.Seconds(p.Dts)), Is.True, "PTS at or after DTS");
             Assert.That(outcome.VideoOut.Select(p => p.Pts), Is.EqualTo(original.Select(p => p.Pts)), "every PTS as the encoder wrote it");
             Assert.That(outcome.VideoOut.Select(p => p.Dts), Is.EqualTo(original.Select(p => p.Dts)), "every DTS too");
             var presented = original.Select(p => Probe.Seconds(p.Pts)).Order().ToList();

@@ -138,6 +138,30 @@ internal static class FieldMedia
         return d;
     }
 
+    /// <summary>
+    /// The chosen video PES keep their PTS and lose their DTS (PTS_DTS_flags '11' becomes '10', the PTS prefix '0011'
+    /// becomes '0010', the DTS bytes become 0xFF stuffing, the header length kept), as a muxer that writes PTS only does.
+    /// </summary>
+    public static byte[] TsPesPtsOnly(byte[] ts, int pid, IReadOnlySet<int> which)
+    {
+        var d = (byte[])ts.Clone();
+        var k = -1;
+        for (var off = 0; off + 188 <= d.Length; off += 188)
+        {
+            if (d[off] != 0x47 || (((d[off + 1] & 0x1f) << 8) | d[off + 2]) != pid || (d[off + 1] & 0x40) == 0) continue;
+            k++;
+            if (!which.Contains(k)) continue;
+            var i = 4 + ((d[off + 3] & 0x20) != 0 ? 1 + d[off + 4] : 0);
+            if (d[off + i] != 0 || d[off + i + 1] != 0 || d[off + i + 2] != 1) throw new InvalidDataException($"no PES start at {off + i}");
+            var flagsAt = off + i + 7;
+            if ((d[flagsAt] & 0xc0) != 0xc0) throw new InvalidDataException($"video PES {k} has no DTS to take away");
+            d[flagsAt] = (byte)((d[flagsAt] & 0x3f) | 0x80);
+            d[off + i + 9] = (byte)((d[off + i + 9] & 0x0f) | 0x20);
+            for (var j = 0; j < 5; j++) d[off + i + 14 + j] = 0xff;
+        }
+        return d;
+    }
+
     // ISO/IEC 13818-1 2.4.3.7: '001x' prefix, PTS[32..30], marker, PTS[29..15], marker, PTS[14..0], marker.
     private static void WritePesTimestamp(byte[] d, int at, int prefix, long value)
     {
