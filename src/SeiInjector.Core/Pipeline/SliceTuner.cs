@@ -15,7 +15,8 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// inside a pair cancels over two. Each pair gives d = ln(cost on the long slice / cost on the thread's own), costs in ns
 /// of CPU per packet, clamped to ±<see cref="SliceTunerOptions.MaxLogRatio"/> (a window with a garbage collection or a
 /// reconnect in it is not a 50 % effect).</para>
-/// <para>A trial of <see cref="SliceTunerOptions.TrialPairs"/> pairs starts the run; the estimate is their mean and the
+/// <para>The run starts on the long slice; after <see cref="SliceTunerOptions.FirstTrialAfter"/> windows (start-up
+/// over) a trial of <see cref="SliceTunerOptions.TrialPairs"/> pairs compares the two; the estimate is their mean and the
 /// choice is the long slice when the estimate is below 0. Then the choice runs for <see cref="SliceTunerOptions.SettledWindows"/>
 /// windows, followed by one check pair, which moves the estimate (exponential average, weight
 /// <see cref="SliceTunerOptions.CheckWeight"/>). A check pair that disagrees with the choice starts a trial of
@@ -37,20 +38,29 @@ public sealed class SliceTuner
     private double _sum;           // trial phase at start: sum of d
     private int _count;            // pairs measured in all
 
-    /// <summary>Creates a tuner that starts with a trial, first window on the thread's own slice.</summary>
+    /// <summary>Creates a tuner that starts on the long slice and compares after <see cref="SliceTunerOptions.FirstTrialAfter"/>
+    /// windows (or at once, first window on the thread's own slice, when that is 0).</summary>
     /// <exception cref="ArgumentException">An option out of its range (see <see cref="SliceTunerOptions"/>).</exception>
     public SliceTuner(SliceTunerOptions options)
     {
         options.Validate();
         _options = options;
         _phasePairsLeft = options.TrialPairs;
-        Current = SliceChoice.Own;
+        if (options.FirstTrialAfter > 0)
+        {
+            // Start on the long slice, the cheaper on a relay box; compare once start-up is over.
+            _phase = Phase.Settled;
+            _settledLeft = options.FirstTrialAfter;
+            Choice = SliceChoice.Long;
+        }
+        Current = Choice;
     }
 
     /// <summary>The slice the window now running should have.</summary>
     public SliceChoice Current { get; private set; }
 
-    /// <summary>The slice chosen so far (the thread's own until the first trial ends).</summary>
+    /// <summary>The slice chosen so far (the long one until the first trial ends, or the thread's own without
+    /// <see cref="SliceTunerOptions.FirstTrialAfter"/>).</summary>
     public SliceChoice Choice { get; private set; } = SliceChoice.Own;
 
     /// <summary>Estimated ln(CPU per packet on the long slice / CPU per packet on the thread's own); negative: the long one is
@@ -79,7 +89,8 @@ public sealed class SliceTuner
         {
             if (--_settledLeft <= 0)
             {
-                _phase = Phase.Check;
+                // The first comparison of the run is a trial; later ones start with one check pair.
+                _phase = _count == 0 ? Phase.Trial : Phase.Check;
                 StartPair();
             }
             return Current;
@@ -187,6 +198,13 @@ public sealed record SliceTunerOptions
     /// processes).</summary>
     public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Windows run on the long slice before the first trial (default 15: 30 s). The start-up of a show is
+    /// CPU-bound work beside the packet thread (the process's own and, on a relay box, the other injectors' and relays'),
+    /// which is when a long slice costs more; a trial then would choose for the minutes after by the seconds before
+    /// them (at eight injectors started at once, every one chose its own slice, each one's steady state being 4-8 %
+    /// cheaper on the long one). 0: a trial from the first window, starting on the thread's own slice.</summary>
+    public int FirstTrialAfter { get; init; } = 15;
+
     /// <summary>Fewest packets for a window to count (default 30).</summary>
     public int MinPackets { get; init; } = 30;
 
@@ -212,6 +230,7 @@ public sealed record SliceTunerOptions
         if (Window <= TimeSpan.Zero) throw new ArgumentException("Window: a positive duration", nameof(Window));
         if (MinPackets < 1) throw new ArgumentException("MinPackets: at least 1", nameof(MinPackets));
         if (TrialPairs < 1 || RetrialPairs < 1) throw new ArgumentException("TrialPairs and RetrialPairs: at least 1", nameof(TrialPairs));
+        if (FirstTrialAfter < 0) throw new ArgumentException("FirstTrialAfter: 0 or more", nameof(FirstTrialAfter));
         if (SettledWindows < 1) throw new ArgumentException("SettledWindows: at least 1", nameof(SettledWindows));
         if (!(CheckWeight > 0 && CheckWeight <= 1)) throw new ArgumentException("CheckWeight: above 0, at most 1", nameof(CheckWeight));
         if (!(MaxLogRatio > 0)) throw new ArgumentException("MaxLogRatio: above 0", nameof(MaxLogRatio));

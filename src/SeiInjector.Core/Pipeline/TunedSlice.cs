@@ -43,9 +43,13 @@ internal sealed class TunedSlice
             log?.Invoke("pipeline thread: the scheduler slice is not tuned (the thread's CPU time cannot be read)");
             return null;
         }
-        log?.Invoke($"pipeline thread: comparing its scheduler slice ({Ms(own)}) with {Ms(options.Long)}, in {options.Window.TotalSeconds:0.#} s windows of CPU time per packet");
+        var tuned = new TunedSlice(options, own, log, changed);
         changed?.Invoke(own);
-        return new TunedSlice(options, own, log, changed);
+        if (!tuned.Apply(tuned._tuner.Current)) return null;
+        var from = options.FirstTrialAfter * options.Window;
+        log?.Invoke($"pipeline thread: scheduler slice {Ms(tuned.Slice(tuned._tuner.Current))} (its own: {Ms(own)}); the two compared by CPU time per packet " +
+            (from > TimeSpan.Zero ? $"from {from.TotalSeconds:0.###} s on, " : "") + $"in {options.Window.TotalSeconds:0.###} s windows");
+        return tuned;
     }
 
     /// <summary>
@@ -87,7 +91,7 @@ internal sealed class TunedSlice
     private bool Apply(SliceChoice choice)
     {
         if (choice == _applied) return true;
-        var slice = choice == SliceChoice.Long ? _options.Long : _own;
+        var slice = Slice(choice);
         if (!SchedulerSlice.TryApply(slice, out _, out var why))
         {
             _log?.Invoke($"pipeline thread: scheduler slice tuning stopped ({why})");
@@ -99,9 +103,11 @@ internal sealed class TunedSlice
         return true;
     }
 
+    private TimeSpan Slice(SliceChoice choice) => choice == SliceChoice.Long ? _options.Long : _own;
+
     private void Announce()
     {
-        if (_tuner.Comparing || _announced == _tuner.Choice) return;
+        if (_tuner.Comparing || _tuner.PairsMeasured == 0 || _announced == _tuner.Choice) return;
         _announced = _tuner.Choice;
         var percent = Math.Abs(Math.Exp(_tuner.Estimate) - 1) * 100;
         _log?.Invoke(_tuner.Choice == SliceChoice.Long

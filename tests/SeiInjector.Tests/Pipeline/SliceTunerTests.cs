@@ -44,7 +44,7 @@ public class SliceTunerTests
     [Test]
     public void Trial_AlternatesTheOrderInsideEachPair_ThenKeepsTheCheaperLongSlice()
     {
-        var tuner = new SliceTuner(new SliceTunerOptions());
+        var tuner = new SliceTuner(new SliceTunerOptions { FirstTrialAfter = 0 });
         var arms = Run(tuner, 12, Fixed(own: 10_000, longer: 9_500));
         Assert.Multiple(() =>
         {
@@ -58,9 +58,27 @@ public class SliceTunerTests
     }
 
     [Test]
+    public void ByDefault_StartsOnTheLongSlice_AndCompares_OnceStartUpIsOver()
+    {
+        var options = new SliceTunerOptions();
+        var tuner = new SliceTuner(options);
+        Assert.That(tuner.Current, Is.EqualTo(L));
+        // Start-up: CPU-bound neighbours make the long slice dearer. After it, it is the cheaper.
+        var arms = Run(tuner, options.FirstTrialAfter + 12, (arm, i) => arm == O ? 10_000 : i < options.FirstTrialAfter ? 13_000 : 9_500);
+        Assert.Multiple(() =>
+        {
+            Assert.That(arms.Take(options.FirstTrialAfter), Is.All.EqualTo(L), "no comparison during start-up");
+            Assert.That(arms.Skip(options.FirstTrialAfter).Take(10), Is.EqualTo(new[] { O, L, L, O, O, L, L, O, O, L }), "then a trial of five pairs");
+            Assert.That(tuner.Choice, Is.EqualTo(L), "chosen by the steady state, not by the start-up");
+            Assert.That(tuner.PairsMeasured, Is.EqualTo(5));
+            Assert.That(tuner.Estimate, Is.EqualTo(Math.Log(0.95)).Within(1e-9));
+        });
+    }
+
+    [Test]
     public void Trial_KeepsTheThreadsOwnSlice_WhenTheLongOneCostsMore()
     {
-        var tuner = new SliceTuner(new SliceTunerOptions());
+        var tuner = new SliceTuner(new SliceTunerOptions { FirstTrialAfter = 0 });
         var arms = Run(tuner, 20, Fixed(own: 10_000, longer: 11_000));
         Assert.Multiple(() =>
         {
@@ -73,7 +91,7 @@ public class SliceTunerTests
     [Test]
     public void Settled_ChecksWithOnePairAfterSettledWindows_AndSettlesAgainWhenItAgrees()
     {
-        var tuner = new SliceTuner(new SliceTunerOptions { SettledWindows = 4 });
+        var tuner = new SliceTuner(new SliceTunerOptions { FirstTrialAfter = 0, SettledWindows = 4 });
         var arms = Run(tuner, 10 + 4 + 2 + 4 + 2, Fixed(own: 10_000, longer: 9_000));
         // After the trial (pairs 0-4), pair 5 is a check in long-own order, pair 6 own-long.
         Assert.That(arms.Skip(10), Is.EqualTo(new[] { L, L, L, L, L, O, L, L, L, L, O, L }));
@@ -84,7 +102,7 @@ public class SliceTunerTests
     [Test]
     public void ANewCPUBoundNeighbour_IsFollowed_WithinOneCheckAndARetrial()
     {
-        var options = new SliceTunerOptions();
+        var options = new SliceTunerOptions { FirstTrialAfter = 0 };
         var tuner = new SliceTuner(options);
         // Beside nginx the long slice is 5 % cheaper; from window 100 an encoder shares the CPUs and it is 20 % dearer.
         const int change = 100;
@@ -108,7 +126,7 @@ public class SliceTunerTests
     [Test]
     public void AWindowThatMeasuredNothing_StartsItsPairAgain()
     {
-        var tuner = new SliceTuner(new SliceTunerOptions { MinPackets = 30 });
+        var tuner = new SliceTuner(new SliceTunerOptions { FirstTrialAfter = 0, MinPackets = 30 });
         Assert.That(tuner.EndWindow(1_000_000, 150), Is.EqualTo(L), "the first window of pair 0 (own) ended: long next");
         Assert.That(tuner.EndWindow(10_000, 3), Is.EqualTo(O), "too few packets: pair 0 again from its first window");
         Assert.That(tuner.EndWindow(1_000_000, 150), Is.EqualTo(L));
@@ -123,7 +141,7 @@ public class SliceTunerTests
     [Test]
     public void OnePairsEffect_IsClamped()
     {
-        var tuner = new SliceTuner(new SliceTunerOptions { TrialPairs = 1, MaxLogRatio = 0.3 });
+        var tuner = new SliceTuner(new SliceTunerOptions { FirstTrialAfter = 0, TrialPairs = 1, MaxLogRatio = 0.3 });
         Run(tuner, 2, Fixed(own: 1_000, longer: 100_000));
         Assert.That(tuner.Estimate, Is.EqualTo(0.3));
         Assert.That(tuner.Choice, Is.EqualTo(O));
@@ -132,7 +150,7 @@ public class SliceTunerTests
     [Test]
     public void Restart_BetweenChecks_ChangesNothing()
     {
-        var tuner = new SliceTuner(new SliceTunerOptions());
+        var tuner = new SliceTuner(new SliceTunerOptions { FirstTrialAfter = 0 });
         Run(tuner, 10, Fixed(own: 10_000, longer: 9_000));
         Assert.That(tuner.Restart(), Is.EqualTo(L));
         Assert.That(tuner.Comparing, Is.False);
@@ -167,6 +185,7 @@ public class SliceTunerTests
             Assert.Throws<ArgumentException>(() => new SliceTuner(new SliceTunerOptions { Window = TimeSpan.Zero }));
             Assert.Throws<ArgumentException>(() => new SliceTuner(new SliceTunerOptions { CheckWeight = 0 }));
             Assert.Throws<ArgumentException>(() => new SliceTuner(new SliceTunerOptions { TrialPairs = 0 }));
+            Assert.Throws<ArgumentException>(() => new SliceTuner(new SliceTunerOptions { FirstTrialAfter = -1 }));
             Assert.Throws<ArgumentOutOfRangeException>(() => new SliceTuner(new SliceTunerOptions()).EndWindow(-1, 10));
         });
     }
