@@ -219,6 +219,13 @@ internal static class LiveRun
                 $"cues pending {cues.Pending}, active {cues.Active}, delivered {cues.Delivered}, ended {cues.Ended}, " +
                 $"expired {cues.Expired}, cancelled {cues.Cancelled}; added latency p50 {status.Latency.P50.TotalMilliseconds:0.###} ms, " +
                 $"p99 {status.Latency.P99.TotalMilliseconds:0.###} ms (muxer write p99 {status.WriteTime?.P99.TotalMilliseconds ?? 0:0.###} ms)");
+            if (cues.Pending > 0)
+            {
+                // Named, not only counted (a fresh tester): the operator knows which cues the show never sent.
+                var pending = book.Cues().Where(c => c.State == CueState.Pending).Select(c => c.Request.Id).ToList();
+                log.WriteLine($"sei-inject: never sent (pending at the end): {string.Join(", ", pending.Take(10))}" +
+                    (pending.Count > 10 ? $" and {pending.Count - 10} more" : ""));
+            }
             if (book.SpilledMessages > 0)
                 log.WriteLine($"sei-inject: {book.SpilledMessages} time(s) a message due on a frame waited for a later one: more was due at once than one frame " +
                     $"holds ({(formatVersion == CatEveningSei.FormatVersion ? "16 messages in format version 1" : "256 messages or 65,453 bytes")})");

@@ -42,7 +42,9 @@ public static class ControlToken
         }
         var token = text.Split('\n', 2)[0].Trim();
         if (token.Length == 0)
-            throw new TokenFileException($"--token-file {tokenFile}: the file is empty; the control API does not start without a token");
+            throw new TokenFileException(text.Trim().Length == 0
+                ? $"--token-file {tokenFile}: the file is empty; the control API does not start without a token"
+                : $"--token-file {tokenFile}: its first line is empty; the token is the first line of the file");
         if (token.Length < MinLength)
             throw new TokenFileException($"--token-file {tokenFile}: the token has {token.Length} characters, at least {MinLength} are needed");
         if (token.Any(char.IsWhiteSpace))

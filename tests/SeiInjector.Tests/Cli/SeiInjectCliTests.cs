@@ -99,6 +99,18 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         Assert.That(r.StdErr, Does.Contain($"{schedule}:5:9: cues[0].at"));
     }
 
+    // A fresh tester: cues still pending when the input ended were counted in the summary, never named.
+    [Test]
+    public void Run_CuesPendingAtTheEnd_AreNamed()
+    {
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
+        var schedule = Path.Combine(Work, "late.yaml");
+        File.WriteAllText(schedule, "stream: s\ncues:\n  - {id: early, kind: custom, at: 0s}\n  - {id: late-one, kind: custom, at: 1h}\n  - {id: late-two, kind: custom, at: 2h}\n");
+        var r = SeiInject("run", "-i", input, "-o", Path.Combine(Work, "late.ts"), "--key", PrivateKey, "--schedule", schedule);
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+        Assert.That(r.StdErr, Does.Contain("cues pending 2,").And.Contain("sei-inject: never sent (pending at the end): late-one, late-two\n"));
+    }
+
     // 'default' once crashed the run (System.CommandLine took the parser's null for a missing value: InvalidCastException).
     [TestCase("default")]
     [TestCase("auto")]

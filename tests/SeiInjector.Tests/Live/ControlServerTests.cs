@@ -188,6 +188,7 @@ public class ControlServerTests
     }
 
     [TestCase("", "is empty")]
+    [TestCase("\n0123456789abcdef0123\n", "its first line is empty")] // not "the file is empty" (a fresh tester)
     [TestCase("short", "at least 16")]
     [TestCase("has a space in it ok", "must not contain spaces")]
     public void TokenFile_Unusable_RefusesToStart(string content, string expected)
