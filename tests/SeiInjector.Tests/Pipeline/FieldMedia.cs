@@ -107,42 +107,42 @@ internal static class FieldMedia
     /// tsnopts.py: removes PTS/DTS from the chosen video PES headers (PTS_DTS_flags := 00, the timestamp bytes become
     /// 0xFF stuffing). <paramref name="corrupt"/> instead writes this 33-bit value into both PTS and DTS of those PES.
     /// </summary>
-    public static byte[] TsPesTimestamps(byte[] ts, int pid, IReadOnlySet<int> which, long? corrupt = null)
-    {
-        var d = (byte[])ts.Clone();
-        var k = -1;
-        for (var off = 0; off + 188 <= d.Length; off += 188)
+    public static byte[] TsPesTimestamps(byte[] ts, int pid, IReadOnlySet<int> which, long? corrupt = null) =>
+        EditPesHeaders(ts, pid, which, (d, _, pes) =>
         {
-            if (d[off] != 0x47 || (((d[off + 1] & 0x1f) << 8) | d[off + 2]) != pid || (d[off + 1] & 0x40) == 0) continue;
-            k++;
-            if (!which.Contains(k)) continue;
-            var afc = (d[off + 3] >> 4) & 3;
-            var i = 4;
-            if ((afc & 2) != 0) i += 1 + d[off + 4];
-            if (d[off + i] != 0 || d[off + i + 1] != 0 || d[off + i + 2] != 1) throw new InvalidDataException($"no PES start at {off + i}");
-            var flagsAt = off + i + 7;
-            var headerLength = d[off + i + 8];
+            var flagsAt = pes + 7;
+            var headerLength = d[pes + 8];
             var flags = d[flagsAt] & 0xc0;
-            if (flags == 0) continue;
+            if (flags == 0) return;
             if (corrupt is { } value)
             {
-                WritePesTimestamp(d, off + i + 9, flags == 0xc0 ? 3 : 2, value);
-                if (flags == 0xc0) WritePesTimestamp(d, off + i + 14, 1, value);
+                WritePesTimestamp(d, pes + 9, flags == 0xc0 ? 3 : 2, value);
+                if (flags == 0xc0) WritePesTimestamp(d, pes + 14, 1, value);
             }
             else
             {
                 d[flagsAt] &= 0x3f;
-                for (var j = 0; j < headerLength; j++) d[off + i + 9 + j] = 0xff;
+                for (var j = 0; j < headerLength; j++) d[pes + 9 + j] = 0xff;
             }
-        }
-        return d;
-    }
+        });
 
     /// <summary>
     /// The chosen video PES keep their PTS and lose their DTS (PTS_DTS_flags '11' becomes '10', the PTS prefix '0011'
     /// becomes '0010', the DTS bytes become 0xFF stuffing, the header length kept), as a muxer that writes PTS only does.
     /// </summary>
-    public static byte[] TsPesPtsOnly(byte[] ts, int pid, IReadOnlySet<int> which)
+    public static byte[] TsPesPtsOnly(byte[] ts, int pid, IReadOnlySet<int> which) =>
+        EditPesHeaders(ts, pid, which, (d, k, pes) =>
+        {
+            var flagsAt = pes + 7;
+            if ((d[flagsAt] & 0xc0) != 0xc0) throw new InvalidDataException($"video PES {k} has no DTS to take away");
+            d[flagsAt] = (byte)((d[flagsAt] & 0x3f) | 0x80);
+            d[pes + 9] = (byte)((d[pes + 9] & 0x0f) | 0x20);
+            for (var j = 0; j < 5; j++) d[pes + 14 + j] = 0xff;
+        });
+
+    // A copy of `ts` with `edit(copy, k, offset)` applied to each chosen PES of `pid` (k counts that PID's PES from 0;
+    // offset is where its packet_start_code_prefix 00 00 01 is; ISO/IEC 13818-1 2.4.3.2 and 2.4.3.6).
+    private static byte[] EditPesHeaders(byte[] ts, int pid, IReadOnlySet<int> which, Action<byte[], int, int> edit)
     {
         var d = (byte[])ts.Clone();
         var k = -1;
@@ -151,13 +151,10 @@ internal static class FieldMedia
             if (d[off] != 0x47 || (((d[off + 1] & 0x1f) << 8) | d[off + 2]) != pid || (d[off + 1] & 0x40) == 0) continue;
             k++;
             if (!which.Contains(k)) continue;
+            // adaptation_field_control bit 1: an adaptation field (its length byte first) before the payload.
             var i = 4 + ((d[off + 3] & 0x20) != 0 ? 1 + d[off + 4] : 0);
             if (d[off + i] != 0 || d[off + i + 1] != 0 || d[off + i + 2] != 1) throw new InvalidDataException($"no PES start at {off + i}");
-            var flagsAt = off + i + 7;
-            if ((d[flagsAt] & 0xc0) != 0xc0) throw new InvalidDataException($"video PES {k} has no DTS to take away");
-            d[flagsAt] = (byte)((d[flagsAt] & 0x3f) | 0x80);
-            d[off + i + 9] = (byte)((d[off + i + 9] & 0x0f) | 0x20);
-            for (var j = 0; j < 5; j++) d[off + i + 14 + j] = 0xff;
+            edit(d, k, off + i);
         }
         return d;
     }
