@@ -29,6 +29,32 @@ public class CueOrderJsonTests
         });
     }
 
+    // A fresh tester: CJK text was sent as \uXXXX escapes and counted 6 bytes a character against the 1024; 1e999 was
+    // accepted and readers got Infinity.
+    [Test]
+    public void Data_IsKeptAsUtf8Text_NotEscaped()
+    {
+        var (order, _) = Parse("""{"id":"cjk","data":{"prize":"优惠券 <50>","note":"a\"b\\c\u0001"}}""");
+        Assert.That(Encoding.UTF8.GetString(order!.AppData.Span), Is.EqualTo("""{"prize":"优惠券 <50>","note":"a\"b\\c\u0001"}"""));
+        Assert.That(order.AppData.Length, Is.EqualTo(Encoding.UTF8.GetByteCount("""{"prize":"优惠券 <50>","note":"a\"b\\c\u0001"}""")));
+    }
+
+    [TestCase("""{"id":"n","data":{"a":1e999}}""", "data.a")]
+    [TestCase("""{"id":"n","data":{"a":[1,-2e400]}}""", "data.a[1]")]
+    public void Data_WithANumberBeyondADouble_IsRefused_NamingIt(string json, string path)
+    {
+        var (order, error) = Parse(json);
+        Assert.That(order, Is.Null);
+        Assert.That(error, Does.Contain($"field 'data': {path} is a number beyond a double's range"));
+    }
+
+    [Test]
+    public void Data_WithLargeButFiniteNumbers_IsKept()
+    {
+        var (order, _) = Parse("""{"id":"n","data":{"a":1.7e308,"b":123456789012345678901234567890}}""");
+        Assert.That(Encoding.UTF8.GetString(order!.AppData.Span), Is.EqualTo("""{"a":1.7e308,"b":123456789012345678901234567890}"""));
+    }
+
     [Test]
     public void MinimalOrder_FiresAnInteractionStartNow()
     {
