@@ -27,7 +27,7 @@ internal static class Pem
     /// <summary>Finds the first block with one of <paramref name="labels"/>; returns its DER, its label and the key id
     /// written before it (null when absent).</summary>
     /// <exception cref="KeyFormatException">No such block (<see cref="KeyFormatError.NoPemBlock"/>), no END line, bad
-    /// base64 or a bad key id line (<see cref="KeyFormatError.MalformedPem"/>).</exception>
+    /// base64, a bad key id line or a second key block (<see cref="KeyFormatError.MalformedPem"/>).</exception>
     internal static (byte[] Der, string Label, ushort? KeyId) Read(string pem, params string[] labels)
     {
         if (pem is null) throw new ArgumentNullException(nameof(pem));
@@ -49,6 +49,18 @@ internal static class Pem
                 throw new KeyFormatException(KeyFormatError.MalformedPem, start, $"PEM block '{label}' at offset {start}: {e.Message}", e);
             }
             if (der.Length == 0) throw new KeyFormatException(KeyFormatError.MalformedPem, start, $"PEM block '{label}' at offset {start} is empty");
+            // A second key in the file would be ignored without a word (the first was used): refused. Other blocks (the
+            // EC PARAMETERS block `openssl ecparam -genkey` writes before the key) are not keys and stay allowed.
+            foreach (var another in labels)
+            {
+                var marker = "-----BEGIN " + another + "-----";
+                for (var at = pem.IndexOf(marker, StringComparison.Ordinal); at >= 0; at = pem.IndexOf(marker, at + 1, StringComparison.Ordinal))
+                {
+                    if (at != start)
+                        throw new KeyFormatException(KeyFormatError.MalformedPem, at,
+                            $"two keys in one file (PEM blocks at offsets {Math.Min(at, start)} and {Math.Max(at, start)}): one key per file, or only one would be used");
+                }
+            }
             return (der, label, ReadKeyId(pem.Substring(0, start)));
         }
         var other = pem.IndexOf("-----BEGIN ", StringComparison.Ordinal);

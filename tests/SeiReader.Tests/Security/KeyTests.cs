@@ -176,6 +176,33 @@ public class KeyTests
         Assert.That(key.ExportPem(), Does.Contain("BEGIN PRIVATE KEY"));
     }
 
+    // `openssl ecparam -genkey` without -noout writes an EC PARAMETERS block before the key: not a second key.
+    [Test]
+    public void FromPem_EcParametersBlockBeforeTheKey_IsAccepted()
+    {
+        var withParameters = RunOpenSsl("ecparam -name prime256v1 -genkey");
+        Assert.That(withParameters, Does.Contain("BEGIN EC PARAMETERS").And.Contain("BEGIN EC PRIVATE KEY"));
+        using var key = SigningKey.FromPem(withParameters, 5);
+        Assert.That(key.KeyId, Is.EqualTo(5));
+    }
+
+    // A fresh tester: a file with two keys used the first without a word (its second key's messages never verified).
+    [Test]
+    public void FromPem_TwoKeysInOneFile_IsRefused_NamingBothOffsets()
+    {
+        using var one = SigningKey.Generate(1);
+        using var two = SigningKey.Generate(2);
+        var publics = one.PublicKey.ExportPem() + two.PublicKey.ExportPem();
+        var privates = one.ExportPem() + RunOpenSsl("ecparam -name prime256v1 -genkey -noout");
+        var second = publics.IndexOf("-----BEGIN", publics.IndexOf("-----END", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => VerificationKey.FromPem(publics), Throws.InstanceOf<KeyFormatException>()
+                .With.Message.Contains($"two keys in one file (PEM blocks at offsets {publics.IndexOf("-----BEGIN", StringComparison.Ordinal)} and {second})"));
+            Assert.That(() => SigningKey.FromPem(privates), Throws.InstanceOf<KeyFormatException>().With.Message.Contains("two keys in one file"));
+        });
+    }
+
     [Test]
     public void Sign_OpenSslVerifiesTheSignatureWithOurPublicPem()
     {
