@@ -32,6 +32,10 @@ public static class AvError
     /// <summary><c>AVERROR(EINVAL)</c>: invalid argument (errno 22 everywhere).</summary>
     public const int InvalidArgument = -22;
 
+    /// <summary><c>AVERROR_INVALIDDATA</c> (<c>FFERRTAG('I','N','D','A')</c>): "Invalid data found when processing input"; from a
+    /// muxer or its bitstream filter (h264_mp4toannexb, hevc_mp4toannexb), a packet whose bytes it cannot take.</summary>
+    public const int InvalidData = -1094995529;
+
     /// <summary><c>AVERROR_PROTOCOL_NOT_FOUND</c> (<c>FFERRTAG(0xF8,'P','R','O')</c>).</summary>
     public const int ProtocolNotFound = -1330794744;
 

@@ -201,8 +201,11 @@ public sealed class MediaOutput : IDisposable
     }
 
     /// <summary>
-    /// Writes one packet as <see cref="Write"/> does, but reports a packet the muxer refuses (<c>AVERROR(EINVAL)</c>:
-    /// timestamps it will not take) instead of throwing, so the caller can skip it and go on.
+    /// Writes one packet as <see cref="Write"/> does, but reports a packet the muxer refuses instead of throwing, so the
+    /// caller can skip it and go on: <c>AVERROR(EINVAL)</c> (timestamps it will not take) or <c>AVERROR_INVALIDDATA</c>
+    /// (bytes the muxer or its bitstream filter cannot take: an AVCC NAL length past the packet's end, an MPEG-TS H.264
+    /// packet without a start code), while the output's I/O context holds no error of its own. A failure of the link
+    /// itself (the protocol's error, kept by the I/O context; a stall or a cancel) still throws, whatever its code.
     /// </summary>
     /// <param name="packet">The packet, timestamps in the output stream's time base; stays owned by the caller.</param>
     /// <param name="refusal">FFmpeg's reason when the muxer refused the packet, else null.</param>
@@ -213,16 +216,28 @@ public sealed class MediaOutput : IDisposable
         ArgumentNullException.ThrowIfNull(packet);
         if (!_headerWritten) throw new InvalidOperationException("write the header first");
         _interrupt.Arm();
-        var result = AvFormat.av_write_frame(_context.DangerousGetHandle(), packet.Pointer);
+        var context = _context.DangerousGetHandle();
+        var result = AvFormat.av_write_frame(context, packet.Pointer);
         refusal = null;
         if (result >= 0) return true;
-        if (result == AvError.InvalidArgument)
+        if (result is AvError.InvalidArgument or AvError.InvalidData && !LinkFailed(context))
         {
-            refusal = AvError.Describe(result);
+            refusal = result == AvError.InvalidData
+                ? $"the muxer or its bitstream filter found the packet malformed ({AvError.Describe(result)})"
+                : AvError.Describe(result);
             return false;
         }
         MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt, MediaDirection.Output);
         return false;
+    }
+
+    // Whether the output's link failed: its I/O context kept an error (av_write_frame returns that error in place of the
+    // muxer's), or the interrupt stopped the call (a stall, a cancel). A muxer with its own I/O (AVFMT_NOFILE) has none.
+    private bool LinkFailed(nint context)
+    {
+        if (_interrupt.Cancelled || _interrupt.TimedOut) return true;
+        var io = Marshal.ReadIntPtr(context + StructLayouts.FormatIoContext);
+        return io != 0 && Marshal.ReadInt32(io + StructLayouts.IoContextError) < 0;
     }
 
     /// <summary>Writes the trailer (index, duration) and flushes.</summary>

@@ -29,6 +29,11 @@ internal sealed record StructLayouts(
     internal const int FormatStreamCount = 44;
     internal const int FormatStreams = 48;
 
+    // AVIOContext.error (after av_class, buffer, buffer_size, buf_ptr, buf_end, opaque, three callbacks, pos and
+    // eof_reached): the first error its protocol returned, 0 while the link is sound. The same from 5.1 to 9.x; checked in
+    // 5.1's libavformat.so.59 (writeout() stores the write callback's error at 0x54, avio_feof() reads eof_reached at 0x50).
+    internal const int IoContextError = 84;
+
     // AVInputFormat / AVOutputFormat: name first; AVOutputFormat.flags and codec_tag after four pointers and three enums.
     internal const int FormatName = 0;
     internal const int OutputFormatFlags = 44;

@@ -270,6 +270,40 @@ public class FieldCaseTests
         });
     }
 
+    /// <summary>
+    /// BUG 5: video packets whose first AVCC NAL length (0x7fffff00) runs past their end. The MPEG-TS muxer's
+    /// h264_mp4toannexb filter refuses each (AVERROR_INVALIDDATA from av_write_frame), which ended the run after 40 of
+    /// 200 frames; each is now logged with its stream, timestamps and reason, counted as skipped, and the run goes on
+    /// with every other packet (ffprobe as the oracle). FLV carries them as they are.
+    /// </summary>
+    [TestCase("mpegts", 3, TestName = "Fuzz_FlvVideoPacketsWithANalLengthPastTheirEnd_ToMpegTs_EachRefusedLoggedCountedSkipped_RunGoesOn")]
+    [TestCase("flv", 0, TestName = "Fuzz_FlvVideoPacketsWithANalLengthPastTheirEnd_ToFlv_CarriedAsTheyAre")]
+    public void FuzzNalLength(string outputFormat, int refused)
+    {
+        int[] broken = [40, 41, 100];
+        var flv = File.ReadAllBytes(H264Flv("plain-6s", 6));
+        var input = Write("nal-length.flv", FieldMedia.FlvNalLength(flv, broken.ToHashSet()));
+        var outcome = Inject(input, outputFormat);
+        var kept = outcome.VideoIn.Where((_, i) => refused == 0 || !broken.Contains(i)).Select(p => Probe.Seconds(p.Pts)).ToList();
+        var written = outcome.VideoOut.Select(p => Probe.Seconds(p.Pts)).ToList();
+        var refusals = outcome.Log.Split('\n').Where(l => l.Contains("muxer refused a packet", StringComparison.Ordinal)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.VideoIn, Has.Count.EqualTo(150), "the input: 6 s at 25 fps");
+            Assert.That(outcome.Report.Cancelled, Is.False, "the run reached the input's end");
+            Assert.That(outcome.Report.SkippedPackets, Is.EqualTo(refused), "each refused packet counted");
+            Assert.That(outcome.Monitor.SkippedPackets, Is.EqualTo(refused));
+            Assert.That(outcome.Report.Packets + outcome.Report.SkippedPackets, Is.EqualTo(Outcome.PacketCount(input)), "every other packet written");
+            Assert.That(Outcome.PacketCount(outcome.Output), Is.EqualTo(outcome.Report.Packets), "the output holds what the report says was written");
+            Assert.That(written.Select(t => Math.Round(t - written[0], 6)), Is.EqualTo(kept.Select(t => Math.Round(t - kept[0], 6))),
+                "the video written is the input's without the refused packets");
+            Assert.That(outcome.AudioOut, Has.Count.EqualTo(outcome.AudioIn.Count), "all the audio written");
+            Assert.That(refusals, Has.Count.EqualTo(refused), "each refusal logged once");
+            Assert.That(refusals, Has.All.Contains("stream #0").And.All.Contains("PTS").And.All.Contains("malformed"), "with the stream, timestamps and reason");
+            Assert.That(outcome.Inspected.Select(m => m.Verified), Is.All.True, "every message verifies");
+        });
+    }
+
     [TestCase("libx264", "h264", "mpegts", null, 0.04, TestName = "H5_RawH264WithBFrames_ToMpegTs_StampedFromTheSpsTimingInPictureOrder_CuesByMediaTime")]
     [TestCase("libx264", "h264", "flv", null, 0.04, TestName = "H5_RawH264WithBFrames_ToFlv_StampedFromTheSpsTimingInPictureOrder_CuesByMediaTime")]
     [TestCase("libx265", "hevc", "mp4", null, 0.04, TestName = "H5_RawH265WithBFrames_ToMp4_StampedFromTheSpsVuiTimingInPictureOrder_CuesByMediaTime")]
@@ -423,6 +457,8 @@ public class FieldCaseTests
         public string Output => output;
         public PipelineReport Report => report;
         public string Log => log;
+        public PacketMonitor Monitor => monitor;
+        public List<InspectedMessage> Inspected => inspected;
         public List<(string Pts, string Dts)> VideoIn { get; } = Probe.VideoPackets(input);
         public List<(string Pts, string Dts)> VideoOut { get; } = Probe.VideoPackets(output);
         public List<(string Pts, string Dts)> AudioIn { get; } = Packets(input, "a:0");

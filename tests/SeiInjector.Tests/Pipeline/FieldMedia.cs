@@ -65,6 +65,24 @@ internal static class FieldMedia
         return [.. output];
     }
 
+    /// <summary>
+    /// The FLV with the first AVCC NAL length of the chosen video frames (0-based among the tags with AVCPacketType 1) set
+    /// to <paramref name="length"/>: a length past the packet's end, as a broken encoder or relay may send.
+    /// </summary>
+    public static byte[] FlvNalLength(byte[] flv, IReadOnlySet<int> frames, uint length = 0x7fff_ff00)
+    {
+        var output = new List<byte>(flv.Length);
+        output.AddRange(flv.AsSpan(0, FlvHeaderLength(flv)).ToArray());
+        var n = 0;
+        foreach (var (type, ts, body) in FlvTags(flv))
+        {
+            // AVCVIDEOPACKET: frame type and codec, AVCPacketType, composition time (3 bytes), then the first NAL's length.
+            if (type == 9 && body.Length > 9 && body[1] == 1 && frames.Contains(n++)) BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(5), length);
+            output.AddRange(FlvTag(type, ts, body));
+        }
+        return [.. output];
+    }
+
     /// <summary>Index among the FLV tags of the <paramref name="n"/>th video tag (type 9) carrying a frame.</summary>
     public static int FlvVideoTag(byte[] flv, int n)
     {
