@@ -9,11 +9,13 @@ public struct AccessUnitScope
 {
     internal int CatEveningPayloads;
     internal bool Closed;
-    internal bool HasVersion2;
+    // CatEvening payloads that reached the signature step (docs/sei-format.md 6, step 7 on): the ones the access unit
+    // holds. Those refused before it (unknown key id, high s, bad envelope) count only towards the payload maximum.
+    internal int Held;
 
     /// <summary>
-    /// True once nothing later in this access unit can be accepted: it held a payload of format version 2 or later, a
-    /// signature failed, the per-second budget ran out, or it reached <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/>
+    /// True once nothing later in this access unit can be accepted: it held a payload of format version 2 or later
+    /// that reached the signature check (one under an untrusted key id does not close it), a signature failed, the per-second budget ran out, or it reached <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/>
     /// payloads. Every later CatEvening payload would be refused unchecked, so a reader may stop walking the access
     /// unit here (<c>CueReader</c> does): what follows costs nothing.
     /// </summary>

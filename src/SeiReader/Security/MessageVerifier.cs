@@ -72,7 +72,8 @@ public sealed class MessageVerifier
 
     /// <summary>
     /// Verifies one payload of an access unit under the per-access-unit rules (docs/sei-format.md, "Bounded reader
-    /// work"): once an access unit holds a format-version-2 payload it may hold no other CatEvening payload; a bad
+    /// work"): once an access unit holds a format-version-2 payload it may hold no other CatEvening payload (a payload
+    /// refused before the signature step, such as one under a key id this verifier does not trust, is not held); a bad
     /// signature (verified now, or known from the cache) ends the access unit's checks; at most <see cref="VerifierOptions.MaxPayloadsPerAccessUnit"/>
     /// payloads are looked at. Refused payloads (<see cref="RejectionReason.AccessUnitLimit"/>) cost a UUID compare.
     /// So an access unit costs at most one failed ECDSA verification, whatever it holds. Once
@@ -86,8 +87,9 @@ public sealed class MessageVerifier
         if (!CatEveningSei.HasCatEveningUuid(payload)) return new VerificationResult(VerificationStatus.NotCatEvening, RejectionReason.None, null, -1, false, null);
         var index = ++scope.CatEveningPayloads;
         var version2 = payload.Length > CatEveningSei.VersionOffset && payload[CatEveningSei.VersionOffset] >= 2;
-        if (index > 1 && (version2 || scope.HasVersion2)) scope.Closed = true;
-        if (version2) scope.HasVersion2 = true;
+        // docs/sei-format.md 6, "Bounded reader work": a version-2 payload is alone among the payloads the access unit
+        // holds; payloads refused before step 8 (another injector's key upstream, a bad envelope) are not held.
+        if (version2 && scope.Held > 0) scope.Closed = true;
         if (scope.Closed || index > _options.MaxPayloadsPerAccessUnit)
         {
             scope.Skipped++;
@@ -95,14 +97,25 @@ public sealed class MessageVerifier
         }
         var result = VerifyOne(payload, nowMicros, out var verifiedSignature);
         if (verifiedSignature) scope.SignatureVerifications++;
+        // The last payload allowed closes the access unit whatever became of it: unknown-key payloads cost no ECDSA
+        // but a cache look-up each, so their number stays bounded too.
+        if (index >= _options.MaxPayloadsPerAccessUnit) scope.Closed = true;
+        if (IsRefusedBeforeSignature(result.Reason)) return result;
+        scope.Held++;
         // A signature that failed, now or when the cache learnt these bytes, ends the access unit's checks either way, so
         // a re-fed access unit is read exactly as it was the first time.
         if (result.Reason == RejectionReason.BadSignature) scope.Closed = true;
         if (result.Reason == RejectionReason.VerificationBudgetExceeded) scope.Closed = true;
-        // Nothing after a version-2 payload, or after the last payload allowed, can be accepted either.
-        if (version2 || index >= _options.MaxPayloadsPerAccessUnit) scope.Closed = true;
+        // Nothing after a held version-2 payload can be accepted either.
+        if (version2) scope.Closed = true;
         return result;
     }
+
+    // Steps 2 to 6 of docs/sei-format.md 6: refused without an ECDSA verification, so such a payload neither ends the
+    // access unit nor counts as the one version-2 payload it may hold.
+    private static bool IsRefusedBeforeSignature(RejectionReason reason) =>
+        reason is RejectionReason.MalformedEnvelope or RejectionReason.UnknownFormatVersion
+            or RejectionReason.UnknownKeyId or RejectionReason.NonCanonicalSignature;
 
     private VerificationResult VerifyOne(ReadOnlySpan<byte> payload, long nowMicros, out bool verifiedSignature)
     {

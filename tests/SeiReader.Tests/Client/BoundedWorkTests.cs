@@ -117,6 +117,79 @@ public class BoundedWorkTests
         });
     }
 
+    /// <summary>Two injectors in a chain: the upstream one's version-2 payload (a key id this reader does not trust)
+    /// comes first in every access unit; the downstream one's, under the trusted key, must still be read.</summary>
+    [Test]
+    public void Feed_Version2PayloadUnderAnUntrustedKeyBeforeTheTrustedOne_ReadsTheTrustedOne()
+    {
+        var clip = DemuxedClip.Load(VideoProfile.H264Main);
+        var p = clip.Packets[6];
+        using var upstreamKey = TestKeys.Key2();
+        var upstream = new MessageSigner(upstreamKey).Sign(new MessageBundle(TestKeys.StreamId, 7, TestKeys.Now, [TestKeys.Heartbeat(seq: 7)]));
+        var trusted = Signer.Sign(new MessageBundle(TestKeys.StreamId, 2, TestKeys.Now, [TestKeys.Cue(seq: 5, cueId: "q"), TestKeys.Heartbeat(seq: 2)]));
+        var (reader, verifier) = Reader(clip);
+        var cues = new List<string>();
+        var reasons = new List<RejectionReason>();
+        reader.CueReceived += (_, e) => cues.Add(e.Cue.CueId);
+        reader.MessageRejected += (_, e) => reasons.Add(e.Reason);
+        reader.Feed(DemuxedClip.Splice(p.Data, clip.Codec, NalFraming.AnnexB, upstream, trusted), p.Pts, p.Dts);
+        Assert.Multiple(() =>
+        {
+            Assert.That(cues, Is.EqualTo(new[] { "q" }));
+            Assert.That(reasons, Is.EqualTo(new[] { RejectionReason.UnknownKeyId }));
+            Assert.That(reader.Statistics.SkippedByAccessUnitRules, Is.Zero);
+            Assert.That(verifier.SignatureVerifications, Is.EqualTo(1), "the untrusted payload costs no verification");
+        });
+    }
+
+    /// <summary>H10 with a key id the reader does not trust: such payloads cost no verification and do not end the
+    /// access unit, so the payload maximum is what bounds how many are looked at.</summary>
+    [Test]
+    public void Feed_HostileMegabyteAccessUnitUnderAnUntrustedKey_LooksAtTheMaximumOnly_WithoutVerifying()
+    {
+        var clip = DemuxedClip.Load(VideoProfile.H264Main);
+        var p = clip.Packets[4];
+        using var untrusted = TestKeys.Key2();
+        var genuine = new MessageSigner(untrusted).Sign(new MessageBundle(TestKeys.StreamId, 3, TestKeys.Now, [TestKeys.Cue(seq: 3)]));
+        var hostile = HostileAccessUnit(p.Data, clip.Codec, genuine, seed: 11);
+        Assert.That(hostile, Has.Length.GreaterThan(900_000));
+        var (reader, verifier) = Reader(clip);
+        for (var feed = 1; feed <= 3; feed++) reader.Feed(hostile, p.Pts, p.Dts);
+        Assert.Multiple(() =>
+        {
+            Assert.That(verifier.SignatureVerifications, Is.Zero);
+            Assert.That(reader.Statistics.CatEveningPayloads, Is.EqualTo(3 * 16), "16 looked at per feed; the walk stops at the last one allowed");
+            Assert.That(reader.Statistics.Accepted, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void Verify_Version2PayloadRefusedBeforeTheSignatureStep_DoesNotCloseTheAccessUnit()
+    {
+        var verifier = new MessageVerifier(new KeyRing(Key.PublicKey));
+        using var untrusted = TestKeys.Key2();
+        var unknownKey = new MessageSigner(untrusted).Sign(new MessageBundle(TestKeys.StreamId, 9, TestKeys.Now, [TestKeys.Heartbeat(seq: 9)]));
+        var highS = Signer.Sign(new MessageBundle(TestKeys.StreamId, 8, TestKeys.Now, [TestKeys.Heartbeat(seq: 8)]));
+        highS.AsSpan(highS.Length - 32).Fill(0xFF);
+        var trusted = Signer.Sign(new MessageBundle(TestKeys.StreamId, 2, TestKeys.Now, [TestKeys.Cue(seq: 5, cueId: "y")]));
+
+        var scope = default(AccessUnitScope);
+        var first = verifier.Verify(unknownKey, TestKeys.Now, ref scope);
+        var second = verifier.Verify(highS, TestKeys.Now, ref scope);
+        var openAfterRefusals = !scope.IsClosed;
+        var third = verifier.Verify(trusted, TestKeys.Now, ref scope);
+        var fourth = verifier.Verify(unknownKey, TestKeys.Now, ref scope);
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Reason, Is.EqualTo(RejectionReason.UnknownKeyId));
+            Assert.That(second.Reason, Is.EqualTo(RejectionReason.NonCanonicalSignature));
+            Assert.That(openAfterRefusals, Is.True);
+            Assert.That(third.Status, Is.EqualTo(VerificationStatus.Accepted));
+            Assert.That(fourth.Reason, Is.EqualTo(RejectionReason.AccessUnitLimit), "a held version-2 payload still closes the access unit");
+            Assert.That(scope.SignatureVerifications, Is.EqualTo(1));
+        });
+    }
+
     [Test]
     public void Verify_PayloadBesideAVersion2PayloadInOneAccessUnit_IsRefusedWithoutVerifying()
     {

@@ -244,6 +244,12 @@ internal static class SeiFormatVectors
             new SequenceStep("custom", VerifyAt, "Rejected", "AccessUnitLimit", [], AccessUnit: 1),
             new SequenceStep("v2 end and cancel", VerifyAt, "Accepted", null, [0, 1], AccessUnit: 2),
         ]));
+        Sequences.Add(new DocSequence("v2 under an unknown key id does not hold the access unit", "Two injectors in a chain: a payload refused before the signature step (here a version-2 payload under key id 7, not in the ring) costs no verification and does not end the access unit, so the trusted version-2 payload after it is read.",
+        [
+            new SequenceStep("v2 unknown key id 7", VerifyAt, "Rejected", "UnknownKeyId", [], AccessUnit: 1),
+            new SequenceStep("v2 heartbeat only", VerifyAt, "Accepted", null, [0], AccessUnit: 1),
+            new SequenceStep("v2 unknown key id 7", VerifyAt, "Rejected", "AccessUnitLimit", [], AccessUnit: 1),
+        ]));
         Sequences.Add(new DocSequence("v1 access unit ends at a failed signature", "Version 1: an access unit is read payload by payload until the first failed signature verification; the rest is refused unchecked.",
         [
             new SequenceStep("interaction-end", VerifyAt, "Accepted", null, [0], AccessUnit: 1),

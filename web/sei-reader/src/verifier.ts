@@ -69,11 +69,17 @@ export interface VerifierOptions {
 /** The state of one access unit under the per-access-unit rules: a fresh object per access unit. */
 export class AccessUnitScope {
   catEveningPayloads = 0;
-  hasVersion2 = false;
+  /** Payloads that reached the signature step (docs/sei-format.md 6, step 7 on): the ones the access unit holds. */
+  held = 0;
   closed = false;
   signatureVerifications = 0;
   skipped = 0;
 }
+
+// Steps 2 to 6 of docs/sei-format.md 6: refused without an ECDSA verification, so such a payload neither ends the
+// access unit nor counts as the one version-2 payload it may hold.
+const REFUSED_BEFORE_SIGNATURE: ReadonlySet<RejectionReasonName> = new Set<RejectionReasonName>(
+  ['MalformedEnvelope', 'UnknownFormatVersion', 'UnknownKeyId', 'NonCanonicalSignature']);
 
 const TRACKED_CUES = 4096;
 const TRACKED_HEARTBEATS = 256;
@@ -270,19 +276,24 @@ export class MessageVerifier {
     if (!hasCatEveningUuid(payload)) return result('NotCatEvening', null, null, -1, false);
     const index = ++scope.catEveningPayloads;
     const version2 = payload.length > Envelope.versionOffset && payload[Envelope.versionOffset] >= 2;
-    if (index > 1 && (version2 || scope.hasVersion2)) scope.closed = true;
-    if (version2) scope.hasVersion2 = true;
+    // docs/sei-format.md 6, "Bounded reader work": a version-2 payload is alone among the payloads the access unit
+    // holds; payloads refused before step 8 (another injector's key upstream, a bad envelope) are not held.
+    if (version2 && scope.held > 0) scope.closed = true;
     if (scope.closed || index > this.maxPerAccessUnit) {
       scope.skipped++;
       return result('Rejected', 'AccessUnitLimit', ACCESS_UNIT_LIMIT_DETAIL, -1, false);
     }
     const verified = { signature: false };
     const r = await this.verifyOne(payload, nowUs, verified);
-    if (verified.signature) {
-      scope.signatureVerifications++;
-      if (r.reason === 'BadSignature') scope.closed = true;
-    }
-    if (r.reason === 'VerificationBudgetExceeded') scope.closed = true;
+    if (verified.signature) scope.signatureVerifications++;
+    // The last payload allowed closes the access unit whatever became of it: unknown-key payloads cost no ECDSA but a
+    // cache look-up each, so their number stays bounded too.
+    if (index >= this.maxPerAccessUnit) scope.closed = true;
+    if (r.reason !== null && REFUSED_BEFORE_SIGNATURE.has(r.reason)) return r;
+    scope.held++;
+    // A failed signature, now or known from the cache, ends the access unit's checks, as does the budget running out
+    // and a held version-2 payload.
+    if (r.reason === 'BadSignature' || r.reason === 'VerificationBudgetExceeded' || version2) scope.closed = true;
     return r;
   }
 
