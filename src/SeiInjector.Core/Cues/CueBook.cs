@@ -523,7 +523,7 @@ public sealed class CueBook
     private VideoFrame Place(in VideoFrame frame)
     {
         if (frame.ProgramTime is not null && frame.ProgramDecodeTime is not null) return frame;
-        var step = _timeline.Advance(frame.TimeBase, frame.Pts ?? TimestampTrack.NoTimestamp, frame.Dts ?? TimestampTrack.NoTimestamp);
+        var step = _timeline.Advance(frame.TimeBase, frame.Pts ?? TimestampTrack.NoTimestamp, frame.Dts ?? TimestampTrack.NoTimestamp, keyframe: frame.IsKeyframe);
         return frame with { Pts = step.Pts, Dts = step.Dts, ProgramTime = step.ProgramTime, ProgramDecodeTime = step.ProgramDecodeTime };
     }
 
@@ -608,16 +608,28 @@ public sealed class CueBook
     {
         long offsetTicks = 0;
         if (frame.Pts is { } pts && _timeline.ToStreamTime(target) is { } targetPts)
-            offsetTicks = frame.TimeBase.Rescale(targetPts - pts, Clock90kHz);
+        {
+            // The distance as the reader sees it: both timestamps rounded to the time base they are written in (each
+            // rounding alone, as the muxer rounds them), then the difference in 90 kHz.
+            var written = WrittenTimeBase(frame);
+            offsetTicks = written.Rescale(Written(frame, targetPts) - Written(frame, pts), Clock90kHz);
+        }
         return new CueMessage(t.Kind, _options.StreamId, t.Sequence, now.UnixMicros, offsetTicks, t.CueIdOnWire,
             (long)Math.Round(t.Duration.TotalSeconds * Ticks90kHz), (long)t.Spread.TotalMicroseconds, t.AppData.Span);
     }
 
+    // The carrier's PTS as written (see VideoFrame.WrittenTimeBase), in 90 kHz.
     private static long CarrierPts90kHz(in VideoFrame frame)
     {
         var pts = frame.Pts ?? frame.Dts;
-        return pts is { } p ? frame.TimeBase.Rescale(p, Clock90kHz) & HeartbeatMessage.MaxPts : 0;
+        return pts is { } p ? WrittenTimeBase(frame).Rescale(Written(frame, p), Clock90kHz) & HeartbeatMessage.MaxPts : 0;
     }
+
+    private static Rational WrittenTimeBase(in VideoFrame frame) => frame.WrittenTimeBase ?? frame.TimeBase;
+
+    // A timestamp of the frame's stream as the muxer writes it: rounded to the output time base (av_packet_rescale_ts).
+    private static long Written(in VideoFrame frame, long units) =>
+        frame.WrittenTimeBase is { } written && written != frame.TimeBase ? frame.TimeBase.Rescale(units, written) : units;
 
     // The heartbeat cadence runs on program decoding time, which only moves forwards.
     private bool HeartbeatDue(in VideoFrame frame)

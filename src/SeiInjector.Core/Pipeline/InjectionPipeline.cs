@@ -473,7 +473,9 @@ public sealed class InjectionPipeline
             var carried = false;
             if (isVideo && !cached)
             {
-                sei = _seiSource.SeiFor(frame);
+                // The cue book states the targets on the carrier's timestamps as the muxer writes them (a copy of a
+                // small struct, no allocation).
+                sei = _seiSource.SeiFor(frame with { WrittenTimeBase = OutputTimeBase(streamIndex) });
                 if (!sei.IsEmpty)
                 {
                     carried = TrySplice(packet, sei.Span, spliced, _video, out var splice);
@@ -571,7 +573,7 @@ public sealed class InjectionPipeline
         private VideoFrame PlaceVideo(Packet packet, PictureOrderCount? order, bool backfilled)
         {
             var (rawPts, rawDts) = _rawStamps is null ? (packet.Pts, packet.Dts) : _rawStamps.Next(packet.Data);
-            var placed = _timeline.Advance(_video.TimeBase, rawPts, rawDts, packet.Duration, order, backfilled);
+            var placed = _timeline.Advance(_video.TimeBase, rawPts, rawDts, packet.Duration, order, backfilled, packet.IsKeyframe);
             packet.Pts = placed.Pts;
             packet.Dts = placed.Dts;
             var repair = backfilled ? placed.Repair | TimestampRepair.Interpolated : placed.Repair;

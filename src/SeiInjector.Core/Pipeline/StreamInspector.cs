@@ -152,7 +152,10 @@ public sealed class StreamInspector
             }
             packet.Unref();
             frameIndex++;
-            Flush(waiting, presented, video.TimeBase, dts ?? pts, report, final: false);
+            // Only a DTS tells how far decoding got: a packet without one (Matroska stores none; FFmpeg's demuxer leaves
+            // the first B-frame stream packets without) may be presented far after frames still to come, and settling on
+            // its PTS fired a cue on the frame after its target.
+            Flush(waiting, presented, video.TimeBase, dts, report, final: false);
         }
         Flush(waiting, presented, video.TimeBase, null, report, final: true);
     }

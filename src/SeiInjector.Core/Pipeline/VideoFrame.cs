@@ -19,6 +19,14 @@ public readonly record struct VideoFrame(long? Pts, long? Dts, bool IsKeyframe, 
     /// <summary>Decoding time on the program timeline, microseconds; set together with <see cref="ProgramTime"/>.</summary>
     public long? ProgramDecodeTime { get; init; }
 
+    /// <summary>
+    /// Time base the packet's timestamps are written in (the output stream's, which FFmpeg rounds them to), when the
+    /// pipeline knows it; null when it is <see cref="TimeBase"/>. A reader sees the carrier's PTS and every target in it:
+    /// an offset to a target must be the distance between the two as rounded there (90 kHz in, 1 kHz out: a carrier at
+    /// 1.566667 s goes out at 1.567 s, the target frame 1.533333 s at 1.533 s, 34 ms apart, not 33.333 ms).
+    /// </summary>
+    public Rational? WrittenTimeBase { get; init; }
+
     /// <summary>PTS in seconds, null when absent.</summary>
     public double? PtsSeconds => Pts is { } p ? TimeBase.ToSeconds(p) : null;
 }

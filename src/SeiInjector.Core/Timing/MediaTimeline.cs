@@ -127,7 +127,10 @@ public sealed class MediaTimeline
     /// <param name="backfilled">The frame came without timestamps before the session's first frame that had one, and was
     /// stamped backwards from it (<see cref="StampLeading"/>): its timestamps are written, but program time still counts
     /// from the first frame that had its own, so it comes before program time 0.</param>
-    public TimelineFrame Advance(Rational timeBase, long pts, long dts, long duration = 0, PictureOrderCount? order = null, bool backfilled = false)
+    /// <param name="keyframe">The frame is a random access point: after a discontinuity it is shown after every frame
+    /// shown before it (see <see cref="TimestampTrack.Next"/>).</param>
+    public TimelineFrame Advance(Rational timeBase, long pts, long dts, long duration = 0, PictureOrderCount? order = null, bool backfilled = false,
+        bool keyframe = false)
     {
         if (_video is null || timeBase != _timeBase) BeginSession(timeBase);
         var arrival = _clock.Now().UnixMicros;
@@ -135,7 +138,7 @@ public sealed class MediaTimeline
         // the last frame written, so program time goes on through them too; only the first session's leading frames
         // come before program time 0.
         var hadTimestamp = !backfilled && (_synthesized || _reconnect || pts != TimestampTrack.NoTimestamp || dts != TimestampTrack.NoTimestamp);
-        var step = _video!.Next(pts, dts, duration, order);
+        var step = _video!.Next(pts, dts, duration, order, keyframe);
         if (!_originKnown && hadTimestamp)
         {
             _origin = step.Pts;
@@ -151,6 +154,10 @@ public sealed class MediaTimeline
             // Bridged frames follow the last one by the frame spacing on the program timeline, even where the output
             // leaves a longer gap (to follow another stream's end, so audio and video keep one shift).
             _bridged += _lastProgramDts + ToMicros(_video.Spacing) - (_sessionStart + _bridged + ToMicros(step.Dts - _origin));
+            // And a bridged keyframe (an IDR, after a restart) is shown after every frame shown before it, when its
+            // reorder delay is shorter than the old one's, as its timestamps are (see TimestampTrack).
+            var shown = _sessionStart + _bridged + ToMicros(step.Pts - _origin);
+            if ((keyframe || order is { Reset: true }) && shown <= _furthestProgram) _bridged += _furthestProgram + ToMicros(_video.Spacing) - shown;
         }
         long program = BeforeStart, decode = BeforeStart;
         if (_originKnown)

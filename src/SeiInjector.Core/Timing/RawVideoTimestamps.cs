@@ -5,14 +5,18 @@ using CatEvening.SeiReader.Bitstream;
 namespace CatEvening.SeiInjector.Timing;
 
 /// <summary>
-/// Timestamps for a raw Annex B stream (no container timestamps): each access unit's DTS is its decode index times the
-/// frame duration; its PTS is its place in presentation order, from the picture order count of its slice header (so
+/// Timestamps for a raw Annex B stream (no container timestamps): each access unit's DTS is one frame duration after
+/// the last one's; its PTS is its place in presentation order, from the picture order count of its slice header (so
 /// B-frames get the PTS an encoder would have given them), shifted by the stream's reorder depth so PTS ≥ DTS. The frame
 /// duration comes from the frame rate given, else the SPS VUI timing, else (H.265) the VPS timing, else 25 fps.
 /// </summary>
 /// <remarks>
-/// The picture order and the stream's timing come from <see cref="PictureOrder"/>. An access unit it cannot read goes
-/// out one frame after the last, in decode order. Allocation-free per packet.
+/// <para>The picture order and the stream's timing come from <see cref="PictureOrder"/>. An access unit it cannot read
+/// goes out one frame after the last, in decode order. Allocation-free per packet.</para>
+/// <para>A count reset (an IDR) is shown one frame after every frame before it (H.264 8.2.5.2, H.265 C.5.2.2), and at
+/// least the reorder depth after its own DTS. Both matter where streams are spliced (<c>cat a.h264 b.h264</c>): the
+/// second part's reorder depth or frame rate may differ from the first's (its own SPS); DTS and PTS go on from where the
+/// first part left them, at the new rate.</para>
 /// </remarks>
 public sealed class RawVideoTimestamps
 {
@@ -21,7 +25,9 @@ public sealed class RawVideoTimestamps
     private readonly PictureOrder _order;
     private readonly Rational _timeBase;
     private readonly Rational? _forcedRate;
-    private long _decodeIndex, _gopBase, _highestIndex = -1;
+    // The next DTS; the PTS of the current count epoch's count 0; the highest PTS so far (none yet: long.MinValue) and
+    // the frame duration when it was given (the frame shown last lasts that long, whatever the rate after it).
+    private long _nextDts, _epochPts, _maxPts = long.MinValue, _maxPtsDuration;
 
     /// <summary>Creates the stamper.</summary>
     /// <param name="codec">H.264 or H.265.</param>
@@ -69,20 +75,20 @@ public sealed class RawVideoTimestamps
         var read = _order.TryRead(accessUnit, out var poc);
         var rate = FrameRate;
         var duration = new Rational(rate.Denominator, rate.Numerator).Rescale(1, _timeBase);
-        var dts = _decodeIndex * duration;
-        _decodeIndex++;
-        long index;
+        var dts = _nextDts;
+        _nextDts += duration;
+        var delay = _order.Reorder >= 0 ? _order.Reorder : 2;
+        long pts;
         if (read)
         {
-            if (poc.Reset) _gopBase = _highestIndex + 1;
-            index = _gopBase + (poc.Value / poc.UnitsPerFrame);
+            if (poc.Reset) _epochPts = Math.Max(dts + (delay * duration), _maxPts == long.MinValue ? long.MinValue : _maxPts + _maxPtsDuration);
+            pts = _epochPts + (poc.Value / poc.UnitsPerFrame * duration);
         }
         else
         {
-            index = _highestIndex + 1;
+            pts = _maxPts == long.MinValue ? dts + (delay * duration) : _maxPts + _maxPtsDuration;
         }
-        if (index > _highestIndex) _highestIndex = index;
-        var delay = _order.Reorder >= 0 ? _order.Reorder : 2;
-        return ((index + delay) * duration, dts);
+        if (pts > _maxPts) (_maxPts, _maxPtsDuration) = (pts, duration);
+        return (pts, dts);
     }
 }

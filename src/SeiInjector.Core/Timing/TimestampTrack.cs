@@ -101,10 +101,25 @@ public sealed class TimestampSession
         return _followShiftMicros.Value;
     }
 
+    /// <summary>The generation a <see cref="Reshift"/> replaced (-1 when none), and its shift, microseconds.</summary>
+    internal int ReshiftedFrom { get; private set; } = -1;
+
+    internal long ReshiftedFromMicros { get; private set; }
+
     internal int Bridge(long shiftMicros)
     {
         ShiftMicros = shiftMicros;
         Interlocked.Increment(ref _discontinuities);
+        return ++Generation;
+    }
+
+    // The lead stream moves the latest discontinuity's shift further on (its first frame would have been shown before
+    // frames already shown, see TimestampTrack): still one discontinuity; the streams on the replaced shift move with it.
+    internal int Reshift(long shiftMicros)
+    {
+        ReshiftedFrom = Generation;
+        ReshiftedFromMicros = ShiftMicros;
+        ShiftMicros = shiftMicros;
         return ++Generation;
     }
 
@@ -229,8 +244,11 @@ public sealed class TimestampTrack
     /// <param name="dts">DTS as demuxed, or <see cref="NoTimestamp"/>.</param>
     /// <param name="duration">Packet duration in the time base, 0 when unknown.</param>
     /// <param name="order">The packet's picture order count when it was read (a video track whose PTS may be missing), else null.</param>
-    public TrackStep Next(long pts, long dts, long duration, PictureOrderCount? order = null)
+    /// <param name="keyframe">The packet is a random access point (a video keyframe): shown after every frame decoded
+    /// before it, so where a discontinuity puts it is also bounded by the highest PTS so far.</param>
+    public TrackStep Next(long pts, long dts, long duration, PictureOrderCount? order = null, bool keyframe = false)
     {
+        keyframe |= order is { Reset: true };
         var repair = TimestampRepair.None;
         if (dts == NoTimestamp && pts == NoTimestamp)
         {
@@ -290,6 +308,14 @@ public sealed class TimestampTrack
         }
         else
         {
+            if (_session.Generation != _generation && _session.ReshiftedFrom == _generation)
+            {
+                // This stream is on the shift the lead stream just moved further on (see Reshift): it moves too, so audio
+                // stays in step with video (a gap of the moved distance, nothing backwards).
+                _shift += TimeBase.FromMicroseconds(_session.ShiftMicros) - TimeBase.FromMicroseconds(_session.ReshiftedFromMicros);
+                _generation = _session.Generation;
+                repair |= TimestampRepair.Rejoined;
+            }
             output = unwrapped + _shift;
             var delta = output - _lastDts;
             if (_freshShift)
@@ -341,8 +367,18 @@ public sealed class TimestampTrack
                     && unwrapped + TimeBase.FromMicroseconds(_session.ShiftMicros) is var joined && (IsStep(joined - _lastDts) || CanCatchUp(joined)))
                 {
                     _previousShift = _shift;
+                    if (ShownBeforeLast(keyframe, pts, unwrapped, joined))
+                    {
+                        // Another stream chose the shift from this one's last DTS; this frame (an IDR after a restart with a
+                        // shorter reorder delay) would be shown before frames already shown: the shift moves on for all.
+                        joined = _maxPts + _spacing - LeadOf(pts + _wrap - unwrapped);
+                        _generation = _session.Reshift(TimeBase.Rescale(joined - unwrapped, Micros));
+                    }
+                    else
+                    {
+                        _generation = _session.Generation;
+                    }
                     _shift = joined - unwrapped;
-                    _generation = _session.Generation;
                     output = CatchUp(joined);
                     repair |= TimestampRepair.Rejoined | (output != joined ? TimestampRepair.Interpolated : TimestampRepair.None);
                 }
@@ -350,6 +386,10 @@ public sealed class TimestampTrack
                 {
                     var resume = _session.Lead == this ? _lastDts + _spacing : ResumeOfSession();
                     if (resume <= _lastDts && !CanCatchUp(resume)) resume = _lastDts + _spacing;
+                    // The new line's first frame (an IDR, after a restart) is shown after every frame already shown, also
+                    // when its reorder delay is shorter than the old one's (B-frames before, none after): following the
+                    // last DTS alone gave it, and the frames after it, the PTS of the old session's last frames.
+                    if (ShownBeforeLast(keyframe, pts, unwrapped, resume)) resume = _maxPts + _spacing - LeadOf(pts + _wrap - unwrapped);
                     _previousShift = _shift;
                     _shift = resume - unwrapped;
                     output = CatchUp(resume);
@@ -360,8 +400,9 @@ public sealed class TimestampTrack
             }
             else
             {
-                // The step that ends a catch-up is shorter than the real spacing: not learnt.
-                if (duration <= 0 && !dtsMissing && !_catchingUp) _spacing = delta;
+                // The step that ends a catch-up is shorter than the real spacing, and the one over a moved shift longer:
+                // neither is learnt.
+                if (duration <= 0 && !dtsMissing && !_catchingUp && (repair & TimestampRepair.Rejoined) == 0) _spacing = delta;
                 _catchingUp = false;
             }
         }
@@ -374,20 +415,8 @@ public sealed class TimestampTrack
         }
         else
         {
-            // PTS and DTS may straddle a wrap: unwrap the PTS against its own DTS.
-            var ptsUnwrapped = pts + _wrap;
-            var lead = ptsUnwrapped - unwrapped;
-            var maxLead = _oneSecond * 60;
-            if (lead < 0 || lead > maxLead)
-            {
-                foreach (var bits in WrapBits)
-                {
-                    var period = 1L << bits;
-                    if (lead + period is var up && up >= 0 && up <= maxLead) { lead = up; break; }
-                    if (lead - period is var down && down >= 0 && down <= maxLead) { lead = down; break; }
-                }
-            }
-            if (lead < 0 || lead > maxLead)
+            var lead = LeadOf(pts + _wrap - unwrapped);
+            if (lead < 0)
             {
                 lead = _ptsDelay;
                 repair |= TimestampRepair.Interpolated;
@@ -511,6 +540,32 @@ public sealed class TimestampTrack
         }
         return firstDts;
     }
+
+    // How far a packet's PTS is ahead of its DTS (both unwrapped alike, `lead` their difference): PTS and DTS may
+    // straddle a counter wrap, so the PTS is unwrapped against its own DTS; -1 when no wrap makes it 0 to 60 s.
+    private long LeadOf(long lead)
+    {
+        var maxLead = _oneSecond * 60;
+        if (lead < 0 || lead > maxLead)
+        {
+            foreach (var bits in WrapBits)
+            {
+                var period = 1L << bits;
+                if (lead + period is var up && up >= 0 && up <= maxLead) return up;
+                if (lead - period is var down && down >= 0 && down <= maxLead) return down;
+            }
+            return -1;
+        }
+        return lead;
+    }
+
+    // Whether the lead stream's keyframe, its DTS put at `output`, would be shown at or before a frame already shown (the
+    // highest PTS so far): after a restart whose reorder delay is shorter than the one before, the last DTS plus the
+    // spacing is too early a line. Only a keyframe: a B-frame is shown before frames decoded earlier. A packet without a
+    // PTS is placed by its picture order count (an IDR after every frame before it, see PtsByOrder).
+    private bool ShownBeforeLast(bool keyframe, long pts, long unwrapped, long output) =>
+        keyframe && _session.Lead == this && pts != NoTimestamp && _maxPts != long.MinValue
+        && LeadOf(pts + _wrap - unwrapped) is var lead and >= 0 && output + lead <= _maxPts;
 
     // The PTS of a frame whose own is missing, from its picture order count: after the last frame with a known PTS in the
     // same count epoch by the distance of their counts; an IDR (a count reset, closed GOP) one spacing after every frame

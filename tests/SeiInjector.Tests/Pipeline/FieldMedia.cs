@@ -9,14 +9,14 @@ namespace CatEvening.SeiInjector.Tests.Pipeline;
 /// </summary>
 internal static class FieldMedia
 {
-    /// <summary>A 320x240 25 fps x264 (or x265) clip with AAC audio, made once per run.</summary>
-    public static string Clip(string name, double seconds, string format, string[]? videoArgs = null, string[]? outputArgs = null)
+    /// <summary>A 320x240 x264 (or x265) clip at <paramref name="rate"/> fps (25 unless given) with AAC audio, made once per run.</summary>
+    public static string Clip(string name, double seconds, string format, string[]? videoArgs = null, string[]? outputArgs = null, int rate = 25)
     {
         videoArgs ??= ["-c:v", "libx264", "-preset", "veryfast"];
         return TestMedia.GetOrMake($"field-{name}.{Extension(format)}", path =>
             FFmpegCli.Ffmpeg([
                 "-v", "error", "-y",
-                "-f", "lavfi", "-i", $"testsrc2=size=320x240:rate=25:duration={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                "-f", "lavfi", "-i", $"testsrc2=size=320x240:rate={rate}:duration={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
                 "-f", "lavfi", "-i", $"sine=frequency=440:sample_rate=48000:duration={seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
                 .. videoArgs, "-g", "25", "-c:a", "aac", .. outputArgs ?? [], "-f", format, path,
             ]).EnsureSuccess($"making {name}"));
