@@ -62,6 +62,24 @@ public sealed class MediaOutput : IDisposable
     }
 
     /// <summary>
+    /// True when <paramref name="url"/> names a file (a path, or <c>file:</c>), which opening again truncates; false for a
+    /// protocol URL (<c>rtmp://</c>, <c>srt://</c>, <c>udp://</c>, <c>pipe:1</c>, …).
+    /// </summary>
+    /// <param name="url">Destination URL.</param>
+    public static bool IsFileUrl(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (url.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) return true;
+        // FFmpeg's url_find_protocol: a scheme is the letters, digits, '+', '-' and '.' before the first ':'; a one-letter
+        // one is a Windows drive.
+        var colon = url.IndexOf(':');
+        if (colon <= 1) return true;
+        foreach (var c in url.AsSpan(0, colon))
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.' or '_')) return true;
+        return false;
+    }
+
+    /// <summary>
     /// Checks, without opening anything or logging, that a muxer matches <paramref name="formatName"/> or (when null) the
     /// scheme or extension of <paramref name="url"/>, as <see cref="Create"/> will choose it: a run can refuse an unknown
     /// output before it opens its input.

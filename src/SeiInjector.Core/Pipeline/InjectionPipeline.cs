@@ -37,8 +37,10 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// would send again what ended meanwhile; what is still active rides the next frames (pending cues) and keyframes
 /// (the carousel). With nothing cached (the output came back before a keyframe was read) it resumes at the next
 /// keyframe. An input drop (the publisher goes, the input ends or fails) reopens only the input and keeps the output
-/// open when the new input has the same streams: the new input is a new timestamp session that follows what was
-/// already written (<see cref="TimestampSession.Follow"/>), and program time runs on across the gap.</para>
+/// open when the new input's streams match the output's by kind and codec parameters, in whatever order they are
+/// announced (each packet goes to its matched output stream): the new input is a new timestamp session that follows
+/// what was already written (<see cref="TimestampSession.Follow"/>), and program time runs on across the gap. A file
+/// output is never opened again (that would truncate it).</para>
 /// </remarks>
 public sealed class InjectionPipeline
 {
@@ -123,7 +125,11 @@ public sealed class InjectionPipeline
         private MediaOutput? _output;
         private MediaOutput? _opening;
         private Task? _openingTask;
-        private int _outputStreams;
+        private int _openingFor; // the input session whose streams _opening was made from
+        // The output stream each stream of the current input is written to (-1: none), by input index. The identity when
+        // the output was opened from this input; after the input was opened again, matched by kind and codec parameters
+        // (MatchStreams): a server may announce the same streams in another order. Indexed per packet, never grown then.
+        private int[] _outputOf = [];
         private long _nextOutputAttempt;
         private TimeSpan _outputBackoff = FirstBackoff;
         private bool _awaitKeyframe;
@@ -157,7 +163,9 @@ public sealed class InjectionPipeline
         private long _frameIndex; // video packets that passed the SEI source, written or not
 
         private bool ReconnectInput => _options.ReconnectLinks;
-        private bool ReconnectOutput => _options.ReconnectLinks || _options.ReconnectOutput;
+        // A file output is never opened again: that would truncate what was written (a failed write ends the run instead).
+        private bool ReconnectOutput => (_options.ReconnectLinks || _options.ReconnectOutput) && !_fileOutput;
+        private readonly bool _fileOutput = MediaOutput.IsFileUrl(owner._options.OutputUrl);
 
         public PipelineReport Execute()
         {
@@ -404,11 +412,12 @@ public sealed class InjectionPipeline
             // Every packet read is stamped, written or not: the tracks and the timeline see the input as it is.
             var frame = isVideo ? PlaceVideo(packet, order, backfilled) : default;
             if (!isVideo) StampOther(packet, streamIndex);
-            if (streamIndex >= _outputStreams)
+            if ((uint)streamIndex >= (uint)_outputOf.Length || _outputOf[streamIndex] < 0)
             {
-                // A stream announced after the output header (an MPEG-TS PMT update, an FLV audio tag first seen late)
-                // has no output stream: its packets are counted, and the operator told once.
-                NoteLateStream(streamIndex);
+                // A stream announced after the output header (an MPEG-TS PMT update, an FLV audio tag first seen late),
+                // or one of a reopened input that matches no output stream, has no output stream: its packets are
+                // counted, and the operator told once.
+                if (streamIndex >= _outputOf.Length) NoteLateStream(streamIndex);
                 Drop(isVideo, frame);
                 return;
             }
@@ -670,14 +679,17 @@ public sealed class InjectionPipeline
         }
 
         // Rescales to the output time base, keeps the DTS strictly increasing there (a coarser time base can make two
-        // neighbours equal), and writes. False when the muxer still refused the packet: it is logged and skipped.
+        // neighbours equal), and writes to the output stream the input stream `streamIndex` maps to. False when the muxer
+        // still refused the packet: it is logged and skipped.
         private bool WritePacket(Packet packet, int streamIndex, long? decodeMicros)
         {
-            var to = OutputTimeBase(streamIndex);
+            var outputIndex = _outputOf[streamIndex];
+            var to = OutputTimeBase(outputIndex);
             // Same time base in and out (FLV to FLV, TS to TS): nothing to rescale, and one native call saved per packet.
             if (InputTimeBase(streamIndex) is var from && from != to) packet.RescaleTimestamps(from, to);
             packet.Position = -1;
-            var last = _lastWritten[streamIndex];
+            if (outputIndex != streamIndex) packet.StreamIndex = outputIndex;
+            var last = _lastWritten[outputIndex];
             if (packet.Dts != Packet.NoTimestamp && packet.Dts <= last)
             {
                 packet.Dts = last + 1;
@@ -690,7 +702,7 @@ public sealed class InjectionPipeline
                     $"DTS {Show(packet.Dts, to)}): {refusal}; skipped");
                 return false;
             }
-            if (packet.Dts != Packet.NoTimestamp) _lastWritten[streamIndex] = packet.Dts;
+            if (packet.Dts != Packet.NoTimestamp) _lastWritten[outputIndex] = packet.Dts;
             if (decodeMicros is { } d)
             {
                 var end = d + to.ToMicroseconds(packet.Duration);
@@ -793,11 +805,7 @@ public sealed class InjectionPipeline
             _inputBackoff = FirstBackoff;
             _seiSource.Start(_video);
             var follow = reopened;
-            if (reopened && _output is not null && !SameStreams(_input, _output))
-            {
-                CloseOutput("the reopened input's streams differ from the output's: the output is opened again with them", TimeSpan.Zero);
-                follow = false;
-            }
+            if (reopened && _output is not null && !KeepOutput(_input, _output)) follow = false;
             BeginStamps(follow);
             owner._links?.Up(MediaDirection.Input, _options.InputUrl, reopened);
             return true;
@@ -935,18 +943,110 @@ public sealed class InjectionPipeline
             _completed.Clear();
         }
 
-        private static bool SameStreams(MediaInput input, MediaOutput output)
+        // The output stays open for a reopened input whose streams it carries: each input stream is matched to an output
+        // stream of the same kind and codec parameters (StreamsMatch), not by index, as nginx-rtmp announces audio
+        // first to a player that joins a publisher already sending and video first to one that waited for it. When some
+        // stream matches none, a network output is opened again with the new streams; a file output is never (a new
+        // header would truncate it): it keeps what it has, and the streams that match none are dropped (counted), or,
+        // when that is the video, the run stops with the file intact. False when the output was closed.
+        private bool KeepOutput(MediaInput input, MediaOutput output)
         {
-            if (input.Streams.Count != output.Streams.Count) return false;
-            for (var i = 0; i < input.Streams.Count; i++)
+            var map = MatchStreams(input.Streams, output.Streams);
+            var unmatched = Array.IndexOf(map, -1);
+            if (unmatched < 0)
             {
-                var a = input.Streams[i];
-                var b = output.Streams[i];
-                if (a.MediaType != b.MediaType || a.CodecId != b.CodecId) return false;
-                if (a.MediaType == MediaType.Video && !a.Extradata.SequenceEqual(b.Extradata)) return false;
+                UseStreamMap(map, input);
+                return true;
+            }
+            var why = $"the reopened input's streams differ from the output's (input {string.Join(", ", input.Streams)}; output {string.Join(", ", output.Streams)})";
+            if (!_fileOutput)
+            {
+                CloseOutput($"{why}: the output is opened again with them", TimeSpan.Zero);
+                return false;
+            }
+            if (map[_video.StreamIndex] < 0)
+            {
+                // The file is closed properly (trailer, index) before the run stops.
+                Finish();
+                _output!.Dispose();
+                _output = null;
+                throw new InjectionException($"{why}: the file output {_options.OutputUrl} cannot take the new video stream, and opening it again would " +
+                    "overwrite it; the run stops with what was written (write each session to a file of its own, or to a network output)");
+            }
+            var dropped = string.Join(", ", input.Streams.Where(s => map[s.Index] < 0));
+            _options.Log?.Invoke($"{why}: the file output {_options.OutputUrl} is kept (opening it again would overwrite it); the packets of {dropped} are dropped (counted)");
+            UseStreamMap(map, input);
+            return true;
+        }
+
+        private void UseStreamMap(int[] map, MediaInput input)
+        {
+            var moved = false;
+            for (var i = 0; i < map.Length; i++) moved |= map[i] >= 0 && map[i] != i;
+            if (moved)
+                _options.Log?.Invoke($"the reopened input announces its streams in another order: written to the output's by kind and codec " +
+                    $"({string.Join(", ", input.Streams.Where(s => map[s.Index] >= 0).Select(s => $"#{s.Index} {s.CodecName} -> #{map[s.Index]}"))})");
+            _outputOf = map;
+        }
+
+        // For each input stream, the output stream it is written to (-1: none): the stream at the same index when it
+        // matches, else the first output stream not taken that does.
+        private static int[] MatchStreams(IReadOnlyList<MediaStream> inputs, IReadOnlyList<MediaStream> outputs)
+        {
+            var map = new int[inputs.Count];
+            var taken = new bool[outputs.Count];
+            Array.Fill(map, -1);
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                if (i < outputs.Count && StreamsMatch(inputs[i], outputs[i]))
+                {
+                    map[i] = i;
+                    taken[i] = true;
+                }
+            }
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                if (map[i] >= 0) continue;
+                for (var j = 0; j < outputs.Count; j++)
+                {
+                    if (taken[j] || !StreamsMatch(inputs[i], outputs[j])) continue;
+                    map[i] = j;
+                    taken[j] = true;
+                    break;
+                }
+            }
+            return map;
+        }
+
+        // Whether packets of `input` can go on in the output stream `output` was made from: the same kind and codec, and
+        // for video the same configuration where the packets depend on it: length-prefixed packets (AVCC, hvcC) on the
+        // same extradata (NAL length size and parameter sets, which the output header and its bitstream filter use);
+        // Annex B packets carry their parameter sets in-band, so only the picture size counts (an MPEG-TS input's
+        // extradata is whatever the parser had extracted when the probe ended). Audio: the same sample rate and
+        // configuration (AAC AudioSpecificConfig) where both are known.
+        internal static bool StreamsMatch(MediaStream input, MediaStream output)
+        {
+            if (input.MediaType != output.MediaType || input.CodecId != output.CodecId) return false;
+            var a = input.Extradata;
+            var b = output.Extradata;
+            if (input.MediaType == MediaType.Video)
+            {
+                var prefixedIn = IsLengthPrefixed(a);
+                if (prefixedIn != IsLengthPrefixed(b)) return false;
+                if (prefixedIn) return a.SequenceEqual(b);
+                return input.VideoSize is not { } sizeIn || output.VideoSize is not { } sizeOut || sizeIn == sizeOut;
+            }
+            if (input.MediaType == MediaType.Audio)
+            {
+                if (input.AudioSampleRate is { } rateIn && output.AudioSampleRate is { } rateOut && rateIn != rateOut) return false;
+                return a.IsEmpty || b.IsEmpty || a.SequenceEqual(b);
             }
             return true;
         }
+
+        // ISO/IEC 14496-15: an AVCDecoderConfigurationRecord or HEVCDecoderConfigurationRecord starts with
+        // configurationVersion 1; Annex B extradata starts with a start code (00 00 01 or 00 00 00 01).
+        private static bool IsLengthPrefixed(ReadOnlySpan<byte> extradata) => extradata.Length > 0 && extradata[0] == 1;
 
         private void DropInput(string reason)
         {
@@ -998,8 +1098,9 @@ public sealed class InjectionPipeline
                 output.Dispose();
                 throw;
             }
-            _outputStreams = _input.Streams.Count;
-            _lastWritten = new long[_outputStreams];
+            _outputOf = new int[_input.Streams.Count];
+            for (var i = 0; i < _outputOf.Length; i++) _outputOf[i] = i;
+            _lastWritten = new long[_outputOf.Length];
             Array.Fill(_lastWritten, long.MinValue);
             return output;
         }
@@ -1025,6 +1126,8 @@ public sealed class InjectionPipeline
                 if (task.IsCompletedSuccessfully)
                 {
                     OutputUp(output, awaitKeyframe: true);
+                    // Opened from the streams of an input that was opened again meanwhile: matched to this input's.
+                    if (_openingFor != _inputSessions && _input is not null) KeepOutput(_input, output);
                 }
                 else
                 {
@@ -1038,6 +1141,7 @@ public sealed class InjectionPipeline
             {
                 var output = CreateOutput();
                 _opening = output;
+                _openingFor = _inputSessions;
                 _openingTask = Task.Run(output.WriteHeader, CancellationToken.None);
             }
         }
