@@ -13,7 +13,7 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var url = new Argument<string>("URL") { Description = "Stream to read: a file, pipe:0, rtmp://…, srt://… (anything FFmpeg opens)." };
+        var url = new Argument<string>("URL") { Description = "Stream to read: a file, - or pipe:0 (standard input), rtmp://…, srt://… (anything FFmpeg opens)." };
         var publicKey = new Option<string?>("--public-key") { Description = "Public key (PEM) to verify signatures with; without it messages are listed but not verified." };
         var json = new Option<bool>("--json") { Description = "One JSON object per message occurrence (pts_time, fire_time, kind, id, seq, transmission_seq, verified, error, first, …)." };
         var inputFormat = new Option<string?>("--input-format") { Description = "Input format (FFmpeg demuxer name), needed for pipes." };
@@ -39,7 +39,7 @@ internal static class InspectCommand
             var refusals = new RefusalRun(Console.Out);
             try
             {
-                inspector.Inspect(parsed.GetValue(url)!, parsed.GetValue(inputFormat), TimeSpan.FromSeconds(10), m =>
+                inspector.Inspect(MediaUrl.Input(parsed.GetValue(url)!), parsed.GetValue(inputFormat), TimeSpan.FromSeconds(10), m =>
                 {
                     count++;
                     if (key != null && !m.Verified)

@@ -237,6 +237,13 @@ internal static class LiveRun
                 throw new CliException(ExitCodes.StreamFailed,
                     $"the input ended before the output ever opened: nothing was written ({report.DroppedPackets} packets read and dropped)");
             }
+            // A file read to its end that gave no packet (an empty or cut file) made an output with nothing in it.
+            if (!report.Cancelled && !liveInput && report.Packets == 0)
+            {
+                reason = "failed: the input file ended with no packet written";
+                throw new CliException(ExitCodes.StreamFailed,
+                    $"{options.InputUrl}: the input file ended with no packet written: {options.OutputUrl} holds no media ({report.DroppedPackets} packets read and dropped)");
+            }
             return ExitCodes.Ok;
         }
         catch (Exception e) when (e is FFmpegException or InjectionException)

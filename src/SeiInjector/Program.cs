@@ -9,7 +9,8 @@ internal static class Program
         var root = new RootCommand(
             "sei-inject: splices signed CatEvening SEI messages (cues from a run-of-show schedule, and wall-clock " +
             "heartbeats) into a live H.264/H.265 stream with stream copy: video frames, audio and timestamps are untouched.\n" +
-            "Exit codes: 0 done (also after SIGINT/SIGTERM: output closed, audit log flushed), 1 stream failed, 2 bad command line or request refused, 3 bad file, 4 FFmpeg missing, 5 not verified (inspect).")
+            "A URL of - is standard input (run -i, inspect) or standard output (run -o), as for ffmpeg.\n" +
+            "Exit codes: 0 done (also after SIGINT/SIGTERM: output closed, audit log flushed), 1 stream failed or nothing written, 2 bad command line (-i and -o one file included) or request refused, 3 bad file, 4 FFmpeg missing, 5 not verified (inspect).")
         {
             RunCommand.Create(),
             KeygenCommand.Create(),

@@ -22,12 +22,12 @@ internal static class RunCommand
     {
         var input = new Option<string>("--input", "-i")
         {
-            Description = "Input URL: a file, pipe:0, rtmp://…, srt://…, udp://… (anything FFmpeg opens).",
+            Description = "Input URL: a file, - or pipe:0 (standard input), rtmp://…, srt://…, udp://… (anything FFmpeg opens). Must not be the output file.",
             Required = true,
         };
         var output = new Option<string>("--output", "-o")
         {
-            Description = "Output URL: a file, pipe:1, rtmp://…, srt://… The format follows the URL or extension unless --output-format is given.",
+            Description = "Output URL: a file, - or pipe:1 (standard output), rtmp://…, srt://… The format follows the URL or extension unless --output-format is given (needed for - and pipes).",
             Required = true,
         };
         var inputFormat = new Option<string?>("--input-format") { Description = "Input format (FFmpeg demuxer name, e.g. flv, mpegts, h264): needed for pipes." };
@@ -105,11 +105,18 @@ internal static class RunCommand
         LiveRun.AddTo(command);
         command.SetAction(parsed =>
         {
+            // "-" is stdin or stdout, as for ffmpeg.
+            var inputUrl = MediaUrl.Input(parsed.GetValue(input)!);
+            var outputUrl = MediaUrl.Output(parsed.GetValue(output)!);
+            // Before anything is opened: the output would be truncated before the input's first packet is read.
+            if (MediaUrl.SameLocalFile(inputUrl, outputUrl, out var inputPath, out var outputPath))
+                throw new CliException(ExitCodes.Usage,
+                    $"-i {parsed.GetValue(input)} and -o {parsed.GetValue(output)} are the same file ({(inputPath == outputPath ? inputPath : $"{inputPath} and {outputPath}")}): " +
+                    "writing the output would destroy the input; write to another file");
             using var signingKey = KeyFiles.ReadPrivate(parsed.GetValue(key)!);
             // A live input (network or pipe) wakes the pipeline thread for each frame, and a signature made right after
             // that wake-up is slow (cold caches): keep nonces ready. A file is read flat out, where precomputing would
             // only add work on another core.
-            var inputUrl = parsed.GetValue(input)!;
             var liveInput = ReconnectingRunner.IsNetworkInput(inputUrl) || ReconnectingRunner.IsPipeInput(inputUrl);
             if (liveInput)
             {
@@ -144,7 +151,7 @@ internal static class RunCommand
             var options = new PipelineOptions
             {
                 InputUrl = inputUrl,
-                OutputUrl = parsed.GetValue(output)!,
+                OutputUrl = outputUrl,
                 InputFormat = parsed.GetValue(inputFormat),
                 OutputFormat = parsed.GetValue(outputFormat),
                 IoTimeout = parsed.GetValue(ioTimeout) ?? DefaultIoTimeout,

@@ -649,14 +649,96 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // Fresh tester, bug 4: `run -i same.ts -o same.ts` truncated the input, read nothing from it and exited 0 ("0
+    // packets written"). Refused before anything is opened, exit 2, naming both; also through a symbolic link (of the
+    // file or of its folder), a hard link (same device and inode) and FFmpeg's file: protocol.
+    [TestCase("same", TestName = "Run_OutputIsTheInput_SamePath_Exits2_InputUntouched")]
+    [TestCase("symlink", TestName = "Run_OutputIsTheInput_ThroughASymbolicLink_Exits2_InputUntouched")]
+    [TestCase("folder-symlink", TestName = "Run_OutputIsTheInput_ThroughASymbolicLinkToItsFolder_Exits2_InputUntouched")]
+    [TestCase("hardlink", TestName = "Run_OutputIsTheInput_ThroughAHardLink_Exits2_InputUntouched")]
+    [TestCase("file-protocol", TestName = "Run_OutputIsTheInput_AsFileUrl_Exits2_InputUntouched")]
+    public void Run_OutputIsTheInput_Exits2_InputUntouched(string how)
+    {
+        var folder = Path.Combine(Work, "same-" + how);
+        Directory.CreateDirectory(folder);
+        var input = Path.Combine(folder, "show.ts");
+        File.Copy(TestMedia.Get(VideoProfile.H264Main, Container.MpegTs), input);
+        var before = File.ReadAllBytes(input);
+        var output = how switch
+        {
+            "same" => input,
+            "symlink" => File.CreateSymbolicLink(Path.Combine(folder, "link.ts"), input).FullName,
+            "folder-symlink" => Path.Combine(Directory.CreateSymbolicLink(Path.Combine(Work, "same-link-" + how), folder).FullName, "show.ts"),
+            "hardlink" => HardLink(input, Path.Combine(folder, "hard.ts")),
+            _ => "file:" + input,
+        };
+        var r = SeiInject("run", "-i", input, "-o", output, "--key", PrivateKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(2), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain($"-i {input} and -o {output} are the same file").And.Contain("would destroy the input"));
+            Assert.That(r.StdErr, Does.Not.Contain("packets written"), "refused before anything was opened");
+            Assert.That(File.ReadAllBytes(input), Is.EqualTo(before), "the input is untouched");
+        });
+    }
+
+    private static string HardLink(string existing, string link)
+    {
+        FFmpegCli.Run("ln", [existing, link]).EnsureSuccess("ln");
+        return link;
+    }
+
+    // Bug 4, second half: a file input that ends with no packet written (here an MP4 cut right after its moov: the
+    // streams are known, no sample is there) made an empty output and exited 0. Nothing went out: exit 1, saying so.
+    [Test]
+    public void Run_FileInputEndsWithNoPacketWritten_Exits1()
+    {
+        var mp4 = Path.Combine(Work, "faststart.mp4");
+        FFmpegCli.Ffmpeg("-v", "error", "-i", TestMedia.Get(VideoProfile.H264Main, Container.MpegTs), "-c", "copy", "-movflags", "+faststart", "-y", mp4).EnsureSuccess("the MP4");
+        var bytes = File.ReadAllBytes(mp4);
+        var mdat = bytes.AsSpan().IndexOf("mdat"u8) - 4;
+        Assert.That(mdat, Is.GreaterThan(0));
+        var cut = Path.Combine(Work, "moov-only.mp4");
+        File.WriteAllBytes(cut, bytes[..mdat]);
+        var r = SeiInject("run", "-i", cut, "-o", Path.Combine(Work, "moov-only-out.ts"), "--key", PrivateKey);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain("0 packets written").And.Contain("the input file ended with no packet written"));
+        });
+    }
+
+    // Fresh tester, bug 7: `-i -`, `-o -` and `inspect -` opened files named "-". As for ffmpeg, - is stdin or stdout.
+    [Test]
+    public void Run_DashInputAndOutput_AreStdinAndStdout_EveryFrameKept_AndInspectDashReadsStdin()
+    {
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
+        var output = Path.Combine(Work, "dash-piped.ts");
+        var r = FFmpegCli.Run("sh", ["-c", $"cd '{Work}' && dotnet '{Cli}' run -i - --input-format mpegts --analyze-duration 500ms -o - --output-format mpegts --key '{PrivateKey}' < '{input}' > '{output}'"]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.StdErr);
+        var inspected = FFmpegCli.Run("sh", ["-c", $"cd '{Work}' && dotnet '{Cli}' inspect - --public-key '{PublicKey}' < '{output}'"]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(FFmpegCli.VideoFrameMd5(output), Is.EqualTo(FFmpegCli.VideoFrameMd5(input)));
+            Assert.That(File.Exists(Path.Combine(Work, "-")), Is.False, "no file named -");
+            Assert.That(r.StdErr, Does.Contain("pipe:0 -> pipe:1"));
+            Assert.That(inspected.ExitCode, Is.EqualTo(0), inspected.StdErr);
+            Assert.That(inspected.StdOut, Does.Contain("heartbeat").And.Contain("verified"));
+            Assert.That(inspected.StdErr, Does.Match(@"[1-9]\d* message occurrence\(s\), [1-9]\d* verified, 0 not verified"));
+        });
+    }
+
     [Test]
     public void Help_ListsTheVerbsAndTheExitCodes()
     {
         var r = SeiInject("--help");
         Assert.That(r.ExitCode, Is.EqualTo(0));
         Assert.That(r.StdOut, Does.Contain("run").And.Contain("keygen").And.Contain("inspect").And.Contain("Exit codes"));
+        Assert.That(r.StdOut, Does.Contain("A URL of - is standard input"));
         var run = SeiInject("run", "--help").StdOut;
         Assert.That(run, Does.Contain("--heartbeat").And.Contain("frame").And.Contain("--schedule"));
+        Assert.That(run, Does.Contain("- or pipe:0 (standard input)").And.Contain("- or pipe:1 (standard output)"));
+        Assert.That(SeiInject("inspect", "--help").StdOut, Does.Contain("- or pipe:0 (standard input)"));
         // Durations read as the operator writes them (30s), never as a TimeSpan's 00:00:30.
         Assert.That(run, Does.Contain("Default 30s").And.Contain("Default 10s").And.Not.Contain("00:00"));
     }
