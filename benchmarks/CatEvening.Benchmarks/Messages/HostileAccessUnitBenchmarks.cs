@@ -19,16 +19,20 @@ public class HostileAccessUnitBenchmarks
     private const int HostileUnits = 16;
     private const int HonestUnits = 1024;
     private const int Copies = 6000;
+    private const int UntrustedPerUnit = 16;
     private const long Issued = 1_795_888_800_000_000;
 
     private SigningKey _key = null!;
     private byte[][] _hostile = null!;
+    private byte[][] _untrusted = null!;
     private byte[][] _honest = null!;
     private byte[] _plain = null!;
     private CueReader _honestReader = null!;
     private CueReader _hostileReader = null!;
+    private CueReader _untrustedReader = null!;
     private CueReader _plainReader = null!;
     private int _nextHostile;
+    private int _nextUntrusted;
     private int _nextHonest;
 
     [GlobalSetup]
@@ -64,7 +68,27 @@ public class HostileAccessUnitBenchmarks
             _hostile[u] = [.. aud, .. Sei(payloads), 0, 0, 0, 1, .. slice];
         }
 
+        // Payloads under a key id the reader does not trust are refused before ECDSA and do not end the access unit, so
+        // the payload maximum (16) bounds them: the dearest such access unit holds 16 payloads of the largest size a
+        // version-2 envelope allows, each new to the verifier's cache.
+        using var untrustedKey = SigningKey.Generate(7);
+        var untrustedGenuine = new MessageSigner(untrustedKey).Sign(new MessageBundle("show-1", 1, Issued, [cue]));
+        _untrusted = new byte[HostileUnits][];
+        for (var u = 0; u < HostileUnits; u++)
+        {
+            var payloads = new byte[UntrustedPerUnit][];
+            for (var i = 0; i < UntrustedPerUnit; i++)
+            {
+                var p = new byte[CatEveningSei.MaxBundlePayloadLength];
+                rng.NextBytes(p);
+                untrustedGenuine.AsSpan(0, CatEveningSei.BodyOffset).CopyTo(p);
+                payloads[i] = p;
+            }
+            _untrusted[u] = [.. aud, .. Sei(payloads), 0, 0, 0, 1, .. slice];
+        }
+
         _honestReader = Reader(cacheSize: 256);
+        _untrustedReader = Reader(cacheSize: 1);
         _hostileReader = Reader(cacheSize: 1);
         _plainReader = Reader(cacheSize: 256);
         _plainReader.Feed(_plain, 0);
@@ -97,6 +121,10 @@ public class HostileAccessUnitBenchmarks
     /// <summary>The H10 access unit: 1 MB, 6,000 forged payloads under the trusted key id.</summary>
     [Benchmark]
     public int FeedHostileMegabyteAccessUnit() => _hostileReader.Feed(_hostile[_nextHostile++ & (HostileUnits - 1)], 0);
+
+    /// <summary>About 1 MB: 16 version-2 payloads of 65,536 bytes under a key id not in the ring.</summary>
+    [Benchmark]
+    public int FeedUntrustedKeyMegabyteAccessUnit() => _untrustedReader.Feed(_untrusted[_nextUntrusted++ & (HostileUnits - 1)], 0);
 
     /// <summary>A 12 KB access unit without CatEvening data: must stay at 0 B allocated.</summary>
     [Benchmark]

@@ -30,6 +30,12 @@ public sealed class MessageVerifier
     private long _signatureVerifications;
     private long _refusedOverBudget;
 
+    // Payloads refused before ECDSA do not end the access unit, so up to MaxPayloadsPerAccessUnit of them are looked at in
+    // each: caching a copy of each (so that a carousel repeat is reported once) would cost 16 x 64 KB copied per access
+    // unit for version-2-sized ones (benchmarks/RESULTS.md, hostile access units). Only those no larger than a
+    // version-1 envelope are cached: at most 16 x 1,619 bytes; a larger one is refused again, as cheaply, when repeated.
+    private const int MaxCachedEarlyRefusal = CatEveningSei.MaxPayloadLength;
+
     private const string AccessUnitLimitDetail =
         "refused unchecked: the access unit already holds a version-2 payload, a failed signature or the maximum number of payloads";
 
@@ -146,13 +152,13 @@ public sealed class MessageVerifier
             {
                 if (!_keys.TryGet((ushort)keyId, out var key))
                 {
-                    _cache.Add(payload, keyKnown: false, signatureValid: false, null, null, null, nonCanonical: false);
+                    if (payload.Length <= MaxCachedEarlyRefusal) _cache.Add(payload, keyKnown: false, signatureValid: false, null, null, null, nonCanonical: false);
                     return UnknownKey(keyId, fromCache: false);
                 }
                 var signedLength = payload.Length - CatEveningSei.SignatureLength;
                 if (!P256.IsLowS(payload.Slice(signedLength + P256.ScalarLength)))
                 {
-                    _cache.Add(payload, keyKnown: true, signatureValid: false, null, null, null, nonCanonical: true);
+                    if (payload.Length <= MaxCachedEarlyRefusal) _cache.Add(payload, keyKnown: true, signatureValid: false, null, null, null, nonCanonical: true);
                     return NonCanonical(payload, keyId, fromCache: false);
                 }
                 if (!TakeBudget(nowMicros))
