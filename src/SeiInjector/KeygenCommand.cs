@@ -10,15 +10,8 @@ internal static class KeygenCommand
     {
         var privateKey = new Option<string>("--private") { Description = "Where to write the private key (PEM, created with mode 0600; never overwritten).", Required = true };
         var publicKey = new Option<string>("--public") { Description = "Where to write the public key (PEM) that client apps embed.", Required = true };
-        var keyId = new Option<int>("--key-id")
-        {
-            Description = "Key id (0-65535) written into every message, so clients can hold several keys during a rotation.",
-            DefaultValueFactory = _ => 1,
-        };
-        keyId.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > ushort.MaxValue) r.AddError("--key-id must be between 0 and 65535");
-        });
+        var keyId = WholeNumberOption.Create("--key-id", 0, ushort.MaxValue, 1,
+            "Key id (0-65535) written into every message, so clients can hold several keys during a rotation.");
         var command = new Command("keygen", "Create an ECDSA P-256 key pair: the private key signs (run --key), the public key verifies (inspect --public-key, client apps).")
         {
             privateKey, publicKey, keyId,

@@ -18,16 +18,16 @@ internal static class Program
             LiveCommands.CreateCue(),
             LiveCommands.CreateStatus(),
         };
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            foreach (var error in parsed.Errors) Console.Error.WriteLine($"sei-inject: {error.Message}");
-            var verb = parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ";
-            Console.Error.WriteLine($"See: sei-inject {verb}--help");
-            return ExitCodes.Usage;
-        }
         try
         {
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                foreach (var error in parsed.Errors) Console.Error.WriteLine($"sei-inject: {error.Message}");
+                var verb = parsed.CommandResult.Command == root ? "" : parsed.CommandResult.Command.Name + " ";
+                Console.Error.WriteLine($"See: sei-inject {verb}--help");
+                return ExitCodes.Usage;
+            }
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (CliException e)
@@ -39,6 +39,12 @@ internal static class Program
         {
             Console.Error.WriteLine($"sei-inject: {e.Message}");
             return ExitCodes.FFmpegMissing;
+        }
+        // The last line of defence: a bug anywhere else is reported as one (exit 70, README), never left unhandled (134).
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"sei-inject: internal error (a bug; please report it with what follows): {e}");
+            return ExitCodes.InternalError;
         }
     }
 }

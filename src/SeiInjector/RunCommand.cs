@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using System.Text;
 using CatEvening.FFmpegInterop;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiInjector.Live;
@@ -40,22 +41,23 @@ internal static class RunCommand
             DefaultValueFactory = _ => HeartbeatPolicy.Every(TimeSpan.FromSeconds(1)),
             CustomParser = ParseHeartbeat,
         };
-        var repeat = new Option<int>("--repeat")
-        {
-            Description = "Frames after a cue's first delivery that carry it again (it also rides on every keyframe until its window ends).",
-            DefaultValueFactory = _ => 3,
-        };
-        repeat.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 1000) r.AddError("--repeat must be between 0 and 1000");
-        });
+        var repeat = WholeNumberOption.Create("--repeat", 0, 1000, 3,
+            "Frames after a cue's first delivery that carry it again (it also rides on every keyframe until its window ends).");
         // No DefaultValueFactory on the durations: help would print the TimeSpan as [default: 00:00:30]; the description says it.
         var closeHold = new Option<TimeSpan?>("--close-hold")
         {
             Description = "How long an interaction-end or cancel keeps riding the carousel (next frames and keyframes) when the cue it closes has no window, e.g. 10s. A close of a cue with a window rides until that window ends. Default 30s.",
             CustomParser = r => ParseDuration(r, "--close-hold"),
         };
-        var streamId = new Option<string?>("--stream-id") { Description = $"Stream id carried by every message (default: the schedule's 'stream', else '{DefaultStreamId}')." };
+        var streamId = new Option<string?>("--stream-id") { Description = $"Stream id carried by every message, 1-{CatEveningSei.MaxIdLength} UTF-8 bytes (default: the schedule's 'stream', else '{DefaultStreamId}')." };
+        // Checked here, not first by the cue book (ArgumentException: an "internal error", exit 70).
+        streamId.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+            var bytes = Encoding.UTF8.GetByteCount(text);
+            if (bytes is 0 or > CatEveningSei.MaxIdLength)
+                r.AddError($"--stream-id must be 1-{CatEveningSei.MaxIdLength} UTF-8 bytes, not {bytes}");
+        });
         var ioTimeout = new Option<TimeSpan?>("--io-timeout")
         {
             Description = "Fail when the input or output makes no progress for this long (a dead network peer), e.g. 5s. Default 10s.",
@@ -73,15 +75,8 @@ internal static class RunCommand
             Description = "Wait for the publisher to connect to the input URL (rtmp://HOST:PORT/app/key, tcp://HOST:PORT) instead of pulling from a server. For SRT give mode=listener in the URL.",
         };
 
-        var formatVersion = new Option<int>("--format-version")
-        {
-            Description = "Message format written: 2 (default: everything due on a frame in one signed payload, which every web player reads) or 1 (one payload per message, for readers not yet updated).",
-            DefaultValueFactory = _ => CatEveningSei.FormatVersion2,
-        };
-        formatVersion.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is not (1 or 2)) r.AddError("--format-version must be 1 or 2");
-        });
+        var formatVersion = WholeNumberOption.Create("--format-version", 1, 2, CatEveningSei.FormatVersion2,
+            "Message format written: 2 (default: everything due on a frame in one signed payload, which every web player reads) or 1 (one payload per message, for readers not yet updated).");
 
         var frameRate = new Option<Rational?>("--frame-rate")
         {

@@ -662,7 +662,7 @@ public sealed class CueBook
         }
     }
 
-    private static void Validate(CueRequest request)
+    internal static void Validate(CueRequest request)
     {
         if (request.Id is null || Encoding.UTF8.GetByteCount(request.Id) is 0 or > CatEveningSei.MaxIdLength)
             throw new CueRejectedException(CueRejection.InvalidId, $"cue id '{request.Id}' must be 1-{CatEveningSei.MaxIdLength} UTF-8 bytes");

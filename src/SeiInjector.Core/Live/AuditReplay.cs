@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CatEvening.SeiInjector.Cues;
+using CatEvening.SeiInjector.Schedule;
 using CatEvening.SeiReader.Messages;
 
 namespace CatEvening.SeiInjector.Live;
@@ -50,7 +51,7 @@ public sealed record AuditCueRecord(CueRequest Request, long Sequence, AuditCueS
     public TimeSpan RemainingWindow(DateTimeOffset now)
     {
         if (State != AuditCueState.Active || FirstDelivery is not { } first) return TimeSpan.Zero;
-        var left = first.WallClock + (Hold ?? Request.Duration) - now;
+        var left = Later(first.WallClock, Hold ?? Request.Duration) - now;
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
@@ -62,12 +63,16 @@ public sealed record AuditCueRecord(CueRequest Request, long Sequence, AuditCueS
     public TimeSpan RemainingCancelHold(DateTimeOffset now, TimeSpan closeHold)
     {
         if (State != AuditCueState.Cancelled || CancelSequence is null) return TimeSpan.Zero;
-        var until = CancelDelivery is { } sent ? sent.WallClock + (CancelHold ?? TimeSpan.Zero)
-            : Request.Duration > TimeSpan.Zero && FirstDelivery is { } first ? first.WallClock + Request.Duration
-            : now + closeHold;
+        var until = CancelDelivery is { } sent ? Later(sent.WallClock, CancelHold ?? TimeSpan.Zero)
+            : Request.Duration > TimeSpan.Zero && FirstDelivery is { } first ? Later(first.WallClock, Request.Duration)
+            : Later(now, closeHold);
         var left = until - now;
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
+
+    // A hold may be as long as --close-hold allows (thousands of years): past the calendar's end it is "never".
+    internal static DateTimeOffset Later(DateTimeOffset start, TimeSpan span) =>
+        span >= DateTimeOffset.MaxValue - start ? DateTimeOffset.MaxValue : start + span;
 }
 
 /// <summary>
@@ -170,7 +175,7 @@ public sealed class AuditReplay
                 {
                     using var doc = JsonDocument.Parse(text.ToArray());
                     var r = doc.RootElement;
-                    lastRecord = Math.Max(lastRecord, r.GetProperty("n").GetInt64());
+                    lastRecord = Math.Max(lastRecord, WholeNumberField(r, "n"));
                     records++;
                     var kind = r.GetProperty("event").GetString();
                     switch (kind)
@@ -178,7 +183,7 @@ public sealed class AuditReplay
                         case "started": starts++; break;
                         case "stopped": stops++; break;
                         case "timeline": firstFrameOfRun.TryAdd(starts, ParseTime(r.GetProperty("first_frame_wall"))); break;
-                        case "seq_reserved": lastSeq = Math.Max(lastSeq, r.GetProperty("through").GetInt64()); break;
+                        case "seq_reserved": lastSeq = Math.Max(lastSeq, WholeNumberField(r, "through")); break;
                         case "accepted":
                         {
                             var (request, seq) = ReadCue(r);
@@ -198,7 +203,7 @@ public sealed class AuditReplay
                                 State = c.State is AuditCueState.Pending or AuditCueState.Active ? AuditCueState.Active : c.State,
                                 FirstDelivery = c.FirstDelivery ?? carrier,
                                 Repeats = kind == "repeated" ? c.Repeats + 1 : c.Repeats,
-                                Hold = r.TryGetProperty("hold", out var hold) ? TimeSpan.FromSeconds(hold.GetDouble()) : c.Hold,
+                                Hold = r.TryGetProperty("hold", out var hold) ? Seconds(hold, "hold") : c.Hold,
                             };
                             // A delivered close closes the cue it names (the book logs that too, on the next line).
                             if (kind == "delivered" && c.Request.TargetCueId is { } closedId && c.Request.Kind is MessageKind.InteractionEnd or MessageKind.Cancel
@@ -217,29 +222,30 @@ public sealed class AuditReplay
                             var c = Known(cues, r);
                             cues[c.Id] = c with
                             {
-                                CancelSequence = r.GetProperty("close_seq").GetInt64(),
+                                CancelSequence = WholeNumberField(r, "close_seq"),
                                 CancelDelivery = c.CancelDelivery ?? ReadCarrier(r),
-                                CancelHold = r.TryGetProperty("hold", out var hold) ? TimeSpan.FromSeconds(hold.GetDouble()) : c.CancelHold,
+                                CancelHold = r.TryGetProperty("hold", out var hold) ? Seconds(hold, "hold") : c.CancelHold,
                             };
                             break;
                         }
                         case "cancelled":
                         {
                             var c = Known(cues, r);
-                            var operatorCancel = !r.TryGetProperty("closed_by", out _) && r.TryGetProperty("close_seq", out var closeSeq) ? closeSeq.GetInt64() : (long?)null;
+                            var operatorCancel = !r.TryGetProperty("closed_by", out _) && r.TryGetProperty("close_seq", out var closeSeq) ? WholeNumber(closeSeq, "close_seq") : (long?)null;
                             cues[c.Id] = c with { State = AuditCueState.Cancelled, CancelSequence = operatorCancel ?? c.CancelSequence };
                             break;
                         }
                         case "ended": Set(cues, r, AuditCueState.Ended); break;
                         case "expired": Set(cues, r, AuditCueState.Expired); break;
                         case "restored": Known(cues, r); break;
-                        case "bus_position": busPosition = (r.GetProperty("entry").GetString()!, r.GetProperty("seq").GetInt64()); break;
+                        case "bus_position": busPosition = (r.GetProperty("entry").GetString()!, WholeNumberField(r, "seq")); break;
                         case "input" or "output" or "stream" or "unauthorized" or "unauthorized_summary" or "bus": break;
                         default:
                             throw new AuditLogException($"{name}: line {line} (byte {offset}): unknown event '{kind}'");
                     }
                 }
-                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException
+                    or CueRejectedException)
                 {
                     throw new AuditLogException($"{name}: line {line} (byte {offset}) is not a valid audit record: {e.Message}", e);
                 }
@@ -268,29 +274,66 @@ public sealed class AuditReplay
     {
         var kindText = r.GetProperty("kind").GetString();
         if (!MessageKinds.TryParseWireName(kindText, out var kind)) throw new FormatException($"unknown kind '{kindText}'");
-        var at = r.TryGetProperty("at_offset", out var offset) ? CueTime.FromFirstFrame(TimeSpan.FromSeconds(offset.GetDouble()))
+        var at = r.TryGetProperty("at_offset", out var offset) ? CueTime.FromFirstFrame(Seconds(offset, "at_offset"))
             : r.TryGetProperty("at_wall", out var wall) ? CueTime.At(ParseTime(wall))
-            : r.TryGetProperty("at_pts", out var pts) ? CueTime.AtSourcePts(TimeSpan.FromSeconds(pts.GetDouble()))
+            : r.TryGetProperty("at_pts", out var pts) ? CueTime.AtSourcePts(Seconds(pts, "at_pts"))
             : CueTime.Immediately;
         var request = new CueRequest(
             r.GetProperty("id").GetString()!,
             kind,
             at,
-            TimeSpan.FromSeconds(r.GetProperty("duration").GetDouble()),
-            TimeSpan.FromSeconds(r.GetProperty("spread").GetDouble()),
+            Seconds(r.GetProperty("duration"), "duration"),
+            Seconds(r.GetProperty("spread"), "spread"),
             r.GetProperty("data").GetBytesFromBase64(),
             r.TryGetProperty("closes", out var closes) ? closes.GetString() : null);
-        return (request, r.GetProperty("seq").GetInt64());
+        // What the book would refuse on restore (an id over 64 bytes, a window over 24 h) is refused here, with the line.
+        CueBook.Validate(request);
+        return (request, WholeNumberField(r, "seq"));
+    }
+
+    // Every number of a record is checked against what the injector writes, so a corrupt or doctored line is refused
+    // here with its line number instead of overflowing later: sequence, record and frame numbers are wire integers
+    // (0 to 2^53 - 1, CatEveningSei.MaxSafeInteger; a larger one once failed the run's first signature, exit 70),
+    // times in seconds are finite and no longer than a duration the injector reads (TimeSpan.FromSeconds threw
+    // OverflowException, unhandled).
+    private static long WholeNumberField(JsonElement record, string field) => WholeNumber(record.GetProperty(field), field);
+
+    private static long WholeNumber(JsonElement value, string field, bool signed = false)
+    {
+        var min = signed ? -CatEveningSei.MaxSafeInteger : 0;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var n) && n >= min && n <= CatEveningSei.MaxSafeInteger) return n;
+        throw new FormatException($"{field} {Shown(value)} is not a whole number from {(signed ? "-(2^53 - 1)" : "0")} to 2^53 - 1");
+    }
+
+    private static TimeSpan Seconds(JsonElement value, string field)
+    {
+        var max = DurationText.Longest.TotalSeconds;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var seconds) && double.IsFinite(seconds) && seconds >= 0 && seconds <= max)
+            return TimeSpan.FromSeconds(seconds);
+        throw new FormatException(string.Create(CultureInfo.InvariantCulture,
+            $"{field} {Shown(value)} is not a non-negative number of seconds of at most {max:0}"));
+    }
+
+    private static double FiniteNumber(JsonElement value, string field) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number)
+            ? number
+            : throw new FormatException($"{field} {Shown(value)} is not a finite number");
+
+    // The value as the line has it, cut short: a number token may be a megabyte of digits.
+    private static string Shown(JsonElement value)
+    {
+        var raw = value.GetRawText();
+        return raw.Length <= 40 ? raw : raw[..40] + "…";
     }
 
     private static AuditCarrier ReadCarrier(JsonElement r) => new(
-        r.GetProperty("pts").ValueKind == JsonValueKind.Null ? null : r.GetProperty("pts").GetInt64(),
-        r.TryGetProperty("pts_time", out var t) ? t.GetDouble() : null,
-        r.TryGetProperty("target_time", out var target) ? target.GetDouble() : null,
-        r.GetProperty("frame").GetInt64(),
+        r.GetProperty("pts").ValueKind == JsonValueKind.Null ? null : WholeNumber(r.GetProperty("pts"), "pts", signed: true),
+        r.TryGetProperty("pts_time", out var t) ? FiniteNumber(t, "pts_time") : null,
+        r.TryGetProperty("target_time", out var target) ? FiniteNumber(target, "target_time") : null,
+        WholeNumberField(r, "frame"),
         ParseTime(r.GetProperty("wall")),
         r.GetProperty("sei_sha256").GetString()!,
-        r.TryGetProperty("transmission_seq", out var transmission) ? transmission.GetInt64() : null);
+        r.TryGetProperty("transmission_seq", out var transmission) ? WholeNumber(transmission, "transmission_seq") : null);
 
     private static DateTimeOffset ParseTime(JsonElement e) =>
         DateTimeOffset.Parse(e.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);

@@ -33,7 +33,7 @@ public static class AuditRestore
             {
                 case AuditCueState.Pending:
                     if (request.At.AfterFirstFrame is { } offset && replay.FirstFrameOf(request.Id) is { } anchor)
-                        request = request with { At = CueTime.At(anchor + offset) };
+                        request = request with { At = CueTime.At(AuditCueRecord.Later(anchor, offset)) };
                     break;
                 case AuditCueState.Active when remaining > TimeSpan.Zero:
                     // A bus cue keeps its target on the source's clock and its window: the same content as the other

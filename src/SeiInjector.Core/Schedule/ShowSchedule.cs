@@ -4,6 +4,8 @@ using System.Text.Json;
 using CatEvening.SeiInjector.Cues;
 using CatEvening.SeiReader.Messages;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using ScalarEvent = YamlDotNet.Core.Events.Scalar;
 using YamlDotNet.RepresentationModel;
 
 namespace CatEvening.SeiInjector.Schedule;
@@ -19,6 +21,12 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
     /// id, or what readers know by it; a typo would leave the interaction it meant to end open).
     /// </summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>The deepest a cue's <c>data</c> may nest (objects and arrays within one another).</summary>
+    public const int MaxDataDepth = 64;
+
+    // The document's own levels above a cue's data: the root mapping, the cue list and the cue.
+    private const int MaxDocumentDepth = MaxDataDepth + 3;
 
     /// <summary>Reads a schedule file (YAML; JSON is YAML too).</summary>
     /// <exception cref="ScheduleException">The file is missing, not YAML, or a field is wrong; the message names file, line and field.</exception>
@@ -45,6 +53,7 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
         var stream = new YamlStream();
         try
         {
+            CheckShape(text, source);
             stream.Load(new StringReader(text));
         }
         catch (YamlException e)
@@ -58,11 +67,14 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
         var cues = new List<CueRequest>();
         foreach (var (keyNode, value) in root.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value;
+            var key = KeyOf(keyNode, source, "the schedule");
             switch (key)
             {
                 case "stream":
                     streamId = Scalar(value, source, "stream");
+                    // Checked here, not first by the cue book (ArgumentException: an "internal error", exit 70).
+                    if (Encoding.UTF8.GetByteCount(streamId) is 0 or > CatEveningSei.MaxIdLength)
+                        throw Error(source, value, "stream", $"must be 1-{CatEveningSei.MaxIdLength} UTF-8 bytes, not {Encoding.UTF8.GetByteCount(streamId)}");
                     break;
                 case "cues":
                     if (value is not YamlSequenceNode list)
@@ -71,7 +83,7 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
                     foreach (var item in list) cues.Add(ParseCue(item, source, index++));
                     break;
                 default:
-                    throw Error(source, keyNode, key ?? "", "unknown field (expected 'stream' or 'cues')");
+                    throw Error(source, keyNode, key, "unknown field (expected 'stream' or 'cues')");
             }
         }
         var duplicate = cues.GroupBy(c => c.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
@@ -94,7 +106,7 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
         byte[] data = [];
         foreach (var (keyNode, value) in map.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var key = KeyOf(keyNode, source, where);
             var field = $"{where}.{key}";
             switch (key)
             {
@@ -104,7 +116,7 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
                 case "duration": duration = ParseDuration(value, source, field); break;
                 case "spread": spread = ParseDuration(value, source, field); break;
                 case "closes": closes = Scalar(value, source, field); break;
-                case "data": data = ToJson(value); break;
+                case "data": data = ToJson(value, source, field); break;
                 default: throw Error(source, keyNode, field, "unknown field (expected id, kind, at, duration, spread, data, closes)");
             }
         }
@@ -143,31 +155,40 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
         node is YamlScalarNode { Value: { } v } ? v : throw Error(source, node, field, "must be a single value");
 
     // The cue's data as compact JSON: mappings become objects, lists arrays; plain scalars that read as JSON numbers,
-    // true/false or null keep that type, every other scalar is a string.
-    private static byte[] ToJson(YamlNode node)
+    // true/false or null keep that type, every other scalar is a string. An alias is written out in full where it
+    // stands, so a few lines can stand for gigabytes (anchors of anchors, "billion laughs") or for no end at all (an
+    // alias inside its own anchor): writing stops as soon as the JSON passes the size a cue may carry or nests deeper
+    // than MaxDataDepth.
+    private static byte[] ToJson(YamlNode node, string source, string field)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
-            WriteJson(writer, node);
+            WriteJson(writer, node, source, field, 0);
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteJson(Utf8JsonWriter writer, YamlNode node)
+    private static void WriteJson(Utf8JsonWriter writer, YamlNode node, string source, string field, int depth)
     {
+        if (writer.BytesCommitted + writer.BytesPending > CatEveningSei.MaxAppDataLength)
+            throw Error(source, node, field, $"makes more than {CatEveningSei.MaxAppDataLength} bytes as JSON (at most {CatEveningSei.MaxAppDataLength}; an alias is written out in full)");
+        if (node is YamlMappingNode or YamlSequenceNode && depth == MaxDataDepth)
+            throw Error(source, node, field, $"nests deeper than {MaxDataDepth} levels");
         switch (node)
         {
             case YamlMappingNode map:
                 writer.WriteStartObject();
                 foreach (var (k, v) in map.Children)
                 {
-                    writer.WritePropertyName(((YamlScalarNode)k).Value ?? "");
-                    WriteJson(writer, v);
+                    var key = KeyOf(k, source, field);
+                    writer.WritePropertyName(key);
+                    WriteJson(writer, v, source, Child(field, "." + key), depth + 1);
                 }
                 writer.WriteEndObject();
                 break;
             case YamlSequenceNode seq:
                 writer.WriteStartArray();
-                foreach (var v in seq) WriteJson(writer, v);
+                var index = 0;
+                foreach (var v in seq) WriteJson(writer, v, source, Child(field, $"[{index++}]"), depth + 1);
                 writer.WriteEndArray();
                 break;
             case YamlScalarNode scalar:
@@ -181,6 +202,82 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
                 writer.WriteStringValue(text);
                 break;
         }
+    }
+
+    // A mapping key written as a list or mapping ("? [1, 2] : 3"), which neither a field name nor JSON can hold.
+    private static string KeyOf(YamlNode key, string source, string where) =>
+        key is YamlScalarNode scalar ? scalar.Value ?? ""
+            : throw Error(source, key, where, "has a key that is a list or mapping: keys must be single values");
+
+    // YamlStream builds its node tree recursively, so a document nested some thousands deep would overflow the stack,
+    // a crash no handler catches; so does hashing a key that is an alias of a list holding itself. One pass over the
+    // parser's events first refuses nesting deeper than a schedule uses (the cue's data at most MaxDataDepth) and keys
+    // that are lists or mappings, or aliases of anything but a single value, naming the field.
+    private static void CheckShape(string text, string source)
+    {
+        var parser = new Parser(new StringReader(text));
+        var levels = new List<Level>();
+        var scalarAnchors = new Dictionary<string, bool>(StringComparer.Ordinal);
+        while (parser.MoveNext())
+        {
+            var e = parser.Current!;
+            if (e is NodeEvent { Anchor.IsEmpty: false } anchored) scalarAnchors[anchored.Anchor.Value] = e is ScalarEvent;
+            if (e is MappingEnd or SequenceEnd)
+            {
+                levels.RemoveAt(levels.Count - 1);
+                continue;
+            }
+            if (e is not (ScalarEvent or AnchorAlias or MappingStart or SequenceStart)) continue;
+            if (levels.Count > 0 && levels[^1] is var parent)
+            {
+                if (parent.IsMapping && parent.ExpectingKey)
+                {
+                    // An alias may stand for a single value; one of a list or mapping (or of an anchor still open) is not.
+                    if (e is MappingStart or SequenceStart || e is AnchorAlias alias && !scalarAnchors.GetValueOrDefault(alias.Value.Value))
+                    {
+                        parent.Key = null;
+                        throw new ScheduleException($"{source}:{e.Start.Line}:{e.Start.Column}: {PathOf(levels)} has a key that is a list or mapping: keys must be single values");
+                    }
+                    parent.Key = e is ScalarEvent scalar ? scalar.Value : "*" + ((AnchorAlias)e).Value;
+                    parent.ExpectingKey = false;
+                    continue;
+                }
+                parent.ExpectingKey = true;
+                parent.Index++;
+            }
+            if (e is MappingStart or SequenceStart)
+            {
+                if (levels.Count == MaxDocumentDepth)
+                    throw new ScheduleException($"{source}:{e.Start.Line}:{e.Start.Column}: {PathOf(levels)} nests deeper than {MaxDataDepth} levels");
+                levels.Add(new Level(e is MappingStart));
+            }
+        }
+    }
+
+    private static string PathOf(List<Level> levels)
+    {
+        var path = "";
+        foreach (var level in levels)
+        {
+            if (level.IsMapping && level.Key is { } key) path = path.Length == 0 ? key : Child(path, "." + key);
+            else if (!level.IsMapping) path = Child(path, $"[{level.Index}]");
+        }
+        return path.Length == 0 ? "the schedule" : path;
+    }
+
+    // A field's path, cut short with "…" once it is long: data nested 64 deep would otherwise be named by 64 "[0]".
+    private const int LongestPath = 64;
+
+    private static string Child(string path, string part) =>
+        path.EndsWith('…') ? path : path.Length + part.Length > LongestPath ? path + "…" : path + part;
+
+    // One open mapping or list during CheckShape: its last key, or the index of its last item.
+    private sealed class Level(bool isMapping)
+    {
+        public bool IsMapping { get; } = isMapping;
+        public bool ExpectingKey { get; set; } = true;
+        public string? Key { get; set; }
+        public int Index { get; set; } = -1;
     }
 
     private static bool IsJsonNumber(string text)

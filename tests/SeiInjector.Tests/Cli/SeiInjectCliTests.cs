@@ -82,11 +82,81 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--sched-slice", "101ms" }, "--sched-slice '101ms'")]
     [TestCase(new[] { "run", "--frobnicate" }, "--frobnicate")]
     [TestCase(new[] { "keygen", "--private", "a", "--public", "b", "--key-id", "70000" }, "--key-id")]
+    // Every numeric option, with text that is no number or does not fit an int: a validator reading the value threw
+    // InvalidOperationException out of Parse (unhandled, exit 134).
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--repeat", "99999999999" }, "--repeat '99999999999' is not a whole number from 0 to 1000")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--repeat", "abc" }, "--repeat 'abc' is not a whole number from 0 to 1000")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--format-version", "x" }, "--format-version 'x' is not a whole number from 1 to 2")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--format-version", "99999999999" }, "--format-version '99999999999' is not a whole number from 1 to 2")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--format-version", "3" }, "--format-version '3' is not a whole number from 1 to 2")]
+    [TestCase(new[] { "keygen", "--private", "a", "--public", "b", "--key-id", "abc" }, "--key-id 'abc' is not a whole number from 0 to 65535")]
+    [TestCase(new[] { "keygen", "--private", "a", "--public", "b", "--key-id", "99999999999" }, "--key-id '99999999999' is not a whole number from 0 to 65535")]
+    [TestCase(new[] { "inspect", "-i", "in.flv", "--frame-rate", "99999999999" }, "--frame-rate '99999999999'")]
+    // The stream id was checked first by the cue book (ArgumentException: "internal error", exit 70).
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--stream-id", "" }, "--stream-id must be 1-64 UTF-8 bytes, not 0")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--stream-id", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }, "--stream-id must be 1-64 UTF-8 bytes, not 65")]
     public void BadCommandLine_ExitsWith2_NamingTheOption(string[] args, string named)
     {
         var r = SeiInject(args);
-        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.StdErr);
         Assert.That(r.StdErr, Does.Contain(named));
+    }
+
+    // Each of these once ended in an unhandled exception (134), an out-of-memory after 22 s (the alias bomb), or an
+    // "internal error" (70): a schedule is a file, so it is exit 3 naming file:line:column and the field, at once.
+    [TestCase("empty stream id", "1:9: stream must be 1-64 UTF-8 bytes, not 0")]
+    [TestCase("long stream id", "1:9: stream must be 1-64 UTF-8 bytes, not 65")]
+    [TestCase("complex key in data", "6:14: cues[0].data has a key that is a list or mapping")]
+    [TestCase("complex key in a cue", "3:7: cues[0] has a key that is a list or mapping")]
+    [TestCase("data 1001 deep", "6:75: cues[0].data[0][0]")]
+    [TestCase("data 200000 deep", "6:75: cues[0].data[0][0]")]
+    [TestCase("recursive alias", "6:11: cues[0].data[0][0]")]
+    [TestCase("alias bomb", "cues[0].data.l2[0][5][3] makes more than 1024 bytes as JSON")]
+    [TestCase("alias of a list holding itself as key", "6:24: cues[0].data has a key that is a list or mapping")]
+    public void Run_ScheduleFieldThatCannotBe_ExitsWith3_NamingFileLineAndField(string what, string expected)
+    {
+        var cue = "cues:\n  - id: a\n    kind: custom\n    at: 1s\n";
+        var text = what switch
+        {
+            "empty stream id" => "stream: ''\n",
+            "long stream id" => $"stream: {new string('a', 65)}\n",
+            "complex key in data" => $"stream: s\n{cue}    data: {{? [1,2] : 3}}\n",
+            "complex key in a cue" => "stream: s\ncues:\n  - ? {a: 1}\n    : x\n",
+            "data 1001 deep" => $"stream: s\n{cue}    data: {new string('[', 1001)}{new string(']', 1001)}\n",
+            "data 200000 deep" => $"stream: s\n{cue}    data: {new string('[', 200_000)}{new string(']', 200_000)}\n",
+            "recursive alias" => $"stream: s\n{cue}    data: &d [*d]\n",
+            // Hashing the key went round the list for ever (stack overflow).
+            "alias of a list holding itself as key" => $"stream: s\n{cue}    data: {{x: &d [*d], *d : 1}}\n",
+            // Billion laughs: each anchor a list of ten aliases of the one before, nine deep (10^9 strings written out).
+            "alias bomb" => $"stream: s\n{cue}    data:\n      l0: &a0 [{string.Join(",", Enumerable.Repeat("\"lol\"", 10))}]\n"
+                + string.Concat(Enumerable.Range(1, 9).Select(i => $"      l{i}: &a{i} [{string.Join(",", Enumerable.Repeat($"*a{i - 1}", 10))}]\n")),
+            _ => throw new ArgumentOutOfRangeException(nameof(what)),
+        };
+        var schedule = Path.Combine(Work, "bad-" + what.Replace(' ', '-') + ".yaml");
+        File.WriteAllText(schedule, text);
+        var r = SeiInject("run", "-i", "in.flv", "-o", Path.Combine(Work, "never.flv"), "--key", PrivateKey, "--schedule", schedule);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(3), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain($"--schedule {schedule}:").And.Contain(expected));
+            Assert.That(File.Exists(Path.Combine(Work, "never.flv")), Is.False);
+        });
+    }
+
+    // A sequence number no injector can have written (above 2^53 - 1) failed the run's first signature after the output
+    // had opened: "internal error" (70) and an empty output. It is a bad file, refused before anything opens.
+    [Test]
+    public void Run_AuditLogWithASequenceNumberOutOfRange_ExitsWith3_NamingFileAndLine()
+    {
+        var audit = Path.Combine(Work, "overflow-audit.jsonl");
+        File.WriteAllText(audit, "{\"n\":1,\"event\":\"seq_reserved\",\"through\":9223372036854775000}\n");
+        var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", Path.Combine(Work, "never.flv"), "--key", PrivateKey, "--audit", audit);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.ExitCode, Is.EqualTo(3), r.StdErr);
+            Assert.That(r.StdErr, Does.Contain($"--audit {audit}: line 1 (byte 0) is not a valid audit record: through 9223372036854775000 is not a whole number from 0 to 2^53 - 1"));
+            Assert.That(File.Exists(Path.Combine(Work, "never.flv")), Is.False);
+        });
     }
 
     [Test]

@@ -277,4 +277,53 @@ public class AuditLogTests
             Assert.That(restarted.Snapshot() is { Cancelled: 1, Delivered: 3 });
         });
     }
+
+    private const string AcceptedA = """{"n":1,"event":"accepted","id":"a","kind":"interaction-start","at_offset":5,"duration":30,"spread":2,"data":"","seq":4}""";
+
+    private const string Carrier = "\"pts\":5000,\"pts_time\":5,\"frame\":125,\"wall\":\"2026-11-28T20:00:00Z\",\"sei_sha256\":\"ab\"";
+
+    // Numbers no injector writes (sequence numbers past 2^53 - 1, seconds past what a TimeSpan holds) overflowed later:
+    // TimeSpan.FromSeconds threw OverflowException (unhandled, exit 134), a sequence number past 2^53 - 1 failed the
+    // run's first signature (exit 70). They are refused as the line is read, naming the line and the field.
+    [TestCase("""{"n":2,"event":"seq_reserved","through":9223372036854775000}""", "through 9223372036854775000 is not a whole number from 0 to 2^53 - 1")]
+    [TestCase("""{"n":2,"event":"seq_reserved","through":9007199254740992}""", "through 9007199254740992 is not a whole number")]
+    [TestCase("""{"n":2,"event":"seq_reserved","through":1e300}""", "through 1e300 is not a whole number")]
+    [TestCase("""{"n":2,"event":"seq_reserved","through":-2}""", "through -2 is not a whole number")]
+    [TestCase("""{"n":9223372036854775807,"event":"seq_reserved","through":5}""", "n 9223372036854775807 is not a whole number")]
+    [TestCase("""{"n":2,"event":"accepted","id":"b","kind":"custom","duration":1e300,"spread":0,"data":"","seq":5}""", "duration 1e300 is not a non-negative number of seconds")]
+    [TestCase("""{"n":2,"event":"accepted","id":"b","kind":"custom","duration":-1,"spread":0,"data":"","seq":5}""", "duration -1 is not a non-negative number of seconds")]
+    [TestCase("""{"n":2,"event":"accepted","id":"b","kind":"custom","duration":0,"spread":1e300,"data":"","seq":5}""", "spread 1e300")]
+    [TestCase("""{"n":2,"event":"accepted","id":"b","kind":"custom","at_offset":1e300,"duration":0,"spread":0,"data":"","seq":5}""", "at_offset 1e300")]
+    [TestCase("""{"n":2,"event":"accepted","id":"b","kind":"custom","at_pts":-1e300,"duration":0,"spread":0,"data":"","seq":5}""", "at_pts -1e300")]
+    [TestCase("""{"n":2,"event":"accepted","id":"b","kind":"custom","duration":0,"spread":0,"data":"","seq":9223372036854775000}""", "seq 9223372036854775000")]
+    [TestCase("""{"n":2,"event":"accepted","id":"b","kind":"custom","duration":90000,"spread":0,"data":"","seq":5}""", "duration and spread must be between 0 and 24 h")]
+    [TestCase("""{"n":2,"event":"delivered","id":"a",""" + Carrier + ""","hold":1e300}""", "hold 1e300")]
+    [TestCase("""{"n":2,"event":"delivered","id":"a","pts":1e19,"frame":1,"wall":"2026-11-28T20:00:00Z","sei_sha256":"ab"}""", "pts 1e19")]
+    [TestCase("""{"n":2,"event":"delivered","id":"a","pts":5,"frame":-1,"wall":"2026-11-28T20:00:00Z","sei_sha256":"ab"}""", "frame -1")]
+    [TestCase("""{"n":2,"event":"delivered","id":"a",""" + Carrier + ""","transmission_seq":9223372036854775000}""", "transmission_seq 9223372036854775000")]
+    [TestCase("""{"n":2,"event":"cancel_delivered","id":"a","close_seq":9223372036854775000,""" + Carrier + "}", "close_seq 9223372036854775000")]
+    [TestCase("""{"n":2,"event":"cancelled","id":"a","close_seq":-5}""", "close_seq -5")]
+    [TestCase("""{"n":2,"event":"bus_position","entry":"1-0","seq":9223372036854775000}""", "seq 9223372036854775000")]
+    public void NumberOutOfRange_IsRefused_NamingTheLineAndField(string record, string problem)
+    {
+        var e = Assert.Throws<AuditLogException>(() => AuditReplay.Parse(Encoding.UTF8.GetBytes(AcceptedA + "\n" + record + "\n"), "audit.jsonl"))!;
+        Assert.That(e.Message, Does.StartWith($"audit.jsonl: line 2 (byte {AcceptedA.Length + 1}) is not a valid audit record: ").And.Contain(problem));
+    }
+
+    [Test]
+    public void NumbersAtTheirLimits_AreTaken()
+    {
+        var replay = AuditReplay.Parse(Encoding.UTF8.GetBytes(AcceptedA + "\n" + """{"n":2,"event":"seq_reserved","through":9007199254740990}""" + "\n"), "audit.jsonl");
+        Assert.That(replay.NextSequenceNumber, Is.EqualTo(CatEveningSei.MaxSafeInteger));
+    }
+
+    // A close may hold for as long as --close-hold reads (thousands of years): the window left ends with the calendar
+    // instead of overflowing DateTimeOffset (ArgumentOutOfRangeException in the restore, exit 70).
+    [Test]
+    public void HoldPastTheEndOfTheCalendar_LeavesTheRestOfTheCalendar()
+    {
+        var log = AcceptedA + "\n" + """{"n":2,"event":"delivered","id":"a",""" + Carrier + ""","hold":400000000000}""" + "\n";
+        var cue = AuditReplay.Parse(Encoding.UTF8.GetBytes(log), "audit.jsonl").Find("a")!;
+        Assert.That(cue.RemainingWindow(T0), Is.EqualTo(DateTimeOffset.MaxValue - T0));
+    }
 }

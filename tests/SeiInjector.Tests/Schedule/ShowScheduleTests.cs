@@ -88,6 +88,12 @@ public class ShowScheduleTests
     [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n  - id: a\n    kind: custom\n    at: 2s\n", "", "'a'", "appears 2 times")]
     [TestCase("cues: [ {id: a, kind: custom, at: 1s\n", "", "", "not valid YAML/JSON")]
     [TestCase("stream: s\ncues:\n  - id: a\n    kind: custom\n    at: 2026-11-11T20:30:00\n", "5:9", "at", "wall clock with its UTC offset")]
+    // Stream ids the cue book refused with ArgumentException, and keys that are lists or mappings (InvalidCastException).
+    [TestCase("stream: ''\n", "1:9", "stream", "must be 1-64 UTF-8 bytes, not 0")]
+    [TestCase("stream: ééééééééééééééééééééééééééééééééé\n", "1:9", "stream", "must be 1-64 UTF-8 bytes, not 66")]
+    [TestCase("? [1, 2]\n: 3\n", "1:3", "the schedule", "has a key that is a list or mapping")]
+    [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {? [1, 2] : 3}\n", "5:14", "cues[0].data", "has a key that is a list or mapping")]
+    [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {x: &k [1], *k : 3}\n", "5:", "cues[0].data", "has a key that is a list or mapping")]
     public void BadSchedule_IsRefused_NamingFileLineAndField(string text, string position, string field, string problem)
     {
         var e = Assert.Throws<ScheduleException>(() => ShowSchedule.Parse(text, "show.yaml"))!;
@@ -97,6 +103,47 @@ public class ShowScheduleTests
             Assert.That(e.Message, Does.Contain(field));
             Assert.That(e.Message, Does.Contain(problem));
         });
+    }
+
+    // Utf8JsonWriter threw InvalidOperationException past 1000 levels; YamlStream recurses once per level as it loads.
+    [TestCase(65, "5:75")]
+    [TestCase(1001, "5:75")]
+    public void DataNestedDeeperThanTheLimit_IsRefused_NamingTheField(int depth, string position)
+    {
+        var yaml = $"cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {new string('[', depth)}{new string(']', depth)}\n";
+        var e = Assert.Throws<ScheduleException>(() => ShowSchedule.Parse(yaml, "show.yaml"))!;
+        Assert.That(e.Message, Does.StartWith($"show.yaml:{position}: cues[0].data[0][0]").And.EndWith($"nests deeper than {ShowSchedule.MaxDataDepth} levels"));
+    }
+
+    [Test]
+    public void DataNestedAtTheLimit_IsTaken()
+    {
+        var depth = ShowSchedule.MaxDataDepth;
+        var yaml = $"cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {new string('[', depth)}{new string(']', depth)}\n";
+        Assert.That(Encoding.UTF8.GetString(ShowSchedule.Parse(yaml, "show.yaml").Cues.Single().AppData.Span), Is.EqualTo(new string('[', depth) + new string(']', depth)));
+    }
+
+    // An alias is written out where it stands: one inside its own anchor never ends, anchors of anchors ("billion
+    // laughs") made 3.2 GB and ran out of memory. Writing stops at the size a cue may carry, or at the depth limit.
+    [TestCase("&d [*d]", "cues[0].data[0][0]", "nests deeper than 64 levels")]
+    [TestCase("&d {x: *d}", "cues[0].data.x.x", "nests deeper than 64 levels")]
+    // Anchors of anchors, four deep here (the CLI test has the nine-deep bomb, in a process of its own): 60 kB written
+    // out before this was refused with its full size; now writing stops past 1024 bytes.
+    [TestCase("{l0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol], l1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0], "
+        + "l2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1], l3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]}",
+        "cues[0].data.l2", "makes more than 1024 bytes as JSON")]
+    public void DataWhoseAliasesExpandWithoutBound_IsRefused_NamingTheField(string data, string field, string problem)
+    {
+        var yaml = $"cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {data}\n";
+        var e = Assert.Throws<ScheduleException>(() => ShowSchedule.Parse(yaml, "show.yaml"))!;
+        Assert.That(e.Message, Does.StartWith("show.yaml:5:").And.Contain(field).And.Contain(problem));
+    }
+
+    [Test]
+    public void DataWithAliases_IsWrittenOutInFull()
+    {
+        var yaml = "cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {a: &x [1, two], b: *x}\n";
+        Assert.That(Encoding.UTF8.GetString(ShowSchedule.Parse(yaml, "show.yaml").Cues.Single().AppData.Span), Is.EqualTo("""{"a":[1,"two"],"b":[1,"two"]}"""));
     }
 
     [Test]
