@@ -162,7 +162,8 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
     private static byte[] ToJson(YamlNode node, string source, string field)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        // UTF-8 text as it stands (no \uXXXX for non-ASCII or HTML-sensitive characters), as the control API keeps it.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             WriteJson(writer, node, source, field, 0);
         return buffer.WrittenSpan.ToArray();
     }
@@ -197,7 +198,14 @@ public sealed record ShowSchedule(string? StreamId, IReadOnlyList<CueRequest> Cu
                 {
                     if (text is "true" or "false") { writer.WriteBooleanValue(text == "true"); break; }
                     if (text is "null" or "~" or "") { writer.WriteNullValue(); break; }
-                    if (IsJsonNumber(text)) { writer.WriteRawValue(text); break; }
+                    if (IsJsonNumber(text))
+                    {
+                        // A reader's JSON.parse would read Infinity: refused, as the control API refuses it.
+                        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number))
+                            throw Error(source, node, field, $"'{text}' is a number beyond a double's range (±1.8e308): no reader can hold it");
+                        writer.WriteRawValue(text);
+                        break;
+                    }
                 }
                 writer.WriteStringValue(text);
                 break;

@@ -94,6 +94,8 @@ public class ShowScheduleTests
     [TestCase("? [1, 2]\n: 3\n", "1:3", "the schedule", "has a key that is a list or mapping")]
     [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {? [1, 2] : 3}\n", "5:14", "cues[0].data", "has a key that is a list or mapping")]
     [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {x: &k [1], *k : 3}\n", "5:", "cues[0].data", "has a key that is a list or mapping")]
+    // A number no reader's double can hold (JSON.parse reads Infinity), as the control API refuses it.
+    [TestCase("cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {a: 1e999}\n", "5:15", "cues[0].data.a", "is a number beyond a double's range")]
     public void BadSchedule_IsRefused_NamingFileLineAndField(string text, string position, string field, string problem)
     {
         var e = Assert.Throws<ScheduleException>(() => ShowSchedule.Parse(text, "show.yaml"))!;
@@ -103,6 +105,14 @@ public class ShowScheduleTests
             Assert.That(e.Message, Does.Contain(field));
             Assert.That(e.Message, Does.Contain(problem));
         });
+    }
+
+    // A fresh tester: non-ASCII text was sent as \uXXXX escapes (6 bytes a CJK character against the 1024).
+    [Test]
+    public void Data_IsUtf8Text_NotEscaped()
+    {
+        var show = ShowSchedule.Parse("cues:\n  - id: a\n    kind: custom\n    at: 1s\n    data: {prize: 优惠券 <50>}\n", "show.yaml");
+        Assert.That(System.Text.Encoding.UTF8.GetString(show.Cues[0].AppData.Span), Is.EqualTo("""{"prize":"优惠券 <50>"}"""));
     }
 
     // Utf8JsonWriter threw InvalidOperationException past 1000 levels; YamlStream recurses once per level as it loads.
