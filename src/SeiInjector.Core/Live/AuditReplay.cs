@@ -183,7 +183,7 @@ public sealed class AuditReplay
                         case "started": starts++; break;
                         case "stopped": stops++; break;
                         case "timeline": firstFrameOfRun.TryAdd(starts, ParseTime(r.GetProperty("first_frame_wall"))); break;
-                        case "seq_reserved": lastSeq = Math.Max(lastSeq, WholeNumberField(r, "through")); break;
+                        case "seq_reserved": lastSeq = Math.Max(lastSeq, CounterSequence(r, "through")); break;
                         case "accepted":
                         {
                             var (request, seq) = ReadCue(r);
@@ -288,7 +288,7 @@ public sealed class AuditReplay
             r.TryGetProperty("closes", out var closes) ? closes.GetString() : null);
         // What the book would refuse on restore (an id over 64 bytes, a window over 24 h) is refused here, with the line.
         CueBook.Validate(request);
-        return (request, WholeNumberField(r, "seq"));
+        return (request, CounterSequence(r, "seq"));
     }
 
     // Every number of a record is checked against what the injector writes, so a corrupt or doctored line is refused
@@ -297,6 +297,19 @@ public sealed class AuditReplay
     // times in seconds are finite and no longer than a duration the injector reads (TimeSpan.FromSeconds threw
     // OverflowException, unhandled).
     private static long WholeNumberField(JsonElement record, string field) => WholeNumber(record.GetProperty(field), field);
+
+    // A restarted run counts on from the highest sequence number in the log. The counter starts at the Unix time in ms
+    // (about 2^40.6 in 2026), so a number this close to 2^53 - 1 is no injector's: the run would fail at its first
+    // signature past 2^53 - 1 (exit 70), or a few messages later.
+    private static long CounterSequence(JsonElement record, string field)
+    {
+        var sequence = WholeNumberField(record, field);
+        return sequence <= MaxCounterSequence ? sequence
+            : throw new FormatException($"{field} {sequence} leaves the next run fewer than 2^32 sequence numbers below 2^53 - 1");
+    }
+
+    /// <summary>The highest sequence number an audit log may hold for a restarted run to count on from: 2^53 - 1 - 2^32.</summary>
+    public const long MaxCounterSequence = CatEveningSei.MaxSafeInteger - (1L << 32);
 
     private static long WholeNumber(JsonElement value, string field, bool signed = false)
     {

@@ -143,18 +143,19 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
-    // A sequence number no injector can have written (above 2^53 - 1) failed the run's first signature after the output
-    // had opened: "internal error" (70) and an empty output. It is a bad file, refused before anything opens.
-    [Test]
-    public void Run_AuditLogWithASequenceNumberOutOfRange_ExitsWith3_NamingFileAndLine()
+    // A sequence number no injector can have written (at or above 2^53 - 1) failed the run's first signature after the
+    // output had opened: "internal error" (70) and an empty output. It is a bad file, refused before anything opens.
+    [TestCase("9223372036854775000", "is not a whole number from 0 to 2^53 - 1")]
+    [TestCase("9007199254740991", "leaves the next run fewer than 2^32 sequence numbers below 2^53 - 1")]
+    public void Run_AuditLogWithASequenceNumberOutOfRange_ExitsWith3_NamingFileAndLine(string through, string problem)
     {
-        var audit = Path.Combine(Work, "overflow-audit.jsonl");
-        File.WriteAllText(audit, "{\"n\":1,\"event\":\"seq_reserved\",\"through\":9223372036854775000}\n");
+        var audit = Path.Combine(Work, $"overflow-audit-{through}.jsonl");
+        File.WriteAllText(audit, $"{{\"n\":1,\"event\":\"seq_reserved\",\"through\":{through}}}\n");
         var r = SeiInject("run", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-o", Path.Combine(Work, "never.flv"), "--key", PrivateKey, "--audit", audit);
         Assert.Multiple(() =>
         {
             Assert.That(r.ExitCode, Is.EqualTo(3), r.StdErr);
-            Assert.That(r.StdErr, Does.Contain($"--audit {audit}: line 1 (byte 0) is not a valid audit record: through 9223372036854775000 is not a whole number from 0 to 2^53 - 1"));
+            Assert.That(r.StdErr, Does.Contain($"--audit {audit}: line 1 (byte 0) is not a valid audit record: through {through} {problem}"));
             Assert.That(File.Exists(Path.Combine(Work, "never.flv")), Is.False);
         });
     }

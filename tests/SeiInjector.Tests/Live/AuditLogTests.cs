@@ -287,6 +287,8 @@ public class AuditLogTests
     // run's first signature (exit 70). They are refused as the line is read, naming the line and the field.
     [TestCase("""{"n":2,"event":"seq_reserved","through":9223372036854775000}""", "through 9223372036854775000 is not a whole number from 0 to 2^53 - 1")]
     [TestCase("""{"n":2,"event":"seq_reserved","through":9007199254740992}""", "through 9007199254740992 is not a whole number")]
+    [TestCase("""{"n":2,"event":"seq_reserved","through":9007199254740991}""", "through 9007199254740991 leaves the next run fewer than 2^32 sequence numbers")]
+    [TestCase("""{"n":2,"event":"accepted","id":"b","kind":"custom","duration":0,"spread":0,"data":"","seq":9007199254740000}""", "seq 9007199254740000 leaves the next run")]
     [TestCase("""{"n":2,"event":"seq_reserved","through":1e300}""", "through 1e300 is not a whole number")]
     [TestCase("""{"n":2,"event":"seq_reserved","through":-2}""", "through -2 is not a whole number")]
     [TestCase("""{"n":9223372036854775807,"event":"seq_reserved","through":5}""", "n 9223372036854775807 is not a whole number")]
@@ -313,8 +315,10 @@ public class AuditLogTests
     [Test]
     public void NumbersAtTheirLimits_AreTaken()
     {
-        var replay = AuditReplay.Parse(Encoding.UTF8.GetBytes(AcceptedA + "\n" + """{"n":2,"event":"seq_reserved","through":9007199254740990}""" + "\n"), "audit.jsonl");
-        Assert.That(replay.NextSequenceNumber, Is.EqualTo(CatEveningSei.MaxSafeInteger));
+        var log = AcceptedA + "\n" + $$"""{"n":2,"event":"seq_reserved","through":{{AuditReplay.MaxCounterSequence}}}""" + "\n"
+            + """{"n":3,"event":"delivered","id":"a","pts":-9007199254740991,"frame":9007199254740991,"wall":"2026-11-28T20:00:00Z","sei_sha256":"ab","transmission_seq":9007199254740991}""" + "\n";
+        var replay = AuditReplay.Parse(Encoding.UTF8.GetBytes(log), "audit.jsonl");
+        Assert.That(replay.NextSequenceNumber, Is.EqualTo(AuditReplay.MaxCounterSequence + 1));
     }
 
     // A close may hold for as long as --close-hold reads (thousands of years): the window left ends with the calendar
