@@ -23,7 +23,14 @@ internal sealed class CommonOptions
     private readonly Option<int?> _count = new("--count", "-n")
     {
         Description = "Stop after this many samples.",
-        Validators = { r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--count must be at least 1"); } },
+        // Parsed and checked in one step: a validator reading the value threw for 'abc' or 99999999999 (exit 134).
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1) return n;
+            r.AddError($"--count '{text}' is not a whole number from 1 to {int.MaxValue}");
+            return null;
+        },
     };
 
     private readonly Option<string?> _json = new("--json") { Description = "Write the JSON report to FILE, or to standard output with -." };

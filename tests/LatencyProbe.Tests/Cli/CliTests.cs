@@ -38,6 +38,17 @@ public sealed class CliTests
         });
     }
 
+    // A fresh tester: --count abc or 99999999999 crashed (exit 134, an exception from the validator reading the value).
+    [TestCase("abc")]
+    [TestCase("99999999999")]
+    [TestCase("0")]
+    public void Count_NotAWholeNumberInRange_IsAnOptionError(string count)
+    {
+        var run = Probe("sei", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "--public-key", "none.pem", "--count", count, "--quiet");
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.StdErr);
+        Assert.That(run.StdErr, Does.Contain($"--count '{count}' is not a whole number from 1 to 2147483647").And.Not.Contain("Unhandled"));
+    }
+
     [Test]
     public void TimecodeRead_OfATimecodeVideo_WritesTheSharedReport()
     {
