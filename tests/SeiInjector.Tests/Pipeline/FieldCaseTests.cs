@@ -392,7 +392,14 @@ public class FieldCaseTests
             Assert.That(packets.All(p => p.Pts >= p.Dts), Is.True, "PTS at or after DTS");
             Assert.That(packets.Skip(firstSession).Min(p => p.Pts), Is.GreaterThan(packets.Take(firstSession).Max(p => p.Pts)),
                 "the new session shown after every frame of the old");
-            if (!raw) Assert.That(outcome.Report.Discontinuities, Is.EqualTo(1), "one discontinuity");
+            if (!raw)
+            {
+                Assert.That(outcome.Report.Discontinuities, Is.EqualTo(1), "one discontinuity");
+                // Audio takes the video's shift, also when it showed the discontinuity first (FLV) and the video then moved it on.
+                var videoShift = packets[firstSession].Dts - Probe.Seconds(outcome.VideoIn[firstSession].Dts);
+                var lastAudioShift = Probe.Seconds(outcome.AudioOut[^1].Dts) - Probe.Seconds(outcome.AudioIn[^1].Dts);
+                Assert.That(lastAudioShift, Is.EqualTo(videoShift).Within(0.0011), "audio in step with the video");
+            }
             // Program frames: 25 fps, then the second part's rate from one 25 fps frame after the first part's last.
             var firstPart = firstSession / (double)FramesPerSecond;
             outcome.AssertCuesOnProgramFrames(originFrame: 0, frameOf: at => at <= firstPart
