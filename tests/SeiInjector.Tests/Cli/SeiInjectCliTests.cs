@@ -720,6 +720,36 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
         });
     }
 
+    // Fresh tester, bug 6: two injectors in a chain, the upstream one signing with key id 1 on every frame, the
+    // downstream one with key id 2 and a cue. A key-2 reader refused every key-2 message (AccessUnitLimit: the
+    // upstream version-2 payload, under a key it does not trust, had closed the access unit) and cue q never arrived.
+    [Test]
+    public void Inspect_ChainOfTwoInjectors_EachReaderVerifiesItsOwnKeysMessages()
+    {
+        var key2 = Path.Combine(Work, "chain2.key");
+        var pub2 = Path.Combine(Work, "chain2.pub");
+        Assert.That(SeiInject("keygen", "--private", key2, "--public", pub2, "--key-id", "2").ExitCode, Is.EqualTo(0));
+        var schedule = Path.Combine(Work, "chain.yaml");
+        File.WriteAllText(schedule, "{stream: field, cues: [{id: q, kind: custom, at: 1500ms}]}\n");
+        var up = Path.Combine(Work, "chain-up.ts");
+        var down = Path.Combine(Work, "chain-down.ts");
+        var input = TestMedia.Get(VideoProfile.H264Main, Container.MpegTs);
+        SeiInject("run", "-i", input, "-o", up, "--key", PrivateKey, "--heartbeat", "frame").EnsureSuccess("upstream run");
+        SeiInject("run", "-i", up, "-o", down, "--key", key2, "--schedule", schedule).EnsureSuccess("downstream run");
+        var downstream = SeiInject("inspect", down, "--public-key", pub2, "--json");
+        var keys2 = JsonLines(downstream.StdOut).Where(o => o.TryGetProperty("key_id", out var k) && k.ValueKind == JsonValueKind.Number && k.GetInt32() == 2).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(keys2, Is.Not.Empty);
+            Assert.That(keys2.Where(o => !o.GetProperty("verified").GetBoolean()).Select(o => o.GetProperty("error").GetString()), Is.Empty, "every key-2 message verifies");
+            Assert.That(keys2.Any(o => o.GetProperty("id").ValueKind == JsonValueKind.String && o.GetProperty("id").GetString() == "q"), Is.True, "cue q reaches a key-2 reader");
+            Assert.That(downstream.StdOut, Does.Not.Contain("AccessUnitLimit"));
+        });
+    }
+
+    private static List<JsonElement> JsonLines(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+
     // Fresh tester, bug 4: `run -i same.ts -o same.ts` truncated the input, read nothing from it and exited 0 ("0
     // packets written"). Refused before anything is opened, exit 2, naming both; also through a symbolic link (of the
     // file or of its folder), a hard link (same device and inode) and FFmpeg's file: protocol.

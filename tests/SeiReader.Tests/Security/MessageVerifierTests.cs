@@ -115,6 +115,26 @@ public class MessageVerifierTests
         Assert.That(again.FromCache, Is.True, "a carousel of unknown-key messages is reported once");
     }
 
+    // Payloads refused before ECDSA do not end the access unit, so 16 of them may be looked at per access unit: only those
+    // no larger than a version-1 envelope are cached (a copy each), so 16 large ones copy nothing.
+    [Test]
+    public void Verify_UnknownKeyIdLargerThanAVersion1Envelope_IsRefusedEachTime_WithoutBeingCached()
+    {
+        var cues = Enumerable.Range(0, 4).Select(i => TestKeys.Cue(seq: 10 + i, cueId: "big-" + i, appBytes: 1024)).ToArray<CatEveningMessage>();
+        var payload = new MessageSigner(_key2).Sign(new MessageBundle(TestKeys.StreamId, 10, TestKeys.Now, cues));
+        Assert.That(payload, Has.Length.GreaterThan(CatEveningSei.MaxPayloadLength));
+        var v = Verifier();
+        var first = v.Verify(payload, TestKeys.Now);
+        var again = v.Verify(payload, TestKeys.Now);
+        Assert.Multiple(() =>
+        {
+            AssertRejected(first, RejectionReason.UnknownKeyId, "key id 2");
+            AssertRejected(again, RejectionReason.UnknownKeyId, "key id 2");
+            Assert.That(again.FromCache, Is.False);
+            Assert.That(v.SignatureVerifications, Is.Zero);
+        });
+    }
+
     [Test]
     public void Verify_KeyAddedToRing_IsThenAccepted_AndRetiredKeyIsUnknown()
     {
