@@ -481,6 +481,68 @@ public class FieldCaseTests
         });
     }
 
+    /// <summary>
+    /// BUG 3, MPEG-TS: the first session is joined mid-GOP (its first packets before any SPS/PPS), so the probe leaves the
+    /// video's extradata empty (its picture size comes from the first keyframe); the second starts at the top and has its
+    /// SPS/PPS as extradata. Annex B video carries its parameter sets in-band: the output (a file) stays open, with both
+    /// sessions, instead of being opened again over the first ("the reopened input's streams differ").
+    /// </summary>
+    [Test]
+    public void Reconnect_TsJoinedMidGopThenFromTheTop_ExtradataKnownOnlyTheSecondTime_FileOutputKeepsBothSessions()
+    {
+        var whole = File.ReadAllBytes(FieldMedia.Clip("reconnect-ts-4s", 4, "mpegts"));
+        var packets = whole.Length / 188;
+        var midGop = whole.AsSpan(188 * (packets / 10)).ToArray();
+        var reference = Write("midgop-both.ts", [.. midGop, .. whole]);
+        var firstOpen = Write("midgop-1.ts", midGop);
+        var probed = FFmpegCli.Ffprobe("-v", "error", "-analyzeduration", "100000", "-select_streams", "v:0", "-show_entries", "stream=extradata_size", "-of", "csv=p=0", firstOpen)
+            .EnsureSuccess("ffprobe the mid-GOP session");
+        var expectedPackets = Outcome.PacketCount(reference);
+
+        using var source = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        source.Start();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var serve = Task.Run(async () =>
+        {
+            var held = new List<System.Net.Sockets.TcpClient>();
+            try
+            {
+                foreach (var part in new[] { midGop, whole })
+                {
+                    using var client = await source.AcceptTcpClientAsync(stop.Token);
+                    await client.GetStream().WriteAsync(part, stop.Token);
+                }
+                while (true) held.Add(await source.AcceptTcpClientAsync(stop.Token));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                foreach (var c in held) c.Dispose();
+            }
+        });
+        var outcome = Inject(reference, "mpegts", live: options => options with
+        {
+            InputUrl = $"tcp://127.0.0.1:{((System.Net.IPEndPoint)source.LocalEndpoint).Port}",
+            InputFormat = "mpegts",
+            ReconnectLinks = true,
+            AnalyzeDuration = TimeSpan.FromMilliseconds(100),
+            IoTimeout = TimeSpan.FromSeconds(30),
+        }, until: monitor => monitor.Packets + monitor.DroppedPackets + monitor.SkippedPackets >= expectedPackets, stop: stop);
+        stop.Cancel();
+        Assert.That(serve.Wait(TimeSpan.FromSeconds(30)), Is.True, "the source stops with the test");
+        Assert.Multiple(() =>
+        {
+            Assert.That(probed.StdOut.Trim(), Is.AnyOf("", "0"), "the mid-GOP session's probe finds no extradata (the case under test)");
+            Assert.That(outcome.Log, Does.Not.Contain("differ"));
+            Assert.That(outcome.Report.DroppedPackets, Is.Zero, "the output stayed open: every packet written");
+            Assert.That(Outcome.PacketCount(outcome.Output), Is.EqualTo(outcome.Report.Packets), "the file holds every packet written");
+            Assert.That(outcome.Report.Packets + outcome.Report.SkippedPackets, Is.EqualTo(expectedPackets), "both sessions, every packet");
+            Assert.That(outcome.VideoOut, Has.Count.EqualTo(outcome.VideoIn.Count), "both sessions' video in the file");
+        });
+    }
+
     private readonly record struct Cue(string Id, double At);
 
     private Outcome Inject(string input, string outputFormat, string? inputFormat = null, FFmpegInterop.Rational? frameRate = null, Cue[]? cues = null,
