@@ -211,71 +211,49 @@ public static class CueOrderJson
             error = $"field 'data': {path} is not valid text: invalid UTF-8 bytes or an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)";
             return false;
         }
-        if (DuplicateField(value, "data") is { } duplicate)
+        switch (Fault(value, "data"))
         {
-            // Readers would keep one of the two (which one depends on their JSON parser): refused like a duplicate top field.
-            error = $"field 'data': {duplicate} is given twice: give each field once";
-            return false;
-        }
-        if (BeyondDouble(value, "data") is { } number)
-        {
-            // Sent as written, JavaScript's JSON.parse (the web reader) and most parsers would read Infinity.
-            error = $"field 'data': {number} is a number beyond a double's range (±1.8e308): no reader can hold it";
-            return false;
+            case ({ } at, DataFault.Duplicate):
+                // Readers would keep one of the two (which one depends on their JSON parser): refused like a duplicate top field.
+                error = $"field 'data': {at} is given twice: give each field once";
+                return false;
+            case ({ } at, DataFault.BeyondDouble):
+                // Sent as written, JavaScript's JSON.parse (the web reader) and most parsers would read Infinity.
+                error = $"field 'data': {at} is a number beyond a double's range (±1.8e308): no reader can hold it";
+                return false;
         }
         data = Compact(value);
         error = "";
         return true;
     }
 
-    // The path of the first number in `value` that a double cannot hold (it would read as ±Infinity), or null.
-    // (JsonElement.TryGetDouble gives them as infinite.) Depth is bounded by MaxDepth (32).
-    private static string? BeyondDouble(JsonElement value, string at)
+    private enum DataFault { None, Duplicate, BeyondDouble }
+
+    // The path of the first fault in `value`, depth first: a field name given twice in one object, or a number a double
+    // cannot hold (JsonElement.TryGetDouble gives it as infinite). Depth is bounded by MaxDepth (32).
+    private static (string? At, DataFault Fault) Fault(JsonElement value, string at)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Number:
-                return value.TryGetDouble(out var d) && double.IsFinite(d) ? null : at;
+                return value.TryGetDouble(out var d) && double.IsFinite(d) ? default : (at, DataFault.BeyondDouble);
             case JsonValueKind.Array:
                 var i = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    if (BeyondDouble(item, $"{at}[{i++}]") is { } found) return found;
+                    if (Fault(item, $"{at}[{i++}]") is { At: not null } found) return found;
                 }
-                return null;
-            case JsonValueKind.Object:
-                foreach (var property in value.EnumerateObject())
-                {
-                    if (BeyondDouble(property.Value, $"{at}.{property.Name}") is { } found) return found;
-                }
-                return null;
-            default:
-                return null;
-        }
-    }
-
-    // The path of the first field name given twice in one object of `value`, or null. Depth is bounded by MaxDepth (32).
-    private static string? DuplicateField(JsonElement value, string at)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Array:
-                var i = 0;
-                foreach (var item in value.EnumerateArray())
-                {
-                    if (DuplicateField(item, $"{at}[{i++}]") is { } found) return found;
-                }
-                return null;
+                return default;
             case JsonValueKind.Object:
                 var names = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var property in value.EnumerateObject())
                 {
-                    if (!names.Add(property.Name)) return $"{at}.{property.Name}";
-                    if (DuplicateField(property.Value, $"{at}.{property.Name}") is { } found) return found;
+                    if (!names.Add(property.Name)) return ($"{at}.{property.Name}", DataFault.Duplicate);
+                    if (Fault(property.Value, $"{at}.{property.Name}") is { At: not null } found) return found;
                 }
-                return null;
+                return default;
             default:
-                return null;
+                return default;
         }
     }
 
