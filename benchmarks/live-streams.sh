@@ -6,7 +6,9 @@
 # machine's load hits both alike. After WARMUP s, the user+system CPU time of every relay and every injector is read
 # from /proc over WINDOW s. Prints, per N, CPU per stream (ms per second of media) for each and their ratio, and the
 # injectors' added latency p99 from GET /v1/status (median and worst of the N), and the scheduler slice each
-# injector's tuner had chosen at the end (`--sched-slice auto`, the default: its first comparison takes ~22 s).
+# injector's tuner had chosen at the end (`--sched-slice auto`, the default: its first comparison takes ~30 s), and the
+# whole machine's busy time over the window (every process, nginx and the publishers included). SEI_EXTRA adds `run`
+# options to every injector (e.g. SEI_EXTRA="--sched-slice default").
 #   benchmarks/live-streams.sh [WINDOW_SECONDS] [WARMUP_SECONDS]     (build first: make build)
 #   STREAMS="1 8" SEI_INJECT=artifacts/bin/sei-inject benchmarks/live-streams.sh 30 10   (Native AOT: make publish)
 set -euo pipefail
@@ -19,12 +21,13 @@ if [ -n "${SEI_INJECT:-}" ]; then SEI=("$SEI_INJECT"); else SEI=(dotnet src/SeiI
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sum_ticks() { local s=0; for pid in "$@"; do s=$((s + $(cpu_ticks "$pid"))); done; echo "$s"; }
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }   # whole machine: user nice system irq softirq
 
 live_setup live-streams "${SEI[@]}"
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); window ${window} s after ${warmup} s warm-up"
-printf '| streams | relay CPU per stream (ms/s) | sei-inject CPU per stream (ms/s) | ratio | added latency p99, median of N (ms) | worst p99 (ms) | slice at the end: long / own / comparing |\n'
-printf '| --- | --- | --- | --- | --- | --- | --- |\n'
+printf '| streams | relay CPU per stream (ms/s) | sei-inject CPU per stream (ms/s) | ratio | added latency p99, median of N (ms) | worst p99 (ms) | slice at the end: long / own / comparing | whole machine busy (ms/s) |\n'
+printf '| --- | --- | --- | --- | --- | --- | --- | --- |\n'
 for n in $streams; do
   relays=(); injectors=(); controls=()
   for k in $(seq 1 "$n"); do
@@ -38,7 +41,7 @@ for n in $streams; do
   start_injector() {
     control=127.0.0.1:$(port)
     "${SEI[@]}" run -i "rtmp://$rtmp/live/in$n-$k" -o "rtmp://$rtmp/live/out$n-$k" --output-format flv --key "$work/k.pem" \
-      --control "$control" --token-file "$work/token" 2>"$work/run$n-$k.log" &
+      --control "$control" --token-file "$work/token" ${SEI_EXTRA:-} 2>"$work/run$n-$k.log" &
     injectors+=($!); pids+=($!); controls+=("$control")
   }
   # nginx serves a stream's subscribers in the order they came, and the order moved the context switches of two
@@ -48,9 +51,9 @@ for n in $streams; do
     if [ $((k % 2)) = 1 ]; then start_relay; start_injector; else start_injector; start_relay; fi
   done
   sleep "$warmup"
-  r0=$(sum_ticks "${relays[@]}"); i0=$(sum_ticks "${injectors[@]}")
+  r0=$(sum_ticks "${relays[@]}"); i0=$(sum_ticks "${injectors[@]}"); b0=$(busy_ticks)
   sleep "$window"
-  r1=$(sum_ticks "${relays[@]}"); i1=$(sum_ticks "${injectors[@]}")
+  r1=$(sum_ticks "${relays[@]}"); i1=$(sum_ticks "${injectors[@]}"); b1=$(busy_ticks)
   p99s=()
   for control in "${controls[@]}"; do
     # curl, not `sei-inject status`: 32 .NET start-ups on a loaded machine would take minutes.
@@ -66,9 +69,9 @@ for n in $streams; do
     esac
   done
   stop_all
-  awk -v n="$n" -v r="$((r1 - r0))" -v i="$((i1 - i0))" -v t="$ticks" -v w="$window" -v live="$live" -v p99="${p99s[*]:-}" -v slices="$long / $own / $comparing" 'BEGIN {
+  awk -v n="$n" -v r="$((r1 - r0))" -v i="$((i1 - i0))" -v t="$ticks" -v w="$window" -v live="$live" -v p99="${p99s[*]:-}" -v slices="$long / $own / $comparing" -v busy="$((b1 - b0))" 'BEGIN {
     rc = r * 1000 / t / w / n; ic = i * 1000 / t / w / n
     m = split(p99, a, " "); for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (a[y] + 0 < a[x] + 0) { s = a[x]; a[x] = a[y]; a[y] = s }
     med = m ? a[int((m + 1) / 2)] : "n/a"; worst = m ? a[m] : "n/a"
-    printf "| %d (%d live) | %.2f | %.2f | %.2fx | %s | %s | %s |\n", n, live, rc, ic, (rc > 0 ? ic / rc : 0), med, worst, slices }'
+    printf "| %d (%d live) | %.2f | %.2f | %.2fx | %s | %s | %s | %.0f |\n", n, live, rc, ic, (rc > 0 ? ic / rc : 0), med, worst, slices, busy * 1000 / t / w }'
 done

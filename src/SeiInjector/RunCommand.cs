@@ -164,8 +164,10 @@ internal static class RunCommand
         return command;
     }
 
-    // Nonces kept ready for a live run: a heartbeat a second plus cue bursts; refilled in a batch when half are used.
-    private const int NonceCapacity = 32;
+    // Nonces kept ready for a live run: a heartbeat a second plus cue bursts; refilled in a batch when half are used. 256
+    // (24 KB): one refill of 128 every two minutes of heartbeats, most of its nonces made with warm code, where 32 woke
+    // the filler every 16 s for 16 mostly cold ones (41 against ~15 µs/s of CPU: RESULTS.md, fifteenth pass).
+    private const int NonceCapacity = 256;
 
     internal static SliceSetting ParseSchedulerSlice(System.CommandLine.Parsing.ArgumentResult result)
     {

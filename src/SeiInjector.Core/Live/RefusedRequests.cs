@@ -10,6 +10,9 @@ namespace CatEvening.SeiInjector.Live;
 /// rest are counted, and once a minute (and at <see cref="Dispose"/>) one summary line goes to the log and one
 /// <c>unauthorized_summary</c> record to the audit log: how many, how many were over the rate limit, from how many
 /// addresses, and the first one. 10,000 refused requests with 8 KB paths cost two log lines and one audit record.
+/// The summary's timer is armed by the first refusal of a minute, not kept running: an injector nobody knocks at has no
+/// timer firing (each firing woke the runtime's timer thread and a thread-pool worker, which after 20 s idle is a new
+/// thread: ~0.5 % of a live injector's CPU, benchmarks/RESULTS.md fifteenth pass).
 /// </summary>
 internal sealed class RefusedRequests : IDisposable
 {
@@ -35,8 +38,11 @@ internal sealed class RefusedRequests : IDisposable
         _log = log;
         _audit = audit;
         _clock = clock;
-        _timer = clock.CreateTimer(_ => Flush(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        _timer = clock.CreateTimer(_ => Flush(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>How long after the first refusal of a period its summary is written.</summary>
+    public static readonly TimeSpan SummaryPeriod = TimeSpan.FromMinutes(1);
 
     /// <summary>Counts one refused request; logs it when it is the first since the last summary.</summary>
     /// <param name="remote">The client's address (null when unknown).</param>
@@ -54,6 +60,8 @@ internal sealed class RefusedRequests : IDisposable
                 _since = _clock.GetUtcNow();
                 _first = $"{Describe(method, path)} from {remote}";
                 line = $"control: 401 for {_first}: missing or wrong bearer token (further refusals are counted and summed up once a minute)";
+                // One shot: the summary a minute from now; the next refusal after it arms the next one.
+                _timer.Change(SummaryPeriod, Timeout.InfiniteTimeSpan);
             }
             _refused++;
             if (limited) _limited++;
@@ -84,9 +92,10 @@ internal sealed class RefusedRequests : IDisposable
     /// <summary>Stops the timer and writes the last summary (call before the audit log closes).</summary>
     public void Dispose()
     {
+        // Closed to new refusals first, so nothing arms the timer once it is disposed.
+        lock (_gate) _disposed = true;
         _timer.Dispose();
         Flush();
-        lock (_gate) _disposed = true;
     }
 
     /// <summary>Method and path as they may be logged: at most <see cref="PathShown"/> characters, control characters as '?'.</summary>
