@@ -52,7 +52,19 @@ sleep "$window"
 t1=$(busy_ticks); c1=$(awk '/^ctxt/ { print $2 }' /proc/stat); n1=$(sum_ns "${ngx[@]}"); r1=$(sum_ns "${relays[@]}"); a1=$(sum_ns "${as[@]}"); b1=$(sum_ns "${bs[@]}")
 alive=0
 for pid in "${relays[@]}" "${as[@]}" "${bs[@]}"; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
-[ "$alive" = $((3 * m)) ] || { echo "only $alive of $((3 * m)) processes still running: no figures" >&2; exit 1; }
+if [ "$alive" != $((3 * m)) ]; then
+  echo "only $alive of $((3 * m)) processes still running: no figures" >&2
+  # Which one, and why: an injector's log, or the relay's exit status (its errors went to this script's stderr above).
+  for k in $(seq 1 "$m"); do
+    for side in a b; do
+      pid=$([ $side = a ] && echo "${as[$((k - 1))]}" || echo "${bs[$((k - 1))]}")
+      kill -0 "$pid" 2>/dev/null || { rc=0; wait "$pid" || rc=$?; echo "injector $side$k (pid $pid) exited $rc:" >&2; tail -5 "$work/$side$k.log" >&2; }
+    done
+    pid=${relays[$((k - 1))]}
+    kill -0 "$pid" 2>/dev/null || { rc=0; wait "$pid" || rc=$?; echo "relay $k (pid $pid) exited $rc" >&2; }
+  done
+  exit 1
+fi
 awk -v c=$((c1 - c0)) -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n=$((n1 - n0)) -v r=$((r1 - r0)) -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v m="$m" -v w="$window" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
   printf "M = %d streams, window %d s, load average %s; nginx %.2f ms/s, whole machine busy %.1f ms/s, %d context switches/s\n", m, w, load, n / w / 1e6, t * 1000 / hz / w, c / w
   printf "| relay (ms/s per stream) | A (ms/s) | A / relay | B (ms/s) | B / relay | B / A |\n| --- | --- | --- | --- | --- | --- |\n"

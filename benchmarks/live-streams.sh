@@ -68,6 +68,10 @@ for n in $streams; do
       *"scheduler slice"*) long=$((long + 1)) ;; *"keeps its own"*) own=$((own + 1)) ;; *) comparing=$((comparing + 1)) ;;
     esac
   done
+  # The tuners' last estimates, long against own in %, sorted (negative: the long slice measured cheaper).
+  estimates=$(for f in "$work"/run$n-*.log; do grep -o "pipeline thread: .*CPU per packet" "$f" | tail -1 | \
+    sed -n 's/.*: \([0-9.]*\) % less CPU.*/-\1/p; s/.* cost \([0-9.]*\) % more CPU.*/\1/p; s/.*: \([0-9.]*\) % more CPU per packet than.*/\1/p'; done | sort -g | tr '\n' ' ')
+  [ -n "$estimates" ] && echo "N = $n: the tuners' estimates, long slice against own (%): $estimates" >&2
   stop_all
   awk -v n="$n" -v r="$((r1 - r0))" -v i="$((i1 - i0))" -v t="$ticks" -v w="$window" -v live="$live" -v p99="${p99s[*]:-}" -v slices="$long / $own / $comparing" -v busy="$((b1 - b0))" 'BEGIN {
     rc = r * 1000 / t / w / n; ic = i * 1000 / t / w / n

@@ -110,9 +110,12 @@ internal sealed class TunedSlice
         if (_tuner.Comparing || _tuner.PairsMeasured == 0 || _announced == _tuner.Choice) return;
         _announced = _tuner.Choice;
         var percent = Math.Abs(Math.Exp(_tuner.Estimate) - 1) * 100;
-        _log?.Invoke(_tuner.Choice == SliceChoice.Long
-            ? $"pipeline thread: scheduler slice {Ms(_options.Long)}: {percent:0.0} % less CPU per packet than its own {Ms(_own)} ({_tuner.PairsMeasured} pairs of windows measured)"
-            : $"pipeline thread: keeps its own scheduler slice {Ms(_own)}: {Ms(_options.Long)} cost {percent:0.0} % more CPU per packet ({_tuner.PairsMeasured} pairs of windows measured)");
+        var pairs = $"({_tuner.PairsMeasured} pairs of windows measured)";
+        _log?.Invoke(_tuner.Choice != SliceChoice.Long
+            ? $"pipeline thread: keeps its own scheduler slice {Ms(_own)}: {Ms(_options.Long)} cost {percent:0.0} % more CPU per packet {pairs}"
+            : _tuner.Estimate < 0
+                ? $"pipeline thread: scheduler slice {Ms(_options.Long)}: {percent:0.0} % less CPU per packet than its own {Ms(_own)} {pairs}"
+                : $"pipeline thread: scheduler slice {Ms(_options.Long)}: {percent:0.0} % more CPU per packet than its own {Ms(_own)}, within the {(Math.Exp(_options.LongAllowance) - 1) * 100:0} % allowed for what it saves the neighbours {pairs}");
     }
 
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:0.###} ms";
