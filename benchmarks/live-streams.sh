@@ -60,7 +60,7 @@ for n in $streams; do
     p=$(curl -s -m 5 -H "Authorization: Bearer $(cat "$work/token")" "http://$control/v1/status" | tr -d '\n ' | grep -o '"added_latency":{[^}]*}' | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2 || true)
     [ -n "$p" ] && p99s+=("$p")
   done
-  live=$(grep -l "sei-inject: live" "$work"/run$n-*.log 2>/dev/null | wc -l)
+  live=$(grep -l ": live input" "$work"/run$n-*.log 2>/dev/null | wc -l)
   # The packet thread's scheduler slice as each injector's tuner last chose it (`--sched-slice auto`, the default).
   long=0; own=0; comparing=0
   for f in "$work"/run$n-*.log; do
@@ -70,7 +70,7 @@ for n in $streams; do
   done
   # The tuners' last estimates, long against own in %, sorted (negative: the long slice measured cheaper).
   estimates=$(for f in "$work"/run$n-*.log; do grep -o "pipeline thread: .*CPU per packet" "$f" | tail -1 | \
-    sed -n 's/.*: \([0-9.]*\) % less CPU.*/-\1/p; s/.* cost \([0-9.]*\) % more CPU.*/\1/p; s/.*: \([0-9.]*\) % more CPU per packet than.*/\1/p'; done | sort -g | tr '\n' ' ')
+    sed -n 's/.*: \([0-9.]*\) % less CPU.*/-\1/p; s/.* cost \([0-9.]*\) % more CPU.*/\1/p; s/.*: \([0-9.]*\) % more CPU per packet than.*/\1/p' || true; done | sort -g | tr '\n' ' ')
   [ -n "$estimates" ] && echo "N = $n: the tuners' estimates, long slice against own (%): $estimates" >&2
   stop_all
   awk -v n="$n" -v r="$((r1 - r0))" -v i="$((i1 - i0))" -v t="$ticks" -v w="$window" -v live="$live" -v p99="${p99s[*]:-}" -v slices="$long / $own / $comparing" -v busy="$((b1 - b0))" 'BEGIN {

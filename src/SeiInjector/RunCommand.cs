@@ -86,7 +86,7 @@ internal static class RunCommand
 
         var schedSlice = new Option<SliceSetting>("--sched-slice")
         {
-            Description = "Linux 6.12+ scheduler slice of the packet thread: 'auto' (the default: a live input's thread starts on 100ms and, from 30 s on, compares it with its own slice in 2 s windows of CPU time per packet and keeps the cheaper, checked again each minute), 'default' (the kernel's, untouched) or a fixed 0.1ms-100ms. A long slice made a live injector 4-8 % cheaper beside nginx and 5-30 % dearer beside CPU-bound work such as encoders (benchmarks/RESULTS.md).",
+            Description = "Linux 6.12+ scheduler slice of the packet thread: 'auto' (the default: a live input's thread starts on 100ms and, from 30 s on, compares it with its own slice in 2 s windows of CPU time per packet and keeps 100ms unless it costs the thread over 3 % more, part of its saving being the neighbours'; checked again each minute), 'default' (the kernel's, untouched) or a fixed 0.1ms-100ms. A long slice made a live injector 4-8 % cheaper beside nginx and 5-30 % dearer beside CPU-bound work such as encoders (benchmarks/RESULTS.md).",
             CustomParser = ParseSchedulerSlice,
         };
 

@@ -66,7 +66,8 @@ public sealed record PipelineOptions
     /// <summary>
     /// Tunes the pipeline thread's scheduler slice while the run goes on (Linux 6.12+; see <see cref="SliceTuner"/>):
     /// the thread starts on <see cref="SliceTunerOptions.Long"/>, then windows on its own slice and on the long one are
-    /// compared by CPU time per packet written, and the cheaper kept, checked again about once a minute. For a live input, whose thread sleeps between
+    /// compared by CPU time per packet written, and the long one kept unless it costs the thread more than
+    /// <see cref="SliceTunerOptions.LongAllowance"/> more, checked again about once a minute. For a live input, whose thread sleeps between
     /// packets; a file read flat out keeps a CPU busy, where a long slice only delays its neighbours. Ignored when
     /// <see cref="SchedulerSlice"/> is set; nothing is tuned when null.
     /// </summary>

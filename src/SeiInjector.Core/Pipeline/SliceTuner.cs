@@ -16,11 +16,10 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// of CPU per packet, clamped to ±<see cref="SliceTunerOptions.MaxLogRatio"/> (a window with a garbage collection or a
 /// reconnect in it is not a 50 % effect).</para>
 /// <para>What the thread measures is its own cost with its neighbours as they are. A long slice also saves its neighbours
-/// work (nginx and the other processes are preempted less: the whole machine and nginx were 5-7 % less busy with every
-/// injector on a long slice, and the benchmark of record read 1.00-1.02x the relay on a fixed 100 ms against 1.04-1.07x
-/// when tuners settled on their own slice: RESULTS.md, twelfth and fifteenth passes), which no in-thread measurement sees.
-/// So the long slice is kept while it costs the thread at most <see cref="SliceTunerOptions.LongAllowance"/> more; beside
-/// CPU-bound work, where it costs 5-30 % more, the thread's own slice is chosen.</para>
+/// work (nginx and the other processes are preempted less: the whole machine was 6 % and nginx 9 % less busy with every
+/// injector on a long slice than on the kernel's, RESULTS.md, twelfth pass), which no in-thread measurement sees. So the
+/// long slice is kept while it costs the thread at most <see cref="SliceTunerOptions.LongAllowance"/> more; beside
+/// CPU-bound work, where it costs 4-30 % more, the thread's own slice is chosen.</para>
 /// <para>The run starts on the long slice; after <see cref="SliceTunerOptions.FirstTrialAfter"/> windows (start-up
 /// over) a trial of <see cref="SliceTunerOptions.TrialPairs"/> pairs compares the two; the estimate is their mean and the
 /// choice is the long slice when the estimate is below <see cref="SliceTunerOptions.LongAllowance"/> (below). Then the
@@ -242,8 +241,8 @@ public sealed record SliceTunerOptions
 
     /// <summary>How much more the long slice may cost the thread itself, as ln(long / own), and still be chosen (0-0.1,
     /// default 0.03, about 3 %): the share of its saving that falls on the neighbours, which the thread cannot measure
-    /// (the whole machine 5 % and nginx 7 % less busy with long slices, twelfth pass). Beside CPU-bound work a long slice
-    /// costs 5-30 % more and is left. 0: the cheaper for the thread alone.</summary>
+    /// (the whole machine 6 % and nginx 9 % less busy with long slices, twelfth pass). Beside CPU-bound work a long slice
+    /// costs 4-30 % more and is left. 0: the cheaper for the thread alone.</summary>
     public double LongAllowance { get; init; } = 0.03;
 
     internal void Validate()
