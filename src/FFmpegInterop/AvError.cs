@@ -60,6 +60,28 @@ public static class AvError
     /// <summary><c>AVERROR_HTTP_NOT_FOUND</c> (<c>FFERRTAG(0xF8,'4','0','4')</c>).</summary>
     public const int HttpNotFound = -875574520;
 
+    /// <summary><c>AVERROR(EIO)</c>: input/output error (errno 5 everywhere); FFmpeg's RTMP protocol answers a dropped
+    /// connection with it.</summary>
+    public const int InputOutput = -5;
+
+    /// <summary><c>AVERROR(EPIPE)</c>: broken pipe (errno 32 everywhere).</summary>
+    public const int BrokenPipe = -32;
+
+    /// <summary>
+    /// The <c>AVERROR</c> FFmpeg's network code gives for a socket error: <c>AVERROR(errno)</c> of this platform for a
+    /// refused, reset or timed-out connection (ECONNREFUSED 111/61, ECONNRESET 104/54, ETIMEDOUT 110/60 on Linux and
+    /// the BSDs/macOS; 10061/10054/10060 as WSA codes on Windows), <see cref="BrokenPipe"/> for a peer gone while
+    /// writing, <see cref="InputOutput"/> for the rest (an unresolvable host included, as <c>tcp.c</c> does).
+    /// </summary>
+    public static int FromSocketError(System.Net.Sockets.SocketError error) => error switch
+    {
+        System.Net.Sockets.SocketError.ConnectionRefused => -(OperatingSystem.IsWindows() ? 10061 : IsBsdErrno() ? 61 : 111),
+        System.Net.Sockets.SocketError.ConnectionReset => -(OperatingSystem.IsWindows() ? 10054 : IsBsdErrno() ? 54 : 104),
+        System.Net.Sockets.SocketError.TimedOut => -(OperatingSystem.IsWindows() ? 10060 : IsBsdErrno() ? 60 : 110),
+        System.Net.Sockets.SocketError.Shutdown or System.Net.Sockets.SocketError.ConnectionAborted => BrokenPipe,
+        _ => InputOutput,
+    };
+
     /// <summary>
     /// <c>AVERROR(EAGAIN)</c> of this platform: no data now, try again. EAGAIN is 11 on Linux
     /// (<c>include/uapi/asm-generic/errno-base.h</c>) and in the Windows C runtime (<c>errno.h</c>), 35 on macOS, iOS

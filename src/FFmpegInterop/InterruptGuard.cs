@@ -86,6 +86,22 @@ internal sealed unsafe class InterruptGuard : IDisposable
 
     internal bool Cancelled => _cancelled;
 
+    /// <summary>
+    /// True when the current call should stop (its deadline passed or the owner cancelled): what FFmpeg's poll of the
+    /// callback answers, for I/O done in managed code (the RTMP client) that FFmpeg's protocols do not see.
+    /// </summary>
+    internal bool StopRequested
+    {
+        get
+        {
+            if (_cancelled) return true;
+            if (_stop != null) return Volatile.Read(ref *_stop) != 0;
+            if (Stopwatch.GetTimestamp() <= Volatile.Read(ref _deadline)) return false;
+            lock (_gate) _timedOut = true;
+            return true;
+        }
+    }
+
     /// <summary>Arms the timeout for the blocking call that follows: it is stopped once it has run for
     /// <see cref="Timeout"/>, or up to 1 % (at most 100 ms) less.</summary>
     /// <remarks>Called before every read and write, i.e. once per packet and side. A deadline set less than the slack ago

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CatEvening.FFmpegInterop.Native;
+using CatEvening.FFmpegInterop.Rtmp;
 
 namespace CatEvening.FFmpegInterop;
 
@@ -71,10 +72,11 @@ public sealed class MediaInput : IDisposable
     /// (rtmp://, tcp://, http://) for those protocols, <c>mode=listener</c> in the URL for srt://.</param>
     /// <param name="rawTimestamps">Turn off FFmpeg's timestamp overflow correction (<c>correct_ts_overflow</c>): packets
     /// carry the container's own values (33-bit MPEG-TS, 32-bit FLV), for a caller that unwraps them itself.</param>
+    /// <param name="rtmpClient">Which RTMP client plays an <c>rtmp://</c> URL this process connects to (not a listening one).</param>
     /// <exception cref="FFmpegException">The input cannot be opened, the format is unknown, it timed out or was cancelled
     /// (<see cref="FFmpegException.Direction"/> is <see cref="MediaDirection.Input"/>).</exception>
     public static MediaInput Open(string url, string? formatName, TimeSpan ioTimeout, TimeSpan? analyzeDuration = null,
-        CancellationToken cancellation = default, bool listen = false, bool rawTimestamps = false)
+        CancellationToken cancellation = default, bool listen = false, bool rawTimestamps = false, RtmpClient rtmpClient = RtmpClient.Managed)
     {
         ArgumentNullException.ThrowIfNull(url);
         FFmpegLibrary.EnsureLoaded();
@@ -105,6 +107,23 @@ public sealed class MediaInput : IDisposable
             if (listen && !IsSrt(url)) AvError.Check(AvUtil.av_dict_set(ref options, "listen", "1", 0), "setting listen", MediaDirection.Input);
             if (listen || IsListeningUrl(url)) interrupt.ArmUnbounded();
             else interrupt.Arm();
+            if (!listen && rtmpClient == RtmpClient.Managed && RtmpUrl.TryParse(url, out var rtmpUrl))
+            {
+                // The managed client connects and plays; FFmpeg's demuxer reads the FLV bytes it hands over (custom I/O:
+                // avformat_open_input leaves the pb it finds alone, and the handle frees it after the context).
+                RtmpPlaySession session;
+                try
+                {
+                    session = RtmpPlaySession.Open(rtmpUrl, interrupt, url);
+                }
+                catch (RtmpException e)
+                {
+                    ThrowIo(e.ErrorCode, $"opening input {url}", interrupt, MediaDirection.Input, e);
+                    throw;
+                }
+                handle.AdoptIo(session);
+                Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, handle.Io!.Context);
+            }
             var result = handle.OpenInput(url, inputFormat, ref options);
             if (result < 0) ThrowIo(result, $"{(listen ? "listening for input" : "opening input")} {url}", interrupt, MediaDirection.Input);
             if (options != 0 && AvUtil.av_dict_get(options, "", 0, DictIgnoreSuffix) != 0)
@@ -170,14 +189,17 @@ public sealed class MediaInput : IDisposable
         if (result >= 0) return ReadResult.Packet;
         if (result == AvError.EndOfFile) return ReadResult.EndOfStream;
         if (result == AvError.TryAgain) return ReadResult.TryAgain;
-        return ThrowIo(result, $"reading from {Url}", _interrupt, MediaDirection.Input);
+        return ThrowIo(result, $"reading from {Url}", _interrupt, MediaDirection.Input, _context.Io?.LastError);
     }
 
     /// <summary>Makes the current and every later blocking call on this input stop; safe from any thread.</summary>
     public void Cancel() => _interrupt.Cancel();
 
-    internal static ReadResult ThrowIo(int result, string operation, InterruptGuard interrupt, MediaDirection direction)
+    internal static ReadResult ThrowIo(int result, string operation, InterruptGuard interrupt, MediaDirection direction, RtmpException? cause = null)
     {
+        // The managed RTMP client's own words for a failure it returned (FFmpeg's text for the code says less).
+        if (cause != null && cause.ErrorCode == result && result != AvError.Exit)
+            throw new FFmpegException(operation, result, cause.Message, direction);
         if (result == AvError.Exit && interrupt.TimedOut)
             throw new FFmpegException($"{operation}: no progress for {interrupt.Timeout.TotalSeconds:0.###} s (I/O timeout)", result, AvError.Describe(result), direction);
         if (result == AvError.Exit && interrupt.Cancelled)
@@ -202,7 +224,23 @@ public sealed class MediaInput : IDisposable
     {
         public override bool IsInvalid => false;
 
+        /// <summary>The managed RTMP client's I/O context, when it reads this input; freed after the format context.</summary>
+        public ManagedIoContext? Io { get; private set; }
+
         public void Adopt(nint context) => SetHandle(context);
+
+        public void AdoptIo(RtmpPlaySession session)
+        {
+            try
+            {
+                Io = ManagedIoContext.ForReading(session);
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
+        }
 
         // avformat_open_input frees the context when it fails and nulls the pointer: the handle follows it.
         public int OpenInput(string url, nint inputFormat, ref nint options)
@@ -218,6 +256,7 @@ public sealed class MediaInput : IDisposable
         {
             var p = handle;
             if (p != 0) AvFormat.avformat_close_input(ref p);
+            Io?.Dispose();
             interrupt.Dispose();
             return true;
         }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CatEvening.FFmpegInterop.Native;
+using CatEvening.FFmpegInterop.Rtmp;
 
 namespace CatEvening.FFmpegInterop;
 
@@ -25,8 +26,11 @@ public sealed class MediaOutput : IDisposable
     private const int ComplianceNormal = 0;
     private bool _headerWritten;
 
-    private MediaOutput(OutputContextHandle context, InterruptGuard interrupt, string url)
+    private readonly RtmpClient _rtmpClient;
+
+    private MediaOutput(OutputContextHandle context, InterruptGuard interrupt, string url, RtmpClient rtmpClient)
     {
+        _rtmpClient = rtmpClient;
         _context = context;
         _interrupt = interrupt;
         Url = url;
@@ -105,8 +109,9 @@ public sealed class MediaOutput : IDisposable
     /// <param name="url">Destination.</param>
     /// <param name="formatName">Muxer short name, or null to choose it from the URL's scheme (<see cref="DefaultFormatForUrl"/>) or extension.</param>
     /// <param name="ioTimeout">Longest any single blocking write may take before it fails.</param>
+    /// <param name="rtmpClient">Which RTMP client publishes to an <c>rtmp://</c> URL.</param>
     /// <exception cref="FFmpegException">No muxer matches the name or the URL.</exception>
-    public static MediaOutput Create(string url, string? formatName, TimeSpan ioTimeout)
+    public static MediaOutput Create(string url, string? formatName, TimeSpan ioTimeout, RtmpClient rtmpClient = RtmpClient.Managed)
     {
         ArgumentNullException.ThrowIfNull(url);
         FFmpegLibrary.EnsureLoaded();
@@ -120,7 +125,7 @@ public sealed class MediaOutput : IDisposable
             if (result < 0 || context == 0) throw UnknownFormat(url, formatName, result);
             handle.Adopt(context);
             interrupt.Install(context);
-            return new MediaOutput(handle, interrupt, url);
+            return new MediaOutput(handle, interrupt, url, rtmpClient);
         }
         catch
         {
@@ -175,14 +180,41 @@ public sealed class MediaOutput : IDisposable
         var format = Marshal.ReadIntPtr(context + StructLayouts.FormatOutputFormat);
         if ((Marshal.ReadInt32(format + StructLayouts.OutputFormatFlags) & NoFileFlag) == 0)
         {
-            var io = (nint)0;
             _interrupt.Arm();
-            var opened = AvFormat.avio_open2(ref io, Url, AvioFlagWrite, _interrupt.Native, 0);
-            if (opened < 0) MediaInput.ThrowIo(opened, $"opening output {Url}", _interrupt, MediaDirection.Output);
-            Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, io);
+            if (_rtmpClient == RtmpClient.Managed && RtmpUrl.TryParse(Url, out var rtmpUrl))
+            {
+                // The managed client publishes what FFmpeg's FLV muxer writes into a custom AVIOContext, flushed per packet.
+                RtmpPublishSession session;
+                try
+                {
+                    session = RtmpPublishSession.Open(rtmpUrl, _interrupt, Url);
+                }
+                catch (RtmpException e)
+                {
+                    MediaInput.ThrowIo(e.ErrorCode, $"opening output {Url}", _interrupt, MediaDirection.Output, e);
+                    throw;
+                }
+                _context.AdoptIo(session);
+                Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, _context.Io!.Context);
+                AvError.Check(AvUtil.av_opt_set_int(context, "flush_packets", 1, 0), "setting flush_packets", MediaDirection.Output);
+            }
+            else
+            {
+                var io = (nint)0;
+                var opened = AvFormat.avio_open2(ref io, Url, AvioFlagWrite, _interrupt.Native, 0);
+                if (opened < 0) MediaInput.ThrowIo(opened, $"opening output {Url}", _interrupt, MediaDirection.Output);
+                Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, io);
+            }
         }
         _interrupt.Arm();
         var result = AvFormat.avformat_write_header(context, 0);
+        if (result >= 0 && _context.Io is { } managedIo)
+        {
+            // The header and metadata go out now, not with the first packet.
+            managedIo.Flush();
+            var ioError = Marshal.ReadInt32(managedIo.Context + StructLayouts.IoContextError);
+            if (ioError < 0) result = ioError;
+        }
         if (result < 0)
         {
             // "Function not implemented" or "Invalid argument" says little when the muxer simply cannot carry a codec (H.265
@@ -199,7 +231,7 @@ public sealed class MediaOutput : IDisposable
                             MediaDirection.Output);
                 }
             }
-            MediaInput.ThrowIo(result, $"writing the {FormatName} header to {Url}", _interrupt, MediaDirection.Output);
+            MediaInput.ThrowIo(result, $"writing the {FormatName} header to {Url}", _interrupt, MediaDirection.Output, _context.Io?.LastError);
         }
         _headerWritten = true;
     }
@@ -215,7 +247,7 @@ public sealed class MediaOutput : IDisposable
         if (!_headerWritten) throw new InvalidOperationException("write the header first");
         _interrupt.Arm();
         var result = AvFormat.av_write_frame(_context.DangerousGetHandle(), packet.Pointer);
-        if (result < 0) MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt, MediaDirection.Output);
+        if (result < 0) MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt, MediaDirection.Output, _context.Io?.LastError);
     }
 
     /// <summary>
@@ -245,7 +277,7 @@ public sealed class MediaOutput : IDisposable
                 : AvError.Describe(result);
             return false;
         }
-        MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt, MediaDirection.Output);
+        MediaInput.ThrowIo(result, $"writing a packet of stream {packet.StreamIndex} to {Url}", _interrupt, MediaDirection.Output, _context.Io?.LastError);
         return false;
     }
 
@@ -265,7 +297,7 @@ public sealed class MediaOutput : IDisposable
         using var log = FFmpegLog.Capture();
         _interrupt.Arm();
         var result = AvFormat.av_write_trailer(_context.DangerousGetHandle());
-        if (result < 0) MediaInput.ThrowIo(result, $"finishing {Url}", _interrupt, MediaDirection.Output);
+        if (result < 0) MediaInput.ThrowIo(result, $"finishing {Url}", _interrupt, MediaDirection.Output, _context.Io?.LastError);
     }
 
     /// <summary>Makes the current and every later blocking call on this output stop (a header or a write waiting on a
@@ -286,10 +318,32 @@ public sealed class MediaOutput : IDisposable
 
         public void Adopt(nint context) => SetHandle(context);
 
+        /// <summary>The managed RTMP client's I/O context, when it writes this output; freed after the format context.</summary>
+        public ManagedIoContext? Io { get; private set; }
+
+        public void AdoptIo(RtmpPublishSession session)
+        {
+            try
+            {
+                Io = ManagedIoContext.ForWriting(session);
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
+        }
+
         protected override bool ReleaseHandle()
         {
             var context = handle;
-            if (context != 0)
+            if (context != 0 && Io != null)
+            {
+                // A custom pb is the caller's: FFmpeg must not close it.
+                Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, 0);
+                AvFormat.avformat_free_context(context);
+            }
+            else if (context != 0)
             {
                 var format = Marshal.ReadIntPtr(context + StructLayouts.FormatOutputFormat);
                 if ((Marshal.ReadInt32(format + StructLayouts.OutputFormatFlags) & NoFileFlag) == 0)
@@ -303,6 +357,7 @@ public sealed class MediaOutput : IDisposable
                 }
                 AvFormat.avformat_free_context(context);
             }
+            Io?.Dispose();
             interrupt.Dispose();
             return true;
         }

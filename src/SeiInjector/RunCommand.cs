@@ -75,6 +75,14 @@ internal static class RunCommand
             Description = "Wait for the publisher to connect to the input URL (rtmp://HOST:PORT/app/key, tcp://HOST:PORT) instead of pulling from a server. For SRT give mode=listener in the URL.",
         };
 
+        var rtmpClient = new Option<RtmpClient>("--rtmp-client")
+        {
+            Description = "RTMP client for rtmp:// URLs this process connects to: managed (default: buffered sockets, about a tenth of the system calls; FFmpeg still demuxes and muxes the FLV) or ffmpeg (FFmpeg's own rtmp protocol). A listening input and rtmps/rtmpt always use FFmpeg's.",
+            HelpName = "managed|ffmpeg",
+            DefaultValueFactory = _ => RtmpClient.Managed,
+            CustomParser = ParseRtmpClient,
+        };
+
         var formatVersion = WholeNumberOption.Create("--format-version", 1, 2, CatEveningSei.FormatVersion2,
             "Message format written: 2 (default: everything due on a frame in one signed payload, which every web player reads) or 1 (one payload per message, for readers not yet updated).");
 
@@ -94,7 +102,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Copy the input to the output (stream copy), splicing signed cues and heartbeats into the video.")
         {
-            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, closeHold, streamId, ioTimeout, analyzeDuration, listen, frameRate, clock,
+            input, output, inputFormat, outputFormat, key, schedule, heartbeat, repeat, closeHold, streamId, ioTimeout, analyzeDuration, listen, rtmpClient, frameRate, clock,
             formatVersion, schedSlice,
         };
         LiveRun.AddTo(command);
@@ -152,6 +160,7 @@ internal static class RunCommand
                 IoTimeout = parsed.GetValue(ioTimeout) ?? DefaultIoTimeout,
                 AnalyzeDuration = parsed.GetValue(analyzeDuration),
                 ListenInput = parsed.GetValue(listen),
+                RtmpClient = parsed.GetValue(rtmpClient),
                 Log = line => Console.Error.WriteLine("sei-inject: " + line),
                 FrameRate = parsed.GetValue(frameRate),
                 SchedulerSlice = parsed.GetValue(schedSlice) is { Mode: SliceMode.Fixed } fixedSlice ? fixedSlice.Slice : null,
@@ -205,6 +214,19 @@ internal static class RunCommand
             return new Rational(n, d);
         result.AddError($"--frame-rate '{text}' is not a frame rate such as 25, 50 or 30000/1001 (at most 1000 fps)");
         return null;
+    }
+
+    private static RtmpClient ParseRtmpClient(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        switch (text.ToLowerInvariant())
+        {
+            case "managed": return RtmpClient.Managed;
+            case "ffmpeg": return RtmpClient.FFmpeg;
+            default:
+                result.AddError($"--rtmp-client takes managed or ffmpeg, not '{text}'");
+                return RtmpClient.Managed;
+        }
     }
 
     internal static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result, string option)

@@ -84,6 +84,21 @@ internal static unsafe partial class AvFormat
     [LibraryImport(Library)]
     internal static partial int avio_closep(ref nint ioContext);
 
+    /// <summary>Allocates an AVIOContext over caller callbacks (libavformat/avio.h); <paramref name="buffer"/> comes from
+    /// <c>av_malloc</c> and is owned by the context from then on (freed with <c>av_freep(&amp;ctx->buffer)</c>, then
+    /// <see cref="avio_context_free"/>).</summary>
+    [LibraryImport(Library)]
+    internal static partial nint avio_alloc_context(nint buffer, int bufferSize, int writeFlag, nint opaque,
+        delegate* unmanaged[Cdecl]<nint, byte*, int, int> readPacket, delegate* unmanaged[Cdecl]<nint, byte*, int, int> writePacket, nint seek);
+
+    /// <summary>Frees an AVIOContext from <see cref="avio_alloc_context"/> (not its buffer) and nulls the pointer.</summary>
+    [LibraryImport(Library)]
+    internal static partial void avio_context_free(ref nint ioContext);
+
+    /// <summary>Writes out what the AVIOContext buffers.</summary>
+    [LibraryImport(Library)]
+    internal static partial void avio_flush(nint ioContext);
+
     /// <summary>Tag for a codec in a muxer's tag tables; returns 0 when the muxer has no tag for it. Nothing to free.</summary>
     [LibraryImport(Library)]
     internal static partial int av_codec_get_tag2(nint tags, int codecId, out uint tag);

@@ -56,4 +56,12 @@ internal static unsafe partial class AvUtil
     /// <summary>Reads an AVOption by name; FFmpeg finds the field through its own offset table.</summary>
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int av_opt_get_int(nint target, string name, int searchFlags, out long value);
+
+    /// <summary>Allocates native memory FFmpeg may reallocate or free (libavutil/mem.h).</summary>
+    [LibraryImport(Library)]
+    internal static partial nint av_malloc(nuint size);
+
+    /// <summary>Frees memory from <see cref="av_malloc"/> and nulls the pointer.</summary>
+    [LibraryImport(Library)]
+    internal static partial void av_freep(ref nint pointer);
 }

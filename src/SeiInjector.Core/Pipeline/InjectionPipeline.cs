@@ -774,7 +774,7 @@ public sealed class InjectionPipeline
                 {
                     if (listening) _options.Log?.Invoke($"waiting for a publisher on {_options.InputUrl}");
                     input = MediaInput.Open(_options.InputUrl, _options.InputFormat, _options.IoTimeout, _options.AnalyzeDuration, stop, _options.ListenInput,
-                        rawTimestamps: true);
+                        rawTimestamps: true, rtmpClient: _options.RtmpClient);
                     var video = WaitForVideo(input);
                     WaitForAudioParameters(input);
                     _input = input;
@@ -1088,7 +1088,7 @@ public sealed class InjectionPipeline
 
         private MediaOutput CreateOutput()
         {
-            var output = MediaOutput.Create(_options.OutputUrl, _options.OutputFormat, _options.IoTimeout);
+            var output = MediaOutput.Create(_options.OutputUrl, _options.OutputFormat, _options.IoTimeout, _options.RtmpClient);
             try
             {
                 foreach (var stream in _input!.Streams) output.AddCopyOf(stream, _completed.GetValueOrDefault(stream.Index));

@@ -1,3 +1,4 @@
+using CatEvening.FFmpegInterop;
 namespace CatEvening.SeiInjector.Pipeline;
 
 /// <summary>Where the pipeline reads from and writes to.</summary>
@@ -26,6 +27,13 @@ public sealed record PipelineOptions
     /// rtmp:// (and tcp://, http://); srt:// listens with <c>mode=listener</c> in its URL.
     /// </summary>
     public bool ListenInput { get; init; }
+
+    /// <summary>
+    /// Which RTMP client reads and writes the rtmp:// URLs this process connects to: the managed one (default: FFmpeg
+    /// still demuxes and muxes the FLV; the RTMP session runs over buffered sockets, 2-3 system calls per packet instead
+    /// of FFmpeg's ~22) or FFmpeg's own protocol. A listening input and rtmps/rtmpt always use FFmpeg's.
+    /// </summary>
+    public RtmpClient RtmpClient { get; init; } = RtmpClient.Managed;
 
     /// <summary>
     /// Reopen each side on its own after it drops (250 ms back-off doubling to 1 s for the input, 500 ms for the

@@ -80,6 +80,7 @@ public class SeiInjectCliTests() : SeiInjectCliFixture("sei-inject-cli-", TimeSp
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--analyze-duration", "soon" }, "--analyze-duration")]
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--sched-slice", "0.05ms" }, "--sched-slice '0.05ms'")]
     [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--sched-slice", "101ms" }, "--sched-slice '101ms'")]
+    [TestCase(new[] { "run", "-i", "in.flv", "-o", "out.flv", "--key", "k", "--rtmp-client", "fast" }, "--rtmp-client takes managed or ffmpeg, not 'fast'")]
     [TestCase(new[] { "run", "--frobnicate" }, "--frobnicate")]
     [TestCase(new[] { "keygen", "--private", "a", "--public", "b", "--key-id", "70000" }, "--key-id")]
     // Every numeric option, with text that is no number or does not fit an int: a validator reading the value threw

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Net.Sockets;
+using CatEvening.FFmpegInterop;
+using CatEvening.Tests.Shared;
+using NUnit.Framework;
+
+namespace CatEvening.SeiInjector.Tests.Interop;
+
+/// <summary>
+/// The managed RTMP client against the real nginx-rtmp, with FFmpeg's own RTMP client as the oracle: what one publishes
+/// the other reads back packet for packet, frames identical (<c>-f framemd5</c>), timestamps past the 24-bit field
+/// included; failures name the side and the cause, and a stalled server times out.
+/// </summary>
+/// <remarks>nginx-rtmp starts each player's timestamps where it joined (the first packet it sends is at 0), so
+/// timestamps are compared from each stream's first packet: a wrong extended timestamp on the publishing leg would
+/// still show as wrong spacing.</remarks>
+[TestFixture]
+[NonParallelizable]
+public class RtmpClientTests
+{
+    private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(60);
+
+    private sealed record ReadPacket(int Stream, long Pts, long Dts, bool Key, string Md5);
+
+    // Reads every packet of the stream until it ends (the publisher's unpublish ends a play with end of file).
+    private static List<ReadPacket> ReadAll(MediaInput input)
+    {
+        var packets = new List<ReadPacket>();
+        using var packet = new Packet();
+        for (var i = 0; i < 100_000 && input.Read(packet) == ReadResult.Packet; i++)
+        {
+            packets.Add(new ReadPacket(packet.StreamIndex, packet.Pts, packet.Dts, packet.IsKeyframe,
+                Convert.ToHexString(System.Security.Cryptography.MD5.HashData(packet.Data))));
+            packet.Unref();
+        }
+        return packets;
+    }
+
+    // Each stream's timestamps from its first packet's DTS.
+    private static List<ReadPacket> Relative(List<ReadPacket> packets, int stream)
+    {
+        var mine = packets.Where(p => p.Stream == stream).ToList();
+        var first = mine.Count > 0 ? mine[0].Dts : 0;
+        return mine.Select(p => p with { Pts = p.Pts - first, Dts = p.Dts - first }).ToList();
+    }
+
+    private static List<ReadPacket> ReadFile(string path)
+    {
+        using var input = MediaInput.Open(path, null, TimeSpan.FromSeconds(30));
+        return ReadAll(input);
+    }
+
+    [TestCase(0, RtmpClient.Managed)]
+    [TestCase(16_777, RtmpClient.Managed)]   // 4 h 39 min: the timestamps cross 0xFFFFFF ms and travel as extended timestamps
+    [TestCase(0, RtmpClient.FFmpeg)]
+    public void Play_ReadsWhatFFmpegPublished_PacketForPacket(int startSeconds, RtmpClient client)
+    {
+        var clip = TestMedia.Get(VideoProfile.H264Main, Container.Flv);
+        var source = Shifted(clip, startSeconds);
+        using var server = NginxRtmp.StartShared();
+        var stream = "managed-play-" + Guid.NewGuid().ToString("N")[..8];
+        var players = server.ErrorLog.Split('\n').Count(l => l.Contains($"play: name='{stream}'", StringComparison.Ordinal));
+        var read = Task.Run(() =>
+        {
+            using var input = MediaInput.Open(server.Url(stream), null, TimeSpan.FromSeconds(60), rtmpClient: client);
+            return (input.FormatName, Packets: ReadAll(input));
+        });
+        server.WaitForPlayers(stream, players + 1, EventTimeout);
+        FFmpegCli.Ffmpeg("-v", "error", "-re", "-i", source, "-c", "copy", "-f", "flv", server.Url(stream)).EnsureSuccess("publishing");
+        Assert.That(read.Wait(EventTimeout), Is.True, "the managed player did not end with the stream:\n" + server.ErrorLog);
+        var expected = ReadFile(source);
+        var (format, packets) = read.Result;
+        Assert.Multiple(() =>
+        {
+            Assert.That(format, Does.Contain("flv"));
+            Assert.That(Relative(packets, 0), Is.EqualTo(Relative(expected, 0)), "video packets");
+            Assert.That(Relative(packets, 1), Is.EqualTo(Relative(expected, 1)), "audio packets");
+        });
+    }
+
+    [TestCase(0, RtmpClient.Managed)]
+    [TestCase(16_777, RtmpClient.Managed)]
+    [TestCase(16_777, RtmpClient.FFmpeg)]
+    public void Publish_IsReadBackByFFmpeg_FramesIdentical(int startSeconds, RtmpClient client)
+    {
+        var clip = TestMedia.Get(VideoProfile.H264Main, Container.Flv);
+        var source = Shifted(clip, startSeconds);
+        using var server = NginxRtmp.StartShared();
+        var stream = "managed-publish-" + Guid.NewGuid().ToString("N")[..8];
+        var pulled = Path.Combine(Path.GetTempPath(), $"catevening-managed-{Guid.NewGuid():N}.flv");
+        var players = server.ErrorLog.Split('\n').Count(l => l.Contains($"play: name='{stream}'", StringComparison.Ordinal));
+        var reader = Task.Run(() => FFmpegCli.Ffmpeg("-v", "error", "-rw_timeout", "60000000", "-i", server.Url(stream), "-c", "copy", "-f", "flv", "-y", pulled));
+        try
+        {
+            server.WaitForPlayers(stream, players + 1, EventTimeout);
+            Publish(source, server.Url(stream), client);
+            Assert.That(reader.Wait(EventTimeout), Is.True, "ffmpeg did not end with the stream:\n" + server.ErrorLog);
+            reader.Result.EnsureSuccess("pulling");
+            var expected = ReadFile(source);
+            var got = ReadFile(pulled);
+            Assert.Multiple(() =>
+            {
+                Assert.That(FFmpegCli.VideoFrameMd5(pulled), Is.EqualTo(FFmpegCli.VideoFrameMd5(source)));
+                Assert.That(Relative(got, 0).Select(p => (p.Pts, p.Dts)), Is.EqualTo(Relative(expected, 0).Select(p => (p.Pts, p.Dts))), "video timestamps");
+                Assert.That(got.Where(p => p.Stream == 1).Select(p => p.Md5), Is.EqualTo(expected.Where(p => p.Stream == 1).Select(p => p.Md5)), "audio packets");
+            });
+        }
+        finally
+        {
+            File.Delete(pulled);
+        }
+    }
+
+    [Test]
+    public void RefusedConnection_FailsOnItsSide_WorthARetry_NamingTheCause()
+    {
+        var port = NginxRtmp.FreeTcpPort();
+        var input = Assert.Throws<FFmpegException>(() => MediaInput.Open($"rtmp://127.0.0.1:{port}/live/x", null, TimeSpan.FromSeconds(5)))!;
+        using var output = MediaOutput.Create($"rtmp://127.0.0.1:{port}/live/x", null, TimeSpan.FromSeconds(5));
+        using var source = MediaInput.Open(TestMedia.Get(VideoProfile.H264Main, Container.Flv), null, TimeSpan.FromSeconds(5));
+        output.AddCopyOf(source.Streams[0]);
+        var write = Assert.Throws<FFmpegException>(output.WriteHeader)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((input.Direction, write.Direction), Is.EqualTo((MediaDirection.Input, MediaDirection.Output)));
+            Assert.That(input.IsPermanent || write.IsPermanent, Is.False, "a server that is down may come back");
+            Assert.That(input.Message, Does.Contain("opening input rtmp://127.0.0.1").And.Contain("refused").IgnoreCase);
+            Assert.That(write.Message, Does.Contain("opening output rtmp://127.0.0.1").And.Contain("refused").IgnoreCase);
+        });
+    }
+
+    [Test]
+    public void ServerThatNeverAnswers_TimesOut_AndACancelStopsAWaitingOpen()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var url = $"rtmp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/live/x";
+        var timeout = Assert.Throws<FFmpegException>(() => MediaInput.Open(url, null, TimeSpan.FromSeconds(1)))!;
+        Assert.That(timeout.WasInterrupted, Is.True);
+        Assert.That(timeout.Message, Does.StartWith($"opening input {url}: no progress for 1 s (I/O timeout)"));
+
+        using var cancel = new CancellationTokenSource();
+        var open = Task.Run(() => MediaInput.Open(url, null, TimeSpan.FromMinutes(10), cancellation: cancel.Token));
+        Assert.That(open.Wait(TimeSpan.FromMilliseconds(300)), Is.False, "nothing answers, so the open waits");
+        cancel.Cancel();
+        var cancelled = Assert.Throws<AggregateException>(() => open.Wait(EventTimeout))!.InnerException as FFmpegException;
+        Assert.That(cancelled?.Message, Does.StartWith($"opening input {url}: cancelled"));
+    }
+
+    [Test]
+    public void ConnectThatGetsNoAnswer_IsStoppedByTheTimeout()
+    {
+        // A listener that never accepts, its queue filled: the kernel drops further SYNs, so a connect waits for an
+        // answer that does not come (as with a firewalled host) until the client gives up.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        var fillers = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                fillers.Add(filler);
+                _ = filler.ConnectAsync(endpoint);
+            }
+            var url = $"rtmp://127.0.0.1:{endpoint.Port}/live/x";
+            var open = Task.Run(() => MediaInput.Open(url, null, TimeSpan.FromSeconds(1)));
+            Assert.That(open.ContinueWith(_ => { }).Wait(TimeSpan.FromSeconds(30)), Is.True, "the open did not stop within 30 s of its 1 s timeout");
+            var e = open.Exception?.InnerException as FFmpegException;
+            Assert.That(e?.Message, Does.StartWith($"opening input {url}: no progress for 1 s (I/O timeout)"));
+        }
+        finally
+        {
+            foreach (var filler in fillers) filler.Dispose();
+        }
+    }
+
+    // Writes every packet of a file to an output, as the injector's stream copy does.
+    private static void Publish(string path, string url, RtmpClient client)
+    {
+        using var input = MediaInput.Open(path, null, TimeSpan.FromSeconds(30));
+        using var output = MediaOutput.Create(url, "flv", TimeSpan.FromSeconds(30), client);
+        foreach (var s in input.Streams) output.AddCopyOf(s);
+        output.WriteHeader();
+        using var packet = new Packet();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        long? first = null;
+        while (input.Read(packet) == ReadResult.Packet)
+        {
+            var inStream = input.Streams[packet.StreamIndex];
+            var outStream = output.Streams[packet.StreamIndex];
+            // Real time, as a live source sends (nginx-rtmp drops nothing either way; the reader sees a live stream).
+            var ms = packet.Dts * 1000 * inStream.TimeBase.Numerator / inStream.TimeBase.Denominator;
+            first ??= ms;
+            var wait = ms - first.Value - started.ElapsedMilliseconds;
+            if (wait > 0) Thread.Sleep((int)Math.Min(wait, 1000));
+            packet.RescaleTimestamps(inStream.TimeBase, outStream.TimeBase);
+            output.Write(packet);
+            packet.Unref();
+        }
+        output.WriteTrailer();
+    }
+
+    // The clip with every timestamp moved later by whole seconds (stream copy).
+    private static string Shifted(string clip, int seconds)
+    {
+        if (seconds == 0) return clip;
+        return TestMedia.GetOrMake($"{Path.GetFileNameWithoutExtension(clip)}-at{seconds}s.flv", path =>
+            FFmpegCli.Ffmpeg("-v", "error", "-i", clip, "-c", "copy", "-output_ts_offset", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "-f", "flv", "-y", path).EnsureSuccess("shifting " + clip));
+    }
+}
