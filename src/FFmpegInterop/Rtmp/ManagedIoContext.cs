@@ -23,9 +23,9 @@ internal sealed unsafe class ManagedIoContext : IDisposable
     {
         _play = play;
         _publish = publish;
-        _self = GCHandle.Alloc(this);
         var buffer = AvUtil.av_malloc(BufferSize);
         if (buffer == 0) throw new OutOfMemoryException("av_malloc of the RTMP I/O buffer");
+        _self = GCHandle.Alloc(this);
         _context = play != null
             ? AvFormat.avio_alloc_context(buffer, BufferSize, 0, GCHandle.ToIntPtr(_self), &ReadPacket, null, 0)
             : AvFormat.avio_alloc_context(buffer, BufferSize, 1, GCHandle.ToIntPtr(_self), null, &WritePacket, 0);

@@ -36,8 +36,9 @@ internal static class RtmpCommands
     }
 
     /// <summary>Sends connect (transaction 1) and waits for its <c>_result</c>.</summary>
-    /// <exception cref="RtmpException">The server answered <c>_error</c> (<see cref="AvError.NotPermitted"/>, as FFmpeg:
-    /// a wrong application or key does not mend by retrying).</exception>
+    /// <exception cref="RtmpException">The server answered <c>_error</c>: <see cref="AvError.InputOutput"/>, retried as
+    /// FFmpeg's protocol retries it (its <c>AVERROR_UNKNOWN</c>): a server restarting its application or at its
+    /// connection limit refuses for a while, and a live run keeps trying, saying why.</exception>
     public static void Connect(RtmpConnection connection, RtmpUrl url, bool publish)
     {
         var amf = connection.Amf.Clear().String("connect").Number(1).BeginObject()
@@ -54,7 +55,7 @@ internal static class RtmpCommands
         connection.SendCommand();
         var answer = WaitFor(connection, 1, "connect", null);
         if (answer.Name == "_error")
-            throw new RtmpException($"the server refused the connection: {Describe(answer)}", AvError.NotPermitted);
+            throw new RtmpException($"the server refused the connection: {Describe(answer)}", AvError.InputOutput);
     }
 
     /// <summary>Sends createStream and returns the message stream id the server gives.</summary>

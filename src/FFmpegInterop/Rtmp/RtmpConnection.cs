@@ -63,18 +63,22 @@ internal sealed class RtmpConnection : IDisposable
         {
             addresses = IPAddress.TryParse(url.Host, out var literal) ? [literal] : Dns.GetHostAddresses(url.Host);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or ArgumentException)
         {
-            throw new RtmpException($"cannot resolve {url.Host}: {e.Message}", AvError.InputOutput, e);
+            throw new RtmpException($"cannot resolve {url.Host}: {e.Message}", e is ArgumentException ? AvError.InvalidArgument : AvError.InputOutput, e);
         }
         if (addresses.Length == 0) throw new RtmpException($"cannot resolve {url.Host}", AvError.InputOutput);
         RtmpException? last = null;
-        foreach (var address in addresses)
+        for (var i = 0; i < addresses.Length; i++)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // Every address but the last gets at most AddressAttempt, so one that drops SYNs (an IPv6 route that goes
+            // nowhere) does not use up the whole I/O timeout before the next is tried.
+            var limit = i < addresses.Length - 1 ? AddressAttempt : (TimeSpan?)null;
+            Socket? socket = null;
             try
             {
-                ConnectWithin(socket, new IPEndPoint(address, url.Port), interrupt);
+                socket = new Socket(addresses[i].AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                ConnectWithin(socket, new IPEndPoint(addresses[i], url.Port), interrupt, limit);
                 socket.ReceiveTimeout = (int)WaitSlice.TotalMilliseconds;
                 socket.SendTimeout = (int)WaitSlice.TotalMilliseconds;
                 var connection = new RtmpConnection(socket, interrupt, urlText);
@@ -83,40 +87,59 @@ internal sealed class RtmpConnection : IDisposable
             }
             catch (RtmpException e) when (e.ErrorCode != AvError.Exit)
             {
-                socket.Dispose();
+                socket?.Dispose();
                 last = e;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                socket?.Dispose();
+                last = new RtmpException($"{e.Message} (connecting to {addresses[i]}:{url.Port})", e is SocketException se ? AvError.FromSocketError(se.SocketErrorCode) : AvError.InputOutput, e);
             }
             catch
             {
-                socket.Dispose();
+                socket?.Dispose();
                 throw;
             }
         }
         throw last!;
     }
 
+    /// <summary>The longest a connect to one of several addresses of a host may take before the next is tried.</summary>
+    public static readonly TimeSpan AddressAttempt = TimeSpan.FromSeconds(2);
+
     // A blocking connect: the socket must never be switched to non-blocking mode, or .NET moves every later call on it
     // to its epoll engine (a recv that fails with EAGAIN, then a wait for the epoll thread: four system calls and two
-    // context switches instead of one recv). A stop (timeout, cancel) closes the socket, which ends the wait.
-    private static void ConnectWithin(Socket socket, IPEndPoint endpoint, InterruptGuard interrupt)
+    // context switches instead of one recv). A stop (timeout, cancel) or the per-address limit closes the socket, which
+    // ends the wait (Linux; elsewhere the system's own connect timeout may come first).
+    private static void ConnectWithin(Socket socket, IPEndPoint endpoint, InterruptGuard interrupt, TimeSpan? limit)
     {
-        using var watch = new Timer(static state =>
+        var gate = new object();
+        var done = false;
+        var overdue = false;
+        var deadline = limit is { } l ? Environment.TickCount64 + (long)l.TotalMilliseconds : long.MaxValue;
+        using var watch = new Timer(_ =>
         {
-            var (s, g) = ((Socket, InterruptGuard))state!;
-            if (g.StopRequested) s.Dispose();
-        }, (socket, interrupt), WaitSlice, WaitSlice);
+            lock (gate)
+            {
+                if (done) return;
+                overdue = Environment.TickCount64 >= deadline;
+                if (overdue || interrupt.StopRequested) socket.Dispose();
+            }
+        }, null, WaitSlice, WaitSlice);
         try
         {
             socket.Connect(endpoint);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException && interrupt.StopRequested)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            throw new RtmpException($"stopped (connecting to {endpoint})", AvError.Exit, e);
+            lock (gate) done = true;
+            if (interrupt.StopRequested) throw new RtmpException($"stopped (connecting to {endpoint})", AvError.Exit, e);
+            if (overdue) throw new RtmpException($"no answer in {limit!.Value.TotalSeconds:0.#} s (connecting to {endpoint})", AvError.FromSocketError(SocketError.TimedOut), e);
+            var code = e is SocketException se ? se.SocketErrorCode : SocketError.OperationAborted;
+            throw new RtmpException($"{e.Message} (connecting to {endpoint})", AvError.FromSocketError(code), e);
         }
-        catch (SocketException e)
-        {
-            throw new RtmpException($"{e.Message} (connecting to {endpoint})", AvError.FromSocketError(e.SocketErrorCode), e);
-        }
+        // Under the gate: a watch callback running now finishes before the socket is handed on, and none acts after.
+        lock (gate) done = true;
     }
 
     private void Handshake()
@@ -177,6 +200,9 @@ internal sealed class RtmpConnection : IDisposable
     {
         while (!data.IsEmpty)
         {
+            // As FFmpeg asks its interrupt before every write: a link that still takes bytes slowly is given up at the
+            // deadline too.
+            if (_interrupt.StopRequested) throw new RtmpException("stopped", AvError.Exit);
             var sent = _socket.Send(data, SocketFlags.None, out var error);
             if (sent > 0) data = data[sent..];
             if (error is SocketError.Success) continue;
@@ -226,7 +252,8 @@ internal sealed class RtmpConnection : IDisposable
             var complete = _decoder.TryDecode(_receive.AsSpan(0, _receiveEnd), ref offset, out message);
             _receiveStart = offset;
             if (!complete) return false;
-            if (message.StreamId == 0 && HandleControl(message)) continue;
+            // By type alone, as FFmpeg dispatches (a server may send control messages with a stream id).
+            if (HandleControl(message)) continue;
             return true;
         }
     }
@@ -270,13 +297,15 @@ internal sealed class RtmpConnection : IDisposable
         }
         while (true)
         {
+            if (_interrupt.StopRequested) throw new RtmpException("stopped", AvError.Exit);
             var count = _socket.Receive(_receive.AsSpan(_receiveEnd), SocketFlags.None, out var error);
             if (error == SocketError.Success)
             {
                 if (count == 0) throw new RtmpException("the server closed the connection", AvError.InputOutput);
                 _receiveEnd += count;
                 _bytesReceived += (uint)count;
-                if (_bytesReceived - _bytesAcknowledged >= _windowSize)
+                // At half the window, as FFmpeg: the acknowledgement reaches a server that waits for it in time.
+                if (_bytesReceived - _bytesAcknowledged >= _windowSize / 2)
                 {
                     _bytesAcknowledged = _bytesReceived;
                     SendControl(RtmpMessageType.Acknowledgement, _bytesReceived);

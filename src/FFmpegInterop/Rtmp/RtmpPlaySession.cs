@@ -20,6 +20,7 @@ internal sealed class RtmpPlaySession : IDisposable
     private bool _hasVideo;
     private bool _hasMetadata;
     private bool _stopped;
+    private string? _stopCode;
     private RtmpPlaySession(RtmpConnection connection) => _connection = connection;
 
     /// <summary>Connects, plays <see cref="RtmpUrl.StreamName"/> and reads until the stream's first metadata or media
@@ -59,6 +60,8 @@ internal sealed class RtmpPlaySession : IDisposable
             if (message.Type == RtmpMessageType.CommandAmf0) HandleStatus(message);
             else Accept(message);
         }
+        if (!_hasAudio && !_hasVideo && !_hasMetadata)
+            throw new RtmpException($"the server stopped '{url.StreamName}' before any media ({_stopCode})", AvError.EndOfFile);
         _flv[4] = (byte)((_hasAudio ? 4 : 0) | (_hasVideo ? 1 : 0));
     }
 
@@ -70,7 +73,11 @@ internal sealed class RtmpPlaySession : IDisposable
         if (answer.Name != "onStatus") return;
         if (answer.Level == "error")
             throw new RtmpException($"play: {RtmpCommands.Describe(answer)}", AvError.InputOutput);
-        if (answer.Code is "NetStream.Play.Stop" or "NetStream.Play.UnpublishNotify") _stopped = true;
+        if (answer.Code is "NetStream.Play.Stop" or "NetStream.Play.UnpublishNotify")
+        {
+            _stopped = true;
+            _stopCode = answer.Code;
+        }
     }
 
     /// <summary>
@@ -180,7 +187,7 @@ internal sealed class RtmpPlaySession : IDisposable
         tag[7] = (byte)(timestamp >> 24);
         tag[8] = tag[9] = tag[10] = 0;
         body.CopyTo(tag[11..]);
-        // PreviousTagSize: FFmpeg's protocol writes 0 here and its demuxer does not check it; the true size is as cheap.
+        // PreviousTagSize: the tag's size, which FFmpeg's FLV demuxer checks.
         BinaryPrimitives.WriteUInt32BigEndian(tag[(11 + body.Length)..], (uint)(11 + body.Length));
         _flvEnd += need;
     }

@@ -3,8 +3,8 @@ namespace CatEvening.FFmpegInterop.Rtmp;
 /// <summary>
 /// Publishes a live stream to an RTMP server from the FLV byte stream FFmpeg's FLV muxer writes, as FFmpeg's
 /// <c>rtmp</c> protocol does (libavformat/rtmpproto.c, <c>rtmp_write</c>): the 13-byte FLV file header is dropped, each
-/// tag becomes one message with the tag's type and 32-bit timestamp (video on chunk stream 6, audio and data on 4), a
-/// data tag gets the <c>@setDataFrame</c> prefix servers expect, and back pointers are dropped. A tag that arrives
+/// tag becomes one message with the tag's type and 32-bit timestamp (video on chunk stream 6, audio and data on 4), the
+/// stream's metadata (<c>onMetaData</c>) gets the <c>@setDataFrame</c> prefix servers expect, and back pointers are dropped. A tag that arrives
 /// whole goes out without a copy of its own; one split across writes is gathered first. Every message is one
 /// <c>send</c>. What the server sends meanwhile (pings, acknowledgement windows, a status error) is read when it is
 /// waiting, at most every <see cref="IncomingCheckInterval"/> ms.
@@ -132,9 +132,14 @@ internal sealed class RtmpPublishSession : IDisposable
         var type = header[0];
         var timestamp = (uint)((header[4] << 16) | (header[5] << 8) | header[6] | (header[7] << 24));
         var chunkStream = type == RtmpMessageType.Video ? RtmpConnection.VideoChunkStream : RtmpConnection.AudioChunkStream;
-        var prefix = type == RtmpMessageType.DataAmf0 ? SetDataFrame : default(ReadOnlySpan<byte>);
+        var prefix = type == RtmpMessageType.DataAmf0 && IsStreamMetadata(body) ? SetDataFrame : default(ReadOnlySpan<byte>);
         _connection.SendMessage(chunkStream, type, timestamp, _streamId, prefix, body);
     }
+
+    // FFmpeg's rtmp_write: only the stream's metadata (onMetaData, |RtmpSampleAccess) is set with @setDataFrame; other data
+    // (onTextData captions, onCuePoint) goes as it is, or nginx-rtmp would take a caption for the stream's metadata.
+    internal static bool IsStreamMetadata(ReadOnlySpan<byte> body) =>
+        body.StartsWith("\x02\x00\x0AonMetaData"u8) || body.StartsWith("\x02\x00\x11|RtmpSampleAccess"u8);
 
     // Answers what the server sent (the connection answers pings itself); a status error ends the publishing.
     private void ReadIncoming()

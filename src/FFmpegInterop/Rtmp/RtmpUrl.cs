@@ -19,7 +19,7 @@ public sealed record RtmpUrl(string Host, int Port, string App, string StreamNam
 
     /// <summary>
     /// Splits <paramref name="url"/> when the managed client can take it: plain <c>rtmp://</c> (not rtmps/rtmpt/rtmpe),
-    /// no user information, an application and a stream name. Forms FFmpeg reads with special rules (<c>slist=</c>,
+    /// no user information, no librtmp options after a space, an application and a stream name. Forms FFmpeg reads with special rules (<c>slist=</c>,
     /// <c>/ondemand/</c>, a playpath with a <c>:</c> prefix or a <c>.flv</c>/<c>.mp4</c>/<c>.f4v</c> name) are left to
     /// FFmpeg's protocol: the answer is false.
     /// </summary>
@@ -33,7 +33,8 @@ public sealed record RtmpUrl(string Host, int Port, string App, string StreamNam
         if (slash <= 0) return false;
         var authority = rest[..slash];
         var path = rest[(slash + 1)..];
-        if (authority.Contains('@')) return false;
+        // A user and password, or librtmp-style options after a space ("key live=1"), which FFmpeg cuts off.
+        if (authority.Contains('@') || url.Contains(' ')) return false;
         string host;
         var port = DefaultPort;
         if (authority.StartsWith('['))

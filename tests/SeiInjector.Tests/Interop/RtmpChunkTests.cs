@@ -158,6 +158,17 @@ public class RtmpChunkTests
         for (var cut = 0; cut < amf.Length; cut++) Assert.DoesNotThrow(() => RtmpCommands.Read(amf.Written[..cut].ToArray()));
     }
 
+    [TestCase("onMetaData", true)]
+    [TestCase("|RtmpSampleAccess", true)]
+    [TestCase("onTextData", false)]
+    [TestCase("onCuePoint", false)]
+    public void SetDataFrame_PrefixesTheStreamsMetadataOnly_AsFFmpeg(string name, bool prefixed)
+    {
+        // nginx-rtmp stores a @setDataFrame message as the stream's metadata: a caption sent that way would replace it.
+        var body = new Amf0Writer().String(name).BeginObject().Property("text").String("hello").EndObject();
+        Assert.That(RtmpPublishSession.IsStreamMetadata(body.Written), Is.EqualTo(prefixed));
+    }
+
     [TestCase("rtmp://127.0.0.1:19350/live/show", "127.0.0.1", 19350, "live", "show", "rtmp://127.0.0.1:19350/live")]
     [TestCase("rtmp://ingest.example/live/key?token=a&b=1", "ingest.example", 1935, "live", "key?token=a&b=1", "rtmp://ingest.example:1935/live")]
     [TestCase("rtmp://host/app/instance/stream", "host", 1935, "app/instance", "stream", "rtmp://host:1935/app/instance")]
@@ -175,6 +186,7 @@ public class RtmpChunkTests
     [TestCase("rtmp://host/live?slist=s")]
     [TestCase("rtmp://host/a/b/c/d")]
     [TestCase("rtmp://host:99999/live/s")]
+    [TestCase("rtmp://host/live/key live=1")]
     public void Url_FormsWithFFmpegsSpecialRules_AreLeftToFFmpeg(string url) =>
         Assert.That(RtmpUrl.TryParse(url, out _), Is.False);
 }
