@@ -21,6 +21,10 @@ if [ -n "${SEI_INJECT:-}" ]; then SEI=("$SEI_INJECT"); else SEI=(dotnet src/SeiI
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sum_ticks() { local s=0; for pid in "$@"; do s=$((s + $(cpu_ticks "$pid"))); done; echo "$s"; }
+# The same in ns, summed over the threads' schedstat (run time): no 10 ms tick rounding, but a thread that ends inside
+# the window is missed, so it is printed beside the tick figure (which counts every thread), not instead of it.
+sum_ns() { local s=0 v; for pid in "$@"; do for t in /proc/"$pid"/task/*/schedstat; do read -r v _ < "$t" 2>/dev/null && s=$((s + v)); done; done; echo "$s"; }
+threads() { local s=0; for pid in "$@"; do s=$((s + $(ls /proc/"$pid"/task 2>/dev/null | wc -l))); done; echo "$s"; }
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }   # whole machine: user nice system irq softirq
 
 live_setup live-streams "${SEI[@]}"
@@ -52,8 +56,13 @@ for n in $streams; do
   done
   sleep "$warmup"
   r0=$(sum_ticks "${relays[@]}"); i0=$(sum_ticks "${injectors[@]}"); b0=$(busy_ticks)
+  rn0=$(sum_ns "${relays[@]}"); in0=$(sum_ns "${injectors[@]}"); it0=$(threads "${injectors[@]}")
   sleep "$window"
   r1=$(sum_ticks "${relays[@]}"); i1=$(sum_ticks "${injectors[@]}"); b1=$(busy_ticks)
+  rn1=$(sum_ns "${relays[@]}"); in1=$(sum_ns "${injectors[@]}"); it1=$(threads "${injectors[@]}")
+  awk -v n="$n" -v r="$((rn1 - rn0))" -v i="$((in1 - in0))" -v w="$window" -v t0="$it0" -v t1="$it1" 'BEGIN {
+    printf "N = %d, threads run time (schedstat, ns precision): relay %.3f, sei-inject %.3f ms/s per stream: %.3fx (injector threads %d at the start, %d at the end)\n",
+      n, r / 1e6 / w / n, i / 1e6 / w / n, (r > 0 ? i / r : 0), t0, t1 }' >&2
   p99s=()
   for control in "${controls[@]}"; do
     # curl, not `sei-inject status`: 32 .NET start-ups on a loaded machine would take minutes.
