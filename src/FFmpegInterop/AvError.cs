@@ -64,6 +64,15 @@ public static class AvError
     /// connection with it.</summary>
     public const int InputOutput = -5;
 
+    /// <summary>
+    /// The code a caller should judge a failed open of <paramref name="url"/> by: FFmpeg's <c>rtmp</c> protocol answers a
+    /// server's <c>_error</c> or error status (<c>NetStream.Publish.BadName</c>: a stale session still publishing the
+    /// name) with -1, <c>AVERROR(EPERM)</c> (rtmpproto.c), which is the server's refusal of the moment rather than a local
+    /// permission: <see cref="InputOutput"/>, retried. Any other code is returned as it is.
+    /// </summary>
+    public static int ForUrl(int errorCode, string url) =>
+        errorCode == NotPermitted && url.StartsWith("rtmp", StringComparison.OrdinalIgnoreCase) ? InputOutput : errorCode;
+
     /// <summary><c>AVERROR(EPIPE)</c>: broken pipe (errno 32 everywhere).</summary>
     public const int BrokenPipe = -32;
 

@@ -125,7 +125,7 @@ public sealed class MediaInput : IDisposable
                 Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, handle.Io!.Context);
             }
             var result = handle.OpenInput(url, inputFormat, ref options);
-            if (result < 0) ThrowIo(result, $"{(listen ? "listening for input" : "opening input")} {url}", interrupt, MediaDirection.Input, handle.Io?.LastError);
+            if (result < 0) ThrowIo(handle.Io is null ? AvError.ForUrl(result, url) : result, $"{(listen ? "listening for input" : "opening input")} {url}", interrupt, MediaDirection.Input, handle.Io?.LastError);
             if (options != 0 && AvUtil.av_dict_get(options, "", 0, DictIgnoreSuffix) != 0)
                 throw new FFmpegException($"opening input {url}: the {url[..Math.Max(0, url.IndexOf(':'))]} protocol has no 'listen' option", AvError.OptionNotFound,
                     AvError.Describe(AvError.OptionNotFound), MediaDirection.Input);

@@ -202,7 +202,7 @@ public sealed class MediaOutput : IDisposable
             {
                 var io = (nint)0;
                 var opened = AvFormat.avio_open2(ref io, Url, AvioFlagWrite, _interrupt.Native, 0);
-                if (opened < 0) MediaInput.ThrowIo(opened, $"opening output {Url}", _interrupt, MediaDirection.Output);
+                if (opened < 0) MediaInput.ThrowIo(AvError.ForUrl(opened, Url), $"opening output {Url}", _interrupt, MediaDirection.Output);
                 Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, io);
             }
         }

@@ -53,7 +53,16 @@ internal static class RtmpCommands
         }
         amf.EndObject();
         connection.SendCommand();
-        var answer = WaitFor(connection, 1, "connect", null);
+        Answer answer;
+        try
+        {
+            answer = WaitFor(connection, 1, "connect", null);
+        }
+        catch (RtmpException e) when (e.ErrorCode == AvError.InputOutput && e.InnerException is null)
+        {
+            // nginx-rtmp answers an application it does not have by closing the connection, without a word.
+            throw new RtmpException($"{e.Message} in answer to connect (application '{url.App}': does the server have it?)", e.ErrorCode, e);
+        }
         if (answer.Name == "_error")
             throw new RtmpException($"the server refused the connection: {Describe(answer)}", AvError.InputOutput);
     }

@@ -835,7 +835,15 @@ public sealed class InjectionPipeline
                     throw NoVideo(input, $"after waiting {_options.VideoStreamWait.TotalSeconds:0.###} s");
                 }
                 var result = HoldNext(input, out var packet);
-                if (result == ReadResult.EndOfStream) throw NoVideo(input, "before the input ended");
+                if (result == ReadResult.EndOfStream)
+                {
+                    // A live input that ends before its video came (a publisher gone within its first GOP, or one that sent
+                    // only audio) is a drop like any other: the next publisher may bring it. A file is what it is.
+                    if (ReconnectInput)
+                        throw new FFmpegException($"{input.Url}: the input ended before its first video frame ({_held.Count} packets of other streams read)",
+                            AvError.EndOfFile, "end of stream", MediaDirection.Input);
+                    throw NoVideo(input, "before the input ended");
+                }
                 if (result == ReadResult.TryAgain) continue;
                 input.UpdateStreams();
                 var kind = packet!.StreamIndex < input.Streams.Count ? input.Streams[packet.StreamIndex].MediaType : MediaType.Unknown;

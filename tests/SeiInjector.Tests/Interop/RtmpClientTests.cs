@@ -129,6 +129,27 @@ public class RtmpClientTests
         });
     }
 
+    // Field test (2026-12-01): a stale session still publishing the name made FFmpeg's client fail with EPERM, which is
+    // not retried, so the injector exited 1; the managed client named the refusal and retried.
+    [TestCase(RtmpClient.Managed)]
+    [TestCase(RtmpClient.FFmpeg)]
+    public void NameAlreadyPublishing_IsARefusalWorthARetry(RtmpClient client)
+    {
+        using var server = NginxRtmp.StartShared();
+        var stream = "squatted-" + Guid.NewGuid().ToString("N")[..8];
+        using var squatter = FFmpegPublisher.Start(TestMedia.Get(VideoProfile.H264Main, Container.Flv), server.Url(stream));
+        server.WaitForPublishers(stream, 1, EventTimeout);
+        using var source = MediaInput.Open(TestMedia.Get(VideoProfile.H264Main, Container.Flv), null, TimeSpan.FromSeconds(5));
+        using var output = MediaOutput.Create(server.Url(stream), null, TimeSpan.FromSeconds(10), client);
+        output.AddCopyOf(source.Streams[0]);
+        var e = Assert.Throws<FFmpegException>(output.WriteHeader)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((e.Direction, e.IsPermanent), Is.EqualTo((MediaDirection.Output, false)));
+            if (client == RtmpClient.Managed) Assert.That(e.Message, Does.Contain("NetStream.Publish.BadName"));
+        });
+    }
+
     [Test]
     public void ServerThatNeverAnswers_TimesOut_AndACancelStopsAWaitingOpen()
     {

@@ -101,6 +101,32 @@ public class ReopenedInputTests
         });
     }
 
+    // Field test (2026-12-01): a live input that ended before its first video frame (a publisher gone within its first GOP,
+    // or one that sent only audio) ended the run with exit 1, even mid-show after a reconnect. It is a drop: the next
+    // publisher goes live.
+    [Test]
+    public void LiveInputEndingBeforeItsFirstVideoFrame_IsADrop_TheNextPublisherGoesLive()
+    {
+        var audioOnly = FieldMedia.Clip("audio-only-3s", 3, "flv", ["-vn"]);
+        var clip = FieldMedia.Clip("reopen-4s", 4, "flv");
+        using var server = NginxRtmp.StartPrivate();
+        var output = Path.Combine(_dir, "after-audio.ts");
+        using var run = Run(server.Url("a"), output, "mpegts");
+        server.WaitForPlayers("a", 1, Patience);
+        using var first = FFmpegPublisher.Start(audioOnly, server.Url("a"), "flv", loop: false);
+        run.WaitFor(e => e == "down Input", 1, "the audio-only session to end", first);
+        server.WaitForPlayers("a", 2, Patience);
+        using var second = FFmpegPublisher.Start(clip, server.Url("a"), "flv", loop: false);
+        run.WaitFor(e => e == "down Input", 2, "the second session to end", second);
+        var report = run.Stop();
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Events.Count(e => e == "up Output"), Is.EqualTo(1), "the output opened once, with the second session");
+            Assert.That(Frames(output), Is.EqualTo(Frames(clip)), "the second session, every frame");
+            Assert.That(report.Packets, Is.GreaterThan(0));
+        });
+    }
+
     [TestCase("out.ts", true)]
     [TestCase("/srv/show/out.flv", true)]
     [TestCase("file:out.ts", true)]
