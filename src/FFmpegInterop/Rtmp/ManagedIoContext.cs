@@ -61,15 +61,9 @@ internal sealed unsafe class ManagedIoContext : IDisposable
             var count = io._play.Read(new Span<byte>(buffer, size));
             return count > 0 ? count : AvError.EndOfFile;
         }
-        catch (RtmpException e)
-        {
-            io.LastError = e;
-            return e.ErrorCode;
-        }
         catch (Exception e)
         {
-            io.LastError = new RtmpException(e.Message, AvError.InputOutput, e);
-            return AvError.InputOutput;
+            return io.Failed(e);
         }
     }
 
@@ -82,16 +76,18 @@ internal sealed unsafe class ManagedIoContext : IDisposable
             io._publish.Write(new ReadOnlySpan<byte>(buffer, size));
             return size;
         }
-        catch (RtmpException e)
-        {
-            io.LastError = e;
-            return e.ErrorCode;
-        }
         catch (Exception e)
         {
-            io.LastError = new RtmpException(e.Message, AvError.InputOutput, e);
-            return AvError.InputOutput;
+            return io.Failed(e);
         }
+    }
+
+    // Keeps the failure for the caller's message and gives FFmpeg its code; nothing may leave a callback as an exception.
+    private int Failed(Exception e)
+    {
+        var failure = e as RtmpException ?? new RtmpException(e.Message, AvError.InputOutput, e);
+        LastError = failure;
+        return failure.ErrorCode;
     }
 
     /// <summary>Frees the context and its buffer (after the format context that used it is closed), then the session.</summary>

@@ -104,6 +104,26 @@ internal sealed class RtmpConnection : IDisposable
         throw last!;
     }
 
+    /// <summary>
+    /// Connects (<see cref="Open(RtmpUrl, InterruptGuard, string)"/>), makes the session over the connection and starts it;
+    /// a session that fails to start is disposed (its goodbye said, the socket closed) before the failure goes on.
+    /// </summary>
+    public static TSession OpenSession<TSession>(RtmpUrl url, InterruptGuard interrupt, string urlText,
+        Func<RtmpConnection, TSession> create, Action<TSession> start) where TSession : IDisposable
+    {
+        var session = create(Open(url, interrupt, urlText));
+        try
+        {
+            start(session);
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The longest a connect to one of several addresses of a host may take before the next is tried.</summary>
     public static readonly TimeSpan AddressAttempt = TimeSpan.FromSeconds(2);
 

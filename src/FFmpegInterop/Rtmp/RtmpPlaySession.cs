@@ -26,21 +26,8 @@ internal sealed class RtmpPlaySession : IDisposable
     /// <summary>Connects, plays <see cref="RtmpUrl.StreamName"/> and reads until the stream's first metadata or media
     /// message, so the FLV header can say what it carries.</summary>
     /// <exception cref="RtmpException">Connection, handshake or the server's refusal.</exception>
-    public static RtmpPlaySession Open(RtmpUrl url, InterruptGuard interrupt, string urlText)
-    {
-        var connection = RtmpConnection.Open(url, interrupt, urlText);
-        var session = new RtmpPlaySession(connection);
-        try
-        {
-            session.Start(url);
-            return session;
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+    public static RtmpPlaySession Open(RtmpUrl url, InterruptGuard interrupt, string urlText) =>
+        RtmpConnection.OpenSession(url, interrupt, urlText, c => new RtmpPlaySession(c), s => s.Start(url));
 
     private void Start(RtmpUrl url)
     {

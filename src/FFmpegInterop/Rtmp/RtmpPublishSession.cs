@@ -38,21 +38,8 @@ internal sealed class RtmpPublishSession : IDisposable
     /// <c>NetStream.Publish.Start</c>.</summary>
     /// <exception cref="RtmpException">Connection, handshake, or the server's refusal (connect: <see cref="AvError.NotPermitted"/>;
     /// publish, e.g. a name already publishing: <see cref="AvError.InputOutput"/>, worth another try).</exception>
-    public static RtmpPublishSession Open(RtmpUrl url, InterruptGuard interrupt, string urlText)
-    {
-        var connection = RtmpConnection.Open(url, interrupt, urlText);
-        var session = new RtmpPublishSession(connection, url.StreamName);
-        try
-        {
-            session.Start(url);
-            return session;
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+    public static RtmpPublishSession Open(RtmpUrl url, InterruptGuard interrupt, string urlText) =>
+        RtmpConnection.OpenSession(url, interrupt, urlText, c => new RtmpPublishSession(c, url.StreamName), s => s.Start(url));
 
     private void Start(RtmpUrl url)
     {
