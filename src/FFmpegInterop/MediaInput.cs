@@ -133,6 +133,10 @@ public sealed class MediaInput : IDisposable
             interrupt.Arm();
             result = AvFormat.avformat_find_stream_info(handle.DangerousGetHandle(), 0);
             if (result < 0) ThrowIo(result, $"reading stream information of {url}", interrupt, MediaDirection.Input, handle.Io?.LastError);
+            // The probe ends at a read error as at the end of the data and returns success, but a read it lost to the
+            // I/O timeout leaves the I/O context's error set: every read after the probed packets would fail with a bare
+            // AVERROR_EXIT. Said here, with its cause.
+            if (interrupt.TimedOut) ThrowIo(AvError.Exit, $"reading stream information of {url}", interrupt, MediaDirection.Input);
             return new MediaInput(handle, interrupt, registration, url, opened);
         }
         catch

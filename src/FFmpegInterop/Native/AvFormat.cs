@@ -80,6 +80,11 @@ internal static unsafe partial class AvFormat
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int avio_open2(ref nint ioContext, string url, int flags, AVIOInterruptCB* interrupt, nint options);
 
+    /// <summary>Reads up to <paramref name="size"/> bytes (libavformat/avio.h); returns the count, or a negative AVERROR
+    /// (AVERROR_EOF at the end). Used by the tests to read a protocol's byte stream as the demuxer gets it.</summary>
+    [LibraryImport(Library)]
+    internal static partial int avio_read(nint ioContext, byte* buffer, int size);
+
     /// <summary>Flushes and closes an AVIOContext and sets the pointer to null.</summary>
     [LibraryImport(Library)]
     internal static partial int avio_closep(ref nint ioContext);

@@ -14,7 +14,8 @@ namespace CatEvening.FFmpegInterop.Rtmp;
 /// </summary>
 /// <remarks>Blocking calls wait in slices of <see cref="WaitSlice"/> and between slices ask the owner's
 /// <see cref="InterruptGuard"/> whether to stop (an I/O timeout or a cancel), which ends the call with
-/// <see cref="AvError.Exit"/> as FFmpeg's interrupt callback would.</remarks>
+/// <see cref="AvError.Exit"/> as FFmpeg's interrupt callback would. Every <c>recv</c> or <c>send</c> that moves bytes
+/// re-arms the guard: the timeout is "no progress for that long", as FFmpeg's <c>rw_timeout</c>.</remarks>
 internal sealed class RtmpConnection : IDisposable
 {
     /// <summary>The chunk size this client sends with (as OBS and FFmpeg after nginx-rtmp's answer).</summary>
@@ -224,7 +225,11 @@ internal sealed class RtmpConnection : IDisposable
             // deadline too.
             if (_interrupt.StopRequested) throw new RtmpException("stopped", AvError.Exit);
             var sent = _socket.Send(data, SocketFlags.None, out var error);
-            if (sent > 0) data = data[sent..];
+            if (sent > 0)
+            {
+                data = data[sent..];
+                _interrupt.Arm();
+            }
             if (error is SocketError.Success) continue;
             if (error is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
             {
@@ -322,6 +327,10 @@ internal sealed class RtmpConnection : IDisposable
             if (error == SocketError.Success)
             {
                 if (count == 0) throw new RtmpException("the server closed the connection", AvError.InputOutput);
+                // Bytes arrived: the I/O timeout counts from here (no progress for that long), as FFmpeg's rw_timeout
+                // counts per socket operation. Without it, a demuxer call that reads a lot (the stream probe of an open)
+                // would be stopped while data still flows.
+                _interrupt.Arm();
                 _receiveEnd += count;
                 _bytesReceived += (uint)count;
                 // At half the window, as FFmpeg: the acknowledgement reaches a server that waits for it in time.

@@ -108,17 +108,17 @@ internal sealed class RtmpPlaySession : IDisposable
         }
     }
 
+    // handle_notify: only an onMetaData that comes as itself (not after @setDataFrame) with an ECMA array (AMF0 0x08)
+    // is the metadata that names the streams, by the presence of videocodecid/audiocodecid. nginx-rtmp sends its
+    // metadata as an anonymous object (0x03) listing audiocodecid 0 for a video-only stream: taken as metadata, the FLV
+    // header would announce audio, and FFmpeg's FLV demuxer, waiting for that stream, probes a live input for up to
+    // 90 s (max_stream_analyze_duration for flv) instead of 5 s. So such a message is passed on but does not set the
+    // header; the header then follows the first media message, as with FFmpeg's client.
     private void AppendData(uint timestamp, ReadOnlySpan<byte> payload)
     {
         var reader = new Amf0Reader(payload);
         if (!reader.TryReadString(out var name)) return;
-        if (name == "@setDataFrame")
-        {
-            payload = payload[reader.Position..];
-            reader = new Amf0Reader(payload);
-            if (!reader.TryReadString(out name)) return;
-        }
-        if (name == "onMetaData" && reader.HasMore && payload[reader.Position] is 0x08 or 0x03)
+        if (name == "onMetaData" && reader.HasMore && payload[reader.Position] == 0x08)
         {
             _hasMetadata = true;
             reader.TryReadObject((key, _) =>
@@ -126,6 +126,11 @@ internal sealed class RtmpPlaySession : IDisposable
                 if (key == "videocodecid") _hasVideo = true;
                 else if (key == "audiocodecid") _hasAudio = true;
             });
+        }
+        else if (name == "@setDataFrame")
+        {
+            payload = payload[reader.Position..];
+            if (!new Amf0Reader(payload).TryReadString(out _)) return;
         }
         AppendTag(RtmpMessageType.DataAmf0, timestamp, payload);
     }

@@ -78,6 +78,146 @@ public class RtmpClientTests
         });
     }
 
+    // CI, 2026-12-02: nginx-rtmp sends a joining player its metadata as an anonymous object listing audiocodecid 0. The
+    // managed client took that for the stream list and announced audio in the FLV header of a video-only stream, so
+    // FFmpeg's FLV demuxer waited for audio: the probe of the open read for up to 90 s (the whole of a 16 s publication
+    // in latency-probe's reconnect test) instead of 5 s. FFmpeg's client takes only an ECMA array for that.
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Play_JoiningMidStream_HandsTheDemuxerTheHeaderAndMetadataFFmpegsClientDoes(bool withAudio)
+    {
+        var source = withAudio ? TestMedia.Get(VideoProfile.H264Main, Container.Flv) : VideoOnly();
+        using var server = NginxRtmp.StartShared();
+        var stream = "managed-join-" + Guid.NewGuid().ToString("N")[..8];
+        using var publisher = FFmpegPublisher.Start(source, server.Url(stream));
+        server.WaitForPublishers(stream, 1, EventTimeout);
+        // The FLV header (13 bytes) and the first tag, nginx's metadata (11-byte tag header, body, 4-byte back pointer).
+        var managed = FirstFlvTag(ReadFlvBytes(server.Url(stream), RtmpClient.Managed, 4096));
+        var ffmpeg = FirstFlvTag(ReadFlvBytes(server.Url(stream), RtmpClient.FFmpeg, 4096));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ffmpeg[13], Is.EqualTo(18), "the oracle's first tag is the stream's metadata");
+            // Flags (audio 4, video 1) from the first media message, as nginx's metadata is no ECMA array: a video-only
+            // stream must not announce audio.
+            if (!withAudio) Assert.That(managed[4], Is.EqualTo(0x01), "FLV header flags of a video-only stream");
+            Assert.That(Convert.ToHexString(managed), Is.EqualTo(Convert.ToHexString(ffmpeg)));
+        });
+    }
+
+    [Test]
+    public void Play_BothClientsFromTheFirstPacket_HandTheDemuxerTheSameBytes()
+    {
+        // Both players wait before the publisher comes, so nginx sends each the same messages: the two FLV byte streams,
+        // every tag to the end of the stream, must be identical.
+        using var server = NginxRtmp.StartShared();
+        var stream = "managed-bytes-" + Guid.NewGuid().ToString("N")[..8];
+        var players = server.ErrorLog.Split('\n').Count(l => l.Contains($"play: name='{stream}'", StringComparison.Ordinal));
+        var managed = Task.Run(() => ReadFlvBytes(server.Url(stream), RtmpClient.Managed, int.MaxValue));
+        var ffmpeg = Task.Run(() => ReadFlvBytes(server.Url(stream), RtmpClient.FFmpeg, int.MaxValue));
+        server.WaitForPlayers(stream, players + 2, EventTimeout);
+        FFmpegCli.Ffmpeg("-v", "error", "-re", "-i", TestMedia.Get(VideoProfile.H264Main, Container.Flv), "-c", "copy", "-f", "flv", server.Url(stream))
+            .EnsureSuccess("publishing");
+        Assert.That(Task.WaitAll([managed, ffmpeg], EventTimeout), Is.True, "a player did not end with the stream:\n" + server.ErrorLog);
+        Assert.Multiple(() =>
+        {
+            Assert.That(ffmpeg.Result, Has.Length.GreaterThan(50_000), "the oracle read the stream");
+            Assert.That(managed.Result.Length, Is.EqualTo(ffmpeg.Result.Length), "bytes");
+            Assert.That(managed.Result.AsSpan().SequenceEqual(ffmpeg.Result), Is.True,
+                $"first difference at byte {managed.Result.AsSpan().CommonPrefixLength(ffmpeg.Result)}");
+        });
+    }
+
+    [TestCase(RtmpClient.Managed)]
+    [TestCase(RtmpClient.FFmpeg)]
+    public void Open_WhoseStreamProbeOutlastsTheIoTimeout(RtmpClient client)
+    {
+        // An 8 s probe of a live stream paced in real time takes 8 s; the I/O timeout is 3 s. The managed client counts
+        // the timeout from the last bytes that arrived (FFmpeg's rw_timeout), so the open succeeds; FFmpeg's client is
+        // stopped 3 s into the call, and the open says so instead of handing over an input whose reads would all fail.
+        using var server = NginxRtmp.StartShared();
+        var stream = "managed-probe-" + Guid.NewGuid().ToString("N")[..8];
+        using var publisher = FFmpegPublisher.Start(VideoOnly(), server.Url(stream));
+        server.WaitForPublishers(stream, 1, EventTimeout);
+        var url = server.Url(stream);
+        if (client == RtmpClient.Managed)
+        {
+            using var input = MediaInput.Open(url, null, TimeSpan.FromSeconds(3), analyzeDuration: TimeSpan.FromSeconds(8), rtmpClient: client);
+            using var packet = new Packet();
+            var read = 0;
+            for (; read < 300 && input.Read(packet) == ReadResult.Packet; read++) packet.Unref();
+            Assert.That(read, Is.EqualTo(300), "the probed packets and the live ones after them");
+        }
+        else
+        {
+            var e = Assert.Throws<FFmpegException>(() => MediaInput.Open(url, null, TimeSpan.FromSeconds(3), analyzeDuration: TimeSpan.FromSeconds(8), rtmpClient: client))!;
+            Assert.Multiple(() =>
+            {
+                Assert.That(e.Message, Does.StartWith($"reading stream information of {url}: no progress for 3 s (I/O timeout)"));
+                Assert.That((e.Direction, e.IsPermanent), Is.EqualTo((MediaDirection.Input, false)));
+            });
+        }
+    }
+
+    // The H.264 clip without its audio (stream copy).
+    private static string VideoOnly()
+    {
+        var clip = TestMedia.Get(VideoProfile.H264Main, Container.Flv);
+        return TestMedia.GetOrMake($"{Path.GetFileNameWithoutExtension(clip)}-video-only.flv", path =>
+            FFmpegCli.Ffmpeg("-v", "error", "-i", clip, "-map", "0:v", "-c", "copy", "-f", "flv", "-y", path).EnsureSuccess("dropping the audio of " + clip));
+    }
+
+    // The FLV header and the first tag of an FLV byte stream.
+    private static byte[] FirstFlvTag(byte[] flv)
+    {
+        Assert.That(flv.Length, Is.GreaterThanOrEqualTo(13 + 11), "an FLV header and a tag header");
+        var size = (flv[14] << 16) | (flv[15] << 8) | flv[16];
+        Assert.That(flv.Length, Is.GreaterThanOrEqualTo(13 + 11 + size + 4), "the first tag whole");
+        return flv[..(13 + 11 + size + 4)];
+    }
+
+    // The FLV byte stream one client hands FFmpeg's demuxer, until the stream ends or maxBytes were read: the managed
+    // play session, or FFmpeg's rtmp protocol read through avio_open2/avio_read.
+    private static unsafe byte[] ReadFlvBytes(string url, RtmpClient client, int maxBytes)
+    {
+        FFmpegLibrary.EnsureLoaded();
+        using var guard = new InterruptGuard(TimeSpan.FromSeconds(60));
+        guard.Arm();
+        var bytes = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        if (client == RtmpClient.Managed)
+        {
+            Assert.That(CatEvening.FFmpegInterop.Rtmp.RtmpUrl.TryParse(url, out var parsed), Is.True);
+            using var session = CatEvening.FFmpegInterop.Rtmp.RtmpPlaySession.Open(parsed, guard, url);
+            for (var i = 0; i < 1_000_000 && bytes.Length < maxBytes; i++)
+            {
+                guard.Arm();
+                var count = session.Read(buffer);
+                if (count == 0) break;
+                bytes.Write(buffer, 0, count);
+            }
+            return bytes.ToArray();
+        }
+        nint io = 0;
+        var opened = CatEvening.FFmpegInterop.Native.AvFormat.avio_open2(ref io, url, 1 /* AVIO_FLAG_READ */, guard.Native, 0);
+        Assert.That(opened, Is.GreaterThanOrEqualTo(0), $"FFmpeg's rtmp protocol opening {url}: {AvError.Describe(opened)}");
+        try
+        {
+            for (var i = 0; i < 1_000_000 && bytes.Length < maxBytes; i++)
+            {
+                guard.Arm();
+                int count;
+                fixed (byte* p = buffer) count = CatEvening.FFmpegInterop.Native.AvFormat.avio_read(io, p, buffer.Length);
+                if (count <= 0) break;
+                bytes.Write(buffer, 0, count);
+            }
+        }
+        finally
+        {
+            CatEvening.FFmpegInterop.Native.AvFormat.avio_closep(ref io);
+        }
+        return bytes.ToArray();
+    }
+
     [TestCase(0, RtmpClient.Managed)]
     [TestCase(16_777, RtmpClient.Managed)]
     [TestCase(16_777, RtmpClient.FFmpeg)]
