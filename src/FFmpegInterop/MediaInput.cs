@@ -111,17 +111,8 @@ public sealed class MediaInput : IDisposable
             {
                 // The managed client connects and plays; FFmpeg's demuxer reads the FLV bytes it hands over (custom I/O:
                 // avformat_open_input leaves the pb it finds alone, and the handle frees it after the context).
-                RtmpPlaySession session;
-                try
-                {
-                    session = RtmpPlaySession.Open(rtmpUrl, interrupt, url);
-                }
-                catch (RtmpException e)
-                {
-                    ThrowIo(e.ErrorCode, $"opening input {url}", interrupt, MediaDirection.Input, e);
-                    throw;
-                }
-                handle.AdoptIo(session);
+                handle.Io = ManagedIoContext.Open(() => RtmpPlaySession.Open(rtmpUrl, interrupt, url), ManagedIoContext.ForReading,
+                    $"opening input {url}", interrupt, MediaDirection.Input);
                 Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, handle.Io!.Context);
             }
             var result = handle.OpenInput(url, inputFormat, ref options);
@@ -229,22 +220,9 @@ public sealed class MediaInput : IDisposable
         public override bool IsInvalid => false;
 
         /// <summary>The managed RTMP client's I/O context, when it reads this input; freed after the format context.</summary>
-        public ManagedIoContext? Io { get; private set; }
+        public ManagedIoContext? Io { get; set; }
 
         public void Adopt(nint context) => SetHandle(context);
-
-        public void AdoptIo(RtmpPlaySession session)
-        {
-            try
-            {
-                Io = ManagedIoContext.ForReading(session);
-            }
-            catch
-            {
-                session.Dispose();
-                throw;
-            }
-        }
 
         // avformat_open_input frees the context when it fails and nulls the pointer: the handle follows it.
         public int OpenInput(string url, nint inputFormat, ref nint options)

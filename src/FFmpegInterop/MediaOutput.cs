@@ -184,17 +184,8 @@ public sealed class MediaOutput : IDisposable
             if (_rtmpClient == RtmpClient.Managed && RtmpUrl.TryParse(Url, out var rtmpUrl))
             {
                 // The managed client publishes what FFmpeg's FLV muxer writes into a custom AVIOContext, flushed per packet.
-                RtmpPublishSession session;
-                try
-                {
-                    session = RtmpPublishSession.Open(rtmpUrl, _interrupt, Url);
-                }
-                catch (RtmpException e)
-                {
-                    MediaInput.ThrowIo(e.ErrorCode, $"opening output {Url}", _interrupt, MediaDirection.Output, e);
-                    throw;
-                }
-                _context.AdoptIo(session);
+                _context.Io = ManagedIoContext.Open(() => RtmpPublishSession.Open(rtmpUrl, _interrupt, Url), ManagedIoContext.ForWriting,
+                    $"opening output {Url}", _interrupt, MediaDirection.Output);
                 Marshal.WriteIntPtr(context + StructLayouts.FormatIoContext, _context.Io!.Context);
                 AvError.Check(AvUtil.av_opt_set_int(context, "flush_packets", 1, 0), "setting flush_packets", MediaDirection.Output);
             }
@@ -319,20 +310,7 @@ public sealed class MediaOutput : IDisposable
         public void Adopt(nint context) => SetHandle(context);
 
         /// <summary>The managed RTMP client's I/O context, when it writes this output; freed after the format context.</summary>
-        public ManagedIoContext? Io { get; private set; }
-
-        public void AdoptIo(RtmpPublishSession session)
-        {
-            try
-            {
-                Io = ManagedIoContext.ForWriting(session);
-            }
-            catch
-            {
-                session.Dispose();
-                throw;
-            }
-        }
+        public ManagedIoContext? Io { get; set; }
 
         protected override bool ReleaseHandle()
         {

@@ -49,6 +49,36 @@ internal sealed unsafe class ManagedIoContext : IDisposable
     /// <summary>A context FFmpeg writes the published stream to.</summary>
     public static ManagedIoContext ForWriting(RtmpPublishSession session) => new(null, session);
 
+    /// <summary>
+    /// Opens a session with <paramref name="open"/> and wraps it in a context with <paramref name="wrap"/>; the session is
+    /// closed if the wrapping fails.
+    /// </summary>
+    /// <exception cref="FFmpegException">The session could not be opened: the client's words for the cause, on
+    /// <paramref name="direction"/>'s side, <paramref name="operation"/> first (a timeout or a cancel said as such).</exception>
+    public static ManagedIoContext Open<TSession>(Func<TSession> open, Func<TSession, ManagedIoContext> wrap, string operation,
+        InterruptGuard interrupt, MediaDirection direction) where TSession : IDisposable
+    {
+        TSession session;
+        try
+        {
+            session = open();
+        }
+        catch (RtmpException e)
+        {
+            MediaInput.ThrowIo(e.ErrorCode, operation, interrupt, direction, e);
+            throw;
+        }
+        try
+        {
+            return wrap(session);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Writes out what FFmpeg still buffers (the muxer's header before the first packet).</summary>
     public void Flush() => AvFormat.avio_flush(_context);
 
