@@ -9,6 +9,12 @@
 # injector's tuner had chosen at the end (`--sched-slice auto`, the default: its first comparison takes ~30 s), and the
 # whole machine's busy time over the window (every process, nginx and the publishers included). SEI_EXTRA adds `run`
 # options to every injector (e.g. SEI_EXTRA="--sched-slice default").
+# Subscription order: of a stream's two subscribers, the one nginx serves first costs more (on 2 cores it is woken while
+# nginx still writes to the second, and migrates between cores about three times as often: RESULTS.md eighteenth pass,
+# 0.55-0.64x with the relay first against 1.13-1.22x with the injector first, same binary). So the second subscriber is
+# started only once nginx has logged the first's play: odd streams the relay first, even ones the injector. N = 1 has
+# one stream only, so it is measured twice, once in each order, and its row is the two rounds together (each round's
+# own figures are printed on standard error).
 #   benchmarks/live-streams.sh [WINDOW_SECONDS] [WARMUP_SECONDS]     (build first: make build)
 #   STREAMS="1 8" SEI_INJECT=artifacts/bin/sei-inject benchmarks/live-streams.sh 30 10   (Native AOT: make publish)
 set -euo pipefail
@@ -32,27 +38,40 @@ live_setup live-streams "${SEI[@]}"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); window ${window} s after ${warmup} s warm-up"
 printf '| streams | relay CPU per stream (ms/s) | sei-inject CPU per stream (ms/s) | ratio | added latency p99, median of N (ms) | worst p99 (ms) | slice at the end: long / own / comparing | whole machine busy (ms/s) |\n'
 printf '| --- | --- | --- | --- | --- | --- | --- | --- |\n'
-for n in $streams; do
+# Waits (up to 30 s, polling nginx's log) until stream NAME has COUNT players, so the next subscriber comes after them.
+wait_plays() {
+  local i
+  for i in $(seq 600); do
+    [ "$(grep -c "play: name='$1' " "$work/nginx/logs/error.log" 2>/dev/null || true)" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "live-streams: $1 never had $2 player(s) at nginx" >&2
+}
+
+# One round of N streams: FLIP 0 subscribes the relay first on odd streams, 1 the injector first on odd streams.
+measure() {
+  local n=$1 flip=$2 k tag="$1-$2"
   relays=(); injectors=(); controls=()
   for k in $(seq 1 "$n"); do
-    ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in$n-$k" &
+    ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in$tag-$k" &
     pids+=($!)
   done
   start_relay() {
-    ffmpeg -hide_banner -nostdin -v error -rw_timeout 15000000 -i "rtmp://$rtmp/live/in$n-$k" -c copy -f flv "rtmp://$rtmp/live/relay$n-$k" &
+    ffmpeg -hide_banner -nostdin -v error -rw_timeout 15000000 -i "rtmp://$rtmp/live/in$tag-$k" -c copy -f flv "rtmp://$rtmp/live/relay$tag-$k" &
     relays+=($!); pids+=($!)
   }
   start_injector() {
     control=127.0.0.1:$(port)
-    "${SEI[@]}" run -i "rtmp://$rtmp/live/in$n-$k" -o "rtmp://$rtmp/live/out$n-$k" --output-format flv --key "$work/k.pem" \
-      --control "$control" --token-file "$work/token" ${SEI_EXTRA:-} 2>"$work/run$n-$k.log" &
+    "${SEI[@]}" run -i "rtmp://$rtmp/live/in$tag-$k" -o "rtmp://$rtmp/live/out$tag-$k" --output-format flv --key "$work/k.pem" \
+      --control "$control" --token-file "$work/token" ${SEI_EXTRA:-} 2>"$work/run$tag-$k.log" &
     injectors+=($!); pids+=($!); controls+=("$control")
   }
   # nginx serves a stream's subscribers in the order they came, and the order moved the context switches of two
   # injectors of one stream (RESULTS.md sixth pass): odd streams subscribe the relay first, even ones the injector, so
   # at N >= 2 neither side always comes second.
   for k in $(seq 1 "$n"); do
-    if [ $((k % 2)) = 1 ]; then start_relay; start_injector; else start_injector; start_relay; fi
+    if [ $(((k + flip) % 2)) = 1 ]; then start_relay; wait_plays "in$tag-$k" 1; start_injector
+    else start_injector; wait_plays "in$tag-$k" 1; start_relay; fi
   done
   sleep "$warmup"
   r0=$(sum_ticks "${relays[@]}"); i0=$(sum_ticks "${injectors[@]}"); b0=$(busy_ticks)
@@ -69,22 +88,41 @@ for n in $streams; do
     p=$(curl -s -m 5 -H "Authorization: Bearer $(cat "$work/token")" "http://$control/v1/status" | tr -d '\n ' | grep -o '"added_latency":{[^}]*}' | grep -o '"p99_ms":[0-9.eE+-]*' | cut -d: -f2 || true)
     [ -n "$p" ] && p99s+=("$p")
   done
-  live=$(grep -l ": live input" "$work"/run$n-*.log 2>/dev/null | wc -l)
+  live=$(grep -l ": live input" "$work"/run$tag-*.log 2>/dev/null | wc -l)
   # The packet thread's scheduler slice as each injector's tuner last chose it (`--sched-slice auto`, the default).
   long=0; own=0; comparing=0
-  for f in "$work"/run$n-*.log; do
+  for f in "$work"/run$tag-*.log; do
     case $(grep -o "pipeline thread: \(scheduler slice [0-9.]* ms:\|keeps its own\)" "$f" | tail -1) in
       *"scheduler slice"*) long=$((long + 1)) ;; *"keeps its own"*) own=$((own + 1)) ;; *) comparing=$((comparing + 1)) ;;
     esac
   done
   # The tuners' last estimates, long against own in %, sorted (negative: the long slice measured cheaper).
-  estimates=$(for f in "$work"/run$n-*.log; do grep -o "pipeline thread: .*CPU per packet" "$f" | tail -1 | \
+  estimates=$(for f in "$work"/run$tag-*.log; do grep -o "pipeline thread: .*CPU per packet" "$f" | tail -1 | \
     sed -n 's/.*: \([0-9.]*\) % less CPU.*/-\1/p; s/.* cost \([0-9.]*\) % more CPU.*/\1/p; s/.*: \([0-9.]*\) % more CPU per packet than.*/\1/p' || true; done | sort -g | tr '\n' ' ')
   [ -n "$estimates" ] && echo "N = $n: the tuners' estimates, long slice against own (%): $estimates" >&2
   stop_all
-  awk -v n="$n" -v r="$((r1 - r0))" -v i="$((i1 - i0))" -v t="$ticks" -v w="$window" -v live="$live" -v p99="${p99s[*]:-}" -v slices="$long / $own / $comparing" -v busy="$((b1 - b0))" 'BEGIN {
+  # This round's figures, for row (below).
+  round=("$((r1 - r0))" "$((i1 - i0))" "$window" "$live" "${p99s[*]:-}" "$long" "$own" "$((b1 - b0))")
+}
+
+# Prints a table row: N, a label, then relay ticks, injector ticks, window (s), live injectors, p99s, long, own, busy ticks.
+row() {
+  awk -v n="$1" -v label="$2" -v r="$3" -v i="$4" -v w="$5" -v live="$6" -v p99="$7" -v long="$8" -v own="$9" -v busy="${10}" -v t="$ticks" 'BEGIN {
     rc = r * 1000 / t / w / n; ic = i * 1000 / t / w / n
     m = split(p99, a, " "); for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (a[y] + 0 < a[x] + 0) { s = a[x]; a[x] = a[y]; a[y] = s }
     med = m ? a[int((m + 1) / 2)] : "n/a"; worst = m ? a[m] : "n/a"
-    printf "| %d (%d live) | %.2f | %.2f | %.2fx | %s | %s | %s | %.0f |\n", n, live, rc, ic, (rc > 0 ? ic / rc : 0), med, worst, slices, busy * 1000 / t / w }'
+    printf "| %d%s (%d live) | %.2f | %.2f | %.2fx | %s | %s | %d / %d / %d | %.0f |\n", n, label, live, rc, ic, (rc > 0 ? ic / rc : 0), med, worst, long, own, live - long - own, busy * 1000 / t / w }'
+}
+
+for n in $streams; do
+  if [ "$n" = 1 ]; then
+    # One stream: a round in each subscription order; the row is both together (summed CPU time over both windows).
+    measure 1 0; a=("${round[@]}"); echo "N = 1, relay subscribed first: $(row 1 "" "${a[@]}")" >&2
+    measure 1 1; b=("${round[@]}"); echo "N = 1, injector subscribed first: $(row 1 "" "${b[@]}")" >&2
+    row 1 ", both orders" "$((a[0] + b[0]))" "$((a[1] + b[1]))" "$((a[2] + b[2]))" "$((a[3] + b[3]))" "${a[4]} ${b[4]}" \
+      "$((a[5] + b[5]))" "$((a[6] + b[6]))" "$((a[7] + b[7]))"
+  else
+    measure "$n" 0
+    row "$n" "" "${round[@]}"
+  fi
 done
