@@ -8,7 +8,8 @@ namespace CatEvening.FFmpegInterop;
 /// <summary>
 /// The <c>AVIOInterruptCB</c> of one format context: FFmpeg polls it during blocking I/O, and it answers "stop" once the
 /// current call has run longer than its timeout or the owner was cancelled, so a stalled network peer makes the call
-/// fail with <see cref="AvError.Exit"/> instead of hanging.
+/// fail with <see cref="AvError.Exit"/> instead of hanging. The managed RTMP client re-arms it whenever bytes move, so
+/// there the timeout is "no progress for that long".
 /// </summary>
 /// <remarks>
 /// <para>FFmpeg polls the callback many times per packet (every retry of a non-blocking socket, every buffer refill), so

@@ -63,7 +63,8 @@ public sealed class MediaInput : IDisposable
     /// </summary>
     /// <param name="url">Anything FFmpeg opens: a path, <c>pipe:0</c>, rtmp://, srt://, udp://, …</param>
     /// <param name="formatName">Demuxer short name (needed for pipes without a recognisable header), or null to probe.</param>
-    /// <param name="ioTimeout">Longest any single blocking call (open, probe, one read) may take before it fails. A
+    /// <param name="ioTimeout">Longest any single blocking call (open, probe, one read) may take before it fails; over the
+    /// managed RTMP client, the longest it may go without bytes arriving (a probe that keeps receiving is not cut). A
     /// listening input (<paramref name="listen"/>) waits for its peer without a bound; the probe after it is bounded.</param>
     /// <param name="analyzeDuration">How much media FFmpeg reads to probe the streams before returning (its default, 5 s, when null); a
     /// live input starts sooner with less.</param>
@@ -125,9 +126,12 @@ public sealed class MediaInput : IDisposable
             result = AvFormat.avformat_find_stream_info(handle.DangerousGetHandle(), 0);
             if (result < 0) ThrowIo(result, $"reading stream information of {url}", interrupt, MediaDirection.Input, handle.Io?.LastError);
             // The probe ends at a read error as at the end of the data and returns success, but a read it lost to the
-            // I/O timeout leaves the I/O context's error set: every read after the probed packets would fail with a bare
-            // AVERROR_EXIT. Said here, with its cause.
-            if (interrupt.TimedOut) ThrowIo(AvError.Exit, $"reading stream information of {url}", interrupt, MediaDirection.Input);
+            // interrupt (I/O timeout, cancel) leaves AVERROR_EXIT in the I/O context's error: every read after the probed
+            // packets would fail with it, bare. Said here, with its cause. (The interrupt noticed between two reads, with
+            // no read lost, leaves no error and the input works.)
+            var io = Marshal.ReadIntPtr(handle.DangerousGetHandle() + StructLayouts.FormatIoContext);
+            if (io != 0 && Marshal.ReadInt32(io + StructLayouts.IoContextError) == AvError.Exit)
+                ThrowIo(AvError.Exit, $"reading stream information of {url}", interrupt, MediaDirection.Input);
             return new MediaInput(handle, interrupt, registration, url, opened);
         }
         catch

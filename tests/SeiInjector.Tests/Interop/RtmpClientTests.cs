@@ -82,24 +82,22 @@ public class RtmpClientTests
     // managed client took that for the stream list and announced audio in the FLV header of a video-only stream, so
     // FFmpeg's FLV demuxer waited for audio: the probe of the open read for up to 90 s (the whole of a 16 s publication
     // in latency-probe's reconnect test) instead of 5 s. FFmpeg's client takes only an ECMA array for that.
-    [TestCase(false)]
-    [TestCase(true)]
-    public void Play_JoiningMidStream_HandsTheDemuxerTheHeaderAndMetadataFFmpegsClientDoes(bool withAudio)
+    [Test]
+    public void Play_JoiningAVideoOnlyStreamMidStream_HandsTheDemuxerTheHeaderAndMetadataFFmpegsClientDoes()
     {
-        var source = withAudio ? TestMedia.Get(VideoProfile.H264Main, Container.Flv) : VideoOnly();
         using var server = NginxRtmp.StartShared();
         var stream = "managed-join-" + Guid.NewGuid().ToString("N")[..8];
-        using var publisher = FFmpegPublisher.Start(source, server.Url(stream));
+        using var publisher = FFmpegPublisher.Start(VideoOnly(), server.Url(stream));
         server.WaitForPublishers(stream, 1, EventTimeout);
-        // The FLV header (13 bytes) and the first tag, nginx's metadata (11-byte tag header, body, 4-byte back pointer).
-        var managed = FirstFlvTag(ReadFlvBytes(server.Url(stream), RtmpClient.Managed, 4096));
-        var ffmpeg = FirstFlvTag(ReadFlvBytes(server.Url(stream), RtmpClient.FFmpeg, 4096));
+        // The FLV header (13 bytes) and nginx's first two data messages to a joining player (|RtmpSampleAccess, then its
+        // metadata object), each an 11-byte tag header, the body and a 4-byte back pointer. Media follows from a keyframe,
+        // at a moment that differs between the two players, so it is not compared.
+        var managed = FirstFlvTags(ReadFlvBytes(server.Url(stream), RtmpClient.Managed, 4096), 2);
+        var ffmpeg = FirstFlvTags(ReadFlvBytes(server.Url(stream), RtmpClient.FFmpeg, 4096), 2);
         Assert.Multiple(() =>
         {
-            Assert.That(ffmpeg[13], Is.EqualTo(18), "the oracle's first tag is the stream's metadata");
-            // Flags (audio 4, video 1) from the first media message, as nginx's metadata is no ECMA array: a video-only
-            // stream must not announce audio.
-            if (!withAudio) Assert.That(managed[4], Is.EqualTo(0x01), "FLV header flags of a video-only stream");
+            Assert.That(System.Text.Encoding.ASCII.GetString(ffmpeg), Does.Contain("onMetaData"), "the oracle's first tags hold the stream's metadata");
+            Assert.That(managed[4], Is.EqualTo(0x01), "FLV header flags (audio 4, video 1) of a video-only stream");
             Assert.That(Convert.ToHexString(managed), Is.EqualTo(Convert.ToHexString(ffmpeg)));
         });
     }
@@ -166,13 +164,18 @@ public class RtmpClientTests
             FFmpegCli.Ffmpeg("-v", "error", "-i", clip, "-map", "0:v", "-c", "copy", "-f", "flv", "-y", path).EnsureSuccess("dropping the audio of " + clip));
     }
 
-    // The FLV header and the first tag of an FLV byte stream.
-    private static byte[] FirstFlvTag(byte[] flv)
+    // The FLV header and the first COUNT tags of an FLV byte stream.
+    private static byte[] FirstFlvTags(byte[] flv, int count)
     {
-        Assert.That(flv.Length, Is.GreaterThanOrEqualTo(13 + 11), "an FLV header and a tag header");
-        var size = (flv[14] << 16) | (flv[15] << 8) | flv[16];
-        Assert.That(flv.Length, Is.GreaterThanOrEqualTo(13 + 11 + size + 4), "the first tag whole");
-        return flv[..(13 + 11 + size + 4)];
+        var end = 13;
+        for (var i = 0; i < count; i++)
+        {
+            Assert.That(flv.Length, Is.GreaterThanOrEqualTo(end + 11), $"the header of tag {i + 1}");
+            var size = (flv[end + 1] << 16) | (flv[end + 2] << 8) | flv[end + 3];
+            end += 11 + size + 4;
+            Assert.That(flv.Length, Is.GreaterThanOrEqualTo(end), $"tag {i + 1} whole");
+        }
+        return flv[..end];
     }
 
     // The FLV byte stream one client hands FFmpeg's demuxer, until the stream ends or maxBytes were read: the managed
