@@ -86,11 +86,7 @@ public class ReopenedInputTests
         using var server = NginxRtmp.StartPrivate();
         var output = Path.Combine(_dir, "kept.ts");
         using var run = Run(server.Url("t"), output, "mpegts");
-        server.WaitForPlayers("t", 1, Patience);
-        using var first = FFmpegPublisher.Start(clip, server.Url("t"), "flv", loop: false);
-        run.WaitFor(e => e == "down Input", 1, "the first session to end", first);
-        server.WaitForPlayers("t", 2, Patience);
-        using var second = FFmpegPublisher.Start(other, server.Url("t"), "flv", loop: false);
+        using var second = PublishTwice(server, "t", run, clip, other, "the first session to end");
         var error = run.Failure(Patience);
         Assert.Multiple(() =>
         {
@@ -112,11 +108,7 @@ public class ReopenedInputTests
         using var server = NginxRtmp.StartPrivate();
         var output = Path.Combine(_dir, "after-audio.ts");
         using var run = Run(server.Url("a"), output, "mpegts");
-        server.WaitForPlayers("a", 1, Patience);
-        using var first = FFmpegPublisher.Start(audioOnly, server.Url("a"), "flv", loop: false);
-        run.WaitFor(e => e == "down Input", 1, "the audio-only session to end", first);
-        server.WaitForPlayers("a", 2, Patience);
-        using var second = FFmpegPublisher.Start(clip, server.Url("a"), "flv", loop: false);
+        using var second = PublishTwice(server, "a", run, audioOnly, clip, "the audio-only session to end");
         run.WaitFor(e => e == "down Input", 2, "the second session to end", second);
         var report = run.Stop();
         Assert.Multiple(() =>
@@ -145,6 +137,17 @@ public class ReopenedInputTests
         return null;
 
         static bool IsClipEnd(List<string> part, List<string> clip) => part.Count <= clip.Count && clip.Skip(clip.Count - part.Count).SequenceEqual(part);
+    }
+
+    // A publisher that comes back: FIRST is published once the run plays STREAM; when that session has ended at the
+    // injector and the run plays again, SECOND is started and returned.
+    private static FFmpegPublisher PublishTwice(NginxRtmp server, string stream, Session run, string first, string second, string firstEnds)
+    {
+        server.WaitForPlayers(stream, 1, Patience);
+        using (var publisher = FFmpegPublisher.Start(first, server.Url(stream), "flv", loop: false))
+            run.WaitFor(e => e == "down Input", 1, firstEnds, publisher);
+        server.WaitForPlayers(stream, 2, Patience);
+        return FFmpegPublisher.Start(second, server.Url(stream), "flv", loop: false);
     }
 
     private Session Run(string input, string output, string format)
