@@ -13,8 +13,8 @@
 # nginx still writes to the second, and migrates between cores about three times as often: RESULTS.md eighteenth pass,
 # 0.55-0.64x with the relay first against 1.13-1.22x with the injector first, same binary). So the second subscriber is
 # started only once nginx has logged the first's play: odd streams the relay first, even ones the injector. N = 1 has
-# one stream only, so it is measured twice, once in each order, and its row is the two rounds together (each round's
-# own figures are printed on standard error).
+# one stream only, so it is measured in ROUNDS1 rounds (default 4) alternating the order, and its row is all the rounds
+# together (each round's own figures are printed on standard error).
 #   benchmarks/live-streams.sh [WINDOW_SECONDS] [WARMUP_SECONDS]     (build first: make build)
 #   STREAMS="1 8" SEI_INJECT=artifacts/bin/sei-inject benchmarks/live-streams.sh 30 10   (Native AOT: make publish)
 set -euo pipefail
@@ -48,9 +48,12 @@ wait_plays() {
   echo "live-streams: $1 never had $2 player(s) at nginx" >&2
 }
 
+rounds_run=0
 # One round of N streams: FLIP 0 subscribes the relay first on odd streams, 1 the injector first on odd streams.
 measure() {
-  local n=$1 flip=$2 k tag="$1-$2"
+  # The round's number in the names: nginx's log of an earlier round's plays must not count for this one.
+  rounds_run=$((rounds_run + 1))
+  local n=$1 flip=$2 k tag="$1-$2-$rounds_run"
   relays=(); injectors=(); controls=()
   for k in $(seq 1 "$n"); do
     ffmpeg -hide_banner -nostdin -v error -re -stream_loop -1 -i "$work/card.flv" -c copy -f flv "rtmp://$rtmp/live/in$tag-$k" &
@@ -116,11 +119,19 @@ row() {
 
 for n in $streams; do
   if [ "$n" = 1 ]; then
-    # One stream: a round in each subscription order; the row is both together (summed CPU time over both windows).
-    measure 1 0; a=("${round[@]}"); echo "N = 1, relay subscribed first: $(row 1 "" "${a[@]}")" >&2
-    measure 1 1; b=("${round[@]}"); echo "N = 1, injector subscribed first: $(row 1 "" "${b[@]}")" >&2
-    row 1 ", both orders" "$((a[0] + b[0]))" "$((a[1] + b[1]))" "$((a[2] + b[2]))" "$((a[3] + b[3]))" "${a[4]} ${b[4]}" \
-      "$((a[5] + b[5]))" "$((a[6] + b[6]))" "$((a[7] + b[7]))"
+    # One stream: ROUNDS1 rounds (default 4), alternately relay first and injector first; the row is all of them together
+    # (CPU time summed over every round's window). One round per order moved from 1.03x to 0.85x between two runs of one
+    # binary (RESULTS.md nineteenth pass): the order's cost swings more than the difference being measured.
+    total=(0 0 0 0 "" 0 0 0)
+    for r in $(seq 1 "${ROUNDS1:-4}"); do
+      flip=$(((r + 1) % 2))
+      measure 1 "$flip"
+      label=$([ "$flip" = 0 ] && echo "relay subscribed first" || echo "injector subscribed first")
+      echo "N = 1, round $r, $label: $(row 1 "" "${round[@]}")" >&2
+      for x in 0 1 2 3 5 6 7; do total[x]=$((total[x] + round[x])); done
+      total[4]="${total[4]} ${round[4]}"
+    done
+    row 1 ", both orders x ${ROUNDS1:-4}" "${total[@]}"
   else
     measure "$n" 0
     row "$n" "" "${round[@]}"
