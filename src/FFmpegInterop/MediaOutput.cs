@@ -228,6 +228,29 @@ public sealed class MediaOutput : IDisposable
     }
 
     /// <summary>
+    /// For an output no packet was written to for a while (the input is down): finds out, without blocking, whether the
+    /// destination dropped the link meanwhile, so it can be reopened before the next packet instead of that packet
+    /// being the first to fail; answers what the server sent (pings). Only the managed RTMP client can tell (it owns
+    /// the socket); for other outputs this does nothing, and a dead link is found by the next write as before.
+    /// </summary>
+    /// <exception cref="FFmpegException">The link is gone (output side, retryable): the server closed the connection,
+    /// the socket failed, or the server stopped the publishing.</exception>
+    /// <remarks>Not to be called while another thread writes to this output.</remarks>
+    public void CheckIdleLink()
+    {
+        if (!_headerWritten || _context.Io is not { } io) return;
+        _interrupt.Arm();
+        try
+        {
+            io.CheckIdle();
+        }
+        catch (RtmpException e)
+        {
+            MediaInput.ThrowIo(e.ErrorCode, $"checking the idle output {Url}", _interrupt, MediaDirection.Output, e);
+        }
+    }
+
+    /// <summary>
     /// Writes one packet, whose timestamps must already be in the output stream's time base. The packet stays owned by
     /// the caller (unref it after).
     /// </summary>

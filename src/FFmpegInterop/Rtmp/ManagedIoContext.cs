@@ -79,6 +79,10 @@ internal sealed unsafe class ManagedIoContext : IDisposable
         }
     }
 
+    /// <summary>Of a context FFmpeg writes to and has not for a while: <see cref="RtmpPublishSession.CheckIdle"/>; nothing for reading.</summary>
+    /// <exception cref="RtmpException">The link is gone.</exception>
+    public void CheckIdle() => _publish?.CheckIdle();
+
     /// <summary>Writes out what FFmpeg still buffers (the muxer's header before the first packet).</summary>
     public void Flush() => AvFormat.avio_flush(_context);
 

@@ -269,6 +269,19 @@ internal sealed class RtmpConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Throws when the server has closed the connection or it failed, found without waiting (one <c>poll</c> with no
+    /// timeout): a socket that polls readable with no byte to read is at its end (RFC 9293 section 3.6, the peer's FIN)
+    /// or holds an error (a reset). Bytes that are waiting are left for the next read.
+    /// </summary>
+    /// <exception cref="RtmpException">The server closed the connection (<see cref="AvError.InputOutput"/>) or the socket's error.</exception>
+    public void ThrowIfClosed()
+    {
+        if (!_socket.Poll(0, SelectMode.SelectRead) || _socket.Available > 0) return;
+        // Readable with nothing to read: this recv returns 0 (closed) or the error, and ReceiveSome throws either.
+        ReceiveSome();
+    }
+
     private bool TryReceiveBuffered(out RtmpMessage message)
     {
         while (true)

@@ -128,6 +128,18 @@ internal sealed class RtmpPublishSession : IDisposable
     internal static bool IsStreamMetadata(ReadOnlySpan<byte> body) =>
         body.StartsWith("\x02\x00\x0AonMetaData"u8) || body.StartsWith("\x02\x00\x11|RtmpSampleAccess"u8);
 
+    /// <summary>
+    /// For a publishing session nothing was written to for a while (its source is down): answers what the server sent
+    /// meanwhile (pings) and finds out, without blocking, whether the server closed the connection, which the next write
+    /// would otherwise be the first to learn.
+    /// </summary>
+    /// <exception cref="RtmpException">The server closed the connection, the socket failed, or the server stopped the publishing.</exception>
+    public void CheckIdle()
+    {
+        ReadIncoming();
+        _connection.ThrowIfClosed();
+    }
+
     // Answers what the server sent (the connection answers pings itself); a status error ends the publishing.
     private void ReadIncoming()
     {

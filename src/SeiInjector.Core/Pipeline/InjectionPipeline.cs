@@ -126,6 +126,9 @@ public sealed class InjectionPipeline
         private MediaOutput? _opening;
         private Task? _openingTask;
         private int _openingFor; // the input session whose streams _opening was made from
+        private IdleOutputWatch? _idleOutputWatch;
+        // Made on the first outage of the input (its callback is this session's).
+        private IdleOutputWatch IdleOutput => _idleOutputWatch ??= new IdleOutputWatch(IdleOutputLost);
         // The output stream each stream of the current input is written to (-1: none), by input index. The identity when
         // the output was opened from this input; after the input was opened again, matched by kind and codec parameters
         // (MatchStreams): a server may announce the same streams in another order. Indexed per packet, never grown then.
@@ -758,9 +761,38 @@ public sealed class InjectionPipeline
             _options.Log?.Invoke($"stream {stream} of {_input.Url} appeared after the output header was written: its packets are dropped (counted)");
         }
 
-        // Opens the input (again, after a back-off, when reconnecting) and waits for its video stream. False when
+        // Opens the input (again, after a back-off, when reconnecting) and begins its timestamp session. False when
         // stopped meanwhile.
         private bool OpenInput()
+        {
+            // While the input is down nothing is written, so an output whose destination dropped meanwhile would say
+            // "connected" until the first packet after the input is back failed: it is watched instead (IdleOutputWatch).
+            var watched = _inputSessions != 0 && ReconnectOutput ? _output : null;
+            if (watched is not null) IdleOutput.Start(watched);
+            bool opened;
+            try
+            {
+                opened = WaitForInput();
+            }
+            finally
+            {
+                if (watched is not null) EndIdleWatch(watched);
+            }
+            if (!opened) return false;
+            var reopened = _inputSessions != 0;
+            _inputSessions++;
+            _inputBackoff = FirstBackoff;
+            _seiSource.Start(_video);
+            var follow = reopened;
+            if (reopened && _output is not null && !KeepOutput(_input!, _output)) follow = false;
+            BeginStamps(follow);
+            owner._links?.Up(MediaDirection.Input, _options.InputUrl, reopened);
+            return true;
+        }
+
+        // Opens the input, after a back-off when reconnecting, until one opens with its video stream found. False when
+        // stopped meanwhile.
+        private bool WaitForInput()
         {
             var first = _inputSessions == 0;
             var listening = _options.ListenInput || MediaInput.IsListeningUrl(_options.InputUrl);
@@ -800,15 +832,20 @@ public sealed class InjectionPipeline
                     throw;
                 }
             }
-            var reopened = _inputSessions != 0;
-            _inputSessions++;
-            _inputBackoff = FirstBackoff;
-            _seiSource.Start(_video);
-            var follow = reopened;
-            if (reopened && _output is not null && !KeepOutput(_input, _output)) follow = false;
-            BeginStamps(follow);
-            owner._links?.Up(MediaDirection.Input, _options.InputUrl, reopened);
             return true;
+        }
+
+        // Called on the watch's thread, as soon as the idle output's link is found gone: counted and shown at once. The
+        // pipeline's thread is inside WaitForInput meanwhile and touches neither the backoff nor the output.
+        private void IdleOutputLost(FFmpegException e) => ScheduleOutput(e.Message);
+
+        // The input is back (or the run ends): an output the watch found gone is let go of here, on the pipeline's
+        // thread, and reopened as any dropped output is (PollOutput, from the next keyframe).
+        private void EndIdleWatch(MediaOutput watched)
+        {
+            if (IdleOutput.Stop() is null || _output != watched) return;
+            _output.Dispose();
+            _output = null;
         }
 
         // FLV and MPEG-TS announce a stream when its first packet arrives: a live input whose audio comes first may

@@ -254,6 +254,48 @@ public class RtmpClientTests
         }
     }
 
+    // An output nothing is written to (the injector's input is down) finds out that the server closed the link without a
+    // write: the managed client, which owns the socket. FFmpeg's protocol cannot be asked; its next write finds out.
+    [TestCase(RtmpClient.Managed)]
+    [TestCase(RtmpClient.FFmpeg)]
+    public void IdleOutput_ServerGoneMeanwhile_IsFoundWithoutAWrite(RtmpClient client)
+    {
+        using var server = NginxRtmp.StartPrivate();
+        using var source = MediaInput.Open(TestMedia.Get(VideoProfile.H264Main, Container.Flv), null, TimeSpan.FromSeconds(5));
+        using var output = MediaOutput.Create(server.Url("idle"), "flv", TimeSpan.FromSeconds(10), client);
+        output.AddCopyOf(source.Streams[0]);
+        output.WriteHeader();
+        server.WaitForPublishers("idle", 1, EventTimeout);
+        Assert.DoesNotThrow(output.CheckIdleLink, "the server is up");
+        server.Stop();
+        if (client == RtmpClient.FFmpeg)
+        {
+            Assert.DoesNotThrow(output.CheckIdleLink, "FFmpeg's protocol: nothing to ask");
+            return;
+        }
+        // Stop returns once nginx exited, so its close has reached this socket (loopback); checked a bounded number of
+        // times all the same, as the check is meant to be called repeatedly.
+        FFmpegException? found = null;
+        for (var i = 0; i < 500 && found is null; i++)
+        {
+            try
+            {
+                output.CheckIdleLink();
+                Thread.Sleep(10);
+            }
+            catch (FFmpegException e)
+            {
+                found = e;
+            }
+        }
+        Assert.That(found, Is.Not.Null, "the server's close was never found");
+        Assert.Multiple(() =>
+        {
+            Assert.That((found!.Direction, found.IsPermanent), Is.EqualTo((MediaDirection.Output, false)));
+            Assert.That(found.Message, Does.Contain("checking the idle output rtmp://").And.Contain("closed the connection").Or.Contain("reset"));
+        });
+    }
+
     [Test]
     public void RefusedConnection_FailsOnItsSide_WorthARetry_NamingTheCause()
     {

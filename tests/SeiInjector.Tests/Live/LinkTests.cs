@@ -153,6 +153,51 @@ public class LinkTests
         });
     }
 
+    // Field tester's defect 4 (fifteenth session): the input is down (its publisher gone) and the ingest restarts
+    // meanwhile. Nothing is written while the input is down, so the output's death used to be learnt from the first
+    // packet after the input came back, and the status said "connected" until then. The idle output is watched now: its
+    // drop shows (and is counted) while the input is still down, and both links come back once both ends are.
+    [Test]
+    public void PulledInputDown_IngestRestartedMeanwhile_TheIdleOutputsDropShowsAtOnce_BothLinksComeBack()
+    {
+        using var source = NginxRtmp.StartPrivate();
+        using var ingest = NginxRtmp.StartPrivate();
+        using var injector = Injector.Start(["-i", source.Url("in"), "-o", ingest.Url("show"), "--output-format", "flv"], Key, TokenFile,
+            Path.Combine(_dir, "idle-output.jsonl"));
+        using var api = new ControlClient(injector.Control, Encoding.UTF8.GetBytes(Token));
+        var publisher = FFmpegPublisher.Start(_clip, source.Url("in"), "flv", loop: true);
+        try
+        {
+            WaitFor(api, s => s.Input == LinkState.Connected && s.Output == LinkState.Connected && s.Packets > 100, "the injector to go live", injector);
+            publisher.Dispose();
+            WaitFor(api, s => s.Input == LinkState.Reconnecting, "the input to drop with its publisher", injector);
+
+            ingest.Stop();
+            var outputDown = WaitFor(api, s => s.Output == LinkState.Reconnecting, "the idle output's drop to show", injector);
+            Assert.Multiple(() =>
+            {
+                Assert.That(outputDown.Input, Is.EqualTo(LinkState.Reconnecting), "shown while the input is still down, before any packet was written");
+                Assert.That(outputDown.OutputReconnects, Is.EqualTo(1), "counted as it happens");
+                Assert.That(outputDown.InputReconnects, Is.EqualTo(1));
+            });
+
+            ingest.Start();
+            publisher = FFmpegPublisher.Start(_clip, source.Url("in"), "flv", loop: true);
+            var back = WaitFor(api, s => s.Input == LinkState.Connected && s.Output == LinkState.Connected && s.Packets > outputDown.Packets + 100,
+                "both links to come back", injector);
+            Assert.Multiple(() =>
+            {
+                Assert.That(back.OutputReconnects, Is.EqualTo(1), "the output's one drop, counted once");
+                Assert.That(back.InputReconnects, Is.EqualTo(1));
+            });
+        }
+        finally
+        {
+            publisher.Dispose();
+        }
+        Assert.That(injector.Stop(), Is.Zero, injector.Log);
+    }
+
     // H12: audio arrives a second before the video, and the injector probes only 500 ms: it waits for the video
     // stream (its first packet announces it) and runs, with both streams in its output.
     [Test]

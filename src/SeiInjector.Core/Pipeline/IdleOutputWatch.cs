@@ -1,0 +1,67 @@
+using CatEvening.FFmpegInterop;
+
+namespace CatEvening.SeiInjector.Pipeline;
+
+/// <summary>
+/// Watches an output that nothing is written to while the pipeline's input is down, so that a destination which drops
+/// the link meanwhile (an ingest restarted during the outage) is known at once: from <see cref="Start"/> to
+/// <see cref="Stop"/>, a background task asks <see cref="MediaOutput.CheckIdleLink"/> every <see cref="Interval"/>, and
+/// the first failure is handed to the callback as it is found, then kept for <see cref="Stop"/>. Without it, the link's
+/// death is learnt from the first packet written after the input is back, and the status says "connected" until then.
+/// </summary>
+/// <remarks>The pipeline's thread does not touch the output between <see cref="Start"/> and <see cref="Stop"/>; the watch
+/// is the only user of it meanwhile, and <see cref="Stop"/> returns only once the task let go of it.</remarks>
+internal sealed class IdleOutputWatch
+{
+    /// <summary>How often the idle output is checked: one <c>poll</c> system call, and a read when the server sent something.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+
+    private readonly Action<FFmpegException> _lost;
+    private CancellationTokenSource? _stop;
+    private Task<FFmpegException?>? _task;
+
+    /// <param name="lost">Called once, on the watch's thread, when the idle output's link is found gone.</param>
+    public IdleOutputWatch(Action<FFmpegException> lost) => _lost = lost;
+
+    /// <summary>Starts watching <paramref name="output"/>; does nothing when a watch is already running.</summary>
+    public void Start(MediaOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (_task is not null) return;
+        var stop = new CancellationTokenSource();
+        _stop = stop;
+        _task = Task.Factory.StartNew(() => Watch(output, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>Stops the watch and waits until its task let go of the output.</summary>
+    /// <returns>The failure found, or null when the link was still up (or no watch ran).</returns>
+    public FFmpegException? Stop()
+    {
+        if (_task is not { } task) return null;
+        _stop!.Cancel();
+        // A check never blocks for long (a poll, a read of bytes that are there, a ping answer bounded by the output's
+        // I/O timeout), so this waits at most one of them.
+        var failure = task.GetAwaiter().GetResult();
+        _stop.Dispose();
+        _stop = null;
+        _task = null;
+        return failure;
+    }
+
+    private FFmpegException? Watch(MediaOutput output, CancellationToken stop)
+    {
+        while (!stop.WaitHandle.WaitOne(Interval))
+        {
+            try
+            {
+                output.CheckIdleLink();
+            }
+            catch (FFmpegException e)
+            {
+                _lost(e);
+                return e;
+            }
+        }
+        return null;
+    }
+}
