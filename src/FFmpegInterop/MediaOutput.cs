@@ -228,10 +228,11 @@ public sealed class MediaOutput : IDisposable
     }
 
     /// <summary>
-    /// For an output no packet was written to for a while (the input is down): finds out, without blocking, whether the
-    /// destination dropped the link meanwhile, so it can be reopened before the next packet instead of that packet
-    /// being the first to fail; answers what the server sent (pings). Only the managed RTMP client can tell (it owns
-    /// the socket); for other outputs this does nothing, and a dead link is found by the next write as before.
+    /// For an output no packet was written to for a while (the input is down): finds out, without waiting, whether the
+    /// destination closed the link meanwhile (its FIN or reset has arrived), so it can be reopened before the next packet
+    /// instead of that packet being the first to fail; answers what the server sent (pings) when the socket takes the
+    /// answer at once. Only the managed RTMP client can tell (it owns the socket); for other outputs this does nothing.
+    /// A host that vanished without a word (power, network cut) is still found by the next write, as before.
     /// </summary>
     /// <exception cref="FFmpegException">The link is gone (output side, retryable): the server closed the connection,
     /// the socket failed, or the server stopped the publishing.</exception>
@@ -247,6 +248,10 @@ public sealed class MediaOutput : IDisposable
         catch (RtmpException e)
         {
             MediaInput.ThrowIo(e.ErrorCode, $"checking the idle output {Url}", _interrupt, MediaDirection.Output, e);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            throw new FFmpegException($"checking the idle output {Url}", AvError.InputOutput, e.Message, MediaDirection.Output);
         }
     }
 

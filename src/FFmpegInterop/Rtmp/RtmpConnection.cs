@@ -282,6 +282,11 @@ internal sealed class RtmpConnection : IDisposable
         ReceiveSome();
     }
 
+    /// <summary>True when a short message can be sent now without waiting (one <c>poll</c>, no timeout): the socket's send
+    /// buffer has room.</summary>
+    /// <exception cref="SocketException">The socket failed.</exception>
+    public bool CanSendNow => _socket.Poll(0, SelectMode.SelectWrite);
+
     private bool TryReceiveBuffered(out RtmpMessage message)
     {
         while (true)

@@ -130,13 +130,15 @@ internal sealed class RtmpPublishSession : IDisposable
 
     /// <summary>
     /// For a publishing session nothing was written to for a while (its source is down): answers what the server sent
-    /// meanwhile (pings) and finds out, without blocking, whether the server closed the connection, which the next write
-    /// would otherwise be the first to learn.
+    /// meanwhile (pings; only while the socket takes an answer at once, so the check never waits on a server that stopped
+    /// reading) and finds out whether the server closed the connection, which the next write would otherwise be the first
+    /// to learn.
     /// </summary>
     /// <exception cref="RtmpException">The server closed the connection, the socket failed, or the server stopped the publishing.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The socket failed while polled.</exception>
     public void CheckIdle()
     {
-        ReadIncoming();
+        if (_connection.CanSendNow) ReadIncoming();
         _connection.ThrowIfClosed();
     }
 

@@ -3,6 +3,9 @@ using CatEvening.FFmpegInterop;
 namespace CatEvening.SeiInjector.Pipeline;
 
 /// <summary>Told by the pipeline when its input or output goes up or down, as it happens.</summary>
+/// <remarks>Calls come from the pipeline's thread, except <see cref="Down"/> for an output found gone while the input was
+/// down (<c>IdleOutputWatch</c>'s thread), which may come at the same time as an input's call: implementations must be
+/// thread-safe.</remarks>
 public interface ILinkObserver
 {
     /// <summary>The side is open: the input opened with its video stream found, or the output's header written.</summary>

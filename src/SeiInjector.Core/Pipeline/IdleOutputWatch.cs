@@ -33,18 +33,20 @@ internal sealed class IdleOutputWatch
         _task = Task.Factory.StartNew(() => Watch(output, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    /// <summary>Stops the watch and waits until its task let go of the output.</summary>
+    /// <summary>Stops the watch and waits until its task let go of the output; never throws (it runs in a
+    /// <c>finally</c>, where it must not hide the exception on its way out).</summary>
     /// <returns>The failure found, or null when the link was still up (or no watch ran).</returns>
     public FFmpegException? Stop()
     {
         if (_task is not { } task) return null;
-        _stop!.Cancel();
-        // A check never blocks for long (a poll, a read of bytes that are there, a ping answer bounded by the output's
-        // I/O timeout), so this waits at most one of them.
-        var failure = task.GetAwaiter().GetResult();
-        _stop.Dispose();
-        _stop = null;
+        var stop = _stop!;
         _task = null;
+        _stop = null;
+        stop.Cancel();
+        // A check does not wait (a poll, a read of bytes that are there, a ping answered only when the socket takes it
+        // at once), so this waits for one at most. Watch catches everything, so the task does not fault.
+        var failure = task.GetAwaiter().GetResult();
+        stop.Dispose();
         return failure;
     }
 
@@ -52,15 +54,24 @@ internal sealed class IdleOutputWatch
     {
         while (!stop.WaitHandle.WaitOne(Interval))
         {
+            FFmpegException failure;
             try
             {
                 output.CheckIdleLink();
+                continue;
             }
             catch (FFmpegException e)
             {
-                _lost(e);
-                return e;
+                failure = e;
             }
+            catch (Exception e)
+            {
+                // Not a link failure CheckIdleLink knows of: the output is given up and opened again all the same (said,
+                // with its words), rather than failing the run from the finally the pipeline stops the watch in.
+                failure = new FFmpegException($"checking the idle output {output.Url}", AvError.InputOutput, e.Message, MediaDirection.Output);
+            }
+            _lost(failure);
+            return failure;
         }
         return null;
     }

@@ -835,16 +835,20 @@ public sealed class InjectionPipeline
             return true;
         }
 
-        // Called on the watch's thread, as soon as the idle output's link is found gone: counted and shown at once. The
-        // pipeline's thread is inside WaitForInput meanwhile and touches neither the backoff nor the output.
-        private void IdleOutputLost(FFmpegException e) => ScheduleOutput(e.Message);
+        // Called on the watch's thread, as soon as the idle output's link is found gone: counted and shown at once (not
+        // when the run is being stopped: a link closing then is no outage). The pipeline's thread is inside WaitForInput
+        // meanwhile and touches neither the backoff nor the output.
+        private void IdleOutputLost(FFmpegException e)
+        {
+            if (!stop.IsCancellationRequested) ScheduleOutput($"{e.Message} (found while the input is down; opened again once it is back)");
+        }
 
         // The input is back (or the run ends): an output the watch found gone is let go of here, on the pipeline's
         // thread, and reopened as any dropped output is (PollOutput, from the next keyframe).
         private void EndIdleWatch(MediaOutput watched)
         {
-            if (IdleOutput.Stop() is null || _output != watched) return;
-            _output.Dispose();
+            if (IdleOutput.Stop() is null) return;
+            watched.Dispose();
             _output = null;
         }
 
