@@ -13,24 +13,24 @@ namespace CatEvening.SeiInjector.Pipeline;
 /// is the only user of it meanwhile, and <see cref="Stop"/> returns only once the task let go of it.</remarks>
 internal sealed class IdleOutputWatch
 {
-    /// <summary>How often the idle output is checked: one <c>poll</c> system call, and a read when the server sent something.</summary>
+    /// <summary>How often the idle output is checked: two <c>poll</c>s with no timeout (may an answer be sent, has the
+    /// link closed), an <c>ioctl</c> or two, and a read when the server sent something.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
-    private readonly Action<FFmpegException> _lost;
     private CancellationTokenSource? _stop;
     private Task<FFmpegException?>? _task;
 
-    /// <param name="lost">Called once, on the watch's thread, when the idle output's link is found gone.</param>
-    public IdleOutputWatch(Action<FFmpegException> lost) => _lost = lost;
-
     /// <summary>Starts watching <paramref name="output"/>; does nothing when a watch is already running.</summary>
-    public void Start(MediaOutput output)
+    /// <param name="output">The idle output.</param>
+    /// <param name="lost">Called once, on the watch's thread, when the output's link is found gone.</param>
+    public void Start(MediaOutput output, Action<FFmpegException> lost)
     {
         ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(lost);
         if (_task is not null) return;
         var stop = new CancellationTokenSource();
         _stop = stop;
-        _task = Task.Factory.StartNew(() => Watch(output, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _task = Task.Factory.StartNew(() => Watch(output, lost, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Stops the watch and waits until its task let go of the output; never throws (it runs in a
@@ -50,7 +50,7 @@ internal sealed class IdleOutputWatch
         return failure;
     }
 
-    private FFmpegException? Watch(MediaOutput output, CancellationToken stop)
+    private static FFmpegException? Watch(MediaOutput output, Action<FFmpegException> lost, CancellationToken stop)
     {
         while (!stop.WaitHandle.WaitOne(Interval))
         {
@@ -70,7 +70,7 @@ internal sealed class IdleOutputWatch
                 // with its words), rather than failing the run from the finally the pipeline stops the watch in.
                 failure = new FFmpegException($"checking the idle output {output.Url}", AvError.InputOutput, e.Message, MediaDirection.Output);
             }
-            _lost(failure);
+            lost(failure);
             return failure;
         }
         return null;

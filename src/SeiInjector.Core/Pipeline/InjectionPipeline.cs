@@ -126,9 +126,7 @@ public sealed class InjectionPipeline
         private MediaOutput? _opening;
         private Task? _openingTask;
         private int _openingFor; // the input session whose streams _opening was made from
-        private IdleOutputWatch? _idleOutputWatch;
-        // Made on the first outage of the input (its callback is this session's).
-        private IdleOutputWatch IdleOutput => _idleOutputWatch ??= new IdleOutputWatch(IdleOutputLost);
+        private readonly IdleOutputWatch _idleOutput = new();
         // The output stream each stream of the current input is written to (-1: none), by input index. The identity when
         // the output was opened from this input; after the input was opened again, matched by kind and codec parameters
         // (MatchStreams): a server may announce the same streams in another order. Indexed per packet, never grown then.
@@ -768,7 +766,7 @@ public sealed class InjectionPipeline
             // While the input is down nothing is written, so an output whose destination dropped meanwhile would say
             // "connected" until the first packet after the input is back failed: it is watched instead (IdleOutputWatch).
             var watched = _inputSessions != 0 && ReconnectOutput ? _output : null;
-            if (watched is not null) IdleOutput.Start(watched);
+            if (watched is not null) _idleOutput.Start(watched, IdleOutputLost);
             bool opened;
             try
             {
@@ -847,7 +845,7 @@ public sealed class InjectionPipeline
         // thread, and reopened as any dropped output is (PollOutput, from the next keyframe).
         private void EndIdleWatch(MediaOutput watched)
         {
-            if (IdleOutput.Stop() is null) return;
+            if (_idleOutput.Stop() is null) return;
             watched.Dispose();
             _output = null;
         }
